@@ -1,0 +1,73 @@
+"""Every exception predictor_nas raises on purpose, in one tree.
+
+::
+
+    PredictorNASError                 base class; catch this to catch all of ours
+    ├── InvalidParameterError         (also ValueError) a bad argument to a function or CLI option
+    ├── InvalidArchitectureError      (also ValueError) an arch string / params / ops that the space rejects
+    ├── TableError                    anything about a benchmark table file
+    │   ├── TableNotFoundError        (also LookupError) no table of that name or path
+    │   ├── TableFormatError          the file is not a predictor_nas table, or a newer/older format version
+    │   ├── TableCorruptedError       checksum or content-hash mismatch, truncated or unreadable file
+    │   └── TableQueryError           (also LookupError) unknown arch / metric / dataset / fidelity / seed
+    └── SearchError                   a search cannot start or continue
+        └── StudyConfigMismatchError  resuming a stored study with a different configuration
+
+User mistakes raise one of these with a message that says what was wrong and what is allowed; the CLI
+prints that message (no traceback) and exits with status 2.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "InvalidArchitectureError",
+    "InvalidParameterError",
+    "PredictorNASError",
+    "SearchError",
+    "StudyConfigMismatchError",
+    "TableCorruptedError",
+    "TableError",
+    "TableFormatError",
+    "TableNotFoundError",
+    "TableQueryError",
+]
+
+
+class PredictorNASError(Exception):
+    """Base class of every exception raised on purpose by predictor_nas."""
+
+
+class InvalidParameterError(PredictorNASError, ValueError):
+    """An argument has a value outside what is allowed."""
+
+
+class InvalidArchitectureError(PredictorNASError, ValueError):
+    """An architecture (string, params or ops) is not valid in its search space."""
+
+
+class TableError(PredictorNASError):
+    """A problem with a benchmark table file."""
+
+
+class TableNotFoundError(TableError, LookupError):
+    """No table exists under the given name or path."""
+
+
+class TableFormatError(TableError):
+    """The file is not a predictor_nas table or has an unsupported format version."""
+
+
+class TableCorruptedError(TableError):
+    """The file fails its checksums: flipped bytes, truncation, or a content-hash mismatch."""
+
+
+class TableQueryError(TableError, LookupError):
+    """A query names an arch, metric, dataset, fidelity or seed the table does not hold."""
+
+
+class SearchError(PredictorNASError):
+    """A search cannot start or continue."""
+
+
+class StudyConfigMismatchError(SearchError):
+    """A stored study was created with a different configuration than the one given now."""
