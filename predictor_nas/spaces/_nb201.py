@@ -1,0 +1,139 @@
+"""The NAS-Bench-201 cell search space.
+
+A cell is a DAG on 4 nodes (0 = input, 3 = output) with one operation on each of the 6 edges i -> j
+(i < j). The standard string lists, per target node j = 1, 2, 3, the operations on its incoming
+edges: ``|op~0|+|op~0|op~1|+|op~0|op~1|op~2|`` where ``op~i`` is the operation on edge i -> j.
+Decision ``edge_k`` is the k-th edge in that string order: (0,1), (0,2), (1,2), (0,3), (1,3), (2,3).
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+from functools import cached_property
+from importlib import resources
+
+from predictor_nas.exceptions import InvalidArchitectureError
+from predictor_nas.spaces._base import Arch, SearchSpace
+
+NB201_OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
+NB201_EDGES: tuple[tuple[int, int], ...] = ((0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (2, 3))
+
+_TOKEN = re.compile(r"^([A-Za-z0-9_]+)~(\d+)$")
+
+
+class NB201Space(SearchSpace):
+    """NAS-Bench-201: 6 edges x 5 operations = 15,625 cells (6,466 unique up to isomorphism).
+
+    The index order is NAS-Bench-201's official one (``api.query_by_index(i)``), shipped with the
+    package as a list of codes.
+    """
+
+    name = "nb201"
+    param_names = tuple(f"edge_{k}" for k in range(6))
+    choices = NB201_OPS
+    edges = NB201_EDGES
+
+    # ----------------------------------------------------------------- official index
+    @cached_property
+    def _index_codes(self) -> list[str]:
+        raw = resources.files("predictor_nas.spaces").joinpath("nb201_index.txt.gz").read_bytes()
+        codes = gzip.decompress(raw).decode("ascii").split()
+        if len(codes) != self.size or len(set(codes)) != self.size:
+            raise RuntimeError("The packaged NB201 index file is damaged; reinstall predictor_nas.")
+        return codes
+
+    @cached_property
+    def _index_of_code(self) -> dict[str, int]:
+        return {c: i for i, c in enumerate(self._index_codes)}
+
+    def index(self, arch: Arch) -> int:
+        """Official NAS-Bench-201 index (0..15624) of ``arch``."""
+        code = "".join(str(c) for c in self.to_codes(arch))
+        return self._index_of_code[code]
+
+    def from_index(self, index: int) -> Arch:
+        """Architecture at official NAS-Bench-201 index ``index``."""
+        if isinstance(index, bool) or not 0 <= int(index) < self.size or int(index) != index:
+            raise InvalidArchitectureError(
+                f"A NAS-Bench-201 index must be an int in [0, {self.size - 1}]; got {index!r}."
+            )
+        return self.from_codes([int(c) for c in self._index_codes[int(index)]])
+
+    # ----------------------------------------------------------------- strings
+    def parse(self, text: str) -> Arch:
+        """Parse ``|op~0|+|op~0|op~1|+|op~0|op~1|op~2|`` (surrounding whitespace allowed)."""
+        if not isinstance(text, str):
+            raise InvalidArchitectureError(
+                f"A NAS-Bench-201 architecture string must be a str; got {type(text).__name__}."
+            )
+        form = "|op~0|+|op~0|op~1|+|op~0|op~1|op~2|"
+        s = text.strip()
+        nodes = s.split("+")
+        if len(nodes) != 3:
+            raise InvalidArchitectureError(
+                f"A NAS-Bench-201 string has 3 node groups joined by '+', like {form}; "
+                f"got {len(nodes)} group(s) in {text!r}."
+            )
+        ops: list[str] = []
+        for j, group in enumerate(nodes, start=1):
+            if not (group.startswith("|") and group.endswith("|")) or len(group) < 2:
+                raise InvalidArchitectureError(
+                    f"Node group {j} of {text!r} must start and end with '|', like {form}."
+                )
+            tokens = group[1:-1].split("|")
+            if len(tokens) != j:
+                raise InvalidArchitectureError(
+                    f"Node {j} must have {j} incoming edge(s) (op~0 .. op~{j - 1}); "
+                    f"got {len(tokens)} in group {group!r} of {text!r}."
+                )
+            for i, tok in enumerate(tokens):
+                m = _TOKEN.match(tok)
+                if m is None:
+                    raise InvalidArchitectureError(
+                        f"Edge token {tok!r} in {text!r} is not of the form 'op~source'."
+                    )
+                op, src = m.group(1), int(m.group(2))
+                if src != i:
+                    raise InvalidArchitectureError(
+                        f"Edge token {tok!r} of node {j} must have source node {i} "
+                        f"(edges are listed as ~0, ~1, ... in order); in {text!r}."
+                    )
+                if op not in NB201_OPS:
+                    raise InvalidArchitectureError(
+                        f"Unknown operation {op!r} in {text!r}; allowed: {', '.join(NB201_OPS)}."
+                    )
+                ops.append(op)
+        return Arch(self.name, tuple(ops))
+
+    def format(self, arch: Arch) -> str:
+        """Standard NAS-Bench-201 string of ``arch``."""
+        o = self.validate(arch).ops
+        return f"|{o[0]}~0|+|{o[1]}~0|{o[2]}~1|+|{o[3]}~0|{o[4]}~1|{o[5]}~2|"
+
+    # ----------------------------------------------------------------- isomorphism
+    def canonical_key(self, arch: Arch) -> str:
+        """Key equal for cells that compute the same function.
+
+        Each node is written as a symbolic expression of the input: ``none`` (or any op applied to
+        a zero node) contributes a zero term ``#``, ``skip_connect`` passes its source's expression
+        through, any other op wraps it as ``(expr)@op``; a node is the sorted ``+``-sum of its
+        incoming terms (addition commutes). The output node's expression is the key. This is the
+        isomorphism notion behind NAS-Bench-201's count of 6,466 unique cells.
+        """
+        o = self.validate(arch).ops
+        expr = {0: "0"}
+        for j in (1, 2, 3):
+            terms = []
+            for k, (i, jj) in enumerate(self.edges):
+                if jj != j:
+                    continue
+                op, src = o[k], expr[i]
+                if op == "none" or src == "#":
+                    terms.append("#")
+                elif op == "skip_connect":
+                    terms.append(src)
+                else:
+                    terms.append(f"({src})@{op}")
+            expr[j] = "+".join(sorted(terms))
+        return expr[3]
