@@ -1,0 +1,240 @@
+"""The ``predictor-nas`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from predictor_nas import __version__
+from predictor_nas.exceptions import PredictorNASError
+
+log = logging.getLogger("predictor_nas.cli")
+
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+def _out(text: str = "") -> None:
+    sys.stdout.write(text + "\n")
+
+
+def _err(text: str) -> None:
+    sys.stderr.write(text + "\n")
+
+
+def _fmt_seconds(s: float) -> str:
+    if s >= 86400:
+        return f"{s / 86400:.1f} days"
+    if s >= 3600:
+        return f"{s / 3600:.1f} h"
+    return f"{s:.0f} s"
+
+
+# --------------------------------------------------------------------------- search
+def _cmd_search(args: argparse.Namespace) -> int:
+    from predictor_nas.search import DEFAULT_STORAGE, run_search
+
+    storage = DEFAULT_STORAGE if args.storage is None else args.storage
+    result = run_search(
+        space=args.space,
+        table=args.table,
+        dataset=args.dataset,
+        strategy=args.strategy,
+        budget=args.budget,
+        time_budget=args.time_budget,
+        seed=args.seed,
+        storage=storage,
+        study_name=args.study_name,
+        draw_seed=args.draw_seed,
+        progress=not args.no_progress and not args.json,
+    )
+    if args.json:
+        _out(json.dumps(result.to_dict(trajectory=args.trajectory), sort_keys=True))
+        return 0
+    test = (
+        f"{result.best_test:.2f} %"
+        if result.best_test is not None
+        else f"n/a (table {result.table!r} has no test metric; try --table nb201-rich)"
+    )
+    resumed = f" (resumed after {result.resumed_from})" if result.resumed_from else ""
+    rows = [
+        ("best architecture", result.best_arch),
+        ("validation accuracy", f"{result.best_val:.2f} % (mean over trials)"),
+        ("test accuracy", test),
+        ("regret (validation)", f"{result.regret_val:.2f} pp below the table's best "
+         f"{result.table_best_val:.2f} %"),
+        ("queries", f"{result.n_queries}{resumed}, simulated training "
+         f"{_fmt_seconds(result.simulated_seconds)}"),
+        ("strategy / dataset", f"{result.strategy} / {result.dataset} (seed {result.seed})"),
+        ("study", f"{result.study_name} in {result.storage}"),
+    ]
+    width = max(len(k) for k, _ in rows)
+    for k, v in rows:
+        _out(f"{k:<{width}}  {v}")
+    return 0
+
+
+# --------------------------------------------------------------------------- tables
+def _cmd_tables_list(args: argparse.Namespace) -> int:
+    from predictor_nas.tables import cache_dir, embedded_dir, open_table, table_paths
+
+    items: list[dict[str, Any]] = []
+    for name, path in table_paths().items():
+        entry: dict[str, Any] = {"name": name, "path": str(path)}
+        try:
+            t = open_table(path)
+            entry.update(space=t.space, n_archs=len(t), datasets=t.datasets, ok=True)
+        except PredictorNASError as exc:
+            entry.update(ok=False, error=str(exc))
+        items.append(entry)
+    if args.json:
+        _out(json.dumps({"tables": items}, sort_keys=True))
+        return 0
+    if not items:
+        _out(f"No tables found in {embedded_dir()} or {cache_dir()}.")
+    for e in items:
+        if e["ok"]:
+            _out(f"{e['name']:<12} {e['space']:<7} {e['n_archs']:>6} archs  "
+                 f"{', '.join(e['datasets'])}  ({e['path']})")
+        else:
+            _out(f"{e['name']:<12} DAMAGED: {e['error']}")
+    return 0
+
+
+def _cmd_tables_info(args: argparse.Namespace) -> int:
+    from predictor_nas.tables import open_table
+
+    info = open_table(args.table).info()
+    if args.json:
+        _out(json.dumps(info, sort_keys=True))
+        return 0
+    for key in ("name", "path", "space", "n_archs", "content_hash", "license", "source"):
+        _out(f"{key:<13} {info[key]}")
+    _out(f"{'description':<13} {info['description']}")
+    for ds, metrics in info["datasets"].items():
+        _out(f"dataset {ds}:")
+        for m, mi in metrics.items():
+            seeds = ", ".join(f"{f} ep: {n}" + ("" if mi["per_seed"][f] else " (mean)")
+                              for f, n in mi["n_seeds"].items())
+            curve = ", curves" if mi["has_curve"] else ""
+            _out(f"  {m:<12} [{mi['unit']}] {'max' if mi['higher_is_better'] else 'min'}  "
+                 f"fidelities/seeds: {seeds}{curve}")
+    return 0
+
+
+def _cmd_tables_verify(args: argparse.Namespace) -> int:
+    from predictor_nas.tables import Table, table_paths
+
+    targets = args.tables or list(table_paths())
+    if not targets:
+        _err("No tables to verify.")
+        return 1
+    bad = 0
+    for t in targets:
+        path = table_paths().get(t, t)
+        try:
+            table = Table(path)
+            _out(f"OK       {t}  {table.content_hash}")
+        except PredictorNASError as exc:
+            bad += 1
+            _out(f"FAILED   {t}  {exc}")
+    return 1 if bad else 0
+
+
+def _cmd_tables_import(args: argparse.Namespace) -> int:
+    from predictor_nas.tables.importers import IMPORTERS
+
+    importer = IMPORTERS[args.kind]
+    path, chash = importer(args.source, out=args.out, overwrite=args.overwrite)
+    _out(f"wrote {path}\ncontent hash {chash}")
+    return 0
+
+
+# --------------------------------------------------------------------------- parser
+def _positive_int_or_raw(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``predictor-nas``."""
+    from predictor_nas.search import STORAGE_FORMS, available_strategies
+    from predictor_nas.spaces import available_spaces
+    from predictor_nas.tables import DEFAULT_TABLE
+
+    p = argparse.ArgumentParser(
+        prog="predictor-nas", description="Neural architecture search guided by accuracy predictors."
+    )
+    p.add_argument("--version", action="version", version=f"predictor-nas {__version__}")
+    p.add_argument("-v", "--verbose", action="store_true", help="log progress details to stderr")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("search", help="search a benchmark table (zero-cost: training is a lookup)")
+    s.add_argument("--space", default="nb201", choices=available_spaces())
+    s.add_argument("--table", default=DEFAULT_TABLE, help=f"table name or file (default {DEFAULT_TABLE})")
+    s.add_argument("--dataset", default="cifar10", help="dataset in the table (default cifar10)")
+    s.add_argument("--strategy", default="rea", help=f"one of {', '.join(available_strategies())}")
+    s.add_argument("--budget", type=_positive_int_or_raw, default=100, help="number of queries (default 100)")
+    s.add_argument("--time-budget", type=float, default=None, metavar="SECONDS",
+                   help="also stop once the simulated training time reaches SECONDS")
+    s.add_argument("--seed", type=_positive_int_or_raw, default=0)
+    s.add_argument("--storage", default=None,
+                   help=f"{STORAGE_FORMS}; default predictor-nas.journal (rerun to resume)")
+    s.add_argument("--study-name", default=None, help="default: derived from the options")
+    s.add_argument("--draw-seed", action="store_true",
+                   help="objective = one drawn training trial per query (NB201 protocol)")
+    s.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    s.add_argument("--trajectory", action="store_true", help="with --json: include per-query regret")
+    s.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    s.set_defaults(func=_cmd_search)
+
+    t = sub.add_parser("tables", help="list, describe, verify and import benchmark tables")
+    tsub = t.add_subparsers(dest="tables_command", required=True, metavar="ACTION")
+    tl = tsub.add_parser("list", help="tables found (embedded and imported)")
+    tl.add_argument("--json", action="store_true")
+    tl.set_defaults(func=_cmd_tables_list)
+    ti = tsub.add_parser("info", help="datasets, metrics, fidelities and seeds of a table")
+    ti.add_argument("table", nargs="?", default=DEFAULT_TABLE)
+    ti.add_argument("--json", action="store_true")
+    ti.set_defaults(func=_cmd_tables_info)
+    tv = tsub.add_parser("verify", help="check file checksums and content hashes")
+    tv.add_argument("tables", nargs="*", help="names or paths (default: all known tables)")
+    tv.set_defaults(func=_cmd_tables_verify)
+    tim = tsub.add_parser("import", help="import richer benchmark data into the table cache")
+    tim.add_argument("kind", choices=["nb201-rich"], help="what to import")
+    tim.add_argument("--source", required=True, help="folder holding the source files")
+    tim.add_argument("--out", default=None, help="output file (default: the table cache)")
+    tim.add_argument("--overwrite", action="store_true", help="replace an existing table")
+    tim.set_defaults(func=_cmd_tables_import)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.INFO if args.verbose else optuna.logging.WARNING)
+    try:
+        return int(args.func(args))
+    except PredictorNASError as exc:
+        _err(f"predictor-nas {args.command}: error: {exc}")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        _err("interrupted; completed queries are stored - rerun the same command to resume.")
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,141 @@
+"""Regularized (aging) evolution as an Optuna sampler (Real et al., 2019)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import optuna
+from optuna.distributions import BaseDistribution, CategoricalDistribution
+from optuna.samplers import BaseSampler, RandomSampler
+from optuna.study import Study, StudyDirection
+from optuna.trial import FrozenTrial, TrialState
+
+from predictor_nas._validation import check_int
+
+
+class RegularizedEvolutionSampler(BaseSampler):
+    """Aging evolution over categorical parameters.
+
+    The first ``population_size`` trials are uniform random. After that, each proposal takes the
+    ``population_size`` most recently completed trials as the population (older ones have aged
+    out), draws ``sample_size`` of them without replacement, and mutates the best of that tournament
+    by changing one uniformly chosen categorical parameter to a different value. A child whose
+    params were already tried is re-mutated (up to ``max_retries`` times), so no query is wasted on
+    a repeat. Its state is the study itself: a resumed or shared study needs no extra state.
+
+    Non-categorical parameters are sampled uniformly at random.
+
+    Args:
+        population_size: Number of recent trials forming the population (>= 2).
+        sample_size: Tournament size (1 <= sample_size <= population_size).
+        seed: Seed of the sampler's random generator.
+        max_retries: Re-mutations tried to avoid params already in the study.
+    """
+
+    def __init__(
+        self,
+        population_size: int = 10,
+        sample_size: int = 3,
+        *,
+        seed: int | None = None,
+        max_retries: int = 20,
+    ) -> None:
+        self.population_size = check_int(
+            population_size, "population_size", "RegularizedEvolutionSampler", minimum=2
+        )
+        self.sample_size = check_int(sample_size, "sample_size", "RegularizedEvolutionSampler", minimum=1)
+        if self.sample_size > self.population_size:
+            from predictor_nas._validation import param_error
+
+            raise param_error(
+                "sample_size", "RegularizedEvolutionSampler",
+                f"an int in [1, population_size={self.population_size}]", sample_size,
+            )
+        self.max_retries = check_int(max_retries, "max_retries", "RegularizedEvolutionSampler", minimum=0)
+        self.seed = seed
+        self._rng = np.random.default_rng(seed)
+        self._random = RandomSampler(seed=None if seed is None else int(self._rng.integers(2**31)))
+
+    def reseed_rng(self) -> None:
+        """Reseed from fresh OS entropy (Optuna calls this for parallel workers)."""
+        self._rng = np.random.default_rng()
+        self._random.reseed_rng()
+
+    # ----------------------------------------------------------------- Optuna API
+    def infer_relative_search_space(
+        self, study: Study, trial: FrozenTrial
+    ) -> dict[str, BaseDistribution]:
+        """The categorical parameters that every completed trial has."""
+        space = optuna.search_space.intersection_search_space(
+            study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        )
+        return {
+            k: d for k, d in sorted(space.items()) if isinstance(d, CategoricalDistribution)
+        }
+
+    def sample_relative(
+        self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
+    ) -> dict[str, Any]:
+        """Propose all categorical params: random during warm-up, then a mutated tournament winner."""
+        if not search_space:
+            return {}
+        if len(study.directions) > 1:
+            raise ValueError("RegularizedEvolutionSampler supports single-objective studies only.")
+        complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        names = list(search_space)
+        if len(complete) < self.population_size:
+            return {n: self._choice(search_space[n]) for n in names}
+        population = sorted(
+            complete, key=lambda t: (t.datetime_complete or t.datetime_start, t.number)
+        )[-self.population_size :]
+        seen = {
+            self._key(t.params, names)
+            for t in study.get_trials(deepcopy=False)
+            if all(n in t.params for n in names)
+        }
+        maximize = study.direction == StudyDirection.MAXIMIZE
+        child: dict[str, Any] = {}
+        for _ in range(self.max_retries + 1):
+            idx = self._rng.choice(len(population), size=self.sample_size, replace=False)
+            contenders = [population[int(i)] for i in idx]
+            parent = (max if maximize else min)(contenders, key=lambda t: t.value)
+            child = self._mutate(parent.params, search_space, names)
+            if self._key(child, names) not in seen:
+                break
+        return child
+
+    def sample_independent(
+        self,
+        study: Study,
+        trial: FrozenTrial,
+        param_name: str,
+        param_distribution: BaseDistribution,
+    ) -> Any:
+        """Params outside the relative space (first trial, non-categorical) are uniform random."""
+        if isinstance(param_distribution, CategoricalDistribution):
+            return self._choice(param_distribution)
+        return self._random.sample_independent(study, trial, param_name, param_distribution)
+
+    # ----------------------------------------------------------------- helpers
+    def _choice(self, dist: CategoricalDistribution) -> Any:
+        return dist.choices[int(self._rng.integers(len(dist.choices)))]
+
+    @staticmethod
+    def _key(params: dict[str, Any], names: Sequence[str]) -> tuple:
+        return tuple(params[n] for n in names)
+
+    def _mutate(
+        self, params: dict[str, Any], space: dict[str, BaseDistribution], names: list[str]
+    ) -> dict[str, Any]:
+        child = {n: params[n] for n in names}
+        mutable = [n for n in names if len(space[n].choices) > 1]
+        if not mutable:
+            return child
+        name = mutable[int(self._rng.integers(len(mutable)))]
+        choices = list(space[name].choices)
+        current = choices.index(child[name]) if child[name] in choices else 0
+        shift = int(self._rng.integers(1, len(choices)))
+        child[name] = choices[(current + shift) % len(choices)]
+        return child

@@ -1,0 +1,23 @@
+"""Run searches: strategies, storages and the table-driven search loop."""
+
+from predictor_nas.search._run import (
+    SearchResult,
+    default_study_name,
+    incumbent_trajectory,
+    run_search,
+)
+from predictor_nas.search._storage import DEFAULT_STORAGE, STORAGE_FORMS, make_storage
+from predictor_nas.search._strategies import STRATEGIES, available_strategies, make_sampler
+
+__all__ = [
+    "DEFAULT_STORAGE",
+    "STORAGE_FORMS",
+    "STRATEGIES",
+    "SearchResult",
+    "available_strategies",
+    "default_study_name",
+    "incumbent_trajectory",
+    "make_sampler",
+    "make_storage",
+    "run_search",
+]

@@ -1,0 +1,41 @@
+"""Search strategies by name: each is a factory of an Optuna sampler from a seed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import optuna
+
+from predictor_nas._validation import check_choice
+
+
+def _random(seed: int) -> optuna.samplers.BaseSampler:
+    return optuna.samplers.RandomSampler(seed=seed)
+
+
+def _rea(seed: int) -> optuna.samplers.BaseSampler:
+    from predictor_nas.samplers import RegularizedEvolutionSampler
+
+    return RegularizedEvolutionSampler(population_size=10, sample_size=3, seed=seed)
+
+
+def _tpe(seed: int) -> optuna.samplers.BaseSampler:
+    return optuna.samplers.TPESampler(seed=seed)
+
+
+STRATEGIES: dict[str, tuple[Callable[[int], optuna.samplers.BaseSampler], str]] = {
+    "random": (_random, "uniform random sampling (Optuna RandomSampler)"),
+    "rea": (_rea, "regularized evolution, population 10, tournament 3 (ours)"),
+    "tpe": (_tpe, "Tree-structured Parzen Estimator (Optuna TPESampler, default settings)"),
+}
+
+
+def available_strategies() -> list[str]:
+    """Names accepted by ``make_sampler``."""
+    return list(STRATEGIES)
+
+
+def make_sampler(strategy: str, seed: int) -> optuna.samplers.BaseSampler:
+    """A fresh sampler for ``strategy`` seeded with ``seed``."""
+    check_choice(strategy, "strategy", "search", available_strategies())
+    return STRATEGIES[strategy][0](seed)
