@@ -14,7 +14,8 @@ Layout::
     /datasets/<dataset>/      attrs: description
         metrics/<metric>/     attrs: unit, description, higher_is_better, source
             <fidelity>        float64 (N, S): value per arch and trial position; NaN = not measured.
-                              Name = fidelity in epochs ("12", "200"). attrs: per_seed (bool);
+                              Name = fidelity in epochs ("12", "200"; "0" = a property of the
+                              untrained network: zero-cost proxies, hardware latency). attrs: per_seed (bool);
                               per_seed = False means column 0 holds the mean over the source's trials.
         curves/<metric>       float32 (N, E, S), optional: per-epoch values. attrs: epochs (E,) int
     Metric ``train_time`` (unit "s") is the simulated training cost at each fidelity.

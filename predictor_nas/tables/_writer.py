@@ -89,8 +89,8 @@ def _tree(
                         f"Values of {ds}/{metric} at fidelity {fid} must have shape (n_archs={n}, "
                         f"n_seeds); got {np.shape(arr)}."
                     )
-                if int(fid) < 1:
-                    raise InvalidParameterError(f"Fidelities are epochs >= 1; got {fid!r}.")
+                if int(fid) < 0:
+                    raise InvalidParameterError(f"Fidelities are epochs >= 0; got {fid!r}.")
                 per_seed = int(fid) not in {int(f) for f in md.aggregated}
                 tree[f"/datasets/{ds}/metrics/{metric}/{int(fid)}"] = ({"per_seed": per_seed}, a)
         if dd.curves:

@@ -1,0 +1,47 @@
+"""Shared fixtures: the embedded table, ../shared/data when present, and the imported rich table."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import optuna
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_DATA = Path(os.environ.get("PREDICTOR_NAS_SHARED_DATA", REPO.parent / "shared" / "data"))
+NB201_CSV = SHARED_DATA / "nb201" / "nb201.csv.gz"
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+@pytest.fixture(scope="session")
+def nb201_table():
+    """The embedded NB201 table shipped in data/."""
+    from predictor_nas.tables import open_table
+
+    return open_table("nb201")
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """../shared/data, or skip the test when it is absent."""
+    if not NB201_CSV.is_file():
+        pytest.skip(f"shared benchmark data not found at {SHARED_DATA}")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def rich_table_path(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The richer NB201 table imported once per session from ../shared/data into a temp cache."""
+    from predictor_nas.tables.importers import import_nb201_rich
+
+    out = tmp_path_factory.mktemp("cache") / "nb201-rich.h5"
+    path, _ = import_nb201_rich(shared_data / "nb201", out=out)
+    return Path(path)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """Tests never read or write the user's real table cache."""
+    monkeypatch.setenv("PREDICTOR_NAS_CACHE", str(tmp_path_factory.getbasetemp() / "table-cache"))
