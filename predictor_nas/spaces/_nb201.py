@@ -54,7 +54,11 @@ class NB201Space(SearchSpace):
 
     def from_index(self, index: int) -> Arch:
         """Architecture at official NAS-Bench-201 index ``index``."""
-        if isinstance(index, bool) or not 0 <= int(index) < self.size or int(index) != index:
+        try:
+            bad = isinstance(index, bool) or not 0 <= int(index) < self.size or int(index) != index
+        except (TypeError, ValueError, OverflowError):  # None, "abc", nan, inf
+            bad = True
+        if bad:
             raise InvalidArchitectureError(
                 f"A NAS-Bench-201 index must be an int in [0, {self.size - 1}]; got {index!r}."
             )
