@@ -62,7 +62,7 @@ class Table:
             raise TableFormatError(f"{self.path!r} is not a predictor_nas table (format attribute).")
         if int(root.get("format_version", -1)) != FORMAT_VERSION:
             raise TableFormatError(
-                f"{self.path!r} has table format version {root.get('format_version')!r}; this "
+                f"{self.path!r} has table format version {root.get('format_version')}; this "
                 f"predictor_nas reads version {FORMAT_VERSION}. Rebuild the table with this version."
             )
         stored = str(root.get("content_hash", ""))
@@ -306,9 +306,10 @@ class Table:
         value = float(self.query_many([arch], metric, dataset=dataset, fidelity=fidelity, seed=seed)[0])
         if value != value:
             what = "any trial" if seed is None else f"trial position {seed}"
+            fid = self._resolve(dataset, metric, fidelity)[1]
             raise TableQueryError(
-                f"Table {self.name!r} has no {dataset}/{metric} value at fidelity "
-                f"{fidelity or self.fidelities(metric, dataset=dataset)[-1]} for {arch!s} ({what})."
+                f"Table {self.name!r} has no {dataset}/{metric} value at fidelity {fid} for "
+                f"{self.archs[self.row(arch)]} ({what})."
             )
         return value
 
@@ -356,6 +357,11 @@ class Table:
             return None
         curves, _ = self._curves[(dataset, metric)]
         c = curves[self.row(arch)]
+        if seed is not None and not 0 <= seed < c.shape[1]:
+            raise TableQueryError(
+                f"Seed positions of the {dataset}/{metric} curves are 0..{c.shape[1] - 1}; "
+                f"got {seed!r}."
+            )
         if seed is None:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
