@@ -67,13 +67,23 @@ class RegularizedEvolutionSampler(BaseSampler):
     def infer_relative_search_space(
         self, study: Study, trial: FrozenTrial
     ) -> dict[str, BaseDistribution]:
-        """The categorical parameters that every completed trial has."""
-        space = optuna.search_space.intersection_search_space(
-            study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-        )
+        """Categorical parameters shared by the current population (the last completed trials).
+
+        Only the population is ever mutated, so intersecting over it (O(population_size)) is
+        enough; intersecting over the whole study would make every proposal O(n_trials).
+        """
+        complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        recent = self._population(complete) if complete else []
+        space = optuna.search_space.intersection_search_space(recent)
         return {
             k: d for k, d in sorted(space.items()) if isinstance(d, CategoricalDistribution)
         }
+
+    def _population(self, complete: list[FrozenTrial]) -> list[FrozenTrial]:
+        """The ``population_size`` most recently completed trials (the older ones aged out)."""
+        return sorted(
+            complete, key=lambda t: (t.datetime_complete or t.datetime_start, t.number)
+        )[-self.population_size :]
 
     def sample_relative(
         self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
@@ -87,9 +97,7 @@ class RegularizedEvolutionSampler(BaseSampler):
         names = list(search_space)
         if len(complete) < self.population_size:
             return {n: self._choice(search_space[n]) for n in names}
-        population = sorted(
-            complete, key=lambda t: (t.datetime_complete or t.datetime_start, t.number)
-        )[-self.population_size :]
+        population = self._population(complete)
         seen = {
             self._key(t.params, names)
             for t in study.get_trials(deepcopy=False)

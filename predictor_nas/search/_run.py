@@ -265,8 +265,13 @@ def run_search(
     best_row = inc_rows[-1]
     best_trial = next(t for t in trials if tbl.row(t.user_attrs["arch"]) == best_row)
     test = None
-    if TEST_METRIC in tbl.metrics(dataset):
-        v = tbl.query_many(np.array([best_row]), TEST_METRIC, dataset=dataset)[0]
+    # Test accuracy at the searched fidelity only: a 12-epoch test value is no stand-in for 200.
+    if TEST_METRIC in tbl.metrics(dataset) and evaluator.fidelity in tbl.fidelities(
+        TEST_METRIC, dataset=dataset
+    ):
+        v = tbl.query_many(
+            np.array([best_row]), TEST_METRIC, dataset=dataset, fidelity=evaluator.fidelity
+        )[0]
         test = None if v != v else float(v)
     return SearchResult(
         best_arch=tbl.archs[best_row],

@@ -1,0 +1,1 @@
+"""Reusable test contracts (pytest) that every sampler of ours must pass."""
