@@ -88,3 +88,17 @@ def test_unknown_strategy_lists_the_known_ones():
     """An unknown strategy name is refused with the list of strategies."""
     with pytest.raises(InvalidParameterError, match="'random', 'rea', 'tpe'. Got 'bogus' instead"):
         make_sampler("bogus", 0)
+
+
+def test_failed_trial_params_may_be_proposed_again():
+    """A failed trial does not block its params: a resumed study proposes what it would have."""
+    sampler_a = RegularizedEvolutionSampler(population_size=5, sample_size=5, seed=0)
+    study = _study(sampler_a, 12)
+    reference = RegularizedEvolutionSampler(population_size=5, sample_size=5, seed=42)
+    study.sampler = reference
+    proposal = study.ask(SPACE.distributions())
+    params = dict(proposal.params)
+    study.tell(proposal, state=optuna.trial.TrialState.FAIL)
+    study.sampler = RegularizedEvolutionSampler(population_size=5, sample_size=5, seed=42)
+    again = study.ask(SPACE.distributions())
+    assert again.params == params

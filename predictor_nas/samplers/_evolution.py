@@ -98,10 +98,12 @@ class RegularizedEvolutionSampler(BaseSampler):
         if len(complete) < self.population_size:
             return {n: self._choice(search_space[n]) for n in names}
         population = self._population(complete)
+        # Failed trials gave no result, so their params may be proposed again; this also makes a
+        # resumed study (whose interrupted trial was marked failed) propose what it would have.
         seen = {
             self._key(t.params, names)
             for t in study.get_trials(deepcopy=False)
-            if all(n in t.params for n in names)
+            if t.state != TrialState.FAIL and all(n in t.params for n in names)
         }
         maximize = study.direction == StudyDirection.MAXIMIZE
         child: dict[str, Any] = {}

@@ -56,7 +56,12 @@ def check_file(path: str | os.PathLike) -> str:
             f"Table file {os.fspath(path)!r} is corrupted: its header does not start with "
             f"{MAGIC.decode()!r}. Rebuild or re-import the table."
         )
-    if not head.startswith(_HEADER_PREFIX) or len(head) < len(_HEADER_PREFIX) + 65:
+    if len(head) < USERBLOCK_SIZE:
+        raise TableCorruptedError(
+            f"Table file {os.fspath(path)!r} is corrupted: truncated to {size} bytes. Rebuild or "
+            "re-import the table."
+        )
+    if not head.startswith(_HEADER_PREFIX):
         raise TableCorruptedError(f"Table file {os.fspath(path)!r} is corrupted: damaged header.")
     stored = head[len(_HEADER_PREFIX) : len(_HEADER_PREFIX) + 64].decode("ascii", "replace")
     actual = _digest_after_userblock(path)
