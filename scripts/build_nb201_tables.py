@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from predictor_nas.exceptions import PredictorNASError
 from predictor_nas.spaces import get_space
 from predictor_nas.tables import DatasetData, MetricData, write_table
 
@@ -130,7 +131,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--expect-hash", help="fail unless the content hash equals this value")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    chash = build(args.out, args.allow_pickle, args.overwrite)
+    try:
+        chash = build(args.out, args.allow_pickle, args.overwrite)
+    except PredictorNASError as exc:
+        log.error("error: %s", exc)
+        return 2
     log.info("wrote %s\ncontent hash %s", args.out, chash)
     if args.expect_hash and args.expect_hash != chash:
         log.error("content hash differs from the expected %s", args.expect_hash)
