@@ -1,0 +1,51 @@
+"""Baseline: Bayesian linear regression on a tabular encoding (scikit-learn ``BayesianRidge``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from predictor_nas.encodings import Encoder, TableFeatures
+from predictor_nas.predictors._base import Prediction, Predictor
+from predictor_nas.spaces import Arch, SearchSpace
+
+
+class BayesianRidgePredictor(Predictor):
+    """Linear model with a Gaussian posterior: mean and std in closed form.
+
+    Args:
+        space: Search space (or its name).
+        encoding: ``"onehot"``, ``"path"`` or ``"onehot+path"``.
+        extra: Optional ``TableFeatures`` (zero-cost proxies) appended to the encoding.
+        seed: Unused by the model (it is deterministic); kept for the common API.
+    """
+
+    name = "ridge"
+
+    def __init__(
+        self,
+        space: SearchSpace | str = "nb201",
+        *,
+        encoding: str = "onehot",
+        extra: TableFeatures | None = None,
+        seed: int = 0,
+    ) -> None:
+        super().__init__(space, seed=seed)
+        self.encoding = encoding
+        self.extra = extra
+
+    def _fit(self, archs: list[Arch], y: np.ndarray, **extra: Any) -> None:
+        from sklearn.linear_model import BayesianRidge
+        from sklearn.preprocessing import StandardScaler
+
+        self.encoder_ = Encoder(self.space_, self.encoding, self.extra)
+        x = self.encoder_.transform(archs)
+        self.scaler_ = StandardScaler().fit(x)
+        self.y_mean_, self.y_std_ = float(y.mean()), float(y.std() or 1.0)
+        self.model_ = BayesianRidge().fit(self.scaler_.transform(x), (y - self.y_mean_) / self.y_std_)
+
+    def _predict(self, archs: list[Arch]) -> Prediction:
+        x = self.scaler_.transform(self.encoder_.transform(archs))
+        mean, std = self.model_.predict(x, return_std=True)
+        return Prediction(mean * self.y_std_ + self.y_mean_, std * self.y_std_)
