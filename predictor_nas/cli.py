@@ -154,6 +154,73 @@ def _cmd_tables_import(args: argparse.Namespace) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- predictors
+def _cmd_predictors_evaluate(args: argparse.Namespace) -> int:
+    from predictor_nas._validation import check_int
+    from predictor_nas.predictors import evaluate_predictors
+    from predictor_nas.predictors._evaluate import plot_kendall
+
+    n_seeds = check_int(args.seeds, "seeds", "predictors evaluate", minimum=1)
+    names = args.predictors.split(",") if args.predictors else ["ridge"]
+    zc = None
+    if args.zc:
+        zc = "default" if args.zc == "default" else args.zc.split(",")
+    result = evaluate_predictors(
+        space=args.space,
+        table=args.table,
+        dataset=args.dataset,
+        metric=args.metric,
+        predictors=[n.strip() for n in names],
+        train_sizes=args.train_sizes,
+        seeds=range(n_seeds),
+        zc=zc,
+        zc_table=args.zc_table,
+        progress=not args.no_progress and not args.json,
+    )
+    if args.plot:
+        result["plot"] = plot_kendall(result, args.plot)
+    if args.json:
+        _out(json.dumps(result, sort_keys=True, allow_nan=False))
+        return 0
+
+    def f(v: float | None, spec: str = ".3f") -> str:
+        return "n/a" if v is None else format(v, spec)
+
+    zc_text = ""
+    if result["zc"]:
+        zc_text = f", features {','.join(result['zc'])} from {result['zc_table']}"
+    _out(f"{result['table']} / {result['dataset']} / {result['metric']}: "
+         f"{len(result['seeds'])} seeds, held-out = all other of {result['n_archs']} archs"
+         f"{zc_text}")
+    head = ["predictor", "n", "kendall tau (95% CI)", "spearman",
+            *(f"p@{k}" for k in result["top_k"]), "cov 1s", "cov 2s", "fit s", "predict s"]
+    rows = []
+    for r in result["results"]:
+        ci = r["kendall_tau_ci95"]
+        tau = f(r["kendall_tau"]) + (f" [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else "")
+        rows.append([r["predictor"], str(r["train_size"]), tau, f(r["spearman"]),
+                     *(f(r[f"precision_at_{k}"], ".2f") for k in result["top_k"]),
+                     f(r["coverage_1sigma"], ".2f"), f(r["coverage_2sigma"], ".2f"),
+                     f(r["fit_seconds"], ".3f"), f(r["predict_seconds"], ".3f")])
+    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(head)]
+    for row in [head, *rows]:
+        _out("  ".join(c.ljust(w) if i == 0 else c.rjust(w)
+                       for i, (c, w) in enumerate(zip(row, widths))))
+    _out("(coverage: fraction of true values within mean ± 1σ / 2σ; ideal 0.68 / 0.95)")
+    if args.plot:
+        _out(f"plot written to {result['plot']}")
+    return 0
+
+
+def _int_list(text: str) -> list[int]:
+    try:
+        return [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be comma-separated integers, got {text!r}"
+        ) from None
+
+
 # --------------------------------------------------------------------------- parser
 def _positive_int_or_raw(text: str) -> int:
     try:
@@ -169,7 +236,8 @@ def build_parser() -> argparse.ArgumentParser:
     from predictor_nas.tables import DEFAULT_TABLE
 
     p = argparse.ArgumentParser(
-        prog="predictor-nas", description="Neural architecture search guided by accuracy predictors."
+        prog="predictor-nas",
+        description="Neural architecture search guided by accuracy predictors.",
     )
     p.add_argument("--version", action="version", version=f"predictor-nas {__version__}")
     p.add_argument("-v", "--verbose", action="store_true", help="log progress details to stderr")
@@ -177,10 +245,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("search", help="search a benchmark table (zero-cost: training is a lookup)")
     s.add_argument("--space", default="nb201", choices=available_spaces())
-    s.add_argument("--table", default=DEFAULT_TABLE, help=f"table name or file (default {DEFAULT_TABLE})")
+    s.add_argument("--table", default=DEFAULT_TABLE,
+                   help=f"table name or file (default {DEFAULT_TABLE})")
     s.add_argument("--dataset", default="cifar10", help="dataset in the table (default cifar10)")
     s.add_argument("--strategy", default="rea", help=f"one of {', '.join(available_strategies())}")
-    s.add_argument("--budget", type=_positive_int_or_raw, default=100, help="number of queries (default 100)")
+    s.add_argument("--budget", type=_positive_int_or_raw, default=100,
+                   help="number of queries (default 100)")
     s.add_argument("--time-budget", type=float, default=None, metavar="SECONDS",
                    help="also stop once the simulated training time reaches SECONDS")
     s.add_argument("--seed", type=_positive_int_or_raw, default=0)
@@ -190,7 +260,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--draw-seed", action="store_true",
                    help="objective = one drawn training trial per query (NB201 protocol)")
     s.add_argument("--json", action="store_true", help="print one JSON object on stdout")
-    s.add_argument("--trajectory", action="store_true", help="with --json: include per-query regret")
+    s.add_argument("--trajectory", action="store_true",
+                   help="with --json: include per-query regret")
     s.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     s.set_defaults(func=_cmd_search)
 
@@ -212,6 +283,37 @@ def build_parser() -> argparse.ArgumentParser:
     tim.add_argument("--out", default=None, help="output file (default: the table cache)")
     tim.add_argument("--overwrite", action="store_true", help="replace an existing table")
     tim.set_defaults(func=_cmd_tables_import)
+
+    pr = sub.add_parser("predictors", help="evaluate accuracy predictors on a benchmark table")
+    prsub = pr.add_subparsers(dest="predictors_command", required=True, metavar="ACTION")
+    pe = prsub.add_parser(
+        "evaluate", help="Kendall tau / Spearman / precision@k / calibration vs. train size",
+        description="Train predictors on random samples of a table (mean validation metric) and "
+        "score how they rank all other architectures.",
+    )
+    pe.add_argument("--space", default="nb201", choices=available_spaces())
+    pe.add_argument("--table", default=DEFAULT_TABLE,
+                    help=f"table name or file (default {DEFAULT_TABLE})")
+    pe.add_argument("--dataset", default="cifar10", help="dataset in the table (default cifar10)")
+    pe.add_argument("--metric", default="val_acc",
+                    help="target metric (default val_acc; never test_*)")
+    pe.add_argument("--predictor", "--predictors", dest="predictors", default="ridge",
+                    metavar="NAME[,NAME...]",
+                    help="comma-separated predictor names (default ridge)")
+    pe.add_argument("--train-sizes", type=_int_list, default=[20, 50, 100, 200, 500, 1000],
+                    metavar="N[,N...]", help="train-set sizes (default 20,50,100,200,500,1000)")
+    pe.add_argument("--seeds", type=_positive_int_or_raw, default=10, metavar="N",
+                    help="number of seeds, 0..N-1 (default 10)")
+    pe.add_argument("--zc", default=None, metavar="METRIC[,METRIC...]|default",
+                    help="table metrics (zero-cost proxies) as extra features; "
+                    "'default' = DEFAULT_ZC")
+    pe.add_argument("--zc-table", default=None,
+                    help="table holding the --zc metrics (default: --table), e.g. nb201-rich")
+    pe.add_argument("--plot", default=None, metavar="PATH.png",
+                    help="write Kendall tau vs. n with 95%% CI bands as a PNG")
+    pe.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    pe.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    pe.set_defaults(func=_cmd_predictors_evaluate)
     return p
 
 
