@@ -1,0 +1,42 @@
+"""Learning-curve extrapolation with one API: ``fit(curves=None)`` then
+``predict_final(partial, final_epoch=F) -> Prediction(mean, std)``.
+
+Models: :class:`LastValueCurveModel` (baseline), :class:`ParametricEnsembleCurveModel`
+(Domhan et al. 2015 style families, fitted to a whole batch at once) and
+:class:`LearnedCurveModel` (gradient boosting on partial-curve features, trained on full curves).
+:func:`load_nlp_curves` and :func:`evaluate_curve_models` benchmark them on NAS-Bench-NLP.
+
+Importing this package does not import torch or xgboost (scikit-learn and scipy are imported
+only when a model needs them).
+"""
+
+from predictor_nas.curves._base import KINDS, CurveModel, check_partial
+from predictor_nas.curves._evaluate import (
+    CurveEvaluation,
+    evaluate_curve_models,
+    gaussian_loglik,
+    load_nlp_curves,
+)
+from predictor_nas.curves._families import DEFAULT_FAMILIES, FAMILIES, Family
+from predictor_nas.curves._last_value import LastValueCurveModel
+from predictor_nas.curves._learned import LearnedCurveModel
+from predictor_nas.curves._parametric import ParametricEnsembleCurveModel
+from predictor_nas.predictors._base import NotFittedError, Prediction
+
+__all__ = [
+    "DEFAULT_FAMILIES",
+    "FAMILIES",
+    "KINDS",
+    "CurveEvaluation",
+    "CurveModel",
+    "Family",
+    "LastValueCurveModel",
+    "LearnedCurveModel",
+    "NotFittedError",
+    "ParametricEnsembleCurveModel",
+    "Prediction",
+    "check_partial",
+    "evaluate_curve_models",
+    "gaussian_loglik",
+    "load_nlp_curves",
+]
