@@ -21,6 +21,7 @@ from predictor_nas.curves._families import DEFAULT_FAMILIES, FAMILIES, Family
 from predictor_nas.curves._last_value import LastValueCurveModel
 from predictor_nas.curves._learned import LearnedCurveModel
 from predictor_nas.curves._parametric import ParametricEnsembleCurveModel
+from predictor_nas.curves._pruner import CurvePruner, probability_to_beat
 from predictor_nas.predictors._base import NotFittedError, Prediction
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "KINDS",
     "CurveEvaluation",
     "CurveModel",
+    "CurvePruner",
     "Family",
     "LastValueCurveModel",
     "LearnedCurveModel",
@@ -39,4 +41,5 @@ __all__ = [
     "evaluate_curve_models",
     "gaussian_loglik",
     "load_nlp_curves",
+    "probability_to_beat",
 ]
