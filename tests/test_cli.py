@@ -27,7 +27,9 @@ def test_search_json_smoke(tmp_path):
     result = json.loads(out)
     for key in ("best_arch", "best_val", "regret_val", "n_queries", "strategy", "dataset", "seed"):
         assert key in result
-    assert result["n_queries"] == 30 and result["strategy"] == "rea" and result["dataset"] == "cifar10"
+    assert (
+        result["n_queries"] == 30 and result["strategy"] == "rea" and result["dataset"] == "cifar10"
+    )
     assert 0 <= result["regret_val"] < 20 and 80 < result["best_val"] <= 91.61
     assert (tmp_path / "predictor-nas.journal").is_file()  # the default storage
 
@@ -47,9 +49,18 @@ def test_search_human_output_and_resume(tmp_path, capsys):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["search", "--dataset", "imagenet"], "The 'dataset' parameter of search must be one of 'ImageNet16-120', 'cifar10', 'cifar100'. Got 'imagenet' instead."),
-        (["search", "--budget", "0"], "The 'budget' parameter of search must be an int >= 1. Got 0 instead."),
-        (["search", "--strategy", "nope"], "The 'strategy' parameter of search must be one of 'random', 'rea', 'tpe'. Got 'nope' instead."),
+        (
+            ["search", "--dataset", "imagenet"],
+            "The 'dataset' parameter of search must be one of 'ImageNet16-120', 'cifar10', 'cifar100'. Got 'imagenet' instead.",
+        ),
+        (
+            ["search", "--budget", "0"],
+            "The 'budget' parameter of search must be an int >= 1. Got 0 instead.",
+        ),
+        (
+            ["search", "--strategy", "nope"],
+            "The 'strategy' parameter of search must be one of 'random', 'rea', 'tpe'. Got 'nope' instead.",
+        ),
         (["search", "--table", "nb999"], "No table named or at 'nb999'. Known tables: 'nb201'"),
         (["search", "--storage", "x.db"], "The 'storage' must be"),
         (["tables", "info", "missing-table"], "No table named or at 'missing-table'"),
@@ -57,14 +68,16 @@ def test_search_human_output_and_resume(tmp_path, capsys):
 )
 def test_bad_input_exits_nonzero_with_clear_message(tmp_path, args, message):
     """User mistakes exit with status 2 and a one-line message, never a traceback."""
-    code, out, err = run_cli(*args, "--json" if args[0] == "search" else "--json", cwd=tmp_path)
+    code, out, err = run_cli(*args, "--json", cwd=tmp_path)
     assert code == 2
     assert message in err
     assert "Traceback" not in err
     assert out == ""
 
 
-@pytest.mark.parametrize("args", [["search", "--budget", "ten"], ["search", "--space", "nb101"], ["frobnicate"]])
+@pytest.mark.parametrize(
+    "args", [["search", "--budget", "ten"], ["search", "--space", "nb101"], ["frobnicate"]]
+)
 def test_argument_syntax_errors_exit_2(tmp_path, args):
     """Malformed arguments are rejected by the parser with usage help and status 2."""
     code, _, err = run_cli(*args, cwd=tmp_path)

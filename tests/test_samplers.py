@@ -73,20 +73,29 @@ def test_tournament_of_whole_population_always_mutates_the_best_recent():
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"population_size": 1}, "The 'population_size' parameter of RegularizedEvolutionSampler must be an int >= 2. Got 1 instead."),
-        ({"sample_size": 0}, "The 'sample_size' parameter of RegularizedEvolutionSampler must be an int >= 1. Got 0 instead."),
+        (
+            {"population_size": 1},
+            "The 'population_size' parameter of RegularizedEvolutionSampler must be an int >= 2. Got 1 instead.",
+        ),
+        (
+            {"sample_size": 0},
+            "The 'sample_size' parameter of RegularizedEvolutionSampler must be an int >= 1. Got 0 instead.",
+        ),
         ({"population_size": 4, "sample_size": 5}, "sample_size"),
     ],
 )
 def test_bad_arguments_are_rejected(kwargs, message):
     """Invalid population or tournament sizes raise the standard parameter error."""
-    with pytest.raises(InvalidParameterError, match=message.replace("(", r"\(").replace(")", r"\)").replace(".", r"\.")):
+    with pytest.raises(
+        InvalidParameterError,
+        match=message.replace("(", r"\(").replace(")", r"\)").replace(".", r"\."),
+    ):
         RegularizedEvolutionSampler(**kwargs)
 
 
 def test_unknown_strategy_lists_the_known_ones():
     """An unknown strategy name is refused with the list of strategies."""
-    with pytest.raises(InvalidParameterError, match="'random', 'rea', 'tpe'. Got 'bogus' instead"):
+    with pytest.raises(InvalidParameterError, match=r"'random', 'rea', 'tpe'\. Got 'bogus' instead"):
         make_sampler("bogus", 0)
 
 

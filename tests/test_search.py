@@ -47,7 +47,9 @@ def test_trial_attributes_in_journal(tmp_path, nb201_table):
     """Trials in a journal-file study have arch, key, metrics and cost matching the table."""
     path = str(tmp_path / "a.journal")
     run_search(strategy="random", budget=15, seed=0, storage=path)
-    study = optuna.load_study(storage=make_storage(path), study_name="nb201-nb201-cifar10-random-seed0")
+    study = optuna.load_study(
+        storage=make_storage(path), study_name="nb201-nb201-cifar10-random-seed0"
+    )
     trials = study.get_trials(states=(TrialState.COMPLETE,))
     assert len(trials) == 15
     for t in trials:
@@ -69,7 +71,9 @@ def test_draw_seed_uses_single_trials(tmp_path, nb201_table):
     )
     for t in study.get_trials(states=(TrialState.COMPLETE,)):
         pos = t.user_attrs["seed_position"]
-        per_seed = nb201_table.values("val_acc", dataset="cifar10")[nb201_table.row(t.user_attrs["arch"])]
+        per_seed = nb201_table.values("val_acc", dataset="cifar10")[
+            nb201_table.row(t.user_attrs["arch"])
+        ]
         assert t.value == per_seed[pos]
 
 
@@ -88,11 +92,20 @@ def test_time_budget_in_simulated_seconds(nb201_table):
     "kwargs, message",
     [
         ({"budget": 0}, "The 'budget' parameter of search must be an int >= 1. Got 0 instead."),
-        ({"budget": None}, "The 'budget' parameter of search must be an int >= 1 when no time budget"),
-        ({"dataset": "cifar10-valid"}, "The 'dataset' parameter of search must be one of 'ImageNet16-120', 'cifar10', 'cifar100'. Got 'cifar10-valid' instead."),
+        (
+            {"budget": None},
+            "The 'budget' parameter of search must be an int >= 1 when no time budget",
+        ),
+        (
+            {"dataset": "cifar10-valid"},
+            "The 'dataset' parameter of search must be one of 'ImageNet16-120', 'cifar10', 'cifar100'. Got 'cifar10-valid' instead.",
+        ),
         ({"strategy": "bo"}, "The 'strategy' parameter of search must be one of"),
         ({"seed": -1}, "The 'seed' parameter of search must be an int >= 0. Got -1 instead."),
-        ({"time_budget": 0.0}, "The 'time_budget' parameter of search must be a finite float > 0.0"),
+        (
+            {"time_budget": 0.0},
+            "The 'time_budget' parameter of search must be a finite float > 0.0",
+        ),
         ({"storage": "results.db"}, "The 'storage' must be"),
     ],
 )
@@ -127,7 +140,9 @@ def test_resume_with_other_options_is_refused(tmp_path):
     path = str(tmp_path / "m.journal")
     run_search(strategy="rea", budget=5, seed=0, storage=path, study_name="mine")
     with pytest.raises(StudyConfigMismatchError, match="dataset: stored 'cifar10', now 'cifar100'"):
-        run_search(strategy="rea", budget=5, seed=0, storage=path, study_name="mine", dataset="cifar100")
+        run_search(
+            strategy="rea", budget=5, seed=0, storage=path, study_name="mine", dataset="cifar100"
+        )
     study = optuna.load_study(storage=make_storage(path), study_name="mine")
     assert len(study.trials) == 5  # nothing stored was lost
 
@@ -136,8 +151,19 @@ def test_killed_search_resumes_without_losing_or_repeating(tmp_path):
     """A search killed with SIGKILL and rerun ends with exactly the uninterrupted run's trials."""
     path = tmp_path / "k.journal"
     cmd = [
-        sys.executable, "-m", "predictor_nas.cli", "search", "--strategy", "rea", "--budget", "200",
-        "--seed", "4", "--storage", str(path), "--json",
+        sys.executable,
+        "-m",
+        "predictor_nas.cli",
+        "search",
+        "--strategy",
+        "rea",
+        "--budget",
+        "200",
+        "--seed",
+        "4",
+        "--storage",
+        str(path),
+        "--json",
     ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path)
     name = "nb201-nb201-cifar10-rea-seed4"

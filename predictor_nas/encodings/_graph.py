@@ -32,7 +32,9 @@ def graph_arrays(space: SearchSpace, arch: Arch) -> tuple[np.ndarray, np.ndarray
     """
     edges = getattr(space, "edges", None)
     if edges is None:
-        raise InvalidParameterError(f"Space {space.name!r} has no cell DAG; graph encoding needs one.")
+        raise InvalidParameterError(
+            f"Space {space.name!r} has no cell DAG; graph encoding needs one."
+        )
     ops = space.validate(arch).ops
     types = node_types(space)
     n_nodes = len(edges) + 2

@@ -23,7 +23,9 @@ def _routes(space_name: str) -> tuple[tuple[int, ...], ...]:
     space = get_space(space_name)
     edges = getattr(space, "edges", None)
     if edges is None:
-        raise InvalidParameterError(f"Space {space_name!r} has no cell DAG; path encoding needs one.")
+        raise InvalidParameterError(
+            f"Space {space_name!r} has no cell DAG; path encoding needs one."
+        )
     out_node = max(j for _, j in edges)
     routes = []
 

@@ -12,8 +12,19 @@ from predictor_nas.tables import Table
 
 #: The zero-cost proxies of the nb201-rich table used by default (NAS-Bench-Suite-Zero names).
 DEFAULT_ZC = (
-    "zc_epe_nas", "zc_fisher", "zc_flops", "zc_grad_norm", "zc_grasp", "zc_jacov", "zc_l2_norm",
-    "zc_nwot", "zc_params", "zc_plain", "zc_snip", "zc_synflow", "zc_zen",
+    "zc_epe_nas",
+    "zc_fisher",
+    "zc_flops",
+    "zc_grad_norm",
+    "zc_grasp",
+    "zc_jacov",
+    "zc_l2_norm",
+    "zc_nwot",
+    "zc_params",
+    "zc_plain",
+    "zc_snip",
+    "zc_synflow",
+    "zc_zen",
 )
 
 
@@ -54,7 +65,7 @@ class TableFeatures:
         return [*self.metrics, "missing"]
 
     def transform(self, archs: Sequence[Arch] | np.ndarray) -> np.ndarray:
-        """Features of ``archs``: float32 array (n, len(metrics) + 1); NaN -> 0 with the flag set."""
+        """Features of ``archs``: float32 (n, len(metrics) + 1); NaN -> 0 with the flag set."""
         rows = self.table.rows(archs)
         cols = []
         for m in self.metrics:

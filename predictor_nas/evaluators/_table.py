@@ -67,7 +67,10 @@ class TableEvaluator:
             )
         self.fidelity = fids[-1] if fidelity is None else fidelity
         self.draw_seed = bool(draw_seed)
-        if self.draw_seed and not table.metric_info(metric, dataset=dataset).per_seed[self.fidelity]:
+        if (
+            self.draw_seed
+            and not table.metric_info(metric, dataset=dataset).per_seed[self.fidelity]
+        ):
             raise InvalidParameterError(
                 f"{dataset}/{metric} at {self.fidelity} epochs stores only the mean over trials; "
                 "seeds cannot be drawn."

@@ -47,10 +47,16 @@ class Predictor(abc.ABC):
         self.seed = seed
 
     # ----------------------------------------------------------------- public API
-    def fit(self, archs: Sequence[Arch | str], y: Sequence[float] | np.ndarray, **extra: Any) -> Self:
+    def fit(
+        self, archs: Sequence[Arch | str], y: Sequence[float] | np.ndarray, **extra: Any
+    ) -> Self:
         """Fit on (n,) architectures and (n,) targets; returns ``self``."""
         self.space_ = get_space(self.space) if isinstance(self.space, str) else self.space
-        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
+        if (
+            isinstance(self.seed, bool)
+            or not isinstance(self.seed, (int, np.integer))
+            or self.seed < 0
+        ):
             raise InvalidParameterError(
                 f"The 'seed' parameter of {type(self).__name__} must be an int >= 0. "
                 f"Got {self.seed!r} instead."
@@ -86,7 +92,9 @@ class Predictor(abc.ABC):
             return Prediction(np.zeros(0), None)
         p = self._predict(a)
         mean = np.asarray(p.mean, dtype=np.float64).reshape(len(a))
-        std = None if p.std is None else np.maximum(np.asarray(p.std, np.float64).reshape(len(a)), 0)
+        std = (
+            None if p.std is None else np.maximum(np.asarray(p.std, np.float64).reshape(len(a)), 0)
+        )
         return Prediction(mean, std)
 
     # ----------------------------------------------------------------- to implement

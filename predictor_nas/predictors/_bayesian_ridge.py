@@ -43,7 +43,9 @@ class BayesianRidgePredictor(Predictor):
         x = self.encoder_.transform(archs)
         self.scaler_ = StandardScaler().fit(x)
         self.y_mean_, self.y_std_ = float(y.mean()), float(y.std() or 1.0)
-        self.model_ = BayesianRidge().fit(self.scaler_.transform(x), (y - self.y_mean_) / self.y_std_)
+        self.model_ = BayesianRidge().fit(
+            self.scaler_.transform(x), (y - self.y_mean_) / self.y_std_
+        )
 
     def _predict(self, archs: list[Arch]) -> Prediction:
         x = self.scaler_.transform(self.encoder_.transform(archs))

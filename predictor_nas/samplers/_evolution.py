@@ -45,15 +45,21 @@ class RegularizedEvolutionSampler(BaseSampler):
         self.population_size = check_int(
             population_size, "population_size", "RegularizedEvolutionSampler", minimum=2
         )
-        self.sample_size = check_int(sample_size, "sample_size", "RegularizedEvolutionSampler", minimum=1)
+        self.sample_size = check_int(
+            sample_size, "sample_size", "RegularizedEvolutionSampler", minimum=1
+        )
         if self.sample_size > self.population_size:
             from predictor_nas._validation import param_error
 
             raise param_error(
-                "sample_size", "RegularizedEvolutionSampler",
-                f"an int in [1, population_size={self.population_size}]", sample_size,
+                "sample_size",
+                "RegularizedEvolutionSampler",
+                f"an int in [1, population_size={self.population_size}]",
+                sample_size,
             )
-        self.max_retries = check_int(max_retries, "max_retries", "RegularizedEvolutionSampler", minimum=0)
+        self.max_retries = check_int(
+            max_retries, "max_retries", "RegularizedEvolutionSampler", minimum=0
+        )
         self.seed = seed
         self._rng = np.random.default_rng(seed)
         self._random = RandomSampler(seed=None if seed is None else int(self._rng.integers(2**31)))
@@ -75,20 +81,18 @@ class RegularizedEvolutionSampler(BaseSampler):
         complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
         recent = self._population(complete) if complete else []
         space = optuna.search_space.intersection_search_space(recent)
-        return {
-            k: d for k, d in sorted(space.items()) if isinstance(d, CategoricalDistribution)
-        }
+        return {k: d for k, d in sorted(space.items()) if isinstance(d, CategoricalDistribution)}
 
     def _population(self, complete: list[FrozenTrial]) -> list[FrozenTrial]:
         """The ``population_size`` most recently completed trials (the older ones aged out)."""
-        return sorted(
-            complete, key=lambda t: (t.datetime_complete or t.datetime_start, t.number)
-        )[-self.population_size :]
+        return sorted(complete, key=lambda t: (t.datetime_complete or t.datetime_start, t.number))[
+            -self.population_size :
+        ]
 
     def sample_relative(
         self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
     ) -> dict[str, Any]:
-        """Propose all categorical params: random during warm-up, then a mutated tournament winner."""
+        """Propose all categorical params: random in warm-up, then a mutated tournament winner."""
         if not search_space:
             return {}
         if len(study.directions) > 1:

@@ -228,8 +228,12 @@ def run_search(
         from tqdm.auto import tqdm
 
         bar = tqdm(
-            total=budget, initial=min(n, budget) if budget else n, desc=f"{strategy} {dataset}",
-            unit="query", leave=False, disable=None,
+            total=budget,
+            initial=min(n, budget) if budget else n,
+            desc=f"{strategy} {dataset}",
+            unit="query",
+            leave=False,
+            disable=None,
         )
     distributions = sp.distributions()
     t0 = time.perf_counter()

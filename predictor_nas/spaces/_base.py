@@ -59,7 +59,7 @@ class SearchSpace(abc.ABC):
     # ----------------------------------------------------------------- string form
     @abc.abstractmethod
     def parse(self, text: str) -> Arch:
-        """Parse the space's standard string form into an ``Arch`` (raises ``InvalidArchitectureError``)."""
+        """Parse the standard string into an ``Arch`` (``InvalidArchitectureError`` if bad)."""
 
     @abc.abstractmethod
     def format(self, arch: Arch) -> str:
@@ -137,7 +137,8 @@ class SearchSpace(abc.ABC):
         """Inverse of ``index``."""
         if not 0 <= index < self.size:
             raise InvalidArchitectureError(
-                f"The index of a {self.name} architecture must be in [0, {self.size - 1}]; got {index}."
+                f"The index of a {self.name} architecture must be in [0, {self.size - 1}]; "
+                f"got {index}."
             )
         n = len(self.choices)
         codes = []

@@ -16,7 +16,13 @@ from importlib import resources
 from predictor_nas.exceptions import InvalidArchitectureError
 from predictor_nas.spaces._base import Arch, SearchSpace
 
-NB201_OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
+NB201_OPS: tuple[str, ...] = (
+    "none",
+    "skip_connect",
+    "nor_conv_1x1",
+    "nor_conv_3x3",
+    "avg_pool_3x3",
+)
 NB201_EDGES: tuple[tuple[int, int], ...] = ((0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (2, 3))
 
 _TOKEN = re.compile(r"^([A-Za-z0-9_]+)~(\d+)$")

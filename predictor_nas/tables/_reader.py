@@ -59,11 +59,14 @@ class Table:
         tree = self._read_tree()
         root = tree["/"][0]
         if root.get("format") != FORMAT_NAME:
-            raise TableFormatError(f"{self.path!r} is not a predictor_nas table (format attribute).")
+            raise TableFormatError(
+                f"{self.path!r} is not a predictor_nas table (format attribute)."
+            )
         if int(root.get("format_version", -1)) != FORMAT_VERSION:
             raise TableFormatError(
                 f"{self.path!r} has table format version {root.get('format_version')}; this "
-                f"predictor_nas reads version {FORMAT_VERSION}. Rebuild the table with this version."
+                f"predictor_nas reads version {FORMAT_VERSION}. Rebuild the table with this "
+                "version."
             )
         stored = str(root.get("content_hash", ""))
         actual = content_hash(tree)
@@ -97,7 +100,7 @@ class Table:
             elif len(parts) == 4 and parts[2] == "curves" and data is not None:
                 self._curves[(parts[1], parts[3])] = (data, np.asarray(attrs["epochs"]))
         self.datasets: list[str] = list(datasets)
-        for p, (attrs, data) in tree.items():
+        for p, (attrs, _data) in tree.items():
             parts = p.strip("/").split("/")
             if len(parts) == 4 and parts[0] == "datasets" and parts[2] == "metrics":
                 ds, m = parts[1], parts[3]
@@ -131,7 +134,9 @@ class Table:
                 f"Table file {self.path!r} could not be read: {exc}. Rebuild or re-import it."
             ) from exc
         if "/archs" not in tree:
-            raise TableFormatError(f"{self.path!r} has no /archs dataset; not a predictor_nas table.")
+            raise TableFormatError(
+                f"{self.path!r} has no /archs dataset; not a predictor_nas table."
+            )
         return tree
 
     # ----------------------------------------------------------------- description
@@ -139,7 +144,10 @@ class Table:
         return len(self.archs)
 
     def __repr__(self) -> str:
-        return f"Table(name={self.name!r}, space={self.space!r}, archs={len(self)}, datasets={self.datasets})"
+        return (
+            f"Table(name={self.name!r}, space={self.space!r}, archs={len(self)}, "
+            f"datasets={self.datasets})"
+        )
 
     def metrics(self, dataset: str) -> list[str]:
         """Metric names available for ``dataset``."""
@@ -231,7 +239,7 @@ class Table:
             ) from None
 
     def rows(self, archs: Sequence[ArchLike] | np.ndarray) -> np.ndarray:
-        """Rows of many architectures; an integer array is checked and returned as is. Shape (n,)."""
+        """Rows (n,) of many architectures; an integer array is checked and returned as is."""
         if isinstance(archs, np.ndarray) and archs.dtype.kind in "iu":
             r = archs.astype(np.int64, copy=False)
             if r.size and (r.min() < 0 or r.max() >= len(self.archs)):
@@ -279,7 +287,8 @@ class Table:
         seeds = np.broadcast_to(np.asarray(seed, dtype=np.int64), rows.shape)
         if seeds.size and (seeds.min() < 0 or seeds.max() >= vals.shape[1]):
             raise TableQueryError(
-                f"Seed positions of {dataset}/{metric} at fidelity {fid} are 0..{vals.shape[1] - 1}; "
+                f"Seed positions of {dataset}/{metric} at fidelity {fid} are "
+                f"0..{vals.shape[1] - 1}; "
                 f"got {np.unique(seeds).tolist()}."
             )
         if not self._metric_info[(dataset, metric)].per_seed[fid]:
@@ -303,7 +312,9 @@ class Table:
         Raises:
             TableQueryError: unknown arch, metric, dataset, fidelity or seed, or no value stored.
         """
-        value = float(self.query_many([arch], metric, dataset=dataset, fidelity=fidelity, seed=seed)[0])
+        value = float(
+            self.query_many([arch], metric, dataset=dataset, fidelity=fidelity, seed=seed)[0]
+        )
         if value != value:
             what = "any trial" if seed is None else f"trial position {seed}"
             fid = self._resolve(dataset, metric, fidelity)[1]
@@ -325,9 +336,7 @@ class Table:
         vals, _ = self._resolve(dataset, metric, fidelity)
         return np.sum(~np.isnan(vals[self.rows(archs)]), axis=1)
 
-    def values(
-        self, metric: str, *, dataset: str, fidelity: int | None = None
-    ) -> np.ndarray:
+    def values(self, metric: str, *, dataset: str, fidelity: int | None = None) -> np.ndarray:
         """All stored values, float64 array of shape (n_archs, n_seeds) (read-only view)."""
         vals, _ = self._resolve(dataset, metric, fidelity)
         v = vals.view()
@@ -351,7 +360,7 @@ class Table:
     def curve(
         self, arch: ArchLike, metric: str, *, dataset: str, seed: int | None = None
     ) -> np.ndarray | None:
-        """Per-epoch values of ``metric`` (shape (n_epochs,)), or ``None`` if no curves are stored."""
+        """Per-epoch values of ``metric`` (n_epochs,), or ``None`` if no curves are stored."""
         self._check_dataset(dataset)
         if (dataset, metric) not in self._curves:
             return None
@@ -368,9 +377,7 @@ class Table:
                 return np.nanmean(c, axis=1).astype(np.float64)
         return c[:, seed].astype(np.float64)
 
-    def best(
-        self, metric: str, *, dataset: str, fidelity: int | None = None
-    ) -> tuple[int, float]:
+    def best(self, metric: str, *, dataset: str, fidelity: int | None = None) -> tuple[int, float]:
         """Row and value of the best architecture by mean ``metric`` (respecting its direction)."""
         _, fid = self._resolve(dataset, metric, fidelity)
         mean = self._mean(dataset, metric, fid)

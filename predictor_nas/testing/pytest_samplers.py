@@ -25,7 +25,13 @@ from optuna.trial import TrialState
 from predictor_nas.spaces import get_space
 
 _SPACE = get_space("nb201")
-_WEIGHTS = {"none": 0.0, "skip_connect": 1.0, "nor_conv_1x1": 2.0, "nor_conv_3x3": 3.0, "avg_pool_3x3": 0.5}
+_WEIGHTS = {
+    "none": 0.0,
+    "skip_connect": 1.0,
+    "nor_conv_1x1": 2.0,
+    "nor_conv_3x3": 3.0,
+    "avg_pool_3x3": 0.5,
+}
 
 
 def objective_value(params: dict) -> float:
@@ -33,7 +39,9 @@ def objective_value(params: dict) -> float:
     return sum(_WEIGHTS[params[p]] * (1 + 0.1 * i) for i, p in enumerate(_SPACE.param_names))
 
 
-def _run(sampler: optuna.samplers.BaseSampler, n: int, *, study=None, direction="maximize", fail_every=0):
+def _run(
+    sampler: optuna.samplers.BaseSampler, n: int, *, study=None, direction="maximize", fail_every=0
+):
     study = study or optuna.create_study(sampler=sampler, direction=direction)
     study.sampler = sampler
     for _ in range(n):
