@@ -65,10 +65,15 @@ def _cmd_search(args: argparse.Namespace) -> int:
         ("best architecture", result.best_arch),
         ("validation accuracy", f"{result.best_val:.2f} % (mean over trials)"),
         ("test accuracy", test),
-        ("regret (validation)", f"{result.regret_val:.2f} pp below the table's best "
-         f"{result.table_best_val:.2f} %"),
-        ("queries", f"{result.n_queries}{resumed}, simulated training "
-         f"{_fmt_seconds(result.simulated_seconds)}"),
+        (
+            "regret (validation)",
+            f"{result.regret_val:.2f} pp below the table's best {result.table_best_val:.2f} %",
+        ),
+        (
+            "queries",
+            f"{result.n_queries}{resumed}, simulated training "
+            f"{_fmt_seconds(result.simulated_seconds)}",
+        ),
         ("strategy / dataset", f"{result.strategy} / {result.dataset} (seed {result.seed})"),
         ("study", f"{result.study_name} in {result.storage}"),
     ]
@@ -98,8 +103,10 @@ def _cmd_tables_list(args: argparse.Namespace) -> int:
         _out(f"No tables found in {embedded_dir()} or {cache_dir()}.")
     for e in items:
         if e["ok"]:
-            _out(f"{e['name']:<12} {e['space']:<7} {e['n_archs']:>6} archs  "
-                 f"{', '.join(e['datasets'])}  ({e['path']})")
+            _out(
+                f"{e['name']:<12} {e['space']:<7} {e['n_archs']:>6} archs  "
+                f"{', '.join(e['datasets'])}  ({e['path']})"
+            )
         else:
             _out(f"{e['name']:<12} DAMAGED: {e['error']}")
     return 0
@@ -118,11 +125,15 @@ def _cmd_tables_info(args: argparse.Namespace) -> int:
     for ds, metrics in info["datasets"].items():
         _out(f"dataset {ds}:")
         for m, mi in metrics.items():
-            seeds = ", ".join(f"{f} ep: {n}" + ("" if mi["per_seed"][f] else " (mean)")
-                              for f, n in mi["n_seeds"].items())
+            seeds = ", ".join(
+                f"{f} ep: {n}" + ("" if mi["per_seed"][f] else " (mean)")
+                for f, n in mi["n_seeds"].items()
+            )
             curve = ", curves" if mi["has_curve"] else ""
-            _out(f"  {m:<12} [{mi['unit']}] {'max' if mi['higher_is_better'] else 'min'}  "
-                 f"fidelities/seeds: {seeds}{curve}")
+            _out(
+                f"  {m:<12} [{mi['unit']}] {'max' if mi['higher_is_better'] else 'min'}  "
+                f"fidelities/seeds: {seeds}{curve}"
+            )
     return 0
 
 
@@ -189,23 +200,46 @@ def _cmd_predictors_evaluate(args: argparse.Namespace) -> int:
     zc_text = ""
     if result["zc"]:
         zc_text = f", features {','.join(result['zc'])} from {result['zc_table']}"
-    _out(f"{result['table']} / {result['dataset']} / {result['metric']}: "
-         f"{len(result['seeds'])} seeds, held-out = all other of {result['n_archs']} archs"
-         f"{zc_text}")
-    head = ["predictor", "n", "kendall tau (95% CI)", "spearman",
-            *(f"p@{k}" for k in result["top_k"]), "cov 1s", "cov 2s", "fit s", "predict s"]
+    _out(
+        f"{result['table']} / {result['dataset']} / {result['metric']}: "
+        f"{len(result['seeds'])} seeds, held-out = all other of {result['n_archs']} archs"
+        f"{zc_text}"
+    )
+    head = [
+        "predictor",
+        "n",
+        "kendall tau (95% CI)",
+        "spearman",
+        *(f"p@{k}" for k in result["top_k"]),
+        "cov 1s",
+        "cov 2s",
+        "fit s",
+        "predict s",
+    ]
     rows = []
     for r in result["results"]:
         ci = r["kendall_tau_ci95"]
         tau = f(r["kendall_tau"]) + (f" [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else "")
-        rows.append([r["predictor"], str(r["train_size"]), tau, f(r["spearman"]),
-                     *(f(r[f"precision_at_{k}"], ".2f") for k in result["top_k"]),
-                     f(r["coverage_1sigma"], ".2f"), f(r["coverage_2sigma"], ".2f"),
-                     f(r["fit_seconds"], ".3f"), f(r["predict_seconds"], ".3f")])
+        rows.append(
+            [
+                r["predictor"],
+                str(r["train_size"]),
+                tau,
+                f(r["spearman"]),
+                *(f(r[f"precision_at_{k}"], ".2f") for k in result["top_k"]),
+                f(r["coverage_1sigma"], ".2f"),
+                f(r["coverage_2sigma"], ".2f"),
+                f(r["fit_seconds"], ".3f"),
+                f(r["predict_seconds"], ".3f"),
+            ]
+        )
     widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(head)]
     for row in [head, *rows]:
-        _out("  ".join(c.ljust(w) if i == 0 else c.rjust(w)
-                       for i, (c, w) in enumerate(zip(row, widths))))
+        _out(
+            "  ".join(
+                c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))
+            )
+        )
     _out("(coverage: fraction of true values within mean ± 1σ / 2σ; ideal 0.68 / 0.95)")
     if args.plot:
         _out(f"plot written to {result['plot']}")
@@ -245,23 +279,37 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("search", help="search a benchmark table (zero-cost: training is a lookup)")
     s.add_argument("--space", default="nb201", choices=available_spaces())
-    s.add_argument("--table", default=DEFAULT_TABLE,
-                   help=f"table name or file (default {DEFAULT_TABLE})")
+    s.add_argument(
+        "--table", default=DEFAULT_TABLE, help=f"table name or file (default {DEFAULT_TABLE})"
+    )
     s.add_argument("--dataset", default="cifar10", help="dataset in the table (default cifar10)")
     s.add_argument("--strategy", default="rea", help=f"one of {', '.join(available_strategies())}")
-    s.add_argument("--budget", type=_positive_int_or_raw, default=100,
-                   help="number of queries (default 100)")
-    s.add_argument("--time-budget", type=float, default=None, metavar="SECONDS",
-                   help="also stop once the simulated training time reaches SECONDS")
+    s.add_argument(
+        "--budget", type=_positive_int_or_raw, default=100, help="number of queries (default 100)"
+    )
+    s.add_argument(
+        "--time-budget",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="also stop once the simulated training time reaches SECONDS",
+    )
     s.add_argument("--seed", type=_positive_int_or_raw, default=0)
-    s.add_argument("--storage", default=None,
-                   help=f"{STORAGE_FORMS}; default predictor-nas.journal (rerun to resume)")
+    s.add_argument(
+        "--storage",
+        default=None,
+        help=f"{STORAGE_FORMS}; default predictor-nas.journal (rerun to resume)",
+    )
     s.add_argument("--study-name", default=None, help="default: derived from the options")
-    s.add_argument("--draw-seed", action="store_true",
-                   help="objective = one drawn training trial per query (NB201 protocol)")
+    s.add_argument(
+        "--draw-seed",
+        action="store_true",
+        help="objective = one drawn training trial per query (NB201 protocol)",
+    )
     s.add_argument("--json", action="store_true", help="print one JSON object on stdout")
-    s.add_argument("--trajectory", action="store_true",
-                   help="with --json: include per-query regret")
+    s.add_argument(
+        "--trajectory", action="store_true", help="with --json: include per-query regret"
+    )
     s.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     s.set_defaults(func=_cmd_search)
 
@@ -287,30 +335,58 @@ def build_parser() -> argparse.ArgumentParser:
     pr = sub.add_parser("predictors", help="evaluate accuracy predictors on a benchmark table")
     prsub = pr.add_subparsers(dest="predictors_command", required=True, metavar="ACTION")
     pe = prsub.add_parser(
-        "evaluate", help="Kendall tau / Spearman / precision@k / calibration vs. train size",
+        "evaluate",
+        help="Kendall tau / Spearman / precision@k / calibration vs. train size",
         description="Train predictors on random samples of a table (mean validation metric) and "
         "score how they rank all other architectures.",
     )
     pe.add_argument("--space", default="nb201", choices=available_spaces())
-    pe.add_argument("--table", default=DEFAULT_TABLE,
-                    help=f"table name or file (default {DEFAULT_TABLE})")
+    pe.add_argument(
+        "--table", default=DEFAULT_TABLE, help=f"table name or file (default {DEFAULT_TABLE})"
+    )
     pe.add_argument("--dataset", default="cifar10", help="dataset in the table (default cifar10)")
-    pe.add_argument("--metric", default="val_acc",
-                    help="target metric (default val_acc; never test_*)")
-    pe.add_argument("--predictor", "--predictors", dest="predictors", default="ridge",
-                    metavar="NAME[,NAME...]",
-                    help="comma-separated predictor names (default ridge)")
-    pe.add_argument("--train-sizes", type=_int_list, default=[20, 50, 100, 200, 500, 1000],
-                    metavar="N[,N...]", help="train-set sizes (default 20,50,100,200,500,1000)")
-    pe.add_argument("--seeds", type=_positive_int_or_raw, default=10, metavar="N",
-                    help="number of seeds, 0..N-1 (default 10)")
-    pe.add_argument("--zc", default=None, metavar="METRIC[,METRIC...]|default",
-                    help="table metrics (zero-cost proxies) as extra features; "
-                    "'default' = DEFAULT_ZC")
-    pe.add_argument("--zc-table", default=None,
-                    help="table holding the --zc metrics (default: --table), e.g. nb201-rich")
-    pe.add_argument("--plot", default=None, metavar="PATH.png",
-                    help="write Kendall tau vs. n with 95%% CI bands as a PNG")
+    pe.add_argument(
+        "--metric", default="val_acc", help="target metric (default val_acc; never test_*)"
+    )
+    pe.add_argument(
+        "--predictor",
+        "--predictors",
+        dest="predictors",
+        default="ridge",
+        metavar="NAME[,NAME...]",
+        help="comma-separated predictor names (default ridge)",
+    )
+    pe.add_argument(
+        "--train-sizes",
+        type=_int_list,
+        default=[20, 50, 100, 200, 500, 1000],
+        metavar="N[,N...]",
+        help="train-set sizes (default 20,50,100,200,500,1000)",
+    )
+    pe.add_argument(
+        "--seeds",
+        type=_positive_int_or_raw,
+        default=10,
+        metavar="N",
+        help="number of seeds, 0..N-1 (default 10)",
+    )
+    pe.add_argument(
+        "--zc",
+        default=None,
+        metavar="METRIC[,METRIC...]|default",
+        help="table metrics (zero-cost proxies) as extra features; 'default' = DEFAULT_ZC",
+    )
+    pe.add_argument(
+        "--zc-table",
+        default=None,
+        help="table holding the --zc metrics (default: --table), e.g. nb201-rich",
+    )
+    pe.add_argument(
+        "--plot",
+        default=None,
+        metavar="PATH.png",
+        help="write Kendall tau vs. n with 95%% CI bands as a PNG",
+    )
     pe.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     pe.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     pe.set_defaults(func=_cmd_predictors_evaluate)

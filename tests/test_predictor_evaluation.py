@@ -21,9 +21,21 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 EP = "evaluate_predictors must be"
 SMALL = dict(predictors=("ridge",), train_sizes=(20, 50), seeds=range(2))
 RESULT_KEYS = {
-    "predictor", "train_size", "kendall_tau", "kendall_tau_ci95", "spearman",
-    "precision_at_10", "precision_at_50", "precision_at_100", "coverage_1sigma",
-    "coverage_2sigma", "log_likelihood", "fit_seconds", "predict_seconds", "n_seeds", "n_test",
+    "predictor",
+    "train_size",
+    "kendall_tau",
+    "kendall_tau_ci95",
+    "spearman",
+    "precision_at_10",
+    "precision_at_50",
+    "precision_at_100",
+    "coverage_1sigma",
+    "coverage_2sigma",
+    "log_likelihood",
+    "fit_seconds",
+    "predict_seconds",
+    "n_seeds",
+    "n_test",
     "per_seed",
 }
 
@@ -191,18 +203,24 @@ def test_tau_in_a_sane_range(small_eval):
         ({"predictors": ["nope"]}, "Got 'nope' instead."),
         ({"predictors": ["nope"]}, f"The 'predictors' parameter of {EP} one of"),
         ({"predictors": []}, f"The 'predictors' parameter of {EP} a name"),
-        ({"train_sizes": [1]},
-         f"The 'train_sizes' parameter of {EP} a non-empty sequence of ints in [2, 15624]"),
+        (
+            {"train_sizes": [1]},
+            f"The 'train_sizes' parameter of {EP} a non-empty sequence of ints in [2, 15624]",
+        ),
         ({"train_sizes": [15625]}, "Got 15625 instead."),
         ({"train_sizes": []}, "The 'train_sizes' parameter"),
-        ({"seeds": []},
-         f"The 'seeds' parameter of {EP} a non-empty sequence of ints >= 0. Got [] instead."),
+        (
+            {"seeds": []},
+            f"The 'seeds' parameter of {EP} a non-empty sequence of ints >= 0. Got [] instead.",
+        ),
         ({"seeds": [-1]}, "The 'seeds' parameter"),
         ({"metric": "test_acc"}, f"The 'metric' parameter of {EP} a validation metric"),
         ({"metric": "nope"}, f"The 'metric' parameter of {EP} one of"),
         ({"dataset": "imagenet"}, f"The 'dataset' parameter of {EP} one of"),
-        ({"zc": ["zc_synflow"]},
-         "The 'metrics' parameter of TableFeatures must name metrics of nb201/cifar10"),
+        (
+            {"zc": ["zc_synflow"]},
+            "The 'metrics' parameter of TableFeatures must name metrics of nb201/cifar10",
+        ),
         ({"zc": ["naslib_val"]}, f"The 'zc' parameter of {EP} feature metrics"),
         ({"table": "nb999"}, "No table named or at 'nb999'"),
     ],
@@ -220,7 +238,10 @@ def test_zero_cost_features_from_another_table(rich_table_path):
     from predictor_nas.encodings import DEFAULT_ZC
 
     r = evaluate_predictors(
-        predictors="ridge", train_sizes=[50], seeds=[0], zc=["zc_synflow", "zc_nwot"],
+        predictors="ridge",
+        train_sizes=[50],
+        seeds=[0],
+        zc=["zc_synflow", "zc_nwot"],
         zc_table=rich_table_path,
     )
     assert r["table"] == "nb201" and r["zc_table"] == "nb201-rich"
@@ -243,10 +264,23 @@ def test_plot_kendall_writes_png(small_eval, tmp_path):
 
 # --------------------------------------------------------------------------- CLI
 def _cli_json(capsys, predictor: str) -> dict:
-    code = main([
-        "predictors", "evaluate", "--space", "nb201", "--dataset", "cifar10",
-        "--predictor", predictor, "--train-sizes", "100", "--seeds", "3", "--json",
-    ])
+    code = main(
+        [
+            "predictors",
+            "evaluate",
+            "--space",
+            "nb201",
+            "--dataset",
+            "cifar10",
+            "--predictor",
+            predictor,
+            "--train-sizes",
+            "100",
+            "--seeds",
+            "3",
+            "--json",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     assert len(out.strip().splitlines()) == 1
@@ -275,10 +309,21 @@ def test_cli_evaluate_json_xgb(capsys):
 def test_cli_evaluate_table_and_plot(capsys, tmp_path):
     """Without --json a readable table is printed; --plot writes a PNG; --predictors is accepted."""
     png = tmp_path / "k.png"
-    code = main([
-        "predictors", "evaluate", "--predictors", "ridge", "--train-sizes", "20,50",
-        "--seeds", "2", "--plot", str(png), "--no-progress",
-    ])
+    code = main(
+        [
+            "predictors",
+            "evaluate",
+            "--predictors",
+            "ridge",
+            "--train-sizes",
+            "20,50",
+            "--seeds",
+            "2",
+            "--plot",
+            str(png),
+            "--no-progress",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     assert "kendall tau" in out and "spearman" in out and "ridge" in out and str(png) in out
@@ -289,11 +334,15 @@ def test_cli_evaluate_table_and_plot(capsys, tmp_path):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--predictor", "nope"],
-         f"predictor-nas predictors: error: The 'predictors' parameter of {EP} one of"),
+        (
+            ["--predictor", "nope"],
+            f"predictor-nas predictors: error: The 'predictors' parameter of {EP} one of",
+        ),
         (["--predictor", "ridge,nope"], "Got 'nope' instead."),
-        (["--seeds", "0"],
-         "The 'seeds' parameter of predictors evaluate must be an int >= 1. Got 0 instead."),
+        (
+            ["--seeds", "0"],
+            "The 'seeds' parameter of predictors evaluate must be an int >= 1. Got 0 instead.",
+        ),
         (["--train-sizes", "1"], f"The 'train_sizes' parameter of {EP}"),
         (["--metric", "test_acc"], f"The 'metric' parameter of {EP} a validation metric"),
     ],

@@ -234,7 +234,9 @@ def evaluate_predictors(
     seed_list = _ints(seeds, "seeds", owner, "a non-empty sequence of ints >= 0", 0, math.inf)
     if not isinstance(metric, str) or metric.lower().startswith("test"):
         raise param_error(
-            "metric", owner, "a validation metric (test metrics are never a training target)",
+            "metric",
+            owner,
+            "a validation metric (test metrics are never a training target)",
             metric,
         )
     sp = get_space(space)
@@ -247,9 +249,12 @@ def evaluate_predictors(
     y_all = tbl.query_many(np.arange(len(tbl)), metric, dataset=dataset, fidelity=fidelity)
     pool = np.flatnonzero(np.isfinite(y_all))
     size_list = _ints(
-        train_sizes, "train_sizes", owner,
+        train_sizes,
+        "train_sizes",
+        owner,
         f"a non-empty sequence of ints in [2, {len(pool) - 1}] (archs with a value - 1)",
-        2, len(pool) - 1,
+        2,
+        len(pool) - 1,
     )
     top_list = [int(k) for k in top_k]
     hib = tbl.metric_info(metric, dataset=dataset).higher_is_better
@@ -292,8 +297,11 @@ def evaluate_predictors(
         from tqdm.auto import tqdm
 
         bar = tqdm(
-            total=len(seed_list) * len(keys), desc=f"predictors {dataset}", unit="fit",
-            leave=False, disable=None,
+            total=len(seed_list) * len(keys),
+            desc=f"predictors {dataset}",
+            unit="fit",
+            leave=False,
+            disable=None,
         )
     try:
         for seed in seed_list:
@@ -313,11 +321,16 @@ def evaluate_predictors(
                     t1 = time.perf_counter()
                     pred = model.predict(x_test)
                     t2 = time.perf_counter()
-                    m = ranking_metrics(y_test, pred.mean, pred.std, top_k=top_list,
-                                        higher_is_better=hib)
+                    m = ranking_metrics(
+                        y_test, pred.mean, pred.std, top_k=top_list, higher_is_better=hib
+                    )
                     row: dict[str, Any] = {k: _clean(v) for k, v in m.items()}
-                    row.update(seed=seed, n_test=len(test_rows), fit_seconds=t1 - t0,
-                               predict_seconds=t2 - t1)
+                    row.update(
+                        seed=seed,
+                        n_test=len(test_rows),
+                        fit_seconds=t1 - t0,
+                        predict_seconds=t2 - t1,
+                    )
                     per[(name, n)].append(row)
                     if bar is not None:
                         bar.update(1)
@@ -325,8 +338,14 @@ def evaluate_predictors(
         if bar is not None:
             bar.close()
 
-    metric_keys = ["kendall_tau", "spearman", *(f"precision_at_{k}" for k in top_list),
-                   "coverage_1sigma", "coverage_2sigma", "log_likelihood"]
+    metric_keys = [
+        "kendall_tau",
+        "spearman",
+        *(f"precision_at_{k}" for k in top_list),
+        "coverage_1sigma",
+        "coverage_2sigma",
+        "log_likelihood",
+    ]
     results = []
     for name, n in keys:
         rows = per[(name, n)]
@@ -381,8 +400,12 @@ def plot_kendall(results: dict[str, Any], path: str | os.PathLike) -> str:
 
     entries = results.get("results") if isinstance(results, dict) else None
     if not entries:
-        raise param_error("results", "plot_kendall", "the dict returned by evaluate_predictors",
-                          type(results).__name__)
+        raise param_error(
+            "results",
+            "plot_kendall",
+            "the dict returned by evaluate_predictors",
+            type(results).__name__,
+        )
     fig = Figure(figsize=(6.4, 4.2), dpi=120)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
