@@ -1,14 +1,53 @@
-"""Accuracy predictors with one API: ``fit(archs, y)`` then ``predict(archs) -> Prediction``."""
+"""Accuracy predictors with one API: ``fit(archs, y)`` then ``predict(archs) -> Prediction``.
 
+Importing this package stays light: torch, torch_geometric and xgboost are imported only when a
+predictor that needs them is fitted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from predictor_nas._validation import check_choice
 from predictor_nas.predictors._base import NotFittedError, Prediction, Predictor
 from predictor_nas.predictors._bayesian_ridge import BayesianRidgePredictor
 from predictor_nas.predictors._evaluate import evaluate_predictors, ranking_metrics
+from predictor_nas.predictors._gin import GINPredictor
+from predictor_nas.predictors._xgb import XGBPredictor
+
+#: Predictors by the name the CLI and reports use.
+PREDICTORS: dict[str, type[Predictor]] = {
+    "ridge": BayesianRidgePredictor,
+    "xgb": XGBPredictor,
+    "gin": GINPredictor,
+}
+
+
+def make_predictor(name: str, *, seed: int = 0, extra: Any = None, **kwargs: Any) -> Predictor:
+    """Build the predictor registered under ``name`` (see ``PREDICTORS``).
+
+    Args:
+        name: ``"gin"``, ``"ridge"`` or ``"xgb"``.
+        seed: Seed of the predictor.
+        extra: Optional ``TableFeatures`` (zero-cost proxies) the predictor uses as extra inputs.
+        **kwargs: Other constructor arguments of that predictor (``space``, ``encoding``...).
+
+    Raises:
+        InvalidParameterError: ``name`` is not a registered predictor.
+    """
+    check_choice(name, "predictor", "make_predictor", sorted(PREDICTORS))
+    return PREDICTORS[name](seed=seed, extra=extra, **kwargs)
+
 
 __all__ = [
+    "PREDICTORS",
     "BayesianRidgePredictor",
+    "GINPredictor",
     "NotFittedError",
     "Prediction",
     "Predictor",
+    "XGBPredictor",
     "evaluate_predictors",
+    "make_predictor",
     "ranking_metrics",
 ]
