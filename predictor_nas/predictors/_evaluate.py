@@ -101,22 +101,16 @@ def ranking_metrics(
 
 # --------------------------------------------------------------------------- helpers
 def _registry() -> dict[str, Any]:
-    """Predictor names -> classes: the package registry, or the ridge baseline before it exists."""
-    from predictor_nas import predictors as mod
+    """Registered predictor names -> classes (imported lazily: the package imports this module)."""
+    from predictor_nas.predictors import PREDICTORS
 
-    registry = getattr(mod, "PREDICTORS", None)
-    if registry is None:  # pragma: no cover - only until the registry lands
-        return {"ridge": mod.BayesianRidgePredictor}
-    return dict(registry)
+    return dict(PREDICTORS)
 
 
 def _build(name: str, *, space: str, seed: int, extra: Any) -> Any:
-    from predictor_nas import predictors as mod
+    from predictor_nas.predictors import make_predictor
 
-    make = getattr(mod, "make_predictor", None)
-    if make is None:  # pragma: no cover - only until the registry lands
-        return _registry()[name](space, seed=seed, extra=extra)
-    return make(name, seed=seed, extra=extra, space=space)
+    return make_predictor(name, seed=seed, extra=extra, space=space)
 
 
 def _names(value: object, name: str, owner: str) -> list[str]:
