@@ -173,13 +173,16 @@ def test_running_trials_are_pending_with_kriging_believer():
     assert len(set(keys)) == 4
     done = {_key(t.params) for t in study.trials if t.state == TrialState.COMPLETE}
     assert not set(keys) & done
-    # Proposal k fits on the 10 complete trials, then again on 10 + k pending ones.
-    assert factory.fit_sizes == [10, 10, 11, 10, 12, 10, 13]
+    # The fit on the 10 complete trials is made once (cached); proposal k >= 1 then refits on
+    # the 10 complete + k pending ones.
+    assert factory.fit_sizes == [10, 11, 12, 13]
 
 
 def test_predictor_instance_and_factory_plug_in():
     """A Predictor instance or a seed -> Predictor callable can replace the named predictor."""
-    inst = _study(_guided(6, n_warmup=5, predictor=make_predictor("ridge", seed=0)), 10)
+    mine = make_predictor("ridge", seed=0)
+    inst = _study(_guided(6, n_warmup=5, predictor=mine), 10)
+    assert not hasattr(mine, "n_train_")  # copied for each fit, never fitted in place
     fac = _study(_guided(6, n_warmup=5, predictor=lambda s: make_predictor("ridge", seed=s)), 10)
     named = _study(_guided(6, n_warmup=5), 10)
     assert [t.params for t in inst.trials] == [t.params for t in named.trials]

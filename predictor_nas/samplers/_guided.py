@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -55,15 +56,15 @@ class PredictorGuidedSampler(BaseSampler):
 
     **State** is the study itself (as for ``RegularizedEvolutionSampler``): a resumed or shared
     study needs nothing else. Everything random (warm-up draws, mutations, random candidates,
-    Thompson draws, the predictor's seed per fit) comes from one ``numpy`` Generator seeded by
-    ``seed``, so the same study and seed give the same proposal. A fit is cached on the
-    instance and reused when the training data and its seed are unchanged.
+    Thompson draws, the predictors' seed) comes from one ``numpy`` Generator seeded by ``seed``,
+    so the same study and seed give the same proposal. The fit on the complete trials is cached
+    on the instance and reused while they do not change (parallel workers adding pending trials).
 
     Args:
         space: The search space (or its name); its params must be in the study as categoricals.
         predictor: A registered predictor name (``"xgb"``, ``"ridge"``, ``"gin"``), a callable
-            ``seed -> Predictor`` (any predictor plugs in), or a ``Predictor`` instance (refitted
-            in place, with its own seed).
+            ``seed -> Predictor`` (any predictor plugs in), or an unfitted ``Predictor`` instance
+            (deep-copied for each fit, so it keeps its own seed and is never modified).
         predictor_kwargs: Constructor arguments for a named predictor (``make_predictor``).
         acquisition: ``"ei"``, ``"ucb"`` or ``"ts"``.
         n_warmup: Completed trials before the predictor is used (>= 2; a fit needs 2 points).
@@ -112,6 +113,8 @@ class PredictorGuidedSampler(BaseSampler):
         self.seed = seed
         self._rng = np.random.default_rng(seed)
         self._random = RandomSampler(seed=None if seed is None else int(self._rng.integers(2**31)))
+        #: Seed of every predictor this instance fits (the data, not the seed, changes per fit).
+        self._predictor_seed = int(self._rng.integers(2**31))
         self._names = list(self.space.param_names)
         self._fit_cache: tuple[Any, Any] | None = None
         #: Wall seconds of each ``sample_relative`` call (warm-up ones included).
@@ -205,10 +208,9 @@ class PredictorGuidedSampler(BaseSampler):
             return self._random_unused(used), "warmup"
 
         candidates = self._candidates(complete, used)
-        fit_seed = int(self._rng.integers(2**31))
         if not candidates:
             return self._random_unused(used), "fallback"
-        model = self._fit(complete, pending, fit_seed)
+        model = self._fit(complete, pending)
         pred = model.predict(candidates)
         best = max(y for _, y in complete)
         scores = acquisition_scores(
@@ -252,36 +254,36 @@ class PredictorGuidedSampler(BaseSampler):
             add(self.space.sample(self._rng))
         return out
 
-    def _new_predictor(self, seed: int) -> Predictor:
+    def _new_predictor(self) -> Predictor:
+        seed = self._predictor_seed
         if isinstance(self.predictor, str):
             from predictor_nas.predictors import make_predictor
 
             kwargs = {"space": self.space, **self.predictor_kwargs}
             return make_predictor(self.predictor, seed=seed, **kwargs)
         if _is_predictor(self.predictor):
-            return self.predictor  # type: ignore[return-value]
+            return copy.deepcopy(self.predictor)  # never refit the caller's object in place
         return self.predictor(seed)  # type: ignore[operator,misc]
 
-    def _fit(
-        self, complete: Sequence[tuple[Arch, float]], pending: Sequence[Arch], seed: int
-    ) -> Predictor:
-        """Fit on the complete trials, plus the pending ones at their predicted mean."""
+    def _fit(self, complete: Sequence[tuple[Arch, float]], pending: Sequence[Arch]) -> Predictor:
+        """Fit on the complete trials, then (if any) again with the pending ones at the mean
+        predicted for them (kriging believer).
+
+        The fit on the complete trials is cached on the instance and reused while they are
+        unchanged, e.g. by a worker whose later proposals only add pending trials.
+        """
         archs = [a for a, _ in complete]
         y = np.array([v for _, v in complete], dtype=np.float64)
-        key = (
-            seed,
-            tuple(self.space.format(a) for a in archs),
-            y.tobytes(),
-            tuple(self.space.format(a) for a in pending),
-        )
+        key = (tuple(a.ops for a in archs), y.tobytes())
         if self._fit_cache is not None and self._fit_cache[0] == key:
-            return self._fit_cache[1]
-        model = self._new_predictor(seed).fit(archs, y)
-        if pending:
-            believed = model.predict(list(pending)).mean  # kriging believer
-            model = self._new_predictor(seed).fit([*archs, *pending], np.concatenate([y, believed]))
-        self._fit_cache = (key, model)
-        return model
+            model = self._fit_cache[1]
+        else:
+            model = self._new_predictor().fit(archs, y)
+            self._fit_cache = (key, model)
+        if not pending:
+            return model
+        believed = model.predict(list(pending)).mean
+        return self._new_predictor().fit([*archs, *pending], np.concatenate([y, believed]))
 
 
 def _is_predictor(obj: Any) -> bool:
