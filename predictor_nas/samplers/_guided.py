@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -159,8 +160,6 @@ class PredictorGuidedSampler(BaseSampler):
             return {}
         if len(study.directions) > 1:
             raise ValueError(f"{_OWNER} supports single-objective studies only.")
-        import time
-
         t0 = time.perf_counter()
         arch, kind = self._propose(study, trial)
         self.proposal_seconds.append(time.perf_counter() - t0)
@@ -223,7 +222,7 @@ class PredictorGuidedSampler(BaseSampler):
         arch = self.space.sample(self._rng)
         for _ in range(tries):
             if self.space.canonical_key(arch) not in used:
-                break
+                return arch
             arch = self.space.sample(self._rng)
         return arch
 
