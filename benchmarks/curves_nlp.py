@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _common import parse_seeds
 
 log = logging.getLogger("benchmarks.curves_nlp")
 
@@ -44,25 +45,6 @@ BASELINE = "last-value"
 
 
 # --------------------------------------------------------------------------- helpers
-def parse_seeds(text: str) -> list[int]:
-    """``"0-4"`` (inclusive), ``"0,3,7"`` or a mix."""
-    seeds: list[int] = []
-    for part in text.split(","):
-        part = part.strip()
-        if not part:
-            continue
-        if "-" in part:
-            lo, hi = (int(x) for x in part.split("-", 1))
-            if hi < lo:
-                raise argparse.ArgumentTypeError(f"empty seed range {part!r}")
-            seeds.extend(range(lo, hi + 1))
-        else:
-            seeds.append(int(part))
-    if not seeds or min(seeds) < 0 or len(set(seeds)) != len(seeds):
-        raise argparse.ArgumentTypeError(f"seeds must be distinct ints >= 0, got {text!r}")
-    return seeds
-
-
 def machine_info() -> dict[str, Any]:
     """Platform, CPU and library versions for the report."""
     import scipy

@@ -51,6 +51,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _common import git_revision, parse_seeds, seeds_text
 
 log = logging.getLogger("benchmarks.predictors_nb201")
 
@@ -80,36 +81,6 @@ TIME_REF = "ridge"
 
 
 # --------------------------------------------------------------------------- helpers
-def parse_seeds(text: str) -> list[int]:
-    """``"0-9"`` (inclusive), ``"0,3,7"`` or a mix like ``"0-4,100-104"``."""
-    seeds: list[int] = []
-    for part in text.split(","):
-        part = part.strip()
-        if not part:
-            continue
-        if "-" in part:
-            lo, hi = (int(x) for x in part.split("-", 1))
-            if hi < lo:
-                raise argparse.ArgumentTypeError(f"empty seed range {part!r}")
-            seeds.extend(range(lo, hi + 1))
-        else:
-            seeds.append(int(part))
-    if not seeds or min(seeds) < 0 or len(set(seeds)) != len(seeds):
-        raise argparse.ArgumentTypeError(f"seeds must be distinct ints >= 0, got {text!r}")
-    return seeds
-
-
-def seeds_text(seeds: Sequence[int]) -> str:
-    """Compact form of a seed list (inverse of ``parse_seeds`` for ranges)."""
-    s = sorted(seeds)
-    parts, start = [], s[0]
-    for a, b in zip(s, [*s[1:], None]):
-        if b != a + 1:
-            parts.append(f"{start}-{a}" if a != start else f"{a}")
-            start = b
-    return ",".join(parts)
-
-
 def t_ci(x: Sequence[float], level: float = 0.95) -> tuple[float, float, float]:
     """Mean and two-sided t-interval of the mean over independent seeds (NaN-free input)."""
     from scipy import stats
@@ -178,25 +149,6 @@ def machine_info() -> dict[str, Any]:
         "xgboost": xgboost.__version__,
         "torch": torch.__version__,
     }
-
-
-def git_revision() -> str | None:
-    """Commit of the working tree (``+dirty`` if tracked library files differ), or None."""
-    import subprocess
-
-    root = Path(__file__).resolve().parent.parent
-    try:
-        rev = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "predictor_nas"], cwd=root, capture_output=True,
-            text=True, check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    return rev + ("+dirty(predictor_nas)" if dirty else "")
 
 
 # --------------------------------------------------------------------------- features
