@@ -206,35 +206,9 @@ class ClassMeanFeatures:
         return self.matrix[self.table.rows(archs)]
 
 
-def prune_dead_ops(space: Any, arch: Any) -> Any:
-    """The arch with every op that cannot change the cell's function set to ``none``.
-
-    Greedy over the edges in order, repeated to a fixed point: an op is replaced by ``none`` when
-    ``space.canonical_key`` (the NB201 isomorphism key) stays the same.
-    """
-    key = space.canonical_key(arch)
-    ops = list(arch.ops)
-    changed = True
-    while changed:
-        changed = False
-        for e, op in enumerate(ops):
-            if op == "none":
-                continue
-            trial = [*ops[:e], "none", *ops[e + 1 :]]
-            cand = space.parse(_nb201_string(trial))
-            if space.canonical_key(cand) == key:
-                ops = trial
-                changed = True
-    return space.parse(_nb201_string(ops))
-
-
-def _nb201_string(o: Sequence[str]) -> str:
-    return f"|{o[0]}~0|+|{o[1]}~0|{o[2]}~1|+|{o[3]}~0|{o[4]}~1|{o[5]}~2|"
-
-
 def canonical_rows(space: Any, archs: Sequence[Any], table: Any) -> tuple[np.ndarray, np.ndarray]:
     """Row of each arch's dead-op-pruned representative, and an isomorphism-class id per row."""
-    pruned = [prune_dead_ops(space, a) for a in archs]
+    pruned = [space.prune(a) for a in archs]
     rows = np.asarray(table.rows(pruned), dtype=np.int64)
     keys: dict[str, int] = {}
     classes = np.array([keys.setdefault(space.canonical_key(a), len(keys)) for a in archs])

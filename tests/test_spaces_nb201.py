@@ -319,3 +319,23 @@ def test_optuna_enqueued_arch_comes_back():
     trial = study.ask(SPACE.distributions())
     assert SPACE.from_params(trial.params) == arch
     assert SPACE.format(SPACE.from_params(trial.params)) == INDEX_6111
+
+
+def test_prune_keeps_the_function_and_is_idempotent():
+    """prune() sets dead ops to none without changing the canonical key, and is idempotent."""
+    space = get_space("nb201")
+    archs = list(space)
+    pruned = [space.prune(a) for a in archs]
+    assert all(space.canonical_key(p) == space.canonical_key(a) for p, a in zip(pruned, archs))
+    assert all(space.prune(p) == p for p in set(pruned))
+    assert sum(p != a for p, a in zip(pruned, archs)) == 5840
+    assert len(set(pruned)) == 9785  # fewer strings, but still more than the 6,466 classes
+
+
+def test_prune_removes_ops_cut_off_from_the_input():
+    """With edge 0->1 'none', the ops leaving node 1 are dead and become 'none'."""
+    space = get_space("nb201")
+    a = space.parse("|none~0|+|nor_conv_3x3~0|nor_conv_1x1~1|+|skip_connect~0|avg_pool_3x3~1|nor_conv_3x3~2|")
+    assert space.format(space.prune(a)) == (
+        "|none~0|+|nor_conv_3x3~0|none~1|+|skip_connect~0|none~1|nor_conv_3x3~2|"
+    )

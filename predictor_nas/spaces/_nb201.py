@@ -147,3 +147,26 @@ class NB201Space(SearchSpace):
                     terms.append(f"({src})@{op}")
             expr[j] = "+".join(sorted(terms))
         return expr[3]
+
+    def prune(self, arch: Arch) -> Arch:
+        """``arch`` with every operation that cannot change the cell's function set to ``none``.
+
+        Greedy over the edges, repeated to a fixed point: an op becomes ``none`` when the
+        ``canonical_key`` stays the same (e.g. ops on edges from a node the input never reaches,
+        or into a node that never reaches the output). The result computes the same function; it
+        is idempotent. Isomorphic cells may still prune to different strings (e.g. two routes
+        swapped), so use ``canonical_key`` to test equivalence.
+        """
+        key = self.canonical_key(arch)
+        ops = list(arch.ops)
+        changed = True
+        while changed:
+            changed = False
+            for e, op in enumerate(ops):
+                if op == "none":
+                    continue
+                trial = [*ops[:e], "none", *ops[e + 1 :]]
+                if self.canonical_key(Arch(self.name, tuple(trial))) == key:
+                    ops = trial
+                    changed = True
+        return Arch(self.name, tuple(ops))
