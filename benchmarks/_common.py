@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import platform
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
@@ -60,3 +61,17 @@ def git_revision() -> str | None:
     except (OSError, subprocess.CalledProcessError):
         return None
     return rev + ("+dirty(predictor_nas)" if dirty else "")
+
+
+def cpu_name() -> str:
+    """The CPU model from /proc/cpuinfo, else what ``platform`` knows."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return cpu

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from _common import parse_seeds
+from _common import cpu_name, parse_seeds
 
 log = logging.getLogger("benchmarks.curves_nlp")
 
@@ -50,15 +50,7 @@ def machine_info() -> dict[str, Any]:
     import scipy
     import sklearn
 
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
+    cpu = cpu_name()
     try:
         load = os.getloadavg()[0]
     except OSError:

@@ -51,7 +51,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from _common import git_revision, parse_seeds, seeds_text
+from _common import cpu_name, git_revision, parse_seeds, seeds_text
 
 log = logging.getLogger("benchmarks.predictors_nb201")
 
@@ -129,15 +129,7 @@ def machine_info() -> dict[str, Any]:
     import torch
     import xgboost
 
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
+    cpu = cpu_name()
     return {
         "platform": platform.platform(),
         "cpu": cpu,

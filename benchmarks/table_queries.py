@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _common import cpu_name
 
 
 def machine_info() -> dict[str, Any]:
@@ -41,15 +42,7 @@ def machine_info() -> dict[str, Any]:
 
     import predictor_nas
 
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
+    cpu = cpu_name()
     try:
         usable = len(os.sched_getaffinity(0))
     except AttributeError:
