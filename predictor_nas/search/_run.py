@@ -41,6 +41,11 @@ class SearchResult:
         n_queries: Completed queries (trials) in the study.
         simulated_seconds: Sum of the simulated training cost of all queries.
         trajectory_regret_val: (n_queries,) validation regret of the incumbent after each query.
+        trajectory_val: (n_queries,) mean validation value of the incumbent after each query
+            (the anytime best validation accuracy when the objective is the mean).
+        trajectory_test: (n_queries,) test value of the incumbent after each query, where the
+            table has the test metric at the searched fidelity (same rule as ``best_test``);
+            else None. The incumbent is always chosen by validation.
     """
 
     best_arch: str
@@ -61,12 +66,15 @@ class SearchResult:
     resumed_from: int
     wall_seconds: float
     trajectory_regret_val: list[float] = field(default_factory=list, repr=False)
+    trajectory_val: list[float] = field(default_factory=list, repr=False)
+    trajectory_test: list[float | None] | None = field(default=None, repr=False)
 
     def to_dict(self, *, trajectory: bool = False) -> dict[str, Any]:
-        """JSON-able dict; the trajectory is left out unless asked for."""
+        """JSON-able dict; the trajectories are left out unless asked for."""
         d = asdict(self)
         if not trajectory:
-            d.pop("trajectory_regret_val")
+            for k in ("trajectory_regret_val", "trajectory_val", "trajectory_test"):
+                d.pop(k)
         return d
 
 
@@ -269,14 +277,19 @@ def run_search(
     best_row = inc_rows[-1]
     best_trial = next(t for t in trials if tbl.row(t.user_attrs["arch"]) == best_row)
     test = None
+    test_traj: list[float | None] | None = None
     # Test accuracy at the searched fidelity only: a 12-epoch test value is no stand-in for 200.
     if TEST_METRIC in tbl.metrics(dataset) and evaluator.fidelity in tbl.fidelities(
         TEST_METRIC, dataset=dataset
     ):
-        v = tbl.query_many(
-            np.array([best_row]), TEST_METRIC, dataset=dataset, fidelity=evaluator.fidelity
-        )[0]
-        test = None if v != v else float(v)
+        tv = tbl.query_many(
+            np.array(inc_rows, dtype=np.int64),
+            TEST_METRIC,
+            dataset=dataset,
+            fidelity=evaluator.fidelity,
+        )
+        test_traj = [None if v != v else float(v) for v in tv]
+        test = test_traj[-1]
     return SearchResult(
         best_arch=tbl.archs[best_row],
         best_val=float(val[-1]),
@@ -296,4 +309,6 @@ def run_search(
         resumed_from=resumed_from,
         wall_seconds=wall,
         trajectory_regret_val=[float(r) for r in regret],
+        trajectory_val=[float(v) for v in val],
+        trajectory_test=test_traj,
     )
