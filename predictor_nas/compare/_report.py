@@ -1,0 +1,134 @@
+"""Markdown report of a comparison: one table per dataset, a row per strategy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from predictor_nas._validation import param_error
+
+
+def seeds_text(seeds: list[int]) -> str:
+    """Compact form of a seed list: ``[0, 1, 2, 7]`` -> ``"0-2,7"``."""
+    s = sorted(seeds)
+    if not s:
+        return ""
+    parts, start = [], s[0]
+    for a, b in zip(s, [*s[1:], None]):
+        if b != a + 1:
+            parts.append(f"{start}-{a}" if a != start else f"{a}")
+            start = b
+    return ",".join(parts)
+
+
+def _ci(m: float | None, ci: list[float] | None, nd: int = 3, scale: float = 1.0) -> str:
+    if m is None:
+        return "n/a"
+    text = f"{scale * m:.{nd}f}"
+    if ci is not None:
+        text += f" [{scale * ci[0]:.{nd}f}, {scale * ci[1]:.{nd}f}]"
+    return text
+
+
+def _rows(strategies: dict[str, dict[str, Any]], thresholds: list[str]) -> list[str]:
+    budget = max(e["budget"] for e in strategies.values())
+    head = [
+        "strategy",
+        f"regret@{budget} mean [95% CI]",
+        "median",
+        "best val [95% CI]",
+        "test acc of chosen [95% CI]",
+        "hit rate [95% CI]",
+        *(f"queries to regret ≤ {t} (median; reached)" for t in thresholds),
+        "mean rank",
+        "ms / query",
+    ]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for name, e in strategies.items():
+        reach = []
+        for t in thresholds:
+            q = e["queries_to_reach"][t]
+            med = f">{e['budget']}" if q["median"] is None else f"{q['median']:g}"
+            reach.append(f"{med}; {100 * q['reached']:.0f}%")
+        hl, hh = e["ci95_hit_rate"]
+        row = [
+            f"`{name}`",
+            _ci(e["mean_regret_val"], e["ci95_regret_val"]),
+            f"{e['median_regret_val']:.3f}",
+            _ci(e["mean_best_val"], e["ci95_best_val"], nd=2),
+            _ci(e["mean_test_acc"], e["ci95_test_acc"], nd=2),
+            f"{100 * e['hit_rate']:.0f}% [{100 * hl:.0f}, {100 * hh:.0f}]",
+            *reach,
+            "n/a" if e["mean_rank"] is None else f"{e['mean_rank']:.2f}",
+            f"{1e3 * e['seconds_per_query']:.2f}",
+        ]
+        lines.append("| " + " | ".join(row) + " |")
+    return lines
+
+
+def markdown_report(result: Any, *, command: str | None = None, plot: str | None = None) -> str:
+    """The Markdown report of a comparison.
+
+    Args:
+        result: A ``ComparisonResult`` or its ``to_dict()``.
+        command: The command that produced it, quoted in the report.
+        plot: File name of the regret PNG to embed (relative to the report).
+
+    Returns:
+        The report text.
+    """
+    d = result.to_dict(curves=False) if hasattr(result, "to_dict") else result
+    if not isinstance(d, dict) or "datasets" not in d or "strategies" not in d:
+        raise param_error(
+            "result",
+            "markdown_report",
+            "a ComparisonResult or its to_dict()",
+            type(result).__name__,
+        )
+    thresholds = [f"{t:g}" for t in d["thresholds"]]
+    lines = [
+        f"# Strategy comparison on {d['space']} (table `{d['table']}`)",
+        "",
+        "Every strategy searched every dataset once per seed (`run_search(..., storage=None)`), "
+        f"{d['budget']} queries each, maximizing `{d['metric']}`"
+        + (" (one drawn training trial per query)" if d["draw_seed"] else "")
+        + ". The incumbent is chosen by validation only. **Regret** = the table's best "
+        "validation value minus the incumbent's (percentage points, lower is better). "
+        "**Test acc of chosen** = test value of the final incumbent (n/a where the table has "
+        "none). **Hit rate** = share of seeds whose final incumbent is the table's "
+        "best-validation architecture (Wilson 95% interval). **Queries to regret ≤ t** = "
+        "median over seeds of the first query with regret ≤ t (>budget: half of the seeds or "
+        "more never got there) and the share that did. **Mean rank** of final regret among the "
+        "strategies per seed (1 = best). **ms / query** = wall time of the search loop per "
+        "query. Intervals are Student-t 95% intervals over seeds.",
+        "",
+    ]
+    if command:
+        lines += ["```", command, "```", ""]
+    lines += [
+        f"- seeds: {seeds_text(d['seeds'])} ({len(d['seeds'])}); budget {d['budget']} queries; "
+        f"datasets {', '.join(d['dataset_names'])}",
+        f"- table: `{d['table']}` content hash `{d['table_content_hash']}`",
+        f"- runs: {d['n_runs']} ({d['n_cached']} from the cache); wall time "
+        f"{d['wall_seconds']:.1f} s with {d['jobs']} job(s); predictor-nas {d['version']}",
+        "",
+    ]
+    if plot:
+        lines += [f"![validation regret vs queries]({plot})", ""]
+    for ds, entry in d["datasets"].items():
+        ref = f"table best validation {entry['table_best_val']:.3f}"
+        if entry.get("test_of_best_val_arch") is not None:
+            ref += f"; test of that architecture {entry['test_of_best_val_arch']:.3f}"
+        lines += [f"## {ds}", "", f"{ref} (`{entry['best_val_arch']}`).", ""]
+        lines += _rows(entry["strategies"], thresholds)
+        lines.append("")
+    if len(d["datasets"]) > 1:
+        lines += [
+            "## All datasets",
+            "",
+            "Per seed the mean over datasets, then the interval over seeds; hit rate and "
+            "queries-to-reach pooled over all runs.",
+            "",
+            *_rows(d["strategies"], thresholds),
+            "",
+        ]
+    return "\n".join(lines)

@@ -1,0 +1,592 @@
+"""Strategies x seeds x datasets on a table: one in-memory search each, then anytime statistics."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from predictor_nas import __version__
+from predictor_nas._validation import check_choice, check_float, check_int, param_error
+from predictor_nas.compare._stats import (
+    mean_ci,
+    mean_ci_columns,
+    queries_to_reach,
+    reach_summary,
+    wilson_ci,
+)
+
+log = logging.getLogger(__name__)
+
+OWNER = "compare"
+#: Strategies compared when none are named (the fast ones; ``guided`` costs ~0.2 s a query).
+DEFAULT_STRATEGIES = ("random", "rea", "tpe")
+#: Final regret at or below this counts as having found the table's best-validation architecture.
+HIT_TOL = 1e-9
+#: Regret thresholds reported as "queries to reach" when none are given (percentage points).
+DEFAULT_THRESHOLDS = (0.1,)
+
+_SEEDS_ALLOWED = (
+    "an int N >= 1 (seeds 0..N-1), a range like '0-99' (inclusive) or a comma list of distinct "
+    "ints >= 0 such as '0,5,1000-1019'"
+)
+
+
+def parse_seeds(value: int | str | Iterable[int]) -> list[int]:
+    """Seeds of a comparison from an int, a text form, or an iterable of ints.
+
+    ``20`` or ``"20"`` means seeds 0..19; ``"0-99"`` and ``"1000-1019"`` are inclusive ranges;
+    ``"0,3,10-12"`` mixes both; ``range(5)`` / ``[3, 7]`` are taken as they are.
+
+    Raises:
+        InvalidParameterError: not one of these forms, a seed < 0, an empty range or duplicates.
+    """
+
+    def bad() -> Exception:
+        return param_error("seeds", OWNER, _SEEDS_ALLOWED, value)
+
+    if isinstance(value, bool):
+        raise bad()
+    if isinstance(value, int | np.integer):
+        if value < 1:
+            raise bad()
+        return list(range(int(value)))
+    if isinstance(value, str):
+        text = value.strip()
+        if text.isdigit():
+            if int(text) < 1:
+                raise bad()
+            return list(range(int(text)))
+        seeds: list[int] = []
+        for part in text.split(","):
+            part = part.strip()
+            try:
+                if "-" in part:
+                    lo_text, hi_text = part.split("-", 1)
+                    lo, hi = int(lo_text), int(hi_text)
+                    if hi < lo:
+                        raise bad()
+                    seeds.extend(range(lo, hi + 1))
+                else:
+                    seeds.append(int(part))
+            except ValueError:
+                raise bad() from None
+    else:
+        try:
+            seeds = [check_int(s, "seeds", OWNER, minimum=0) for s in value]
+        except TypeError:
+            raise bad() from None
+    if not seeds or min(seeds) < 0 or len(set(seeds)) != len(seeds):
+        raise bad()
+    return seeds
+
+
+def _names(value: str | Iterable[str], name: str) -> list[str]:
+    """A comma text or iterable of names, stripped, non-empty and distinct."""
+    items = value.split(",") if isinstance(value, str) else list(value)
+    out = [str(v).strip() for v in items]
+    if not out or any(not v for v in out) or len(set(out)) != len(out):
+        raise param_error(name, OWNER, "a non-empty list of distinct names", value)
+    return out
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One search of a comparison (what the per-run cache stores as a JSON line).
+
+    Attributes:
+        strategy, dataset, seed, budget: What was run.
+        n_queries: Completed queries.
+        best_arch: Final incumbent (chosen by validation).
+        best_val: Its mean validation value.
+        best_test: Its test value, or None where the table has no test metric.
+        regret_val: Final validation regret (>= 0).
+        wall_seconds: Wall seconds of the search loop.
+        trajectory_regret_val: (n_queries,) anytime validation regret.
+        trajectory_val: (n_queries,) anytime incumbent's mean validation value.
+        trajectory_test: (n_queries,) anytime incumbent's test value, or None.
+    """
+
+    strategy: str
+    dataset: str
+    seed: int
+    budget: int
+    n_queries: int
+    best_arch: str
+    best_val: float
+    best_test: float | None
+    regret_val: float
+    wall_seconds: float
+    trajectory_regret_val: list[float] = field(repr=False)
+    trajectory_val: list[float] = field(repr=False)
+    trajectory_test: list[float | None] | None = field(default=None, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able dict."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RunRecord:
+        """Inverse of ``to_dict`` (extra keys are ignored)."""
+        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
+
+
+@dataclass
+class ComparisonResult:
+    """Outcome of ``compare``; ``to_dict`` gives the CLI's JSON object.
+
+    Attributes:
+        config: Space, table (name, path, content hash), metric, draw_seed, datasets,
+            strategies, seeds, budget, thresholds.
+        runs: One ``RunRecord`` per (dataset, strategy, seed), in that order.
+        datasets: Per dataset: table reference values and, per strategy, the statistics (see
+            ``summarize``), including anytime curves.
+        strategies: Per strategy, the same scalar statistics over all datasets (per seed the mean
+            over datasets, then a t-interval over seeds; hit rate and queries-to-reach pooled
+            over runs). With one dataset this equals that dataset's entry without curves.
+        wall_seconds: Wall seconds of the whole comparison (cached runs cost nothing).
+        n_cached: Runs taken from the cache instead of being run.
+        jobs: Worker processes used.
+    """
+
+    config: dict[str, Any]
+    runs: list[RunRecord]
+    datasets: dict[str, dict[str, Any]]
+    strategies: dict[str, dict[str, Any]]
+    wall_seconds: float
+    n_cached: int = 0
+    jobs: int = 1
+
+    def to_dict(self, *, runs: bool = False, curves: bool = True) -> dict[str, Any]:
+        """JSON-able dict (NaN -> None).
+
+        Args:
+            runs: Include every ``RunRecord`` (with trajectories) under ``"runs"``.
+            curves: Include the per-step mean/CI curves of each dataset x strategy.
+        """
+        ds = {}
+        for name, entry in self.datasets.items():
+            e = dict(entry)
+            e["strategies"] = {
+                s: (v if curves else {k: x for k, x in v.items() if k != "curves"})
+                for s, v in entry["strategies"].items()
+            }
+            ds[name] = e
+        d: dict[str, Any] = {
+            **self.config,
+            "strategies": self.strategies,
+            "datasets": ds,
+            "n_runs": len(self.runs),
+            "n_cached": self.n_cached,
+            "jobs": self.jobs,
+            "wall_seconds": self.wall_seconds,
+            "version": __version__,
+        }
+        if runs:
+            d["runs"] = [r.to_dict() for r in self.runs]
+        return _jsonable(d)
+
+
+def _jsonable(x: Any) -> Any:
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, np.generic):
+        x = x.item()
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
+
+
+# --------------------------------------------------------------------------- running
+def _run_one(task: dict[str, Any]) -> RunRecord:
+    """One ``run_search`` in memory; ``task`` holds its keyword arguments."""
+    from predictor_nas.search import run_search
+
+    r = run_search(
+        space=task["space"],
+        table=task["table"],
+        dataset=task["dataset"],
+        strategy=task["strategy"],
+        budget=task["budget"],
+        seed=task["seed"],
+        storage=None,
+        draw_seed=task["draw_seed"],
+        metric=task["metric"],
+    )
+    return RunRecord(
+        strategy=r.strategy,
+        dataset=r.dataset,
+        seed=r.seed,
+        budget=task["budget"],
+        n_queries=r.n_queries,
+        best_arch=r.best_arch,
+        best_val=r.best_val,
+        best_test=r.best_test,
+        regret_val=r.regret_val,
+        wall_seconds=r.wall_seconds,
+        trajectory_regret_val=list(r.trajectory_regret_val),
+        trajectory_val=list(r.trajectory_val),
+        trajectory_test=None if r.trajectory_test is None else list(r.trajectory_test),
+    )
+
+
+def _init_worker(log_level: int, optuna_level: int) -> None:
+    """Give a spawned worker the parent's logging and Optuna verbosity."""
+    import optuna
+
+    logging.basicConfig(level=log_level, format="%(levelname)s %(name)s: %(message)s")
+    optuna.logging.set_verbosity(optuna_level)
+
+
+def _cache_key(task: dict[str, Any], table_hash: str) -> str:
+    key = {k: task[k] for k in ("space", "dataset", "strategy", "seed", "budget", "draw_seed")}
+    key.update(metric=task["metric"], table_content_hash=table_hash, version=__version__)
+    return json.dumps(key, sort_keys=True)
+
+
+def _read_cache(path: Path) -> dict[str, RunRecord]:
+    """Runs stored in a JSON-lines cache; unreadable lines (an interrupted write) are skipped."""
+    done: dict[str, RunRecord] = {}
+    if not path.is_file():
+        return done
+    with path.open(encoding="utf-8") as fh:
+        for i, line in enumerate(fh, 1):
+            try:
+                d = json.loads(line)
+                done[d["key"]] = RunRecord.from_dict(d["run"])
+            except (ValueError, KeyError, TypeError):
+                log.warning("skipping unreadable line %d of %s", i, path)
+    return done
+
+
+def compare(
+    *,
+    space: str = "nb201",
+    table: str | os.PathLike | None = None,
+    datasets: str | Sequence[str] = "cifar10",
+    strategies: str | Sequence[str] = DEFAULT_STRATEGIES,
+    budget: int = 100,
+    seeds: int | str | Iterable[int] = 20,
+    jobs: int = 1,
+    draw_seed: bool = False,
+    metric: str = "val_acc",
+    thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
+    cache: str | os.PathLike | None = None,
+    progress: bool = False,
+) -> ComparisonResult:
+    """Run every strategy on every dataset with every seed and summarize the anytime incumbents.
+
+    Each run is ``predictor_nas.search.run_search(..., storage=None)``: the sampler proposes, the
+    table answers, the incumbent is chosen by the (validation) objective only. Per query the
+    comparison keeps the incumbent's validation regret, its mean validation value and, where the
+    table has a test metric at the searched fidelity (e.g. ``nb201-rich``), its test value.
+
+    Args:
+        space: Search-space name.
+        table: Table name or path; None = the embedded default (``nb201``, no test metric).
+        datasets: Dataset name(s) of the table; a comma text or a sequence.
+        strategies: Names from ``predictor_nas.search.available_strategies()`` (read when
+            called); a comma text or a sequence.
+        budget: Queries per search.
+        seeds: See ``parse_seeds``: ``20`` = seeds 0..19, ``"1000-1019"``, ``[3, 7]``...
+        jobs: Worker processes (spawned); each run is seeded on its own, so the results do
+            not depend on ``jobs`` (only the wall times do). Strategies must be registered by
+            importable code, since workers start fresh.
+        draw_seed: Objective = one drawn training trial per query (regret stays on the mean).
+        metric: Validation metric searched.
+        thresholds: Regrets for "queries to reach regret <= t" statistics.
+        cache: JSON-lines file of finished runs: runs found there (same configuration) are not
+            rerun, new ones are appended as they finish, so an interrupted sweep resumes.
+        progress: Progress bar over runs on stderr.
+
+    Returns:
+        The ``ComparisonResult``.
+
+    Raises:
+        InvalidParameterError: a bad option (unknown strategy or dataset, budget < 1, ...).
+        TableError: the table cannot be found or read.
+    """
+    from predictor_nas.evaluators import TableEvaluator
+    from predictor_nas.search import available_strategies
+    from predictor_nas.spaces import get_space
+    from predictor_nas.tables import DEFAULT_TABLE, open_table
+
+    budget = check_int(budget, "budget", OWNER, minimum=1)
+    jobs = check_int(jobs, "jobs", OWNER, minimum=1)
+    seed_list = parse_seeds(seeds)
+    names = _names(strategies, "strategies")
+    known = available_strategies()
+    for s in names:
+        check_choice(s, "strategies", OWNER, known)
+    ths = [check_float(t, "thresholds", OWNER, minimum=0.0) for t in thresholds]
+    sp = get_space(space)
+    tbl = open_table(DEFAULT_TABLE if table is None else table)
+    if tbl.space != sp.name:
+        raise param_error(
+            "table", OWNER, f"a table of space {sp.name!r}", f"{tbl.name} ({tbl.space})"
+        )
+    ds_list = _names(datasets, "datasets")
+    for d in ds_list:
+        check_choice(d, "dataset", OWNER, tbl.datasets)
+        TableEvaluator(tbl, d, metric=metric, draw_seed=draw_seed)  # validates metric/draw_seed
+    config = {
+        "space": sp.name,
+        "table": tbl.name,
+        "table_path": str(tbl.path),
+        "table_content_hash": tbl.content_hash,
+        "metric": metric,
+        "draw_seed": bool(draw_seed),
+        "budget": budget,
+        "seeds": seed_list,
+        "dataset_names": ds_list,
+        "strategy_names": names,
+        "thresholds": ths,
+    }
+    base = {
+        "space": sp.name,
+        "table": str(tbl.path),
+        "budget": budget,
+        "draw_seed": bool(draw_seed),
+        "metric": metric,
+    }
+    # Seed-major with strategies interleaved: every strategy runs under the same load.
+    tasks = [
+        {**base, "dataset": d, "strategy": s, "seed": sd}
+        for sd in seed_list
+        for d in ds_list
+        for s in names
+    ]
+    cache_path = None if cache is None else Path(cache)
+    done = _read_cache(cache_path) if cache_path is not None else {}
+    results: dict[str, RunRecord] = {}
+    todo = []
+    for t in tasks:
+        k = _cache_key(t, tbl.content_hash)
+        if k in done:
+            results[k] = done[k]
+        else:
+            todo.append((k, t))
+    n_cached = len(results)
+    log.info("compare: %d runs (%d cached), %d job(s)", len(tasks), n_cached, jobs)
+
+    t0 = time.perf_counter()
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(tasks), initial=n_cached, desc="compare", unit="search", disable=None)
+    fh = None
+    if cache_path is not None:
+        cache_path.parent.mkdir(parents=True, exist_ok=True)
+        fh = cache_path.open("a", encoding="utf-8")
+
+    def finish(key: str, rec: RunRecord) -> None:
+        results[key] = rec
+        if fh is not None:
+            fh.write(json.dumps({"key": key, "run": rec.to_dict()}) + "\n")
+            fh.flush()
+        if bar is not None:
+            bar.update(1)
+
+    try:
+        if jobs == 1 or len(todo) <= 1:
+            for k, t in todo:
+                finish(k, _run_one(t))
+        else:
+            import multiprocessing as mp
+            from concurrent.futures import ProcessPoolExecutor, as_completed
+
+            import optuna
+
+            levels = (logging.getLogger().getEffectiveLevel(), optuna.logging.get_verbosity())
+            with ProcessPoolExecutor(
+                max_workers=min(jobs, len(todo)),
+                mp_context=mp.get_context("spawn"),
+                initializer=_init_worker,
+                initargs=levels,
+            ) as pool:
+                futures = {pool.submit(_run_one, t): k for k, t in todo}
+                try:
+                    for fut in as_completed(futures):
+                        finish(futures[fut], fut.result())
+                except BaseException:
+                    for fut in futures:
+                        fut.cancel()
+                    raise
+    finally:
+        if bar is not None:
+            bar.close()
+        if fh is not None:
+            fh.close()
+    wall = time.perf_counter() - t0
+
+    runs = [results[_cache_key(t, tbl.content_hash)] for t in tasks]
+    order = {(d, s): i for i, (d, s) in enumerate((d, s) for d in ds_list for s in names)}
+    runs.sort(key=lambda r: (order[(r.dataset, r.strategy)], seed_list.index(r.seed)))
+    per_ds = {}
+    for d in ds_list:
+        row, top = tbl.best(metric, dataset=d)
+        ev = TableEvaluator(tbl, d, metric=metric)
+        ref: dict[str, Any] = {"table_best_val": top, "best_val_arch": tbl.archs[row]}
+        ref["test_of_best_val_arch"] = _test_of_row(tbl, d, row, ev.fidelity)
+        ref["strategies"] = summarize(
+            [r for r in runs if r.dataset == d], names, thresholds=ths, curves=True
+        )
+        per_ds[d] = ref
+    overall = summarize(runs, names, thresholds=ths, curves=False)
+    return ComparisonResult(
+        config=config,
+        runs=runs,
+        datasets=per_ds,
+        strategies=overall,
+        wall_seconds=wall,
+        n_cached=n_cached,
+        jobs=jobs,
+    )
+
+
+def _test_of_row(tbl: Any, dataset: str, row: int, fidelity: int) -> float | None:
+    """Test value of a table row at ``fidelity``, or None without a test metric there."""
+    from predictor_nas.search._run import TEST_METRIC
+
+    if TEST_METRIC not in tbl.metrics(dataset) or fidelity not in tbl.fidelities(
+        TEST_METRIC, dataset=dataset
+    ):
+        return None
+    v = float(tbl.query_many(np.array([row]), TEST_METRIC, dataset=dataset, fidelity=fidelity)[0])
+    return v if math.isfinite(v) else None
+
+
+# --------------------------------------------------------------------------- statistics
+def _curve(a: np.ndarray) -> dict[str, list[float]]:
+    m, lo, hi = mean_ci_columns(a)
+    return {"mean": m.tolist(), "ci95_low": lo.tolist(), "ci95_high": hi.tolist()}
+
+
+def _ci(values: np.ndarray) -> tuple[float | None, list[float] | None]:
+    m, ci = mean_ci(values)
+    return m, None if ci is None else list(ci)
+
+
+def summarize(
+    runs: Sequence[RunRecord],
+    strategies: Sequence[str],
+    *,
+    thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
+    curves: bool = True,
+) -> dict[str, dict[str, Any]]:
+    """Per strategy: final regret, best val, test acc, hit rate, queries to thresholds, timing.
+
+    Runs of several datasets are combined per seed (mean over the datasets, then a t-interval
+    over seeds), so each seed counts once; hit rates and queries-to-reach are pooled over runs.
+
+    Args:
+        runs: Records of one or more datasets; every (dataset, seed) of a strategy must have the
+            same budget.
+        strategies: Strategies to summarize, in order (a strategy without runs is left out).
+        thresholds: Regrets for the queries-to-reach statistics.
+        curves: Include per-step mean and 95% t-interval of regret, best val and test acc
+            (only meaningful for one dataset).
+
+    Returns:
+        ``{strategy: {"n_seeds", "n_runs", "budget", "mean_regret_val", "ci95_regret_val",
+        "median_regret_val", "mean_best_val", "ci95_best_val", "mean_test_acc",
+        "ci95_test_acc", "hit_rate", "ci95_hit_rate", "queries_to_reach", "mean_rank",
+        "seconds_per_query", ["curves"]}}``. Test values are None where the table has none.
+    """
+    from scipy.stats import rankdata
+
+    # Mean rank of final regret per (dataset, seed) among the strategies (1 = best, ties share).
+    final: dict[tuple[str, int], dict[str, float]] = {}
+    for r in runs:
+        final.setdefault((r.dataset, r.seed), {})[r.strategy] = r.regret_val
+    ranks: dict[str, list[float]] = {s: [] for s in strategies}
+    for per in final.values():
+        names = [s for s in strategies if s in per]
+        for s, rk in zip(names, rankdata([per[s] for s in names])):
+            ranks[s].append(float(rk))
+
+    out: dict[str, dict[str, Any]] = {}
+    for s in strategies:
+        rs = [r for r in runs if r.strategy == s]
+        if not rs:
+            continue
+        seeds = sorted({r.seed for r in rs})
+        datasets = sorted({r.dataset for r in rs})
+        by = {(r.dataset, r.seed): r for r in rs}
+
+        def per_seed(
+            get: Any, seeds: list[int] = seeds, datasets: list[str] = datasets, by: dict = by
+        ) -> np.ndarray:
+            a = np.array(
+                [
+                    [_num(get(by[(d, sd)])) if (d, sd) in by else np.nan for d in datasets]
+                    for sd in seeds
+                ],
+                dtype=np.float64,
+            )
+            with np.errstate(invalid="ignore"):
+                # A seed's mean over datasets; NaN if any dataset lacks the value.
+                return a.mean(axis=1)
+
+        regret = per_seed(lambda r: r.regret_val)
+        best_val = per_seed(lambda r: r.best_val)
+        test = per_seed(lambda r: r.best_test)
+        m_reg, ci_reg = _ci(regret)
+        m_val, ci_val = _ci(best_val)
+        m_test, ci_test = _ci(test)
+        hits = sum(r.regret_val <= HIT_TOL for r in rs)
+        traj = np.array([r.trajectory_regret_val for r in rs], dtype=np.float64)
+        entry: dict[str, Any] = {
+            "n_seeds": len(seeds),
+            "n_runs": len(rs),
+            "budget": max(r.budget for r in rs),
+            "mean_regret_val": m_reg,
+            "ci95_regret_val": ci_reg,
+            "median_regret_val": float(np.median(regret)),
+            "mean_best_val": m_val,
+            "ci95_best_val": ci_val,
+            "mean_test_acc": m_test,
+            "ci95_test_acc": ci_test,
+            "hit_rate": hits / len(rs),
+            "ci95_hit_rate": list(wilson_ci(hits, len(rs))),
+            "queries_to_reach": {
+                _threshold_key(t): reach_summary(queries_to_reach(traj, t)) for t in thresholds
+            },
+            "mean_rank": float(np.mean(ranks[s])) if ranks[s] else None,
+            "seconds_per_query": float(
+                sum(r.wall_seconds for r in rs) / max(1, sum(r.n_queries for r in rs))
+            ),
+        }
+        if curves:
+            has_test = all(r.trajectory_test is not None for r in rs)
+            entry["curves"] = {
+                "regret_val": _curve(traj),
+                "best_val": _curve(np.array([r.trajectory_val for r in rs], dtype=np.float64)),
+                "test_acc": _curve(
+                    np.array([[_num(v) for v in r.trajectory_test] for r in rs], dtype=np.float64)
+                )
+                if has_test
+                else None,
+            }
+        out[s] = entry
+    return out
+
+
+def _num(v: float | None) -> float:
+    return np.nan if v is None else float(v)
+
+
+def _threshold_key(t: float) -> str:
+    """``0.1`` -> ``"0.1"``, ``1.0`` -> ``"1"`` (JSON object keys)."""
+    return f"{t:g}"
