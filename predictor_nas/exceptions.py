@@ -10,8 +10,11 @@
     │   ├── TableFormatError          not a predictor_nas table, or another format version
     │   ├── TableCorruptedError       checksum / content-hash mismatch, truncated, unreadable
     │   └── TableQueryError           (LookupError) unknown arch, metric, dataset, fidelity, seed
-    └── SearchError                   a search cannot start or continue
-        └── StudyConfigMismatchError  resuming a stored study with a different configuration
+    ├── SearchError                   a search cannot start or continue
+    │   └── StudyConfigMismatchError  resuming a stored study with a different configuration
+    └── DatasetError                  a training dataset is missing, fails its checksum, is
+                                      unsafe to read (a pickle asking for code) or cannot be
+                                      downloaded
 
 User mistakes raise one of these with a message that says what was wrong and what is allowed;
 the CLI prints that message (no traceback) and exits with status 2.
@@ -20,6 +23,7 @@ the CLI prints that message (no traceback) and exits with status 2.
 from __future__ import annotations
 
 __all__ = [
+    "DatasetError",
     "InvalidArchitectureError",
     "InvalidParameterError",
     "PredictorNASError",
@@ -71,3 +75,7 @@ class SearchError(PredictorNASError):
 
 class StudyConfigMismatchError(SearchError):
     """A stored study was created with a different configuration than the one given now."""
+
+
+class DatasetError(PredictorNASError):
+    """A dataset for real training is missing, damaged, unsafe to read or cannot be downloaded."""

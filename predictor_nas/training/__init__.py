@@ -1,0 +1,53 @@
+"""Real training: image datasets (digits, CIFAR-10, user arrays) and a seeded, checkpointed trainer.
+
+Importing this package does not import torch (``train`` imports it when called); the datasets
+are numpy arrays.
+"""
+
+from predictor_nas.training._datasets import (
+    AUGMENTATIONS,
+    CIFAR10_CLASSES,
+    CIFAR10_PY_MD5,
+    CIFAR10_TGZ_MD5,
+    CIFAR10_URL,
+    DATASETS,
+    ImageData,
+    from_arrays,
+    load_cifar10,
+    load_cifar_pickle,
+    load_dataset,
+    load_digits_data,
+    md5_file,
+    stratified_split,
+)
+from predictor_nas.training._trainer import (
+    CHECKPOINT_FORMAT,
+    TrainResult,
+    evaluate_accuracy,
+    resolve_amp,
+    resolve_device,
+    train,
+)
+
+__all__ = [
+    "AUGMENTATIONS",
+    "CHECKPOINT_FORMAT",
+    "CIFAR10_CLASSES",
+    "CIFAR10_PY_MD5",
+    "CIFAR10_TGZ_MD5",
+    "CIFAR10_URL",
+    "DATASETS",
+    "ImageData",
+    "TrainResult",
+    "evaluate_accuracy",
+    "from_arrays",
+    "load_cifar10",
+    "load_cifar_pickle",
+    "load_dataset",
+    "load_digits_data",
+    "md5_file",
+    "resolve_amp",
+    "resolve_device",
+    "stratified_split",
+    "train",
+]
