@@ -284,7 +284,7 @@ def test_get_space_rejects_unknown_name():
     with pytest.raises(InvalidParameterError) as exc:
         get_space("nope")
     assert str(exc.value) == (
-        "The 'space' parameter of get_space must be one of 'nb201'. Got 'nope' instead."
+        "The 'space' parameter of get_space must be one of 'nb201', 'nb301'. Got 'nope' instead."
     )
 
 

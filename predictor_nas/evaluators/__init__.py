@@ -1,5 +1,6 @@
 """Objective functions: how an architecture gets its score."""
 
+from predictor_nas.evaluators._surrogate import NB301SurrogateEvaluator, SurrogateCurves
 from predictor_nas.evaluators._table import Evaluation, TableEvaluator
 
-__all__ = ["Evaluation", "TableEvaluator"]
+__all__ = ["Evaluation", "NB301SurrogateEvaluator", "SurrogateCurves", "TableEvaluator"]

@@ -176,11 +176,19 @@ class SearchSpace(abc.ABC):
         return out
 
     # ----------------------------------------------------------------- Optuna mapping
+    def param_choices(self, name: str) -> tuple[str, ...]:
+        """Values decision ``name`` may take (``choices`` for every decision by default).
+
+        Spaces whose decisions have different value sets (e.g. NB301's edge operations and input
+        pairs) override this; ``choices`` is then the union, used by integer codes and one-hot.
+        """
+        return self.choices
+
     def distributions(self) -> dict[str, optuna.distributions.BaseDistribution]:
-        """One ``CategoricalDistribution`` over ``choices`` per decision."""
+        """One ``CategoricalDistribution`` over ``param_choices(name)`` per decision."""
         from optuna.distributions import CategoricalDistribution
 
-        return {p: CategoricalDistribution(list(self.choices)) for p in self.param_names}
+        return {p: CategoricalDistribution(list(self.param_choices(p))) for p in self.param_names}
 
     def to_params(self, arch: Arch) -> dict[str, str]:
         """Optuna params (decision name -> operation) of ``arch``."""

@@ -10,13 +10,17 @@ from predictor_nas.spaces._base import SearchSpace
 
 def available_spaces() -> list[str]:
     """Names accepted by ``get_space``."""
-    return ["nb201"]
+    return ["nb201", "nb301"]
 
 
 @cache
 def get_space(name: str) -> SearchSpace:
     """Return the (shared, stateless) search space called ``name``."""
     check_choice(name, "space", "get_space", available_spaces())
+    if name == "nb301":
+        from predictor_nas.spaces._nb301 import NB301Space
+
+        return NB301Space()
     from predictor_nas.spaces._nb201 import NB201Space
 
     return NB201Space()
