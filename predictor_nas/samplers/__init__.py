@@ -8,12 +8,19 @@ from predictor_nas.samplers._acquisition import (
     upper_confidence_bound,
 )
 from predictor_nas.samplers._evolution import RegularizedEvolutionSampler
+from predictor_nas.samplers._exhaustive import ExhaustiveSampler
 from predictor_nas.samplers._guided import PredictorGuidedSampler
+from predictor_nas.samplers._local_search import LocalSearchSampler, LocalSearchStep
+from predictor_nas.samplers._reinforce import ReinforceSampler
 
 __all__ = [
     "ACQUISITIONS",
+    "ExhaustiveSampler",
+    "LocalSearchSampler",
+    "LocalSearchStep",
     "PredictorGuidedSampler",
     "RegularizedEvolutionSampler",
+    "ReinforceSampler",
     "acquisition_scores",
     "expected_improvement",
     "thompson_sample",

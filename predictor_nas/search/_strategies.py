@@ -42,15 +42,52 @@ def _tpe(seed: int) -> optuna.samplers.BaseSampler:
     return optuna.samplers.TPESampler(seed=seed)
 
 
+def _ls(seed: int) -> optuna.samplers.BaseSampler:
+    from predictor_nas.samplers import LocalSearchSampler
+
+    return LocalSearchSampler("nb201", n_init=10, move="first", seed=seed)
+
+
+def _reinforce(seed: int) -> optuna.samplers.BaseSampler:
+    from predictor_nas.samplers import ReinforceSampler
+
+    return ReinforceSampler("nb201", learning_rate=0.01, baseline_momentum=0.9, seed=seed)
+
+
+def _gp(seed: int) -> optuna.samplers.BaseSampler:
+    # Optuna imports torch itself, only when the GP is first fitted.
+    return optuna.samplers.GPSampler(seed=seed)
+
+
+def _grid(seed: int) -> optuna.samplers.BaseSampler:
+    from predictor_nas.samplers import ExhaustiveSampler
+
+    return ExhaustiveSampler("nb201", shuffle=True, seed=seed)
+
+
 STRATEGIES: dict[str, tuple[Callable[[int], optuna.samplers.BaseSampler], str]] = {
+    "gp": (_gp, "Gaussian-process Bayesian optimisation (Optuna GPSampler, default settings)"),
+    "grid": (
+        _grid,
+        "brute force: the whole space in a seeded random order, no repeats (ours)",
+    ),
     "guided": (
         _guided,
         "BANANAS-style predictor-guided search: xgb ensemble (150 trees x 5), expected "
         "improvement over 200 candidates (mutations of the top 10 + random), 10 random warm-up "
         "(ours)",
     ),
+    "ls": (
+        _ls,
+        "local search: best of 10 random, then first-improvement one-edit moves, random "
+        "restart at a local optimum (ours)",
+    ),
     "random": (_random, "uniform random sampling (Optuna RandomSampler)"),
     "rea": (_rea, "regularized evolution, population 10, tournament 3 (ours)"),
+    "reinforce": (
+        _reinforce,
+        "REINFORCE controller: per-edge softmax policy, Adam lr 0.01, EMA baseline 0.9 (ours)",
+    ),
     "tpe": (_tpe, "Tree-structured Parzen Estimator (Optuna TPESampler, default settings)"),
 }
 

@@ -10,7 +10,12 @@ Use from a test module::
             return MySampler(seed=seed)
 
 The contract runs real Optuna studies (in memory and a journal file) over the NB201 decisions with
-a cheap deterministic objective, so it needs no table.
+a cheap deterministic objective, so it needs no table. It checks valid proposals, seeded
+determinism, failed trials (with and without params), and that a search resumed from a journal
+file after a crash proposes exactly what an uninterrupted one did, run the way ``run_search``
+runs every strategy: a fresh sampler per query, seeded by ``(seed, completed queries)``. A sampler
+whose proposals depend only on ``(seed, study)`` sets ``stateless = True`` and is also held to a
+fresh instance resuming a single-instance run exactly.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+import numpy as np
 import optuna
 import pytest
 from optuna.trial import TrialState
@@ -54,11 +60,58 @@ def _run(
     return study
 
 
+def step_seed(seed: int, step: int) -> int:
+    """Seed of the sampler for the ``step``-th query, as ``run_search`` derives it."""
+    return int(np.random.SeedSequence([seed, step]).generate_state(1)[0])
+
+
+def run_stepwise(make_sampler, seed: int, n_complete: int, study) -> None:
+    """Ask-and-tell until ``study`` holds ``n_complete`` complete trials, with a fresh sampler per
+    query seeded by ``step_seed(seed, complete so far)`` (``run_search``'s protocol)."""
+    done = len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
+    while done < n_complete:
+        study.sampler = make_sampler(step_seed(seed, done))
+        trial = study.ask(_SPACE.distributions())
+        study.tell(trial, objective_value(trial.params))
+        done += 1
+
+
+def _journal(path):
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend
+
+    return JournalStorage(JournalFileBackend(str(path)))
+
+
+def _crash_and_resume(path, sampler, make_study_sampler):
+    """Leave one trial RUNNING in the journal (a crash), reload the study with fresh objects
+    and mark that trial failed, as ``run_search`` does on resume."""
+    study = optuna.load_study(storage=_journal(path), study_name="c", sampler=sampler)
+    study.ask(_SPACE.distributions())  # proposed, never told: the process "dies" here
+    del study
+    study = optuna.load_study(storage=_journal(path), study_name="c", sampler=make_study_sampler())
+    for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        study.tell(t.number, state=TrialState.FAIL)
+    return study
+
+
+def _complete_params(study) -> list[dict]:
+    trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    return [t.params for t in sorted(trials, key=lambda t: t.number)]
+
+
 class BasicSamplerContract:
-    """Behaviour shared by all our samplers; subclasses define ``make_sampler(seed)``."""
+    """Behaviour shared by all our samplers; subclasses define ``make_sampler(seed)``.
+
+    Set ``stateless = True`` when the sampler's proposals are a function of its seed and the
+    study only (no state that advances inside one instance), and ``learns = False`` for one whose
+    proposals ignore the results (brute force): it is then not asked to improve in a short run.
+    """
 
     make_sampler: Callable[[int], optuna.samplers.BaseSampler]
     n_trials: int = 40
+    stateless: bool = False
+    learns: bool = True
 
     def test_proposals_are_valid_architectures(self):
         """Every proposed param set is a valid NB201 architecture."""
@@ -87,6 +140,8 @@ class BasicSamplerContract:
 
     def test_improves_over_first_proposals(self):
         """On a smooth objective the best of the run beats the best of the first 5 proposals."""
+        if not self.learns:
+            pytest.skip("the sampler ignores results (learns = False)")
         study = _run(self.make_sampler(4), self.n_trials)
         values = [t.value for t in study.trials]
         assert max(values) > max(values[:5])
@@ -95,8 +150,9 @@ class BasicSamplerContract:
         """The sampler also works for a minimized objective and finds low values."""
         study = _run(self.make_sampler(5), self.n_trials, direction="minimize")
         values = [t.value for t in study.trials]
-        assert min(values) < min(values[:5])
         assert all(math.isfinite(v) for v in values)
+        if self.learns:
+            assert min(values) < min(values[:5])
 
     def test_resume_from_stored_study(self, tmp_path):
         """A study stored in a journal file and reloaded keeps its trials and keeps going."""
@@ -117,6 +173,57 @@ class BasicSamplerContract:
         assert len(after) == self.n_trials
         for p in after:
             _SPACE.from_params(p)
+
+    def test_failed_trials_without_params(self):
+        """Trials that failed before any param was set (and a first trial that failed) are
+        skipped: the sampler keeps proposing valid architectures."""
+        study = optuna.create_study(sampler=self.make_sampler(8), direction="maximize")
+        study.tell(study.ask(), state=TrialState.FAIL)  # failed before suggesting anything
+        study.tell(study.ask(_SPACE.distributions()), state=TrialState.FAIL)
+        _run(self.make_sampler(8), 12, study=study, fail_every=5)
+        study.tell(study.ask(), state=TrialState.FAIL)
+        _run(self.make_sampler(8), 3, study=study)
+        assert [len(t.params) for t in study.trials[:1]] == [0]
+        for t in study.trials[1:]:
+            if t.state == TrialState.COMPLETE or t.params:
+                _SPACE.from_params(t.params)
+        # 12 asked as trials 2..13, of which 4 and 9 fail; then 3 more after trial 14 failed
+        assert len(study.get_trials(states=(TrialState.COMPLETE,))) == 10 + 3
+
+    def test_resume_equals_uninterrupted(self, tmp_path):
+        """A search that crashes mid-query and resumes from its journal file proposes exactly
+        the architectures of an uninterrupted one (fresh sampler per query, as run_search)."""
+        n, seed = self.n_trials, 11
+        reference = optuna.create_study(direction="maximize")
+        run_stepwise(self.make_sampler, seed, n, reference)
+
+        path = tmp_path / "r.journal"
+        study = optuna.create_study(storage=_journal(path), study_name="c", direction="maximize")
+        run_stepwise(self.make_sampler, seed, n // 2, study)
+        del study
+        half = n // 2
+        study = _crash_and_resume(
+            path, self.make_sampler(step_seed(seed, half)), lambda: self.make_sampler(0)
+        )
+        run_stepwise(self.make_sampler, seed, n, study)
+        states = [t.state for t in study.trials]
+        assert states.count(TrialState.FAIL) == 1
+        assert _complete_params(study) == _complete_params(reference)
+
+    def test_fresh_instance_resumes_a_single_instance_run(self, tmp_path):
+        """Stateless samplers: one instance all along and a fresh instance with the same seed
+        after a crash propose the same architectures."""
+        if not self.stateless:
+            pytest.skip("the sampler keeps state inside an instance (stateless = False)")
+        n = self.n_trials
+        reference = _run(self.make_sampler(12), n)
+        path = tmp_path / "f.journal"
+        study = optuna.create_study(storage=_journal(path), study_name="c", direction="maximize")
+        _run(self.make_sampler(12), n // 2, study=study)
+        del study
+        study = _crash_and_resume(path, self.make_sampler(12), lambda: self.make_sampler(12))
+        _run(study.sampler, n - n // 2, study=study)
+        assert _complete_params(study) == _complete_params(reference)
 
 
 @pytest.fixture

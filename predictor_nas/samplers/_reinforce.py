@@ -1,0 +1,150 @@
+"""A REINFORCE controller as an Optuna sampler (Williams, 1992; Zoph & Le, 2017).
+
+The NAS-Bench-201 paper's RL baseline: a policy with independent categorical logits per decision,
+trained by policy gradient with an exponential-moving-average baseline and Adam.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from optuna.study import Study
+
+from predictor_nas._validation import check_float, check_int, param_error
+from predictor_nas.samplers._space_sampler import Past, SpaceSampler
+from predictor_nas.spaces import Arch, SearchSpace
+
+_OWNER = "ReinforceSampler"
+_BETA1, _BETA2, _EPS = 0.9, 0.999, 1e-8
+
+
+class ReinforceSampler(SpaceSampler):
+    """REINFORCE over independent categorical decisions.
+
+    **Policy.** One logit vector per decision, ``theta`` of shape (n_decisions, n_choices),
+    starting at zero (uniform); an architecture is drawn op by op from ``softmax(theta[d])``.
+
+    **Update rule**, once per completed trial with a finite value, in trial-number order (reward
+    ``r`` = the value, negated for a minimised study; ``a_d`` = the op chosen on decision ``d``)::
+
+        b   <- EMA of the rewards so far, momentum ``baseline_momentum``, bias-corrected
+               (numerator and denominator both averaged; the current reward is included)
+        A   =  r - b                                            # advantage
+        g_d =  A * (onehot(a_d) - softmax(theta_d))             # A * grad log pi(a) wrt theta_d
+        theta <- theta + Adam(g)   # ascent; learning_rate, betas (0.9, 0.999), eps 1e-8
+
+    This is the NAS-Bench-201 baseline's rule (EMA baseline updated before the advantage, Adam on
+    the logits); Adam makes the step size independent of the reward's scale.
+
+    **No repeats.** A draw whose architecture the study already holds (any trial that did not
+    fail; by ``canonical_key`` unless ``canonical=False``) is redrawn, up to ``max_retries``
+    times; then a uniform random unused architecture is proposed instead. Either way the policy
+    learns from what was evaluated.
+
+    **State** is never stored: every proposal replays the study's completed trials through the
+    update rule (deterministic), and draws with a generator seeded by ``(seed, number of
+    non-failed trials before it)``. A resumed study therefore proposes exactly what an
+    uninterrupted run would have.
+
+    Args:
+        space: The search space (or its name).
+        learning_rate: Adam step size on the logits (> 0).
+        baseline_momentum: Momentum of the moving-average baseline, in (0, 1).
+        max_retries: Redraws from the policy to avoid an architecture already in the study.
+        canonical: Dedup by ``canonical_key`` rather than by the exact operations.
+        seed: Seed of the proposals.
+    """
+
+    _owner = _OWNER
+
+    def __init__(
+        self,
+        space: SearchSpace | str = "nb201",
+        *,
+        learning_rate: float = 0.01,
+        baseline_momentum: float = 0.9,
+        max_retries: int = 20,
+        canonical: bool = True,
+        seed: int | None = None,
+    ) -> None:
+        super().__init__(space, canonical=canonical, seed=seed)
+        self.learning_rate = check_float(
+            learning_rate, "learning_rate", _OWNER, minimum=0.0, exclusive=True
+        )
+        momentum = check_float(baseline_momentum, "baseline_momentum", _OWNER)
+        if not 0.0 < momentum < 1.0:  # 0 would make the baseline the reward itself
+            raise param_error(
+                "baseline_momentum", _OWNER, "a finite float in (0, 1)", baseline_momentum
+            )
+        self.baseline_momentum = momentum
+        self.max_retries = check_int(max_retries, "max_retries", _OWNER, minimum=0)
+        n_combinations = math.prod(len(d.choices) for d in self._dists.values())
+        if len(self._dists) != len(self._names) or n_combinations != self.space.size:
+            raise param_error(
+                "space",
+                _OWNER,
+                "a space whose decisions are independent categoricals (every combination valid)",
+                self.space.name,
+            )
+        #: allowed[d, c]: decision d may take ``space.choices[c]``, shape (n_decisions, n_choices)
+        self._allowed = np.array(
+            [[c in self._dists[n].choices for c in self.space.choices] for n in self._names]
+        )
+
+    # ----------------------------------------------------------------- public helpers
+    def logits(self, study: Study) -> np.ndarray:
+        """The policy's logits after replaying ``study``, shape (n_decisions, n_choices).
+
+        Columns follow ``space.choices``; a value a decision cannot take has logit ``-inf``.
+        """
+        return self._replay(self.history(study))
+
+    def probabilities(self, study: Study) -> np.ndarray:
+        """``softmax`` of ``logits(study)`` per decision, shape (n_decisions, n_choices)."""
+        return _softmax(self.logits(study))
+
+    # ----------------------------------------------------------------- the proposal
+    def _propose(self, study: Study, history: list[Past], rng: np.random.Generator) -> Arch:
+        probs = _softmax(self._replay(history))
+        used = {p.key for p in history}
+        n = probs.shape[1]
+        for _ in range(self.max_retries + 1):
+            codes = [int(rng.choice(n, p=p)) for p in probs]
+            arch = self.space.from_codes(codes)
+            if self.key(arch) not in used:
+                return arch
+        return self.random_unused(used, rng)
+
+    def _replay(self, history: list[Past]) -> np.ndarray:
+        """Logits after the update rule has seen every completed trial of ``history``."""
+        shape = (len(self.space.param_names), len(self.space.choices))
+        theta = np.where(self._allowed, 0.0, -np.inf)
+        m = np.zeros(shape)
+        v = np.zeros(shape)
+        num = den = 0.0
+        mom = self.baseline_momentum
+        rows = np.arange(shape[0])
+        step = 0
+        for past in history:
+            if past.value is None:
+                continue
+            r = past.value
+            num = mom * num + (1.0 - mom) * r
+            den = mom * den + (1.0 - mom)
+            advantage = r - num / den
+            grad = -_softmax(theta)
+            grad[rows, np.asarray(self.space.to_codes(past.arch))] += 1.0
+            grad *= advantage
+            step += 1
+            m = _BETA1 * m + (1.0 - _BETA1) * grad
+            v = _BETA2 * v + (1.0 - _BETA2) * grad**2
+            m_hat = m / (1.0 - _BETA1**step)
+            v_hat = v / (1.0 - _BETA2**step)
+            theta = theta + self.learning_rate * m_hat / (np.sqrt(v_hat) + _EPS)
+        return theta
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    z = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return z / z.sum(axis=1, keepdims=True)
