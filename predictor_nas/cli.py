@@ -362,6 +362,124 @@ def _float_list(text: str) -> list[float]:
         raise argparse.ArgumentTypeError(f"must be comma-separated numbers, got {text!r}") from None
 
 
+# --------------------------------------------------------------------------- multifidelity
+def _cmd_multifidelity(args: argparse.Namespace) -> int:
+    from predictor_nas.multifidelity import (
+        SurrogateFidelityEvaluator,
+        TableFidelityEvaluator,
+        run_multifidelity,
+    )
+    from predictor_nas.search import DEFAULT_STORAGE
+
+    if args.benchmark == "nb301":
+        if not args.surrogate:
+            from predictor_nas.exceptions import InvalidParameterError
+
+            raise InvalidParameterError(
+                "--benchmark nb301 needs --surrogate FOLDER (YAHPO's nb301 files: "
+                "model_v2.onnx, encoding_v2.json, config_space_v2.json)."
+            )
+        evaluator = SurrogateFidelityEvaluator(args.surrogate)
+    else:
+        evaluator = TableFidelityEvaluator(args.table, args.dataset)
+    storage = DEFAULT_STORAGE if args.storage is None else args.storage
+    result = run_multifidelity(
+        evaluator,
+        method=args.method,
+        time_budget=args.time_budget,
+        max_evaluations=args.max_evaluations,
+        eta=args.eta,
+        min_fidelity=args.min_fidelity,
+        seed=args.seed,
+        storage=storage,
+        study_name=args.study_name,
+        progress=not args.no_progress and not args.json,
+    )
+    if args.json:
+        _out(json.dumps(result.to_dict(trajectory=args.trajectory), sort_keys=True))
+        return 0
+    test = "n/a" if result.best_test is None else f"{result.best_test:.2f} %"
+    regret = (
+        "n/a (no known optimum)"
+        if result.regret_val is None
+        else f"{result.regret_val:.2f} pp below the best {result.optimum_val:.2f} %"
+    )
+    resumed = f" (resumed after {result.resumed_from})" if result.resumed_from else ""
+    rows = [
+        ("best architecture", result.best_arch),
+        (
+            "validation accuracy",
+            f"{result.best_val:.2f} % at {evaluator.max_fidelity} epochs "
+            f"(chosen at {result.best_fidelity} epochs)",
+        ),
+        ("test accuracy", test),
+        ("regret (validation)", regret),
+        (
+            "evaluations",
+            f"{result.n_evaluations}{resumed}, {result.n_full_evaluations} at full fidelity, "
+            f"{result.n_archs} archs; simulated training {_fmt_seconds(result.simulated_seconds)}",
+        ),
+        (
+            "method",
+            f"{result.method} ({result.schedule}, {result.proposer} proposals, "
+            f"{result.promotion} promotions, eta {result.eta}, rungs {result.ladder}), "
+            f"seed {result.seed}",
+        ),
+        ("study", f"{result.study_name} in {result.storage}"),
+    ]
+    width = max(len(k) for k, _ in rows)
+    for k, v in rows:
+        _out(f"{k:<{width}}  {v}")
+    return 0
+
+
+def _add_multifidelity_parser(sub: Any) -> None:
+    from predictor_nas.multifidelity import METHOD_HELP, METHODS
+    from predictor_nas.search import STORAGE_FORMS
+
+    m = sub.add_parser(
+        "multifidelity",
+        help="successive halving / Hyperband on NB201 (12/200 epochs) or the NB301 surrogate",
+        description="Multi-fidelity search with a simulated-seconds budget; the Optuna study is "
+        "the ledger (rerun the same command to resume). Methods: "
+        + "; ".join(f"{k}: {v}" for k, v in METHOD_HELP.items()),
+    )
+    m.add_argument("--benchmark", choices=["nb201", "nb301"], default="nb201")
+    m.add_argument(
+        "--table", default="nb201-rich", help="nb201: table with 12/200 epochs (nb201-rich)"
+    )
+    m.add_argument("--dataset", default="cifar10", help="nb201: dataset (default cifar10)")
+    m.add_argument("--surrogate", default=None, metavar="FOLDER", help="nb301: YAHPO nb301 folder")
+    m.add_argument("--method", default="mf", choices=list(METHODS))
+    m.add_argument(
+        "--time-budget",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="simulated training seconds",
+    )
+    m.add_argument("--max-evaluations", type=_positive_int_or_raw, default=None, metavar="N")
+    m.add_argument("--eta", type=_positive_int_or_raw, default=3, help="keep ratio (default 3)")
+    m.add_argument(
+        "--min-fidelity",
+        type=_positive_int_or_raw,
+        default=None,
+        metavar="EPOCHS",
+        help="lowest rung (default: the benchmark's lowest fidelity)",
+    )
+    m.add_argument("--seed", type=_positive_int_or_raw, default=0)
+    m.add_argument(
+        "--storage", default=None, help=f"{STORAGE_FORMS}; default predictor-nas.journal"
+    )
+    m.add_argument("--study-name", default=None, help="default: derived from the options")
+    m.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    m.add_argument(
+        "--trajectory", action="store_true", help="with --json: include the anytime trajectory"
+    )
+    m.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    m.set_defaults(func=_cmd_multifidelity)
+
+
 # --------------------------------------------------------------------------- parser
 def _positive_int_or_raw(text: str) -> int:
     try:
@@ -562,6 +680,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     c.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     c.set_defaults(func=_cmd_compare)
+    _add_multifidelity_parser(sub)
     return p
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -408,3 +409,37 @@ def test_surrogate_evaluator_rejects_bad_fidelities(nb301):
         nb301.observe([nb301.space.sample(0)], 0)
     obs = nb301.observe([nb301.space.sample(0)], 3)[0]
     assert sorted(obs.curve) == [1, 2, 3] and obs.cost_total > 0
+
+
+# ------------------------------------------------------------------ CLI
+def test_cli_multifidelity_runs_and_resumes(rich_table_path, tmp_path, capsys):
+    """`predictor-nas multifidelity` prints the JSON result; rerunning it resumes the study."""
+    from predictor_nas.cli import main
+
+    journal = str(tmp_path / "cli.journal")
+    args = ["multifidelity", "--table", str(rich_table_path), "--method", "hyperband"]
+    args += ["--time-budget", str(6 * T_C10), "--seed", "4", "--storage", journal, "--json"]
+    assert main(args) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert first["method"] == "hyperband" and first["ladder"] == [12, 200]
+    assert first["simulated_seconds"] >= 6 * T_C10 and first["resumed_from"] == 0
+    assert first["regret_val"] == pytest.approx(first["optimum_val"] - first["best_val"])
+    assert main(args) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert again["resumed_from"] == first["n_evaluations"] == again["n_evaluations"]
+    assert main([*args[:-1], "--no-progress"]) == 0
+    text = capsys.readouterr().out
+    assert "regret (validation)" in text and "rungs [12, 200]" in text
+
+
+def test_cli_multifidelity_errors(capsys):
+    """Missing --surrogate or budget: message on stderr and exit status 2; bad method: 2."""
+    from predictor_nas.cli import main
+
+    assert main(["multifidelity", "--benchmark", "nb301", "--time-budget", "5"]) == 2
+    assert "needs --surrogate FOLDER" in capsys.readouterr().err
+    assert main(["multifidelity", "--table", "nb201", "--storage", "memory"]) == 2
+    assert "'time_budget' parameter of run_multifidelity" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        main(["multifidelity", "--method", "bohb"])
+    assert exc.value.code == 2
