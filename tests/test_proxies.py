@@ -18,6 +18,7 @@ from predictor_nas.proxies import (
     compute_proxies,
     loss_gradient_proxies,
     noise_batch,
+    rank_average,
     synflow,
     zen,
 )
@@ -225,6 +226,15 @@ def test_ensemble_scores_are_rank_averages(ensemble):
     expected = ((rankdata(v, axis=0) - 1) / 4).mean(axis=1)
     np.testing.assert_allclose(scores, expected)
     np.testing.assert_array_equal(ensemble(ENSEMBLE_ARCHS), scores)
+
+
+def test_rank_average_by_hand():
+    """rank_average: signed normalised ranks averaged over columns; NaN ranks lowest."""
+    values = np.array([[1.0, np.nan], [2.0, 5.0], [3.0, 4.0], [3.0, 6.0]])
+    got = rank_average(values, np.array([1.0, -1.0]))
+    # col 0 ranks (ties averaged): 0, 1/3, 5/6, 5/6; col 1 (-v, NaN lowest): 0, 2/3, 1, 1/3
+    np.testing.assert_allclose(got, [0.0, 0.5, 11 / 12, 7 / 12])
+    assert rank_average(np.array([[3.0, 1.0]]), np.ones(2)).tolist() == [0.5]
 
 
 def test_ensemble_ranks_consistently(ensemble):

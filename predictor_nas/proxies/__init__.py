@@ -25,6 +25,7 @@ from predictor_nas.proxies._ensemble import (
     DEFAULT_ENSEMBLE,
     ProxyEnsemble,
     canonical_representative,
+    rank_average,
 )
 from predictor_nas.proxies._measures import (
     LOSS_GRADIENT_PROXIES,
@@ -66,6 +67,7 @@ __all__ = [
     "num_params",
     "nwot",
     "proxy_seeds",
+    "rank_average",
     "snip",
     "synflow",
     "zen",

@@ -11,7 +11,7 @@ import numpy as np
 from predictor_nas._validation import check_int, param_error
 from predictor_nas.spaces import Arch, get_space
 
-__all__ = ["DEFAULT_ENSEMBLE", "ProxyEnsemble", "canonical_representative"]
+__all__ = ["DEFAULT_ENSEMBLE", "ProxyEnsemble", "canonical_representative", "rank_average"]
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,26 @@ def canonical_representative(arch: Arch | str) -> Arch:
     """
     space = get_space("nb201")
     return _representatives()[space.canonical_key(space.coerce(arch))]
+
+
+def rank_average(values: np.ndarray, signs: np.ndarray) -> np.ndarray:
+    """Mean over columns of the normalised rank of ``signs * values``; higher = better.
+
+    Args:
+        values: (n, k) proxy values; NaN and -inf (after the sign) rank lowest.
+        signs: (k,) +1 / -1 per column.
+
+    Returns:
+        (n,) scores in [0, 1] (ties share their average rank; 0.5 when n == 1).
+    """
+    from scipy.stats import rankdata
+
+    v = np.asarray(values, dtype=np.float64) * np.asarray(signs, dtype=np.float64)
+    n = v.shape[0]
+    if n <= 1:
+        return np.full(n, 0.5)
+    v = np.where(np.isnan(v), -np.inf, v)
+    return ((rankdata(v, method="average", axis=0) - 1.0) / (n - 1)).mean(axis=1)
 
 
 class ProxyEnsemble:
@@ -183,18 +203,8 @@ class ProxyEnsemble:
 
         Ranks are relative to the given archs (ties share their average rank).
         """
-        from scipy.stats import rankdata
-
         _, signs = self._checked()
-        v = self.values(archs) * signs
-        n = v.shape[0]
-        if n == 0:
-            return np.zeros(0)
-        v = np.where(np.isnan(v), -np.inf, v)
-        if n == 1:
-            return np.full(1, 0.5)
-        ranks = (rankdata(v, method="average", axis=0) - 1.0) / (n - 1)
-        return ranks.mean(axis=1)
+        return rank_average(self.values(archs), signs)
 
     def __call__(self, archs: Sequence[Arch | str]) -> np.ndarray:
         """Same as ``scores(archs)`` (the warm-up scorer interface)."""
