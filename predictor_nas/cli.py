@@ -38,13 +38,24 @@ def _fmt_seconds(s: float) -> str:
 def _cmd_search(args: argparse.Namespace) -> int:
     from predictor_nas.search import DEFAULT_STORAGE, run_search
 
+    if args.evaluator == "train":
+        return _cmd_search_train(args)
+    given = [f"--{k.replace('_', '-')}" for k in _TRAIN_ONLY if getattr(args, k) is not None]
+    given += ["--no-prune"] * bool(args.no_prune) + ["--download"] * bool(args.download)
+    if given:
+        from predictor_nas.exceptions import InvalidParameterError
+
+        raise InvalidParameterError(
+            f"{', '.join(given)} {'is' if len(given) == 1 else 'are'} only for real training; "
+            "add --evaluator train."
+        )
     storage = DEFAULT_STORAGE if args.storage is None else args.storage
     result = run_search(
         space=args.space,
         table=args.table,
         dataset=args.dataset,
-        strategy=args.strategy,
-        budget=args.budget,
+        strategy=args.strategy or "rea",
+        budget=100 if args.budget is None else args.budget,
         time_budget=args.time_budget,
         seed=args.seed,
         storage=storage,
@@ -73,6 +84,84 @@ def _cmd_search(args: argparse.Namespace) -> int:
             "queries",
             f"{result.n_queries}{resumed}, simulated training "
             f"{_fmt_seconds(result.simulated_seconds)}",
+        ),
+        ("strategy / dataset", f"{result.strategy} / {result.dataset} (seed {result.seed})"),
+        ("study", f"{result.study_name} in {result.storage}"),
+    ]
+    width = max(len(k) for k, _ in rows)
+    for k, v in rows:
+        _out(f"{k:<{width}}  {v}")
+    return 0
+
+
+#: Options of ``search`` that only real training (``--evaluator train``) reads.
+_TRAIN_ONLY = (
+    "budget_seconds", "top_k", "epochs", "width", "depth", "batch_size", "lr", "pool_size",
+    "warm_start", "device", "threads", "data_root", "checkpoint_dir",
+)
+
+
+def _cmd_search_train(args: argparse.Namespace) -> int:
+    from predictor_nas.search import DEFAULT_STORAGE, run_real_search
+
+    if args.space != "nb201":
+        from predictor_nas.exceptions import InvalidParameterError
+
+        raise InvalidParameterError("--evaluator train builds NB201 networks; use --space nb201.")
+    storage = DEFAULT_STORAGE if args.storage is None else args.storage
+
+    def opt(name: str, default: Any) -> Any:
+        v = getattr(args, name)
+        return default if v is None else v
+
+    result = run_real_search(
+        dataset=args.dataset,
+        data_root=args.data_root,
+        download=args.download,
+        strategy=args.strategy or "topk",
+        budget_seconds=args.budget_seconds,
+        max_trials=args.budget,
+        top_k=opt("top_k", 4),
+        pool_size=opt("pool_size", 500),
+        warm_start=args.warm_start,
+        prune=False if args.no_prune else None,
+        epochs=opt("epochs", 4),
+        width=opt("width", 8),
+        depth=opt("depth", 1),
+        batch_size=opt("batch_size", 64),
+        lr=opt("lr", 0.1),
+        seed=args.seed,
+        device=args.device,
+        num_threads=args.threads,
+        checkpoint_dir=args.checkpoint_dir,
+        storage=storage,
+        study_name=args.study_name,
+        progress=not args.no_progress and not args.json,
+    )
+    if args.json:
+        _out(json.dumps(result.to_dict(trajectory=args.trajectory), sort_keys=True))
+        return 0
+    resumed = f" (resumed after {result.resumed_from})" if result.resumed_from else ""
+    none = "n/a (no run finished yet; raise the budget)"
+    rows = [
+        ("best architecture", result.best_arch or none),
+        (
+            "validation accuracy",
+            none if result.best_val is None else f"{result.best_val:.2f} % (after the last epoch)",
+        ),
+        (
+            "test accuracy",
+            "n/a" if result.best_test is None else f"{result.best_test:.2f} % (of that arch)",
+        ),
+        (
+            "trained",
+            f"{result.n_trained} archs{resumed}: {result.n_complete} finished, "
+            f"{result.n_pruned} pruned; {result.total_epochs} epochs",
+        ),
+        (
+            "time",
+            f"{_fmt_seconds(result.wall_seconds)} wall, {_fmt_seconds(result.train_seconds)} "
+            f"training on {result.device}",
         ),
         ("strategy / dataset", f"{result.strategy} / {result.dataset} (seed {result.seed})"),
         ("study", f"{result.study_name} in {result.storage}"),
@@ -490,7 +579,7 @@ def _positive_int_or_raw(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``predictor-nas``."""
-    from predictor_nas.search import STORAGE_FORMS, available_strategies
+    from predictor_nas.search import STORAGE_FORMS, available_strategies, real_strategies
     from predictor_nas.spaces import available_spaces
     from predictor_nas.tables import DEFAULT_TABLE
 
@@ -502,15 +591,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-v", "--verbose", action="store_true", help="log progress details to stderr")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    s = sub.add_parser("search", help="search a benchmark table (zero-cost: training is a lookup)")
+    s = sub.add_parser(
+        "search",
+        help="search a benchmark table (zero-cost: training is a lookup) or train for real",
+    )
+    s.add_argument(
+        "--evaluator",
+        default="table",
+        choices=["table", "train"],
+        help="table: look results up (default); train: build and train each network",
+    )
     s.add_argument("--space", default="nb201", choices=available_spaces())
     s.add_argument(
         "--table", default=DEFAULT_TABLE, help=f"table name or file (default {DEFAULT_TABLE})"
     )
-    s.add_argument("--dataset", default="cifar10", help="dataset in the table (default cifar10)")
-    s.add_argument("--strategy", default="rea", help=f"one of {', '.join(available_strategies())}")
     s.add_argument(
-        "--budget", type=_positive_int_or_raw, default=100, help="number of queries (default 100)"
+        "--dataset",
+        default="cifar10",
+        help="dataset in the table, or with --evaluator train: digits or cifar10 (default cifar10)",
+    )
+    s.add_argument(
+        "--strategy",
+        default=None,
+        help=f"one of {', '.join(available_strategies())} (default rea); with --evaluator "
+        f"train one of {', '.join(real_strategies())} (default topk)",
+    )
+    s.add_argument(
+        "--budget",
+        type=_positive_int_or_raw,
+        default=None,
+        help="number of queries (default 100); with --evaluator train: archs to train",
     )
     s.add_argument(
         "--time-budget",
@@ -536,6 +646,38 @@ def build_parser() -> argparse.ArgumentParser:
         "--trajectory", action="store_true", help="with --json: include per-query regret"
     )
     s.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    tr = s.add_argument_group(
+        "real training (--evaluator train)",
+        "Predictor-in-the-loop search that trains NB201 networks (strategy topk: per round the "
+        "predictor scores a candidate pool, the top-k are trained, a curve pruner stops hopeless "
+        "runs). Defaults suit digits on a CPU in minutes.",
+    )
+    tr.add_argument(
+        "--budget-seconds", type=float, default=None, metavar="S", help="wall-clock budget"
+    )
+    tr.add_argument("--top-k", type=int, default=None, help="archs trained per round (4)")
+    tr.add_argument("--epochs", type=int, default=None, help="epochs per arch (4)")
+    tr.add_argument("--width", type=int, default=None, help="channels of stage 1 (8; NB201: 16)")
+    tr.add_argument("--depth", type=int, default=None, help="cells per stage (1; NB201: 5)")
+    tr.add_argument("--batch-size", type=int, default=None, help="training batch size (64)")
+    tr.add_argument("--lr", type=float, default=None, help="initial learning rate (0.1)")
+    tr.add_argument("--pool-size", type=int, default=None, help="candidates per round (500)")
+    tr.add_argument(
+        "--warm-start",
+        default=None,
+        metavar="TABLE",
+        help="rank round 0 and feed the predictor with TABLE's CIFAR-10 accuracy (e.g. nb201)",
+    )
+    tr.add_argument("--no-prune", action="store_true", help="train every picked arch fully")
+    tr.add_argument("--device", default=None, help="auto (default: CUDA if present), cpu, cuda")
+    tr.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    tr.add_argument("--data-root", default=None, help="folder of CIFAR-10 (torchvision layout)")
+    tr.add_argument(
+        "--download", action="store_true", help="download CIFAR-10 into --data-root if missing"
+    )
+    tr.add_argument(
+        "--checkpoint-dir", default=None, help="per-arch checkpoints (resume mid-training)"
+    )
     s.set_defaults(func=_cmd_search)
 
     t = sub.add_parser("tables", help="list, describe, verify and import benchmark tables")

@@ -1,5 +1,12 @@
-"""Run searches: strategies, storages and the table-driven search loop."""
+"""Run searches: strategies, storages, the table-driven loop and the real-training loop."""
 
+from predictor_nas.search._real import (
+    TOPK,
+    RealSearchResult,
+    TablePrior,
+    real_strategies,
+    run_real_search,
+)
 from predictor_nas.search._run import (
     SearchResult,
     default_study_name,
@@ -13,11 +20,16 @@ __all__ = [
     "DEFAULT_STORAGE",
     "STORAGE_FORMS",
     "STRATEGIES",
+    "TOPK",
+    "RealSearchResult",
     "SearchResult",
+    "TablePrior",
     "available_strategies",
     "default_study_name",
     "incumbent_trajectory",
     "make_sampler",
     "make_storage",
+    "real_strategies",
+    "run_real_search",
     "run_search",
 ]

@@ -1,0 +1,192 @@
+"""Objective functions that really train the architecture (``predictor_nas.training``)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from predictor_nas._validation import check_float, check_int, param_error
+from predictor_nas.evaluators._table import Evaluation
+from predictor_nas.spaces import Arch, SearchSpace, get_space
+
+if TYPE_CHECKING:
+    from predictor_nas.training import ImageData
+
+_OWNER = "TrainEvaluator"
+
+
+@dataclass(frozen=True)
+class TrainEvaluation(Evaluation):
+    """An :class:`Evaluation` by real training, with the learning curve.
+
+    ``value`` is the validation accuracy (%) after the last epoch run; ``cost`` the training
+    seconds; ``metrics`` holds ``val_acc``, ``test_acc`` (only for reporting; absent when the
+    run was pruned or the data has no test split), ``train_loss``, ``n_params``, ``epochs_run``.
+
+    Attributes:
+        val_curve: Validation accuracy (%) after each epoch run.
+        epochs_run: Epochs trained (fewer than planned when pruned).
+        pruned: Whether the trial's pruner stopped the run.
+        device: Device it trained on.
+    """
+
+    val_curve: tuple[float, ...] = field(default=())
+    epochs_run: int = 0
+    pruned: bool = False
+    device: str = "cpu"
+
+
+class TrainEvaluator:
+    """Evaluate an architecture by building its network and training it on a dataset.
+
+    The network is ``predictor_nas.models.build_nb201(arch, width=..., depth=...)`` (NB201 is the
+    only space with a builder so far); training is :func:`predictor_nas.training.train` with
+    NB201's recipe. Each architecture gets its own seed,
+    ``SeedSequence([seed, space.index(arch)])``, for both weight initialisation and data order,
+    so the same arch under the same ``seed`` trains identically whichever search proposes it
+    (and bit-identically on CPU).
+
+    Args:
+        data: The dataset (``load_digits_data``, ``load_cifar10``, ``from_arrays``).
+        space: Search space (or its name); ``"nb201"``.
+        width: Channels of the first stage (NB201: 16).
+        depth: Cells per stage (NB201: 5).
+        epochs: Epochs per architecture (the cosine schedule's length).
+        batch_size: Training batch size.
+        lr: Initial learning rate.
+        weight_decay: L2 weight decay.
+        seed: Seed of the evaluator (combined with each arch's index).
+        device: ``None``/``"auto"``, ``"cpu"``, ``"cuda"``...
+        amp: Mixed precision (see ``train``; ``None`` = on with CUDA).
+        num_threads: Torch CPU threads while training (``None`` = leave as is).
+        checkpoint_dir: Folder for one checkpoint per architecture, so a run killed mid-training
+            resumes from its last epoch; ``None`` = no checkpoints.
+    """
+
+    direction = "maximize"
+    metric = "val_acc"
+    higher_is_better = True
+
+    def __init__(
+        self,
+        data: ImageData,
+        *,
+        space: SearchSpace | str = "nb201",
+        width: int = 16,
+        depth: int = 5,
+        epochs: int = 12,
+        batch_size: int = 64,
+        lr: float = 0.1,
+        weight_decay: float = 5e-4,
+        seed: int = 0,
+        device: str | None = None,
+        amp: bool | str | None = None,
+        num_threads: int | None = None,
+        checkpoint_dir: str | os.PathLike[str] | None = None,
+    ) -> None:
+        from predictor_nas.training import ImageData
+
+        if not isinstance(data, ImageData):
+            raise param_error("data", _OWNER, "an ImageData", type(data).__name__)
+        self.data = data
+        self.space = get_space(space) if isinstance(space, str) else space
+        if self.space.name != "nb201":
+            raise param_error("space", _OWNER, "'nb201' (the only space with a model builder)",
+                              self.space.name)
+        self.width = check_int(width, "width", _OWNER, minimum=1)
+        self.depth = check_int(depth, "depth", _OWNER, minimum=1)
+        self.epochs = check_int(epochs, "epochs", _OWNER, minimum=1)
+        self.batch_size = check_int(batch_size, "batch_size", _OWNER, minimum=1)
+        self.lr = check_float(lr, "lr", _OWNER, minimum=0.0, exclusive=True)
+        self.weight_decay = check_float(weight_decay, "weight_decay", _OWNER, minimum=0.0)
+        self.seed = check_int(seed, "seed", _OWNER, minimum=0)
+        self.device = device
+        self.amp = amp
+        self.num_threads = num_threads
+        self.checkpoint_dir = None if checkpoint_dir is None else Path(checkpoint_dir)
+
+    def arch_seed(self, arch: Arch | str) -> int:
+        """Seed of ``arch``'s training run: from the evaluator seed and the arch's NB201 index."""
+        a = self.space.coerce(arch)
+        return int(np.random.SeedSequence([self.seed, self.space.index(a)]).generate_state(1)[0])
+
+    def config(self) -> dict[str, Any]:
+        """Settings that change results (stored with a study so a resume can check them)."""
+        return {
+            "dataset": self.data.name,
+            "data_fingerprint": self.data.fingerprint,
+            "width": self.width,
+            "depth": self.depth,
+            "epochs": self.epochs,
+            "batch_size": self.batch_size,
+            "lr": self.lr,
+            "weight_decay": self.weight_decay,
+            "seed": self.seed,
+        }
+
+    def evaluate(self, arch: Arch | str, *, trial: Any = None) -> TrainEvaluation:
+        """Build and train ``arch``; report each epoch to ``trial`` (which may prune it).
+
+        Args:
+            arch: The architecture (or its string).
+            trial: Optional Optuna trial (``report`` / ``should_prune``).
+
+        Returns:
+            The ``TrainEvaluation`` (``value`` = last validation accuracy, %).
+        """
+        from predictor_nas.models import build_nb201
+        from predictor_nas.training import train
+
+        a = self.space.coerce(arch)
+        seed = self.arch_seed(a)
+        data = self.data
+
+        def factory():
+            return build_nb201(
+                a,
+                width=self.width,
+                depth=self.depth,
+                num_classes=data.num_classes,
+                in_channels=data.in_channels,
+                seed=seed,
+            )
+
+        ckpt = None
+        if self.checkpoint_dir is not None:
+            self.checkpoint_dir.mkdir(parents=True, exist_ok=True)
+            ckpt = self.checkpoint_dir / f"nb201-{self.space.index(a)}-seed{seed}.pt"
+        r = train(
+            factory,
+            data,
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            lr=self.lr,
+            weight_decay=self.weight_decay,
+            seed=seed,
+            device=self.device,
+            amp=self.amp,
+            trial=trial,
+            checkpoint=ckpt,
+            num_threads=self.num_threads,
+        )
+        metrics = {
+            "val_acc": r.final_val_acc,
+            "train_loss": r.train_loss[-1],
+            "n_params": float(r.n_params),
+            "epochs_run": float(r.epochs_run),
+        }
+        if r.test_acc is not None:
+            metrics["test_acc"] = r.test_acc
+        return TrainEvaluation(
+            value=r.final_val_acc,
+            metrics=metrics,
+            cost=r.seconds,
+            val_curve=tuple(r.val_acc),
+            epochs_run=r.epochs_run,
+            pruned=r.pruned,
+            device=r.device,
+        )

@@ -1,0 +1,696 @@
+"""Search with real training: a predictor picks what is worth training, a pruner stops the rest.
+
+Strategy ``"topk"`` (predictor in the loop), round by round:
+
+1. build a candidate pool of ``pool_size`` architectures: ``n_mutations_per_parent`` mutations
+   (1 or 2 edits) of each of the ``n_parents`` best trained ones, topped up with uniform random
+   ones; a cell isomorphic to one already trained or planned (same ``canonical_key``) never
+   enters;
+2. score the pool: round 0 takes ``n_init`` archs at random, or the ``n_init`` best by the
+   warm-start prior when there is one (a benchmark table's accuracy of each cell on a related
+   dataset, see :class:`TablePrior`); later rounds fit the predictor (default: the XGBoost
+   ensemble, with the prior as an extra feature when given) on every architecture trained so
+   far and rank the pool by the acquisition (expected improvement over the best validation
+   accuracy by default);
+3. train the top ``top_k``, each as one Optuna trial that reports its validation curve epoch by
+   epoch to a :class:`~predictor_nas.curves.CurvePruner`, which stops runs whose final accuracy
+   is unlikely to beat the incumbent (calibrated on this study's finished curves, see
+   ``_pruner``). A pruned run enters the next fit with its last value plus the mean gain the
+   finished runs made from that epoch on.
+
+Any table strategy name (``"rea"``, ``"random"``, ``"tpe"``, ``"guided"``) instead proposes one
+architecture per trial with that Optuna sampler and trains every proposal (no pruning unless
+asked): the baseline the benchmark compares against.
+
+The Optuna study is the ledger: each trained architecture is a trial (params ``edge_0..5``,
+intermediate values = the validation curve, user attrs ``arch``, ``canonical_key``, ``round``,
+``cost_s``, ``wall_s``, ``epochs_run``, ``test_acc``...), each round's plan is a study user
+attr (``plan_<r>``), so a killed search resumes where it stopped (rerun the same call with the
+same storage): interrupted trials are marked failed and their architecture trained again, and
+with a trial budget the result equals an uninterrupted run's (on CPU, bit for bit).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+from predictor_nas._validation import check_choice, check_float, check_int, param_error
+from predictor_nas.exceptions import InvalidParameterError, StudyConfigMismatchError
+from predictor_nas.search._storage import make_storage
+from predictor_nas.search._strategies import available_strategies, make_sampler
+from predictor_nas.spaces import Arch, SearchSpace
+
+if TYPE_CHECKING:
+    from predictor_nas.tables import Table
+    from predictor_nas.training import ImageData
+
+log = logging.getLogger(__name__)
+
+_OWNER = "real search"
+CONFIG_ATTR = "predictor_nas_real_config"
+#: The predictor-in-the-loop strategy; the others are ``available_strategies()``.
+TOPK = "topk"
+#: Benchmark-table dataset used as the warm-start prior when the searched dataset has none.
+PRIOR_DATASET = {"digits": "cifar10", "cifar10": "cifar10"}
+
+
+def real_strategies() -> list[str]:
+    """Strategy names ``run_real_search`` accepts: ``"topk"`` and the table strategies."""
+    return [TOPK, *available_strategies()]
+
+
+def _step_seed(seed: int, *keys: int) -> int:
+    return int(np.random.SeedSequence([seed, *keys]).generate_state(1)[0])
+
+
+# --------------------------------------------------------------------------- warm-start prior
+class TablePrior:
+    """What a benchmark table knows about each cell, as a prior for a new dataset.
+
+    The feature is the table's mean accuracy of the cell on ``dataset`` (another dataset or
+    training setup than the one searched: NB201's 200-epoch CIFAR-10 accuracy for a digits
+    search, say), optionally with zero-cost proxies from a table that has them (e.g.
+    ``nb201-rich``). Used to rank the first round and as extra predictor inputs afterwards
+    (``names`` / ``transform``: the interface ``predictor_nas.encodings.Encoder`` takes).
+
+    Args:
+        table: Table (or its name) with the accuracy.
+        dataset: Its dataset to read.
+        metric: The accuracy metric (highest fidelity, mean over trials).
+        proxies: Optional metric names of ``proxy_table`` (log-scaled, class-mean filled).
+        proxy_table: Table of the proxies (default: ``table``).
+    """
+
+    def __init__(
+        self,
+        table: Table | str = "nb201",
+        dataset: str = "cifar10",
+        *,
+        metric: str = "val_acc",
+        proxies: Sequence[str] = (),
+        proxy_table: Table | str | None = None,
+    ) -> None:
+        from predictor_nas.tables import open_table
+
+        self.table = open_table(table) if isinstance(table, str) else table
+        self.dataset = check_choice(dataset, "dataset", "TablePrior", self.table.datasets)
+        self.metric = check_choice(metric, "metric", "TablePrior", self.table.metrics(dataset))
+        self.proxies = tuple(proxies)
+        self._proxy = None
+        if self.proxies:
+            from predictor_nas.encodings import TableFeatures
+
+            pt = proxy_table if proxy_table is not None else self.table
+            pt = open_table(pt) if isinstance(pt, str) else pt
+            self._proxy = TableFeatures(pt, dataset, list(self.proxies))
+        self._values = self.table.query_many(
+            np.arange(len(self.table)), self.metric, dataset=self.dataset
+        )
+        fill = np.nanmean(self._values) if np.isfinite(self._values).any() else 0.0
+        self._values = np.where(np.isfinite(self._values), self._values, fill)
+
+    @property
+    def names(self) -> list[str]:
+        """Feature names: ``prior_<dataset>_<metric>`` then the proxies' names."""
+        own = [f"prior_{self.dataset}_{self.metric}"]
+        return own + (self._proxy.names if self._proxy is not None else [])
+
+    def score(self, archs: Sequence[Arch]) -> np.ndarray:
+        """Prior accuracy of each arch: float64 (n,)."""
+        return self._values[self.table.rows(list(archs))].astype(np.float64)
+
+    def transform(self, archs: Sequence[Arch]) -> np.ndarray:
+        """Features of ``archs``: float32 (n, len(names))."""
+        cols = self.score(archs)[:, None].astype(np.float32)
+        if self._proxy is None:
+            return cols
+        return np.concatenate([cols, self._proxy.transform(list(archs))], axis=1)
+
+    def describe(self) -> str:
+        """Short text for configs and reports."""
+        text = f"{self.table.name}/{self.dataset}/{self.metric}"
+        return text + (f"+{','.join(self.proxies)}" if self.proxies else "")
+
+
+# --------------------------------------------------------------------------- result
+@dataclass
+class RealSearchResult:
+    """Outcome of a real-training search; ``to_dict`` gives the CLI's JSON object.
+
+    Attributes:
+        best_arch: Architecture with the best final validation accuracy among the runs that
+            finished (pruned runs are not candidates); ``None`` if none finished.
+        best_val: Its final validation accuracy (%).
+        best_test: Its test accuracy (%), measured after training and never read by the search.
+        n_trained: Architectures trained (finished + pruned).
+        n_complete: Runs that trained all epochs.
+        n_pruned: Runs stopped by the pruner.
+        total_epochs: Epochs trained over all runs.
+        train_seconds: Seconds spent in training + validation.
+        wall_seconds: Wall seconds of the search (training, predictor fits, pool scoring),
+            summed over runs, including those before a resume.
+        rounds: Rounds planned (``"topk"``; 0 for the other strategies).
+        trajectory: Per trained arch, in order: cumulative ``wall_s`` and ``epochs``, and the
+            incumbent's ``val`` and ``test`` after it (``None`` before the first finished run).
+    """
+
+    best_arch: str | None
+    best_val: float | None
+    best_test: float | None
+    n_trained: int
+    n_complete: int
+    n_pruned: int
+    total_epochs: int
+    train_seconds: float
+    wall_seconds: float
+    rounds: int
+    strategy: str
+    dataset: str
+    seed: int
+    study_name: str
+    storage: str
+    resumed_from: int
+    device: str
+    trajectory: list[dict[str, Any]] = field(default_factory=list, repr=False)
+
+    def to_dict(self, *, trajectory: bool = False) -> dict[str, Any]:
+        """JSON-able dict; the trajectory is left out unless asked for."""
+        d = asdict(self)
+        if not trajectory:
+            d.pop("trajectory")
+        return d
+
+
+# --------------------------------------------------------------------------- helpers
+def _curve(t: FrozenTrial) -> np.ndarray:
+    steps = sorted(t.intermediate_values)
+    return np.array([t.intermediate_values[s] for s in steps], dtype=np.float64)
+
+
+def _finished(study: optuna.Study) -> list[FrozenTrial]:
+    states = (TrialState.COMPLETE, TrialState.PRUNED)
+    return sorted(study.get_trials(deepcopy=False, states=states), key=lambda t: t.number)
+
+
+def _complete_curves(trials: Sequence[FrozenTrial], epochs: int) -> np.ndarray:
+    """Validation curves (m, epochs) of the runs that trained all ``epochs``."""
+    rows = [
+        c
+        for c in (_curve(t) for t in trials if t.state == TrialState.COMPLETE)
+        if len(c) == epochs
+    ]
+    return np.array(rows, dtype=np.float64).reshape(len(rows), epochs)
+
+
+def _fit_targets(trials: Sequence[FrozenTrial], epochs: int) -> np.ndarray:
+    """Targets of the predictor fit: a finished run's final validation accuracy; a pruned run's
+    last value plus the mean gain from that epoch to the last over the finished runs (its last
+    value alone, while none finished)."""
+    full = _complete_curves(trials, epochs)
+    out = []
+    for t in trials:
+        if t.state == TrialState.COMPLETE:
+            out.append(float(t.value))
+            continue
+        c = _curve(t)
+        last = float(c[-1]) if len(c) else 0.0
+        gain = float(np.mean(full[:, -1] - full[:, len(c) - 1])) if len(full) and len(c) else 0.0
+        out.append(min(100.0, last + gain))
+    return np.array(out, dtype=np.float64)
+
+
+def _candidate_pool(
+    space: SearchSpace,
+    rng: np.random.Generator,
+    parents: Sequence[Arch],
+    exclude: set[str],
+    size: int,
+    n_mutations: int,
+) -> list[Arch]:
+    """Mutations of ``parents`` (alternately 1 and 2 edits) + random archs, new keys only."""
+    pool: list[Arch] = []
+    keys = set(exclude)
+
+    def add(a: Arch) -> None:
+        k = space.canonical_key(a)
+        if k not in keys:
+            keys.add(k)
+            pool.append(a)
+
+    for p in parents:
+        for j in range(n_mutations):
+            child = space.mutate(p, rng)
+            if j % 2:
+                child = space.mutate(child, rng)
+            add(child)
+    tries = 0
+    while len(pool) < size and tries < 50 * size:
+        add(space.sample(rng))
+        tries += 1
+    return pool[:size] if len(pool) > size else pool
+
+
+# --------------------------------------------------------------------------- the search
+def run_real_search(
+    *,
+    dataset: str = "digits",
+    data: ImageData | None = None,
+    data_root: str | os.PathLike[str] | None = None,
+    download: bool = False,
+    data_seed: int = 0,
+    strategy: str = TOPK,
+    budget_seconds: float | None = None,
+    max_trials: int | None = None,
+    top_k: int = 4,
+    n_init: int | None = None,
+    pool_size: int = 500,
+    n_parents: int = 5,
+    n_mutations_per_parent: int = 20,
+    predictor: str = "xgb",
+    predictor_kwargs: Mapping[str, Any] | None = None,
+    acquisition: str = "ei",
+    warm_start: TablePrior | str | None = None,
+    prune: bool | None = None,
+    prune_threshold: float = 0.05,
+    prune_min_epochs: int | None = None,
+    epochs: int = 4,
+    width: int = 8,
+    depth: int = 1,
+    batch_size: int = 64,
+    lr: float = 0.1,
+    weight_decay: float = 5e-4,
+    seed: int = 0,
+    device: str | None = None,
+    amp: bool | str | None = None,
+    num_threads: int | None = None,
+    checkpoint_dir: str | os.PathLike[str] | None = None,
+    storage: str | None = None,
+    study_name: str | None = None,
+    progress: bool = False,
+) -> RealSearchResult:
+    """Search NB201 cells by training them for real; resumes a stored study of the same name.
+
+    See the module docstring for the ``"topk"`` strategy. The search stops once the summed
+    wall seconds reach ``budget_seconds`` or ``max_trials`` archs were trained (the run under way
+    finishes; give at least one of the two).
+
+    Args:
+        dataset: ``"digits"`` or ``"cifar10"`` (ignored when ``data`` is given).
+        data: An ``ImageData`` to search on instead (e.g. ``from_arrays``).
+        data_root: Folder of CIFAR-10.
+        download: Allow downloading CIFAR-10.
+        data_seed: Seed of the train/validation(/test) split.
+        strategy: ``"topk"`` or a table strategy name (trains every proposal).
+        budget_seconds: Wall-clock budget (s).
+        max_trials: Budget in trained architectures.
+        top_k: Archs trained per round (``"topk"``).
+        n_init: Archs of round 0 (>= 2; default ``max(top_k, 2)``).
+        pool_size: Candidates scored per round.
+        n_parents: Best archs whose mutations enter the pool.
+        n_mutations_per_parent: Mutations per parent.
+        predictor: Predictor name (``predictor_nas.predictors.PREDICTORS``).
+        predictor_kwargs: Its constructor arguments (default for xgb: 150 trees per member).
+        acquisition: ``"ei"``, ``"ucb"`` or ``"ts"``.
+        warm_start: ``None``, a ``TablePrior``, or a table name (``"nb201"``: its accuracy on
+            ``PRIOR_DATASET[dataset]``, CIFAR-10 for digits).
+        prune: Use the curve pruner; default on for ``"topk"``, off for the others.
+        prune_threshold: Prune below this probability of beating the incumbent.
+        prune_min_epochs: Epochs observed before the first pruning decision (default
+            ``max(1, epochs // 3)``).
+        epochs: Training epochs per arch (>= 2 with pruning).
+        width: Channels of the first NB201 stage.
+        depth: Cells per stage.
+        batch_size: Training batch size.
+        lr: Initial learning rate.
+        weight_decay: Weight decay.
+        seed: Seed of the search (pool, predictor, samplers, each arch's training seed).
+        device: Training device (``None`` = CUDA if available).
+        amp: Mixed precision (``None`` = on with CUDA).
+        num_threads: Torch CPU threads while training.
+        checkpoint_dir: Per-arch training checkpoints (resume mid-training).
+        storage: See ``make_storage``; ``None`` = in memory.
+        study_name: Default ``nb201-train-<dataset>-<strategy>-seed<seed>``.
+        progress: Progress bar on stderr.
+
+    Returns:
+        The ``RealSearchResult`` of the whole study.
+    """
+    owner = _OWNER
+    check_choice(strategy, "strategy", owner, real_strategies())
+    if budget_seconds is None and max_trials is None:
+        raise param_error(
+            "budget_seconds", owner, "a float > 0 when max_trials is not given", None
+        )
+    if budget_seconds is not None:
+        budget_seconds = check_float(budget_seconds, "budget_seconds", owner, minimum=0.0,
+                                     exclusive=True)
+    if max_trials is not None:
+        max_trials = check_int(max_trials, "max_trials", owner, minimum=1)
+    top_k = check_int(top_k, "top_k", owner, minimum=1)
+    n_init = check_int(max(top_k, 2) if n_init is None else n_init, "n_init", owner, minimum=2)
+    pool_size = check_int(pool_size, "pool_size", owner, minimum=1)
+    n_parents = check_int(n_parents, "n_parents", owner, minimum=0)
+    n_mutations_per_parent = check_int(
+        n_mutations_per_parent, "n_mutations_per_parent", owner, minimum=0
+    )
+    from predictor_nas.predictors import PREDICTORS
+    from predictor_nas.samplers import ACQUISITIONS
+
+    check_choice(predictor, "predictor", owner, sorted(PREDICTORS))
+    check_choice(acquisition, "acquisition", owner, ACQUISITIONS)
+    seed = check_int(seed, "seed", owner, minimum=0)
+    epochs = check_int(epochs, "epochs", owner, minimum=1)
+    prune = (strategy == TOPK) if prune is None else bool(prune)
+    if prune and epochs < 2:
+        raise InvalidParameterError(
+            "Pruning needs epochs >= 2 (a run is stopped before its last epoch); pass "
+            "prune=False (CLI: --no-prune) or more epochs."
+        )
+    prune_min_epochs = check_int(
+        max(1, epochs // 3) if prune_min_epochs is None else prune_min_epochs,
+        "prune_min_epochs", owner, minimum=1,
+    )
+    prune_threshold = check_float(prune_threshold, "prune_threshold", owner, minimum=0.0,
+                                  exclusive=True)
+    if prune_threshold >= 1:
+        raise param_error("prune_threshold", owner, "a float in (0, 1)", prune_threshold)
+
+    from predictor_nas.evaluators import TrainEvaluator
+    from predictor_nas.training import load_dataset
+
+    if data is None:
+        data = load_dataset(dataset, root=data_root, seed=data_seed, download=download)
+    prior: TablePrior | None
+    if warm_start is None or isinstance(warm_start, TablePrior):
+        prior = warm_start
+    elif isinstance(warm_start, str):
+        prior = TablePrior(warm_start, PRIOR_DATASET.get(data.name, "cifar10"))
+    else:
+        raise param_error("warm_start", owner, "None, a table name or a TablePrior", warm_start)
+    evaluator = TrainEvaluator(
+        data, width=width, depth=depth, epochs=epochs, batch_size=batch_size, lr=lr,
+        weight_decay=weight_decay, seed=seed, device=device, amp=amp, num_threads=num_threads,
+        checkpoint_dir=checkpoint_dir,
+    )
+    space = evaluator.space
+    pkw = dict({"n_estimators": 150} if predictor == "xgb" else {}, **(predictor_kwargs or {}))
+    config = {
+        "space": space.name,
+        "strategy": strategy,
+        "evaluator": evaluator.config(),
+        "prune": prune,
+        "prune_threshold": prune_threshold,
+        "prune_min_epochs": prune_min_epochs,
+    }
+    if strategy == TOPK:
+        config.update(
+            top_k=top_k, n_init=n_init, pool_size=pool_size, n_parents=n_parents,
+            n_mutations_per_parent=n_mutations_per_parent, predictor=predictor,
+            predictor_kwargs=pkw, acquisition=acquisition,
+            warm_start=None if prior is None else prior.describe(),
+        )
+    name = study_name or f"{space.name}-train-{data.name}-{strategy}-seed{seed}"
+    study = optuna.create_study(
+        storage=make_storage(storage), study_name=name, direction="maximize",
+        load_if_exists=True, pruner=optuna.pruners.NopPruner(),
+        sampler=optuna.samplers.RandomSampler(seed=seed),
+    )
+    stored = study.user_attrs.get(CONFIG_ATTR)
+    if stored is None:
+        if study.trials:
+            raise StudyConfigMismatchError(
+                f"Study {name!r} in {storage!r} was not created by a real-training search; "
+                "choose another study name."
+            )
+        study.set_user_attr(CONFIG_ATTR, config)
+    elif stored != config:
+        diff = ", ".join(
+            f"{k}: stored {stored.get(k)!r}, now {config.get(k)!r}"
+            for k in sorted(set(stored) | set(config))
+            if stored.get(k) != config.get(k)
+        )
+        raise StudyConfigMismatchError(
+            f"Study {name!r} in {storage!r} was created with a different configuration ({diff}). "
+            "Use the original options to resume it, or another study name for a new search."
+        )
+    _clean_interrupted(study, space)
+
+    finished = _finished(study)
+    resumed_from = len(finished)
+    spent = float(sum(t.user_attrs.get("wall_s", 0.0) for t in finished))
+    n = len(finished)
+    distributions = space.distributions()
+
+    def more() -> bool:
+        if max_trials is not None and n >= max_trials:
+            return False
+        return not (budget_seconds is not None and spent >= budget_seconds)
+
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=max_trials, initial=n, desc=f"{strategy} {data.name}", unit="arch",
+                   leave=False)
+    planner = _Planner(
+        space, study, seed=seed, top_k=top_k, n_init=n_init, pool_size=pool_size,
+        n_parents=n_parents, n_mutations=n_mutations_per_parent, predictor=predictor,
+        predictor_kwargs=pkw, acquisition=acquisition, prior=prior, epochs=epochs,
+    )
+    _warm_imports(predictor if strategy == TOPK else None)
+    t_last = time.perf_counter()
+    try:
+        while more():
+            if prune:
+                study.pruner = _pruner(finished, epochs, prune_threshold, prune_min_epochs)
+            if strategy == TOPK:
+                item = planner.next_item(finished)
+                study.enqueue_trial(
+                    space.to_params(space.parse(item["arch"])),
+                    user_attrs={k: item[k] for k in ("round", "rank", "pred_mean", "pred_std")},
+                )
+                trial = study.ask(fixed_distributions=distributions)
+            else:
+                study.sampler = make_sampler(strategy, _step_seed(seed, n))
+                trial = study.ask(fixed_distributions=distributions)
+            arch = space.from_params(trial.params)
+            trial.set_user_attr("arch", space.format(arch))
+            trial.set_user_attr("canonical_key", space.canonical_key(arch))
+            ev = evaluator.evaluate(arch, trial=trial)
+            trial.set_user_attr("cost_s", ev.cost)
+            trial.set_user_attr("epochs_run", ev.epochs_run)
+            trial.set_user_attr("n_params", int(ev.metrics["n_params"]))
+            trial.set_user_attr("device", ev.device)
+            if "test_acc" in ev.metrics:
+                trial.set_user_attr("test_acc", ev.metrics["test_acc"])
+            now = time.perf_counter()
+            trial.set_user_attr("wall_s", now - t_last)
+            spent += now - t_last
+            t_last = now
+            if ev.pruned:
+                study.tell(trial, state=TrialState.PRUNED)
+            else:
+                study.tell(trial, ev.value)
+            finished = _finished(study)
+            n = len(finished)
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(best=f"{_best_value(finished)}", spent=f"{spent:.0f}s")
+    finally:
+        if bar is not None:
+            bar.close()
+    return _result(
+        study, finished, strategy=strategy, dataset=data.name, seed=seed, study_name=name,
+        storage=storage or "memory", resumed_from=resumed_from, rounds=planner.n_rounds(),
+        device=finished[-1].user_attrs.get("device", "?") if finished else "-",
+    )
+
+
+def _warm_imports(predictor: str | None) -> None:
+    """Import torch, the model builder and the predictor's library before the clock starts, so
+    that the first run's ``wall_s`` is not charged seconds of imports."""
+    import predictor_nas.models  # noqa: F401  (imports torch)
+
+    if predictor == "xgb":
+        import xgboost  # noqa: F401
+    elif predictor == "gin":
+        import torch_geometric  # noqa: F401
+
+
+def _pruner(
+    finished: Sequence[FrozenTrial], epochs: int, threshold: float, min_epochs: int
+) -> optuna.pruners.BasePruner:
+    """The curve pruner for the next run, calibrated on this study's finished curves.
+
+    ``LastValueCurveModel`` fitted on the full curves of the finished runs: a partial curve's
+    final value is its last value, with the std the root mean square of ``final - value at the
+    same epoch`` over those runs. With a cosine schedule accuracy still jumps late, so this std
+    is wide early on and only runs far below the incumbent are stopped. No pruning before two
+    runs finished (there is nothing to calibrate on).
+    """
+    full = _complete_curves(finished, epochs)
+    if len(full) < 2:
+        return optuna.pruners.NopPruner()
+    from predictor_nas.curves import CurvePruner, LastValueCurveModel
+
+    model = LastValueCurveModel(kind="accuracy", bounds=(0.0, 100.0)).fit(full)
+    return CurvePruner(
+        model, final_epoch=epochs, threshold=threshold, min_epochs=min_epochs,
+        n_startup_trials=2,
+    )
+
+
+def _best_value(finished: Sequence[FrozenTrial]) -> str:
+    vals = [t.value for t in finished if t.state == TrialState.COMPLETE]
+    return f"{max(vals):.2f}" if vals else "-"
+
+
+def _clean_interrupted(study: optuna.Study, space: SearchSpace) -> None:
+    """Mark trials left RUNNING by a killed run failed; pop and fail stray WAITING ones."""
+    for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        study.tell(t.number, state=TrialState.FAIL)
+        log.info("marked interrupted trial %d as failed; its arch is trained again", t.number)
+    while study.get_trials(deepcopy=False, states=(TrialState.WAITING,)):
+        t = study.ask(fixed_distributions=space.distributions())
+        study.tell(t, state=TrialState.FAIL)
+
+
+def _result(
+    study: optuna.Study, finished: list[FrozenTrial], **kw: Any
+) -> RealSearchResult:
+    traj = []
+    wall = 0.0
+    ep = 0
+    best_val = -math.inf
+    best: FrozenTrial | None = None
+    for t in finished:
+        wall += float(t.user_attrs.get("wall_s", 0.0))
+        ep += int(t.user_attrs.get("epochs_run", len(t.intermediate_values)))
+        if t.state == TrialState.COMPLETE and t.value > best_val:
+            best_val, best = float(t.value), t
+        traj.append({
+            "wall_s": wall,
+            "epochs": ep,
+            "val": None if best is None else best_val,
+            "test": None if best is None else best.user_attrs.get("test_acc"),
+        })
+    rounds = kw.pop("rounds")
+    return RealSearchResult(
+        best_arch=None if best is None else best.user_attrs["arch"],
+        best_val=None if best is None else best_val,
+        best_test=None if best is None else best.user_attrs.get("test_acc"),
+        n_trained=len(finished),
+        n_complete=sum(t.state == TrialState.COMPLETE for t in finished),
+        n_pruned=sum(t.state == TrialState.PRUNED for t in finished),
+        total_epochs=ep,
+        train_seconds=float(sum(t.user_attrs.get("cost_s", 0.0) for t in finished)),
+        wall_seconds=wall,
+        rounds=rounds,
+        trajectory=traj,
+        **kw,
+    )
+
+
+class _Planner:
+    """Round plans of the ``"topk"`` strategy, stored in the study as user attrs ``plan_<r>``.
+
+    Round ``r``'s plan depends only on the runs of rounds ``< r`` (sorted by round and rank) and
+    the seed, so recomputing it after a crash gives the same plan; it is stored anyway so that
+    the study shows what was planned and predicted.
+    """
+
+    def __init__(self, space: SearchSpace, study: optuna.Study, **kw: Any) -> None:
+        self.space = space
+        self.study = study
+        self.__dict__.update(kw)
+
+    def n_rounds(self) -> int:
+        attrs = self.study.user_attrs
+        r = 0
+        while f"plan_{r}" in attrs:
+            r += 1
+        return r
+
+    def next_item(self, finished: Sequence[FrozenTrial]) -> dict[str, Any]:
+        """The first planned arch not trained yet, planning a new round when all are."""
+        done = {t.user_attrs.get("canonical_key") for t in finished}
+        attrs = self.study.user_attrs
+        r = 0
+        while True:
+            plan = attrs.get(f"plan_{r}")
+            if plan is None:
+                plan = self._plan(r, [t for t in finished if t.user_attrs.get("round", 0) < r])
+                self.study.set_user_attr(f"plan_{r}", plan)
+                if not plan:
+                    raise InvalidParameterError(
+                        "The candidate pool is empty: every architecture of the space was "
+                        "trained already."
+                    )
+            for item in plan:
+                if item["key"] not in done:
+                    return item
+            r += 1
+
+    def _plan(self, r: int, before: list[FrozenTrial]) -> list[dict[str, Any]]:
+        space = self.space
+        rng = np.random.default_rng([self.seed, r, 1])
+        before = sorted(before, key=lambda t: (t.user_attrs.get("round", 0),
+                                               t.user_attrs.get("rank", 0), t.number))
+        archs = [space.parse(t.user_attrs["arch"]) for t in before]
+        y = _fit_targets(before, self.epochs)
+        planned = set()
+        for q in range(r):
+            planned |= {it["key"] for it in self.study.user_attrs.get(f"plan_{q}", [])}
+        exclude = planned | {space.canonical_key(a) for a in archs}
+        order = np.argsort(-y, kind="stable") if len(y) else np.array([], dtype=int)
+        parents = [archs[i] for i in order[: self.n_parents]] if r > 0 else []
+        pool = _candidate_pool(space, rng, parents, exclude, self.pool_size, self.n_mutations)
+        k = self.n_init if r == 0 else self.top_k
+        mean = std = None
+        if r == 0:
+            if self.prior is not None:
+                mean = self.prior.score(pool)
+                idx = np.lexsort((np.arange(len(pool)), -mean))[:k]
+            else:
+                idx = np.arange(min(k, len(pool)))
+        else:
+            from predictor_nas.predictors import make_predictor
+
+            pred = make_predictor(
+                self.predictor, seed=_step_seed(self.seed, r, 2), extra=self.prior,
+                **self.predictor_kwargs,
+            )
+            pred.fit(archs, y)
+            p = pred.predict(pool)
+            mean, std = p.mean, p.std
+            from predictor_nas.samplers import acquisition_scores
+
+            complete = [t.value for t in before if t.state == TrialState.COMPLETE]
+            best = max(complete) if complete else float(np.max(y))
+            scores = acquisition_scores(
+                self.acquisition, mean, std, best=best, rng=np.random.default_rng([self.seed, r, 3])
+            )
+            idx = np.lexsort((np.arange(len(pool)), -mean, -scores))[:k]
+        plan = []
+        for rank, i in enumerate(idx):
+            a = pool[int(i)]
+            plan.append({
+                "round": r,
+                "rank": rank,
+                "arch": space.format(a),
+                "key": space.canonical_key(a),
+                "pred_mean": None if mean is None else float(mean[i]),
+                "pred_std": None if std is None else float(std[i]),
+            })
+        log.info("round %d: planned %d archs from a pool of %d", r, len(plan), len(pool))
+        return plan

@@ -1,0 +1,156 @@
+"""Predictor-in-the-loop search with real training (tiny NB201 nets on digits), and its CLI."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import optuna
+import pytest
+
+from predictor_nas.cli import main
+from predictor_nas.evaluators import TrainEvaluation, TrainEvaluator
+from predictor_nas.exceptions import InvalidParameterError, StudyConfigMismatchError
+from predictor_nas.search import TablePrior, make_storage, run_real_search
+from predictor_nas.spaces import get_space
+from predictor_nas.training import load_digits_data
+
+TINY = dict(width=4, depth=1, epochs=2, batch_size=128, num_threads=1, pool_size=60)
+ARCH = (
+    "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|"
+)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_digits_data(0)
+
+
+def _trials(storage: str, name: str) -> list[optuna.trial.FrozenTrial]:
+    study = optuna.load_study(study_name=name, storage=make_storage(storage))
+    states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+    return sorted(study.get_trials(states=states), key=lambda t: t.number)
+
+
+def test_train_evaluator_is_seeded_per_arch(digits):
+    """TrainEvaluator trains the NB201 net of an arch; same arch + seed -> the same curve."""
+    ev = TrainEvaluator(digits, width=4, depth=1, epochs=2, batch_size=128, num_threads=1)
+    a = ev.evaluate(ARCH)
+    b = ev.evaluate(ARCH)
+    assert isinstance(a, TrainEvaluation)
+    assert a.val_curve == b.val_curve and len(a.val_curve) == 2 and a.epochs_run == 2
+    assert a.value == a.val_curve[-1] == a.metrics["val_acc"] and a.value > 50.0
+    assert 0 <= a.metrics["test_acc"] <= 100 and a.cost > 0 and not a.pruned
+    assert ev.arch_seed(ARCH) != ev.arch_seed(get_space("nb201").sample(0))
+    assert ev.arch_seed(ARCH) != TrainEvaluator(digits, seed=1).arch_seed(ARCH)
+    with pytest.raises(InvalidParameterError, match="'data' parameter of TrainEvaluator"):
+        TrainEvaluator(np.zeros(3))
+
+
+def test_topk_search_trains_rounds_and_records_the_ledger():
+    """topk: round 0 random, later rounds predictor-ranked; every run is a trial with its curve."""
+    r = run_real_search(max_trials=6, top_k=2, n_init=2, seed=0, **TINY)
+    assert r.n_trained == 6 and r.n_complete + r.n_pruned == 6 and r.n_complete >= 2
+    assert r.rounds == 3 and r.strategy == "topk" and r.device == "cpu"
+    assert r.total_epochs == 2 * r.n_complete + r.n_pruned  # a pruned 2-epoch run ran 1
+    epochs = [p["epochs"] for p in r.trajectory]
+    assert epochs == sorted(epochs) and epochs[-1] == r.total_epochs <= 12
+    assert r.trajectory[-1]["val"] == r.best_val and r.best_test is not None
+    assert r.wall_seconds >= r.train_seconds > 0
+
+
+def test_topk_plans_are_stored_and_never_repeat_a_cell(tmp_path):
+    """Plans live in the study (plan_<r>); no canonical cell is trained twice; curves stored."""
+    storage = str(tmp_path / "s.journal")
+    r = run_real_search(max_trials=6, top_k=2, n_init=2, seed=1, storage=storage, **TINY)
+    study = optuna.load_study(study_name=r.study_name, storage=make_storage(storage))
+    plans = [study.user_attrs[f"plan_{i}"] for i in range(3)]
+    assert [len(p) for p in plans] == [2, 2, 2]
+    assert plans[0][0]["pred_mean"] is None and plans[1][0]["pred_mean"] is not None
+    trials = _trials(storage, r.study_name)
+    keys = [t.user_attrs["canonical_key"] for t in trials]
+    assert len(set(keys)) == 6
+    assert [t.user_attrs["round"] for t in trials] == [0, 0, 1, 1, 2, 2]
+    for t in trials:
+        assert len(t.intermediate_values) == t.user_attrs["epochs_run"]
+        assert t.user_attrs["arch"] in {it["arch"] for p in plans for it in p}
+    best = max((t for t in trials if t.state.name == "COMPLETE"), key=lambda t: t.value)
+    assert best.user_attrs["arch"] == r.best_arch and best.value == r.best_val
+
+
+@pytest.mark.slow
+def test_resume_after_a_crash_gives_the_uninterrupted_result(tmp_path):
+    """Stop after 3 runs, leave a half-run trial (killed process), rerun: same archs and values."""
+    straight = str(tmp_path / "a.journal")
+    r_full = run_real_search(max_trials=5, top_k=2, n_init=2, seed=2, storage=straight, **TINY)
+    resumed = str(tmp_path / "b.journal")
+    run_real_search(max_trials=3, top_k=2, n_init=2, seed=2, storage=resumed, **TINY)
+    study = optuna.load_study(study_name=r_full.study_name, storage=make_storage(resumed))
+    study.ask()  # a trial left RUNNING, as by a process killed mid-training
+    r = run_real_search(max_trials=5, top_k=2, n_init=2, seed=2, storage=resumed, **TINY)
+    assert r.resumed_from == 3 and r.n_trained == 5
+    a, b = _trials(straight, r.study_name), _trials(resumed, r.study_name)
+    assert [t.user_attrs["arch"] for t in a] == [t.user_attrs["arch"] for t in b]
+    assert [t.intermediate_values for t in a] == [t.intermediate_values for t in b]
+    assert [t.state for t in a] == [t.state for t in b]
+    assert r.best_val == r_full.best_val and r.best_arch == r_full.best_arch
+    with pytest.raises(StudyConfigMismatchError, match="top_k: stored 2, now 3"):
+        run_real_search(max_trials=6, top_k=3, n_init=2, seed=2, storage=resumed, **TINY)
+
+
+def test_rea_baseline_trains_every_proposal_fully():
+    """A table strategy (rea) proposes one arch per trial and trains each for all epochs."""
+    r = run_real_search(strategy="rea", max_trials=3, seed=0, **TINY)
+    assert r.n_trained == r.n_complete == 3 and r.n_pruned == 0
+    assert r.total_epochs == 3 * TINY["epochs"] and r.rounds == 0
+
+
+def test_warm_start_ranks_round_zero_by_the_table_prior(nb201_table):
+    """With a table prior, round 0 trains the pool's best cells by NB201 CIFAR-10 accuracy."""
+    prior = TablePrior(nb201_table, "cifar10")
+    assert prior.names == ["prior_cifar10_val_acc"]
+    space = get_space("nb201")
+    top = nb201_table.query(ARCH, "val_acc", dataset="cifar10")
+    assert prior.score([space.parse(ARCH)])[0] == pytest.approx(top)
+    assert prior.transform([space.parse(ARCH)]).shape == (1, 1)
+    r = run_real_search(max_trials=4, top_k=2, n_init=2, seed=0, warm_start=prior,
+                        storage=None, **TINY)
+    assert r.n_trained == 4
+    # Round 0 = the two best priors of its pool; they are good CIFAR-10 cells (> 85%).
+    from predictor_nas.search._real import _candidate_pool
+
+    pool = _candidate_pool(space, np.random.default_rng([0, 0, 1]), [], set(), 60, 20)
+    best2 = np.sort(prior.score(pool))[-2:]
+    assert best2.min() > 85.0
+
+
+def test_search_argument_errors():
+    """Missing budgets, pruning with one epoch and unknown strategies are refused up front."""
+    with pytest.raises(InvalidParameterError, match="'budget_seconds' parameter"):
+        run_real_search()
+    with pytest.raises(InvalidParameterError, match="Pruning needs epochs >= 2"):
+        run_real_search(max_trials=1, epochs=1)
+    with pytest.raises(InvalidParameterError, match="'strategy' parameter"):
+        run_real_search(max_trials=1, strategy="bananas")
+    with pytest.raises(InvalidParameterError, match="'n_init' parameter"):
+        run_real_search(max_trials=1, n_init=1)
+
+
+def test_cli_search_train_json(capsys):
+    """`predictor-nas search --evaluator train` runs a tiny digits search and prints JSON."""
+    code = main([
+        "search", "--evaluator", "train", "--dataset", "digits", "--budget", "3",
+        "--epochs", "2", "--width", "4", "--top-k", "2", "--threads", "1",
+        "--storage", "memory", "--json",
+    ])
+    assert code == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["n_trained"] == 3 and out["strategy"] == "topk" and out["dataset"] == "digits"
+    assert 0 < out["best_val"] <= 100
+
+
+def test_cli_refuses_training_options_for_table_search(capsys):
+    """Training-only options without --evaluator train exit 2 with a clear message."""
+    code = main(["search", "--top-k", "3", "--storage", "memory"])
+    assert code == 2
+    assert "--top-k is only for real training" in capsys.readouterr().err
