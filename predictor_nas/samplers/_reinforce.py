@@ -49,7 +49,10 @@ class ReinforceSampler(SpaceSampler):
 
     Args:
         space: The search space (or its name).
-        learning_rate: Adam step size on the logits (> 0).
+        learning_rate: Adam step size on the logits (> 0). The default 0.3 was the best of
+            {0.01, 0.03, 0.1, 0.3, 0.5, 1.0} for NB201 cifar10 at 100 queries on seeds 1000-1019
+            (mean final regret 0.61, 0.48, 0.35, 0.23, 0.32, 0.55); NATS-Bench's reinforce
+            script (same rule, on NB201's cells) runs with 0.01.
         baseline_momentum: Momentum of the moving-average baseline, in (0, 1).
         max_retries: Redraws from the policy to avoid an architecture already in the study.
         canonical: Dedup by ``canonical_key`` rather than by the exact operations.
@@ -62,7 +65,7 @@ class ReinforceSampler(SpaceSampler):
         self,
         space: SearchSpace | str = "nb201",
         *,
-        learning_rate: float = 0.01,
+        learning_rate: float = 0.3,
         baseline_momentum: float = 0.9,
         max_retries: int = 20,
         canonical: bool = True,
