@@ -24,10 +24,10 @@ asked): the baseline the benchmark compares against.
 
 The Optuna study is the ledger: each trained architecture is a trial (params ``edge_0..5``,
 intermediate values = the validation curve, user attrs ``arch``, ``canonical_key``, ``round``,
-``cost_s``, ``wall_s``, ``epochs_run``, ``test_acc``...), each round's plan is a study user
-attr (``plan_<r>``), so a killed search resumes where it stopped (rerun the same call with the
-same storage): interrupted trials are marked failed and their architecture trained again, and
-with a trial budget the result equals an uninterrupted run's (on CPU, bit for bit).
+``cost_s``, ``wall_s``, ``clock_s``, ``epochs_run``, ``test_acc``...), each round's plan is a
+study user attr (``plan_<r>``), so a killed search resumes where it stopped (rerun the same call
+with the same storage): interrupted trials are marked failed and their architecture trained
+again, and with a trial budget the result equals an uninterrupted run's (on CPU, bit for bit).
 """
 
 from __future__ import annotations
@@ -157,10 +157,13 @@ class RealSearchResult:
         n_pruned: Runs stopped by the pruner.
         total_epochs: Epochs trained over all runs.
         train_seconds: Seconds spent in training + validation.
-        wall_seconds: Wall seconds of the search (training, predictor fits, pool scoring),
-            summed over runs, including those before a resume.
+        wall_seconds: Wall seconds of the search (training, predictor fits, pool scoring,
+            model building, test passes), summed over runs, including those before a resume.
+        clock: The budget's clock, ``"wall"`` or ``"process"``.
+        clock_seconds: Seconds on that clock, summed the same way.
         rounds: Rounds planned (``"topk"``; 0 for the other strategies).
-        trajectory: Per trained arch, in order: cumulative ``wall_s`` and ``epochs``, and the
+        trajectory: Per trained arch, in order: cumulative ``seconds`` (budget clock),
+            ``wall_s`` and ``epochs``, and the
             incumbent's ``val`` and ``test`` after it (``None`` before the first finished run).
     """
 
@@ -173,6 +176,8 @@ class RealSearchResult:
     total_epochs: int
     train_seconds: float
     wall_seconds: float
+    clock: str
+    clock_seconds: float
     rounds: int
     strategy: str
     dataset: str
@@ -271,6 +276,7 @@ def run_real_search(
     strategy: str = TOPK,
     budget_seconds: float | None = None,
     max_trials: int | None = None,
+    clock: str = "wall",
     top_k: int = 4,
     n_init: int | None = None,
     pool_size: int = 500,
@@ -301,7 +307,7 @@ def run_real_search(
     """Search NB201 cells by training them for real; resumes a stored study of the same name.
 
     See the module docstring for the ``"topk"`` strategy. The search stops once the summed
-    wall seconds reach ``budget_seconds`` or ``max_trials`` archs were trained (the run under way
+    seconds reach ``budget_seconds`` or ``max_trials`` archs were trained (the run under way
     finishes; give at least one of the two).
 
     Args:
@@ -311,8 +317,12 @@ def run_real_search(
         download: Allow downloading CIFAR-10.
         data_seed: Seed of the train/validation(/test) split.
         strategy: ``"topk"`` or a table strategy name (trains every proposal).
-        budget_seconds: Wall-clock budget (s).
+        budget_seconds: Time budget (s) on ``clock``.
         max_trials: Budget in trained architectures.
+        clock: ``"wall"`` (elapsed time, the default) or ``"process"`` (CPU seconds of this
+            process, ``time.process_time``): on a machine shared with other jobs, CPU-only
+            single-threaded searches get the same compute for the same budget. Never use
+            ``"process"`` with a GPU (its time is not counted).
         top_k: Archs trained per round (``"topk"``).
         n_init: Archs of round 0 (>= 2; default ``max(top_k, 2)``).
         pool_size: Candidates scored per round.
@@ -356,6 +366,8 @@ def run_real_search(
                                      exclusive=True)
     if max_trials is not None:
         max_trials = check_int(max_trials, "max_trials", owner, minimum=1)
+    check_choice(clock, "clock", owner, ["wall", "process"])
+    now_clock = time.perf_counter if clock == "wall" else time.process_time
     top_k = check_int(top_k, "top_k", owner, minimum=1)
     n_init = check_int(max(top_k, 2) if n_init is None else n_init, "n_init", owner, minimum=2)
     pool_size = check_int(pool_size, "pool_size", owner, minimum=1)
@@ -447,7 +459,7 @@ def run_real_search(
 
     finished = _finished(study)
     resumed_from = len(finished)
-    spent = float(sum(t.user_attrs.get("wall_s", 0.0) for t in finished))
+    spent = float(sum(t.user_attrs.get("clock_s", 0.0) for t in finished))
     n = len(finished)
     distributions = space.distributions()
 
@@ -469,6 +481,7 @@ def run_real_search(
     )
     _warm_imports(predictor if strategy == TOPK else None)
     t_last = time.perf_counter()
+    c_last = now_clock()
     try:
         while more():
             if prune:
@@ -493,10 +506,11 @@ def run_real_search(
             trial.set_user_attr("device", ev.device)
             if "test_acc" in ev.metrics:
                 trial.set_user_attr("test_acc", ev.metrics["test_acc"])
-            now = time.perf_counter()
+            now, c_now = time.perf_counter(), now_clock()
             trial.set_user_attr("wall_s", now - t_last)
-            spent += now - t_last
-            t_last = now
+            trial.set_user_attr("clock_s", c_now - c_last)
+            spent += c_now - c_last
+            t_last, c_last = now, c_now
             if ev.pruned:
                 study.tell(trial, state=TrialState.PRUNED)
             else:
@@ -512,6 +526,7 @@ def run_real_search(
     return _result(
         study, finished, strategy=strategy, dataset=data.name, seed=seed, study_name=name,
         storage=storage or "memory", resumed_from=resumed_from, rounds=planner.n_rounds(),
+        clock=clock,
         device=finished[-1].user_attrs.get("device", "?") if finished else "-",
     )
 
@@ -570,15 +585,18 @@ def _result(
 ) -> RealSearchResult:
     traj = []
     wall = 0.0
+    sec = 0.0
     ep = 0
     best_val = -math.inf
     best: FrozenTrial | None = None
     for t in finished:
         wall += float(t.user_attrs.get("wall_s", 0.0))
+        sec += float(t.user_attrs.get("clock_s", 0.0))
         ep += int(t.user_attrs.get("epochs_run", len(t.intermediate_values)))
         if t.state == TrialState.COMPLETE and t.value > best_val:
             best_val, best = float(t.value), t
         traj.append({
+            "seconds": sec,
             "wall_s": wall,
             "epochs": ep,
             "val": None if best is None else best_val,
@@ -595,6 +613,7 @@ def _result(
         total_epochs=ep,
         train_seconds=float(sum(t.user_attrs.get("cost_s", 0.0) for t in finished)),
         wall_seconds=wall,
+        clock_seconds=sec,
         rounds=rounds,
         trajectory=traj,
         **kw,
