@@ -342,7 +342,9 @@ def train(
         seed: Seed of initialisation, shuffling and augmentation.
         device: ``None``/``"auto"`` (CUDA if available), ``"cpu"``, ``"cuda"``, ``"cuda:N"``.
         amp: Mixed precision: ``None`` = on with CUDA (bfloat16 where supported, else float16
-            with a ``GradScaler``), off on CPU; ``True``/``False``; or the dtype name.
+            with a ``GradScaler``), off on CPU; ``True``/``False``; or the dtype name. Small
+            networks are launch-bound and gain nothing: NB201 at width 16, batch 256 ran at 0.76x
+            the fp32 speed under bfloat16 on an H100 (``benchmarks/results/training_speed.md``).
         augment: One of ``AUGMENTATIONS``; ``None`` = ``data.augment``.
         trial: Optional Optuna trial to report to.
         checkpoint: Optional checkpoint file path.
