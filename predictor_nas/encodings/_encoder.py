@@ -3,19 +3,65 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 
 import numpy as np
 
-from predictor_nas._validation import check_choice
+from predictor_nas._validation import check_choice, param_error
 from predictor_nas.encodings._onehot import onehot, onehot_names
 from predictor_nas.encodings._paths import path_encoding, path_names
 from predictor_nas.encodings._table_features import TableFeatures
+from predictor_nas.exceptions import InvalidParameterError
 from predictor_nas.spaces import Arch, SearchSpace
+
+
+def op_counts(space: SearchSpace, archs: Sequence[Arch]) -> np.ndarray:
+    """How often each operation occurs in a cell.
+
+    Args:
+        space: The search space.
+        archs: (n,) architectures of ``space``.
+
+    Returns:
+        float32 array of shape (n, len(space.choices)); column ``c`` counts ``choices[c]``. On
+        pruned cells (``Encoder(prune=True)``) these are the counts of the live operations.
+    """
+    out = np.zeros((len(archs), len(space.choices)), dtype=np.float32)
+    if len(archs):
+        codes = np.array([space.to_codes(a) for a in archs], dtype=np.int64)
+        for c in range(len(space.choices)):
+            out[:, c] = (codes == c).sum(axis=1)
+    return out
+
+
+def op_count_names(space: SearchSpace) -> list[str]:
+    """Feature names of ``op_counts``: ``"count=<op>"``."""
+    return [f"count={op}" for op in space.choices]
+
 
 ENCODINGS: dict[str, tuple[Callable, Callable]] = {
     "onehot": (onehot, onehot_names),
     "path": (path_encoding, path_names),
+    "counts": (op_counts, op_count_names),
 }
+
+
+@lru_cache(maxsize=1 << 15)
+def _pruned(space: SearchSpace, arch: Arch) -> Arch:
+    return space.prune(arch)
+
+
+def prune_archs(space: SearchSpace, archs: Sequence[Arch]) -> list[Arch]:
+    """``space.prune(a)`` of every arch (cached: a search encodes the same archs again and again).
+
+    Raises:
+        InvalidParameterError: The space has no ``prune`` (only cell spaces such as NB201 do).
+    """
+    if not callable(getattr(space, "prune", None)):
+        raise InvalidParameterError(
+            f"Space {space.name!r} has no prune(arch); encoding pruned cells needs one."
+        )
+    return [_pruned(space, a) for a in archs]
 
 
 class Encoder:
@@ -23,20 +69,43 @@ class Encoder:
 
     Args:
         space: The search space.
-        encoding: ``"onehot"``, ``"path"`` or ``"onehot+path"``.
+        encoding: Names from ``ENCODINGS`` joined by ``+``: ``"onehot"``, ``"path"``,
+            ``"counts"`` (operation counts), e.g. ``"onehot+counts"``.
         extra: Optional ``TableFeatures`` appended to the encoding (zero-cost proxies, cost).
+        prune: Encode ``space.prune(arch)`` instead of ``arch``: every operation that cannot
+            change the cell's function (on an edge the input never reaches, or that never reaches
+            the output) becomes ``none``, so cells that differ only in dead operations get one
+            encoding. The ``extra`` features are still looked up for ``arch`` itself. Needs a
+            space with ``prune`` (NB201).
     """
 
     def __init__(
-        self, space: SearchSpace, encoding: str = "onehot", extra: TableFeatures | None = None
+        self,
+        space: SearchSpace,
+        encoding: str = "onehot",
+        extra: TableFeatures | None = None,
+        *,
+        prune: bool = False,
     ) -> None:
+        if not isinstance(encoding, str):
+            raise param_error("encoding", "Encoder", "a string such as 'onehot+path'", encoding)
         parts = encoding.split("+")
         for p in parts:
-            check_choice(p, "encoding", "Encoder", [*ENCODINGS, "onehot+path"])
+            check_choice(p, "encoding", "Encoder", list(ENCODINGS))
+        if len(set(parts)) != len(parts):
+            raise param_error("encoding", "Encoder", "encoding names without repeats", encoding)
+        if not isinstance(prune, bool):
+            raise param_error("prune", "Encoder", "a bool", prune)
+        if prune and not callable(getattr(space, "prune", None)):
+            raise InvalidParameterError(
+                f"The 'prune' parameter of Encoder needs a space with prune(arch); "
+                f"{space.name!r} has none."
+            )
         self.space = space
         self.encoding = encoding
         self.parts = parts
         self.extra = extra
+        self.prune = prune
 
     @property
     def names(self) -> list[str]:
@@ -49,7 +118,8 @@ class Encoder:
     def transform(self, archs: Sequence[Arch]) -> np.ndarray:
         """Feature matrix, float32 shape (n, len(names))."""
         archs = [self.space.coerce(a) for a in archs]
-        blocks = [ENCODINGS[p][0](self.space, archs) for p in self.parts]
+        encoded = prune_archs(self.space, archs) if self.prune else archs
+        blocks = [ENCODINGS[p][0](self.space, encoded) for p in self.parts]
         if self.extra is not None:
             blocks.append(self.extra.transform(archs))
         return np.concatenate(blocks, axis=1).astype(np.float32)
