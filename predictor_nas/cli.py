@@ -264,7 +264,7 @@ def _cmd_predictors_evaluate(args: argparse.Namespace) -> int:
     names = args.predictors.split(",") if args.predictors else ["ridge"]
     zc = None
     if args.zc:
-        zc = "default" if args.zc == "default" else args.zc.split(",")
+        zc = args.zc if args.zc in ("default", "all") else args.zc.split(",")
     result = evaluate_predictors(
         space=args.space,
         table=args.table,
@@ -275,6 +275,11 @@ def _cmd_predictors_evaluate(args: argparse.Namespace) -> int:
         seeds=range(n_seeds),
         zc=zc,
         zc_table=args.zc_table,
+        proxy_dataset=(
+            None
+            if args.proxy_dataset is None
+            else [d.strip() for d in args.proxy_dataset.split(",")]
+        ),
         progress=not args.no_progress and not args.json,
     )
     if args.plot:
@@ -288,7 +293,10 @@ def _cmd_predictors_evaluate(args: argparse.Namespace) -> int:
 
     zc_text = ""
     if result["zc"]:
-        zc_text = f", features {','.join(result['zc'])} from {result['zc_table']}"
+        zc_text = (
+            f", features {','.join(result['zc'])} from {result['zc_table']}"
+            f"/{pds if isinstance(pds := result['proxy_dataset'], str) else ','.join(pds)}"
+        )
     _out(
         f"{result['table']} / {result['dataset']} / {result['metric']}: "
         f"{len(result['seeds'])} seeds, held-out = all other of {result['n_archs']} archs"
@@ -740,13 +748,21 @@ def build_parser() -> argparse.ArgumentParser:
     pe.add_argument(
         "--zc",
         default=None,
-        metavar="METRIC[,METRIC...]|default",
-        help="table metrics (zero-cost proxies) as extra features; 'default' = DEFAULT_ZC",
+        metavar="METRIC[,METRIC...]|default|all",
+        help="table metrics (zero-cost proxies) as extra features; 'default' = DEFAULT_ZC, "
+        "'all' = every zero-cost metric (fidelity 0: proxies, hardware cost)",
     )
     pe.add_argument(
         "--zc-table",
         default=None,
         help="table holding the --zc metrics (default: --table), e.g. nb201-rich",
+    )
+    pe.add_argument(
+        "--proxy-dataset",
+        default=None,
+        metavar="DATASET[,DATASET...]",
+        help="dataset(s) of --zc-table the --zc metrics are read from (default: --dataset); "
+        "e.g. cifar10 for a cifar100 target, whose nb201-rich data has no zc_* proxies",
     )
     pe.add_argument(
         "--plot",

@@ -11,7 +11,9 @@ from typing import Any
 from predictor_nas._validation import check_choice
 from predictor_nas.predictors._base import NotFittedError, Prediction, Predictor
 from predictor_nas.predictors._bayesian_ridge import BayesianRidgePredictor
+from predictor_nas.predictors._ensemble import DEFAULT_MEMBERS, EnsemblePredictor
 from predictor_nas.predictors._evaluate import evaluate_predictors, ranking_metrics
+from predictor_nas.predictors._extra_trees import ExtraTreesPredictor
 from predictor_nas.predictors._gin import GINPredictor
 from predictor_nas.predictors._xgb import XGBPredictor
 
@@ -20,6 +22,8 @@ PREDICTORS: dict[str, type[Predictor]] = {
     "ridge": BayesianRidgePredictor,
     "xgb": XGBPredictor,
     "gin": GINPredictor,
+    "et": ExtraTreesPredictor,
+    "ensemble": EnsemblePredictor,
 }
 
 
@@ -27,7 +31,8 @@ def make_predictor(name: str, *, seed: int = 0, extra: Any = None, **kwargs: Any
     """Build the predictor registered under ``name`` (see ``PREDICTORS``).
 
     Args:
-        name: ``"gin"``, ``"ridge"`` or ``"xgb"``.
+        name: A key of ``PREDICTORS``: ``"ensemble"``, ``"et"``, ``"gin"``, ``"ridge"`` or
+            ``"xgb"``.
         seed: Seed of the predictor.
         extra: Optional ``TableFeatures`` (zero-cost proxies) the predictor uses as extra inputs.
         **kwargs: Other constructor arguments of that predictor (``space``, ``encoding``...).
@@ -40,8 +45,11 @@ def make_predictor(name: str, *, seed: int = 0, extra: Any = None, **kwargs: Any
 
 
 __all__ = [
+    "DEFAULT_MEMBERS",
     "PREDICTORS",
     "BayesianRidgePredictor",
+    "EnsemblePredictor",
+    "ExtraTreesPredictor",
     "GINPredictor",
     "NotFittedError",
     "Prediction",

@@ -16,8 +16,9 @@ class BayesianRidgePredictor(Predictor):
 
     Args:
         space: Search space (or its name).
-        encoding: ``"onehot"``, ``"path"`` or ``"onehot+path"``.
+        encoding: Encoding names joined by ``+`` (``"onehot"``, ``"path"``, ``"counts"``).
         extra: Optional ``TableFeatures`` (zero-cost proxies) appended to the encoding.
+        prune: Encode ``space.prune(arch)`` (needs a space with ``prune``, e.g. NB201).
         seed: Unused by the model (it is deterministic); kept for the common API.
     """
 
@@ -29,17 +30,19 @@ class BayesianRidgePredictor(Predictor):
         *,
         encoding: str = "onehot",
         extra: TableFeatures | None = None,
+        prune: bool = False,
         seed: int = 0,
     ) -> None:
         super().__init__(space, seed=seed)
         self.encoding = encoding
         self.extra = extra
+        self.prune = prune
 
     def _fit(self, archs: list[Arch], y: np.ndarray, **extra: Any) -> None:
         from sklearn.linear_model import BayesianRidge
         from sklearn.preprocessing import StandardScaler
 
-        self.encoder_ = Encoder(self.space_, self.encoding, self.extra)
+        self.encoder_ = Encoder(self.space_, self.encoding, self.extra, prune=self.prune)
         x = self.encoder_.transform(archs)
         self.scaler_ = StandardScaler().fit(x)
         self.y_mean_, self.y_std_ = float(y.mean()), float(y.std() or 1.0)

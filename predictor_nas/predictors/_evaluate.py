@@ -177,6 +177,7 @@ def evaluate_predictors(
     seeds: Iterable[int] = range(10),
     zc: str | Sequence[str] | None = None,
     zc_table: str | os.PathLike | None = None,
+    proxy_dataset: str | Sequence[str] | None = None,
     top_k: Sequence[int] = (10, 50, 100),
     progress: bool = False,
 ) -> dict[str, Any]:
@@ -199,9 +200,16 @@ def evaluate_predictors(
         train_sizes: Train-set sizes, each in [2, number of archs - 1].
         seeds: Seeds (ints >= 0), at least one.
         zc: Table metrics given to every predictor as extra features (``TableFeatures`` via
-            ``extra=``), e.g. zero-cost proxies; ``"default"`` = ``DEFAULT_ZC``; ``None`` = none.
+            ``extra=``, isomorphism-class-mean fill), e.g. zero-cost proxies; ``"default"`` =
+            ``DEFAULT_ZC``; ``"all"`` = every zero-cost metric (``zero_cost_metrics``: stored at
+            fidelity 0, e.g. proxies and hardware cost); ``None`` = none.
             Accuracy-like names (a ``val``/``test``/``acc`` word, e.g. ``naslib_val``) are refused.
         zc_table: Table holding the ``zc`` metrics (default: ``table``), e.g. ``"nb201-rich"``.
+        proxy_dataset: Dataset(s) of ``zc_table`` the ``zc`` metrics are read from (default:
+            ``dataset``). Proxies are properties of the untrained network, so another dataset's
+            proxies are valid features, e.g. ``"cifar10"`` for a cifar100 target (``nb201-rich``
+            has ``zc_*`` proxies for cifar10 and ImageNet16-120 only); with several datasets
+            every metric is read from each.
         top_k: Sizes for precision@k.
         progress: Show a tqdm bar on stderr (only on a terminal).
 
@@ -214,7 +222,7 @@ def evaluate_predictors(
         ``per_seed`` (metric name -> list aligned with ``seed``). Undefined values (e.g. tau of a
         constant prediction) are ``None`` and left out of the means.
     """
-    from predictor_nas.encodings import DEFAULT_ZC, TableFeatures
+    from predictor_nas.encodings import DEFAULT_ZC, TableFeatures, zero_cost_metrics
     from predictor_nas.spaces import get_space
     from predictor_nas.tables import open_table
 
@@ -256,12 +264,13 @@ def evaluate_predictors(
     zc_names: list[str] | None
     if zc is None:
         zc_names = None
-    elif isinstance(zc, str) and zc == "default":
-        zc_names = list(DEFAULT_ZC)
+    elif isinstance(zc, str) and zc in ("default", "all"):
+        zc_names = [] if zc == "all" else list(DEFAULT_ZC)  # "all": filled in below
     else:
         zc_names = _names(zc, "zc", owner)
     ztbl = None
     features = None
+    zds: list[str] = []
     if zc_names is not None:
         for z in zc_names:
             if _looks_like_accuracy(z):
@@ -273,8 +282,33 @@ def evaluate_predictors(
             raise param_error(
                 "zc_table", owner, f"a table of space {sp.name!r}", f"{zc_table} ({ztbl.space})"
             )
-        check_choice(dataset, "dataset", f"{owner} (zc_table {ztbl.name!r})", ztbl.datasets)
-        features = TableFeatures(ztbl, dataset, zc_names)
+        if proxy_dataset is None:
+            check_choice(dataset, "dataset", f"{owner} (zc_table {ztbl.name!r})", ztbl.datasets)
+            zds = [dataset]
+        else:
+            zds = _names(proxy_dataset, "proxy_dataset", owner)
+            if len(set(zds)) != len(zds):
+                raise param_error("proxy_dataset", owner, "names without repeats", proxy_dataset)
+            for d in zds:
+                check_choice(d, "proxy_dataset", f"{owner} (zc_table {ztbl.name!r})", ztbl.datasets)
+        if not zc_names:
+            zc_names = zero_cost_metrics(ztbl, zds)
+            if not zc_names:
+                raise param_error(
+                    "zc", owner, f"'all' only with zero-cost metrics in {ztbl.name}/{zds}", zc
+                )
+        for d in zds:
+            for z in zc_names:
+                if z not in ztbl.metrics(d):
+                    raise param_error(
+                        "zc",
+                        owner,
+                        f"metrics of {ztbl.name}/{d} (available: {', '.join(ztbl.metrics(d))})",
+                        z,
+                    )
+        features = TableFeatures(ztbl, zds[0] if len(zds) == 1 else zds, zc_names)
+    elif proxy_dataset is not None:
+        raise param_error("proxy_dataset", owner, "None when zc is None", proxy_dataset)
 
     archs = [sp.parse(a) for a in tbl.archs]
     # One untimed fit per predictor first, so lazy imports and one-off set-up do not land in the
@@ -372,6 +406,7 @@ def evaluate_predictors(
         "top_k": top_list,
         "zc": zc_names,
         "zc_table": None if ztbl is None else ztbl.name,
+        "proxy_dataset": None if ztbl is None else (zds[0] if len(zds) == 1 else zds),
         "ideal_coverage": dict(IDEAL_COVERAGE),
         "results": results,
     }

@@ -8,7 +8,7 @@ import numpy as np
 
 from predictor_nas._validation import check_choice, check_float, check_int, param_error
 from predictor_nas.encodings import Encoder, TableFeatures
-from predictor_nas.predictors._base import Prediction, Predictor
+from predictor_nas.predictors._base import Prediction, Predictor, check_calibration
 from predictor_nas.spaces import Arch, SearchSpace
 
 #: Training losses: squared error, or pseudo-Huber (slope 1 on standardised targets).
@@ -44,10 +44,18 @@ class XGBPredictor(Predictor):
 
     ``min_child_weight=1`` lets 20 training archs still split.
 
+    ``prune=True`` encodes every cell as its dead-op-pruned representative (``space.prune``), so
+    the trees see which operations act, not which are merely present (+0.07..0.11 Kendall tau at
+    n = 100 on NB201, more with zero-cost proxies). ``calibrate=True`` rescales the ensemble's std,
+    which is otherwise far too narrow (see ``Predictor._calibrate_std``); it costs
+    ``calibration_folds`` extra fits.
+
     Args:
         space: Search space (or its name).
-        encoding: ``"onehot"``, ``"path"`` or ``"onehot+path"``.
+        encoding: Encoding names joined by ``+`` (``"onehot"``, ``"path"``, ``"counts"``, e.g.
+            ``"onehot+path"``); see ``predictor_nas.encodings.Encoder``.
         extra: Optional ``TableFeatures`` (zero-cost proxies) appended to the encoding.
+        prune: Encode ``space.prune(arch)`` (needs a space with ``prune``, e.g. NB201).
         n_estimators: Trees per member (``None``: by encoding, see above).
         max_depth: Depth of each tree (``None``: by encoding).
         learning_rate: Shrinkage per tree.
@@ -60,6 +68,9 @@ class XGBPredictor(Predictor):
         ensemble_size: Number of members (1 gives ``std=None``).
         seed: Seeds the bootstraps and every member's ``random_state``.
         n_jobs: Threads per member (fixed so results do not depend on the machine).
+        calibrate: Widen the std by a scale and a floor fitted on cross-validated residuals at
+            fit time (``std_scale_``, ``std_floor_``; off by default: 1 and 0).
+        calibration_folds: Folds of that cross-validation.
     """
 
     name = "xgb"
@@ -70,6 +81,7 @@ class XGBPredictor(Predictor):
         *,
         encoding: str = "onehot",
         extra: TableFeatures | None = None,
+        prune: bool = False,
         n_estimators: int | None = None,
         max_depth: int | None = None,
         learning_rate: float = 0.05,
@@ -82,10 +94,13 @@ class XGBPredictor(Predictor):
         ensemble_size: int = 5,
         seed: int = 0,
         n_jobs: int = 1,
+        calibrate: bool = False,
+        calibration_folds: int = 5,
     ) -> None:
         super().__init__(space, seed=seed)
         self.encoding = encoding
         self.extra = extra
+        self.prune = prune
         self.n_estimators = n_estimators
         self.max_depth = max_depth
         self.learning_rate = learning_rate
@@ -97,6 +112,8 @@ class XGBPredictor(Predictor):
         self.bootstrap = bootstrap
         self.ensemble_size = ensemble_size
         self.n_jobs = n_jobs
+        self.calibrate = calibrate
+        self.calibration_folds = calibration_folds
 
     def _resolve_params(self) -> dict[str, Any]:
         """Validated hyper-parameters, with the ``None`` ones filled in from the encoding."""
@@ -108,6 +125,7 @@ class XGBPredictor(Predictor):
         check_choice(p["loss"], "loss", owner, LOSSES)
         check_int(self.ensemble_size, "ensemble_size", owner, minimum=1)
         check_int(self.n_jobs, "n_jobs", owner, minimum=1)
+        check_calibration(self, owner)
         check_float(self.learning_rate, "learning_rate", owner, minimum=0.0, exclusive=True)
         check_float(self.min_child_weight, "min_child_weight", owner, minimum=0.0)
         check_float(self.reg_lambda, "reg_lambda", owner, minimum=0.0)
@@ -118,8 +136,8 @@ class XGBPredictor(Predictor):
         return p
 
     def _fit(self, archs: list[Arch], y: np.ndarray, **extra: Any) -> None:
-        self.encoder_ = Encoder(self.space_, self.encoding, self.extra)
         self.params_ = self._resolve_params()
+        self.encoder_ = Encoder(self.space_, self.encoding, self.extra, prune=self.prune)
         from xgboost import XGBRegressor
 
         x = self.encoder_.transform(archs)
@@ -148,10 +166,13 @@ class XGBPredictor(Predictor):
                 verbosity=0,
             )
             self.models_.append(model.fit(x[rows], z[rows]))
+        self._calibrate_std(archs, y)
 
     def _predict(self, archs: list[Arch]) -> Prediction:
         x = self.encoder_.transform(archs)
         preds = np.stack([m.predict(x) for m in self.models_]).astype(np.float64)
         mean = preds.mean(axis=0) * self.y_std_ + self.y_mean_
-        std = preds.std(axis=0) * self.y_std_ if len(self.models_) > 1 else None
+        std = None
+        if len(self.models_) > 1:
+            std = self._calibrated(preds.std(axis=0) * self.y_std_)
         return Prediction(mean, std)
