@@ -1,5 +1,5 @@
 """Accuracy predictors on NAS-Bench-201: Kendall tau vs training-set size, with and without
-zero-cost proxies, plus fit / predict wall times for all 15,625 architectures.
+zero-cost features, plus fit / predict wall times for all 15,625 architectures.
 
 Protocol (as ``predictor_nas.predictors.evaluate_predictors``): for every dataset, seed and train
 size ``n``, ``n`` architectures are drawn uniformly without replacement with
@@ -8,22 +8,19 @@ the target is the mean 200-epoch ``val_acc`` of the embedded table ``nb201``, ea
 is fitted and then predicts all 15,625 architectures in one call (that call is the predict time);
 the metrics are computed on the 15,625 - n architectures not trained on.
 
-Why the loop is written here instead of calling ``evaluate_predictors``: that function reads
-the zero-cost features from the *target's* dataset of the feature table, and the imported
-``nb201-rich`` table has ``zc_*`` proxies for cifar10 and ImageNet16-120 only. For cifar100 this
-benchmark uses the cifar10 proxies of the same architecture (they are properties of the
-untrained network evaluated on CIFAR-10 inputs) plus cifar100's own ``naslib_zen``, which needs a
-feature object spanning two datasets of the table.
-
-Configurations: the library predictors with their defaults (``ridge`` = Bayesian ridge on the
-one-hot encoding, ``xgb`` one-hot and path encodings, ``gin`` with MSE and pairwise loss), each
-without and with the 13 ``DEFAULT_ZC`` proxies (``TableFeatures``: ``sign*log1p``, NaN -> 0 plus
-a missing flag). Additional "@canon" configurations (benchmark-only, no library change) feed every
-architecture as its dead-op-pruned isomorphic representative (every op that cannot change the
-cell's function, per ``space.canonical_key``, set to ``none``) and give each architecture the
-proxies averaged over its isomorphism class (the NAS-Bench-Suite-Zero proxies exist only for the
-9,445 cells without dead ops; an isomorphic cell computes the same function, so its proxies
-apply). Those were chosen on sample seeds >= 100, never on the reported seeds 0-9.
+Every configuration is a library predictor built by ``make_predictor`` (no benchmark-only model
+code): ``ridge``, ``xgb`` (one-hot and path encodings), ``gin`` (pairwise loss), ``xgb`` and
+``et`` with ``prune=True`` (dead-op-pruned cells), and ``ensemble`` (extra trees + XGBoost + GIN
+on pruned cells, the library's best configuration). ``+zc`` gives the predictor the library's
+``TableFeatures`` of ``nb201-rich``: every zero-cost metric (``zero_cost_metrics``: 13 ``zc_*``
+proxies, ``naslib_zen``, 10 ``hw_*`` hardware metrics) read from both cifar10 and
+ImageNet16-120 (proxies are properties of the untrained network; cifar100 has none of its own),
+each arch given the mean over its isomorphism class. ``+cal`` turns on ``calibrate=True``
+(std widened by a scale and floor fitted on 5-fold cross-validated residuals). What the
+library's defaults and the ensemble are was chosen on sample seeds >= 100, never on the
+reported seeds 0-9. The same run is available as
+``predictor-nas predictors evaluate --zc all --zc-table nb201-rich
+--proxy-dataset cifar10,ImageNet16-120`` (one dataset per call, no worker pool).
 
 Writes ``<out>/<name>.json`` (per-seed numbers), ``<out>/<name>.md`` (tables, command, machine)
 and ``<out>/<name>.png`` (Kendall tau vs n, one panel per dataset). Default = the full run::
@@ -61,10 +58,10 @@ RICH_SOURCE = "/work/shared/data/nb201"
 GOAL_TAU = 0.80
 GOAL_N = 100
 TOP_K = (50, 156)  # top-50 and top-1 % (156 of 15,625)
-#: Proxies' dataset in the rich table, per target dataset (cifar100 has no zc_* of its own).
+#: Datasets of the rich table the ``+zc`` features are read from (the same for every target).
+PROXY_DATASETS = ("cifar10", "ImageNet16-120")
+#: Proxies' dataset per target for the zero-shot reference and the "zc subset" metric.
 ZC_DATASET = {"cifar10": "cifar10", "cifar100": "cifar10", "ImageNet16-120": "ImageNet16-120"}
-#: Extra per-dataset proxies (dataset of the rich table, metric) appended to DEFAULT_ZC.
-ZC_EXTRA = {"cifar100": [("cifar100", "naslib_zen")]}
 
 #: Base predictors: name -> (registry name, constructor kwargs, description).
 BASES: dict[str, tuple[str, dict[str, Any], str]] = {
@@ -73,11 +70,22 @@ BASES: dict[str, tuple[str, dict[str, Any], str]] = {
     "xgb-path": ("xgb", {"encoding": "path"}, "XGBoost ensemble (5), path encoding"),
     "gin-mse": ("gin", {"loss": "mse"}, "GIN deep ensemble (3), MSE loss"),
     "gin-pairwise": ("gin", {"loss": "pairwise"}, "GIN deep ensemble (3), pairwise loss"),
+    "xgb-pruned": ("xgb", {"prune": True}, "XGBoost ensemble (5), one-hot of pruned cells"),
+    "et-pruned": ("et", {"prune": True}, "extra trees (500), one-hot + op counts of pruned cells"),
+    "ensemble": ("ensemble", {}, "extra trees + XGBoost + GIN (MSE) on pruned cells, mean"),
 }
-#: Benchmark-only canonical variants run by default (configuration names).
-CANON_CONFIGS = ("xgb-onehot@canon", "xgb-onehot@canon+zc", "gin-pairwise@canon")
+#: Configurations run by default (see ``config_names`` for the suffixes).
+DEFAULT_CONFIGS = (
+    "ridge", "ridge+zc", "xgb-onehot", "xgb-onehot+zc", "xgb-onehot+cal", "xgb-path",
+    "xgb-path+zc", "gin-pairwise", "gin-pairwise+zc", "xgb-pruned", "xgb-pruned+zc",
+    "et-pruned", "et-pruned+zc", "et-pruned+zc+cal", "ensemble", "ensemble+zc",
+)
 #: Reference configuration of the time ratios.
 TIME_REF = "ridge"
+#: Bases that were the library's predictors before pruning and the ensemble (for the goal table).
+PREVIOUS_DEFAULTS = ("ridge", "xgb-onehot", "xgb-path", "gin-mse", "gin-pairwise")
+#: Registry names whose fit trains a GIN (cut at large n by --gin-seeds-at).
+GIN_REGISTRY = ("gin", "ensemble")
 
 
 # --------------------------------------------------------------------------- helpers
@@ -98,28 +106,30 @@ def t_ci(x: Sequence[float], level: float = 0.95) -> tuple[float, float, float]:
     return m, m - h, m + h
 
 
-def config_names(bases: Sequence[str], canon: Sequence[str], with_zc: bool) -> list[str]:
-    """Configuration names in report order: each base, then its +zc twin; then the @canon ones
-    (``+zc`` ones dropped without proxies)."""
+def split_config(name: str) -> tuple[str, bool, bool]:
+    """``"et-pruned+zc+cal"`` -> (``"et-pruned"``, zc=True, cal=True)."""
+    base, *suffixes = name.split("+")
+    if base not in BASES or any(x not in ("zc", "cal") for x in suffixes) or len(
+        set(suffixes)
+    ) != len(suffixes):
+        raise SystemExit(f"unknown configuration {name!r}: BASE[+zc][+cal] with BASE one of "
+                         f"{', '.join(BASES)}")
+    return base, "zc" in suffixes, "cal" in suffixes
+
+
+def config_names(configs: Sequence[str], with_zc: bool) -> list[str]:
+    """Validated configuration names (``+zc`` ones dropped without proxies)."""
     out = []
-    for b in bases:
-        out += [b, f"{b}+zc"] if with_zc else [b]
-    for c in canon:
-        base, is_canon, zc = split_config(c)
-        if base not in BASES or not is_canon:
-            raise SystemExit(f"--canon takes names like 'gin-mse@canon' or 'xgb-path@canon+zc', "
-                             f"got {c!r}")
+    for c in configs:
+        _, zc, _ = split_config(c)
         if with_zc or not zc:
             out.append(c)
     return out
 
 
-def split_config(name: str) -> tuple[str, bool, bool]:
-    """``"gin-mse@canon+zc"`` -> (``"gin-mse"``, canon=True, zc=True)."""
-    zc = name.endswith("+zc")
-    core = name[: -len("+zc")] if zc else name
-    canon = core.endswith("@canon")
-    return (core[: -len("@canon")] if canon else core), canon, zc
+def uses_gin(name: str) -> bool:
+    """Whether fitting configuration ``name`` trains a GIN."""
+    return BASES[split_config(name)[0]][0] in GIN_REGISTRY
 
 
 def machine_info() -> dict[str, Any]:
@@ -143,108 +153,26 @@ def machine_info() -> dict[str, Any]:
     }
 
 
-# --------------------------------------------------------------------------- features
-class JoinedFeatures:
-    """Several ``TableFeatures`` side by side (e.g. proxies read from two datasets of a table).
-
-    Duck-types ``TableFeatures`` (``names`` and ``transform``), which is all the predictors use.
-    """
-
-    def __init__(self, parts: Sequence[Any], prefixes: Sequence[str]) -> None:
-        self.parts = list(parts)
-        self.prefixes = list(prefixes)
-
-    @property
-    def names(self) -> list[str]:
-        return [f"{p}{n}" for f, p in zip(self.parts, self.prefixes) for n in f.names]
-
-    def transform(self, archs: Sequence[Any]) -> np.ndarray:
-        return np.concatenate([f.transform(archs) for f in self.parts], axis=1)
-
-
-class ClassMeanFeatures:
-    """Proxies averaged over each architecture's isomorphism class, looked up by table row.
-
-    ``values`` is the (rows, k) raw proxy matrix; per column, every arch gets the mean over the
-    members of its class where that column is defined (NaN if none is). Then, as
-    ``TableFeatures``: ``sign * log1p(|v|)``, NaN -> 0 and a ``missing`` flag column.
-    """
-
-    def __init__(self, table: Any, values: np.ndarray, classes: np.ndarray, names: Sequence[str]):
-        k = values.shape[1]
-        filled = np.full_like(values, np.nan)
-        n_cls = int(classes.max()) + 1
-        for j in range(k):
-            ok = np.isfinite(values[:, j])
-            s = np.bincount(classes[ok], weights=values[ok, j], minlength=n_cls)
-            c = np.bincount(classes[ok], minlength=n_cls)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                mean = np.where(c > 0, s / np.maximum(c, 1), np.nan)
-            filled[:, j] = mean[classes]
-        missing = np.isnan(filled).any(axis=1, keepdims=True)
-        x = np.nan_to_num(filled, nan=0.0)
-        x = np.sign(x) * np.log1p(np.abs(x))
-        self.matrix = np.concatenate([x, missing], axis=1).astype(np.float32)
-        self.table = table
-        self._names = [*names, "missing"]
-        self.n_missing_before = int((~np.isfinite(values)).any(axis=1).sum())
-        self.n_missing_after = int(missing.sum())
-
-    @property
-    def names(self) -> list[str]:
-        return list(self._names)
-
-    def transform(self, archs: Sequence[Any]) -> np.ndarray:
-        return self.matrix[self.table.rows(archs)]
-
-
-def canonical_rows(space: Any, archs: Sequence[Any], table: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Row of each arch's dead-op-pruned representative, and an isomorphism-class id per row."""
-    pruned = [space.prune(a) for a in archs]
-    rows = np.asarray(table.rows(pruned), dtype=np.int64)
-    keys: dict[str, int] = {}
-    classes = np.array([keys.setdefault(space.canonical_key(a), len(keys)) for a in archs])
-    return rows, classes
-
-
 # --------------------------------------------------------------------------- worker state
 _STATE: dict[str, Any] = {}
 
 
-def _raw_proxies(rich: Any, dataset: str) -> tuple[np.ndarray, list[str]]:
-    """Raw (rows, k) proxy matrix used for ``dataset`` (NaN where undefined) and the names."""
-    from predictor_nas.encodings import DEFAULT_ZC
+def zc_features(rich: Any) -> Any:
+    """The ``+zc`` features: every zero-cost metric of both PROXY_DATASETS, class-mean filled."""
+    from predictor_nas.encodings import TableFeatures, zero_cost_metrics
 
-    n = len(rich)
-    cols, names = [], []
-    zds = ZC_DATASET[dataset]
-    for m in DEFAULT_ZC:
-        cols.append(rich.query_many(np.arange(n), m, dataset=zds, fidelity=0))
-        names.append(m if zds == dataset else f"{zds}:{m}")
-    for ds, m in ZC_EXTRA.get(dataset, []):
-        cols.append(rich.query_many(np.arange(n), m, dataset=ds, fidelity=0))
-        names.append(m if ds == dataset else f"{ds}:{m}")
-    return np.stack(cols, axis=1), names
+    return TableFeatures(rich, list(PROXY_DATASETS), zero_cost_metrics(rich, PROXY_DATASETS))
 
 
-def _features(rich: Any, dataset: str) -> Any:
-    """The library ``TableFeatures`` used for ``dataset`` (joined for cifar100)."""
+def _raw_proxies(rich: Any, dataset: str, fill: str = "zero") -> tuple[np.ndarray, list[str]]:
+    """(rows, 13) ``DEFAULT_ZC`` values of the target's proxy dataset (NaN where undefined)."""
     from predictor_nas.encodings import DEFAULT_ZC, TableFeatures
 
-    zds = ZC_DATASET[dataset]
-    base = TableFeatures(rich, zds, DEFAULT_ZC)
-    extra = ZC_EXTRA.get(dataset)
-    if not extra and zds == dataset:
-        return base
-    parts, prefixes = [base], [f"{zds}:" if zds != dataset else ""]
-    for ds, m in extra or []:
-        parts.append(TableFeatures(rich, ds, [m]))
-        prefixes.append(f"{ds}:" if ds != dataset else "")
-    return JoinedFeatures(parts, prefixes)
+    return TableFeatures(rich, ZC_DATASET[dataset], DEFAULT_ZC, fill=fill).raw(), list(DEFAULT_ZC)
 
 
 def _init_worker(state: dict[str, Any]) -> None:
-    """Load the tables once per process, build the feature objects, warm every predictor up."""
+    """Load the tables once per process, build the features, warm every predictor up."""
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     import torch
 
@@ -257,48 +185,40 @@ def _init_worker(state: dict[str, Any]) -> None:
     base = open_table("nb201")
     archs = [space.parse(a) for a in base.archs]
     rich = Table(state["rich_path"]) if state["rich_path"] else None
-    canon_rows = state["canon_rows"]
-    classes = state["classes"]
-    feats: dict[tuple[str, bool], Any] = {}
     zc_mask: dict[str, np.ndarray] = {}
+    feats = None
     if rich is not None:
         assert list(rich.archs) == list(base.archs), "nb201-rich rows differ from nb201"
+        feats = zc_features(rich)
         for ds in state["datasets"]:
-            feats[(ds, False)] = _features(rich, ds)
-            raw, names = _raw_proxies(rich, ds)
-            feats[(ds, True)] = ClassMeanFeatures(rich, raw, classes, names)
-            zc_mask[ds] = np.isfinite(raw[:, : len(names) - len(ZC_EXTRA.get(ds, []))]).all(1)
+            zc_mask[ds] = np.isfinite(_raw_proxies(rich, ds)[0]).all(1)
     y = {
         ds: base.query_many(np.arange(len(base)), "val_acc", dataset=ds)
         for ds in state["datasets"]
     }
-    _STATE.update(
-        space=space, archs=archs, canon_archs=[archs[r] for r in canon_rows], feats=feats,
-        y=y, zc_mask=zc_mask, make=make_predictor,
-    )
-    # Untimed warm-up: lazy imports, graph cache of the GIN (the first predict of 15,625 archs
-    # builds it; its cold time is recorded once per process), feature caches.
+    _STATE.update(space=space, archs=archs, feats=feats, y=y, zc_mask=zc_mask,
+                  make=make_predictor)
+    # Untimed warm-up: lazy imports, the prune / graph caches and the feature matrix (the first
+    # predict of 15,625 archs builds them; its cold time is recorded once per process).
     cold: dict[str, float] = {}
     warm = list(range(0, len(archs), len(archs) // 16))[:16]
     first = state["datasets"][0]
     for name in state["configs"]:
-        model, all_archs = _build(name, first, 0)
-        model.fit([all_archs[r] for r in warm], y[first][warm])
+        model = _build(name, 0)
+        model.fit([archs[r] for r in warm], y[first][warm])
         t0 = time.perf_counter()
-        model.predict(all_archs)
+        model.predict(archs)
         cold[name] = time.perf_counter() - t0
-    for (_ds, canon), f in feats.items():  # the other datasets' feature lookups
-        f.transform(_STATE["canon_archs"] if canon else archs)
     _STATE["cold_predict_s"] = cold
 
 
-def _build(name: str, dataset: str, seed: int) -> tuple[Any, list[Any]]:
-    """A fresh predictor for configuration ``name``, and the arch list it is trained on."""
-    base, canon, zc = split_config(name)
+def _build(name: str, seed: int) -> Any:
+    """A fresh predictor for configuration ``name``."""
+    base, zc, cal = split_config(name)
     reg, kwargs, _ = BASES[base]
-    extra = _STATE["feats"][(dataset, canon)] if zc else None
-    model = _STATE["make"](reg, seed=seed, extra=extra, space=_STATE["space"], **kwargs)
-    return model, _STATE["canon_archs"] if canon else _STATE["archs"]
+    extra = _STATE["feats"] if zc else None
+    kw = {**kwargs, **({"calibrate": True} if cal else {})}
+    return _STATE["make"](reg, seed=seed, extra=extra, space=_STATE["space"], **kw)
 
 
 def _run_task(task: dict[str, Any]) -> list[dict[str, Any]]:
@@ -314,8 +234,9 @@ def _run_task(task: dict[str, Any]) -> list[dict[str, Any]]:
     mask = _STATE["zc_mask"].get(ds)
     sub = None if mask is None else np.flatnonzero(mask[test])
     out = []
+    all_archs = _STATE["archs"]
     for name in task["configs"]:
-        model, all_archs = _build(name, ds, seed)
+        model = _build(name, seed)
         t0 = time.perf_counter()
         model.fit([all_archs[r] for r in train], y[train])
         t1 = time.perf_counter()
@@ -341,24 +262,18 @@ def _cold_times(_: Any) -> dict[str, Any]:
 
 def make_tasks(
     datasets: Sequence[str], seeds: Sequence[int], sizes: Sequence[int], configs: Sequence[str],
-    *, gin_seeds_at: dict[int, int], canon_gin_max_n: int,
+    *, gin_seeds_at: dict[int, int],
 ) -> list[dict[str, Any]]:
     """One task per (dataset, seed, n) with all configurations (same training set, same process,
-    interleaved, so their times are measured under the same load). GIN configurations are left
-    out of a (n, seed) pair beyond ``gin_seeds_at[n]`` seeds, @canon GIN ones above
-    ``canon_gin_max_n``. Largest n first (load balance)."""
+    interleaved, so their times are measured under the same load). Configurations that train a
+    GIN are left out of a (n, seed) pair beyond ``gin_seeds_at[n]`` seeds. Largest n first
+    (load balance)."""
     tasks = []
     for n in sorted(sizes, reverse=True):
         for k, seed in enumerate(seeds):
             for ds in datasets:
                 cut = k >= gin_seeds_at.get(n, len(seeds))
-                cfgs = []
-                for c in configs:
-                    base, canon, _ = split_config(c)
-                    gin = BASES[base][0] == "gin"
-                    if gin and (cut or (canon and n > canon_gin_max_n)):
-                        continue
-                    cfgs.append(c)
+                cfgs = [c for c in configs if not (cut and uses_gin(c))]
                 tasks.append({"dataset": ds, "seed": seed, "n": n, "configs": cfgs})
     return tasks
 
@@ -417,7 +332,7 @@ def load_rich_table(source_dir: str | None, tmpdir: str) -> tuple[Any, dict[str,
 
 
 # --------------------------------------------------------------------------- zero-shot
-def zero_shot(rich: Any, base: Any, classes: np.ndarray, datasets: Sequence[str]) -> dict:
+def zero_shot(rich: Any, base: Any, datasets: Sequence[str]) -> dict:
     """Kendall tau of each proxy (and a rank-average of them) with val_acc, no training."""
     from scipy.stats import kendalltau, rankdata
 
@@ -426,30 +341,20 @@ def zero_shot(rich: Any, base: Any, classes: np.ndarray, datasets: Sequence[str]
         y = base.query_many(np.arange(len(base)), "val_acc", dataset=ds)
         raw, names = _raw_proxies(rich, ds)
         zds = ZC_DATASET[ds]
-        hib = []
-        for nm in names:
-            d_, m_ = (nm.split(":", 1) if ":" in nm else (ds, nm))
-            hib.append(rich.metric_info(m_, dataset=d_).higher_is_better)
+        hib = [rich.metric_info(m, dataset=zds).higher_is_better for m in names]
+        sign = np.where(hib, 1.0, -1.0)
         res: dict[str, Any] = {"proxy_dataset": zds, "proxies": {}}
         for j, nm in enumerate(names):
-            v = raw[:, j] if hib[j] else -raw[:, j]
+            v = raw[:, j] * sign[j]
             ok = np.isfinite(v) & np.isfinite(y)
             res["proxies"][nm] = {"kendall_tau": float(kendalltau(y[ok], v[ok]).statistic),
                                   "n_archs": int(ok.sum()), "higher_is_better": bool(hib[j])}
-        k = len(names) - len(ZC_EXTRA.get(ds, []))  # the 13 DEFAULT_ZC columns
-        signed = raw[:, :k] * np.where(hib[:k], 1.0, -1.0)
-        ok = np.isfinite(signed).all(1) & np.isfinite(y)
-        ens = np.mean([rankdata(signed[ok, j]) for j in range(k)], axis=0)
-        res["rank_average"] = {"kendall_tau": float(kendalltau(y[ok], ens).statistic),
-                               "n_archs": int(ok.sum())}
-        # Same ensemble with each arch given its isomorphism class's mean proxies.
-        cm = ClassMeanFeatures(rich, raw[:, :k], classes, names[:k])
-        filled = np.where(cm.matrix[:, -1:] > 0, np.nan, 1.0) * cm.matrix[:, :k]
-        signed = filled * np.where(hib[:k], 1.0, -1.0)
-        ok = np.isfinite(signed).all(1) & np.isfinite(y)
-        ens = np.mean([rankdata(signed[ok, j]) for j in range(k)], axis=0)
-        res["rank_average_class_mean"] = {"kendall_tau": float(kendalltau(y[ok], ens).statistic),
-                                          "n_archs": int(ok.sum())}
+        for key, fill in (("rank_average", "zero"), ("rank_average_class_mean", "class_mean")):
+            signed = _raw_proxies(rich, ds, fill)[0] * sign
+            ok = np.isfinite(signed).all(1) & np.isfinite(y)
+            ens = np.mean([rankdata(signed[ok, j]) for j in range(len(names))], axis=0)
+            res[key] = {"kendall_tau": float(kendalltau(y[ok], ens).statistic),
+                        "n_archs": int(ok.sum())}
         out[ds] = res
     return out
 
@@ -525,7 +430,7 @@ def goal_check(res: dict[str, Any], datasets, configs) -> dict[str, Any]:
         if not cands:
             continue
         tau, best = max(cands)
-        lib = [x for x in cands if "@canon" not in x[1]]
+        lib = [x for x in cands if split_config(x[1])[0] in PREVIOUS_DEFAULTS]
         lib_tau, lib_best = max(lib) if lib else (None, None)
         out[ds] = {"best": best, "kendall_tau": tau,
                    "ci95": res[ds][best][str(GOAL_N)]["kendall_tau_ci95"],
@@ -597,33 +502,36 @@ def write_markdown(path: Path, report: dict[str, Any]) -> None:
         "## Configurations",
         "",
     ]
-    for b, (reg, kw, desc) in BASES.items():
-        lines.append(f"- `{b}`: {desc} (`make_predictor({reg!r}, "
-                     + ", ".join(f"{k}={v!r}" for k, v in kw.items()) + ")`, library defaults)")
+    used = list(dict.fromkeys(split_config(c)[0] for c in configs))
+    for b in used:
+        reg, kw, desc = BASES[b]
+        args_ = ", ".join([repr(reg), *(f"{k}={v!r}" for k, v in kw.items())])
+        lines.append(f"- `{b}`: {desc} (`make_predictor({args_})`, library defaults)")
     if zc_on:
-        lines += [
-            "- `+zc`: the 13 `DEFAULT_ZC` proxies as extra inputs via the library's "
-            "`TableFeatures` (`sign*log1p`, NaN -> 0 plus a missing flag). They exist for the "
-            "9,445 cells without dead ops (9,444 for the proxies with one failed arch); the other "
-            "~6,180 archs get zeros and the flag. **cifar100 has no `zc_*` proxies of its own**: "
-            "it uses the *cifar10* proxies of the same architecture (properties of the untrained "
-            "network on CIFAR-10 inputs) plus cifar100's own `naslib_zen` (defined for 15,284 "
-            "archs), joined in the benchmark (`JoinedFeatures`), since `evaluate_predictors` "
-            "reads features from the target's own dataset only. cifar10 and ImageNet16-120 use "
-            "their own 13 proxies.",
-        ]
-    lines += [
-        "- `@canon` (benchmark-only, no library change; chosen on sample seeds 100-103 at n = 100 "
-        "on cifar10 and ImageNet16-120, never on the reported seeds): every architecture is "
-        "encoded as its dead-op-pruned isomorphic representative (ops that cannot change the "
-        "cell's function per `space.canonical_key` set to `none`), and `+zc` there gives each "
-        "architecture the proxies averaged over its isomorphism class (an isomorphic cell "
-        f"computes the same function). That leaves {meta.get('canon_missing_after', '?')} archs "
-        f"without proxies instead of {meta.get('canon_missing_before', '?')}. Canonicalising all "
-        f"15,625 archs took {meta.get('canon_seconds', float('nan')):.1f} s once (not in the "
-        "predict times).",
-        "",
-    ]
+        zc_meta = meta.get("zc_features", {})
+        lines.append(
+            "- `+zc`: extra inputs `TableFeatures(nb201-rich, "
+            f"{list(PROXY_DATASETS)}, zero_cost_metrics(...))`: the "
+            f"{len(zc_meta.get('metrics', []))} zero-cost metrics of `nb201-rich` (13 `zc_*` "
+            "NAS-Bench-Suite-Zero proxies, `naslib_zen`, 10 `hw_*` HW-NAS-Bench metrics), each "
+            "read from both cifar10 and ImageNet16-120 (proxies describe the untrained network, "
+            "so they are valid for any target; cifar100 has no `zc_*` of its own), "
+            f"{zc_meta.get('n_features', '?')} columns with the `missing` flag; `sign*log1p`; "
+            "every arch gets the mean over its isomorphism class (`canonical_key`), which fills "
+            f"the cells whose own proxies are missing: {zc_meta.get('missing_zero_fill', '?')} "
+            f"archs lack some metric with the arch's own values, {zc_meta.get('missing', '?')} "
+            "after the class-mean fill (cells with no input-output path)."
+        )
+    if any(split_config(c)[2] for c in configs):
+        lines.append("- `+cal`: `calibrate=True`: the std is widened to `sqrt((a*std)^2 + b^2)` "
+                     "with `a`, `b` fitted on 5-fold cross-validated residuals of the training "
+                     "set (1σ coverage 68.27 % there, best Gaussian likelihood among floors `b`); "
+                     "costs 5 extra fits.")
+    lines += ["- pruned = `prune=True`: each cell is encoded as `NB201Space.prune(arch)` (ops "
+              "that cannot change the cell's function set to `none`).",
+              "- The ensemble's members, the extra-trees settings and the `+zc` feature set were "
+              "chosen on sample seeds 100-111 at n = 100 (all three datasets); the reported "
+              "seeds were never used for choices.", ""]
 
     # --- goal
     lines += [f"## Goal: Kendall tau >= {GOAL_TAU:.2f} at n = {GOAL_N}", ""]
@@ -653,13 +561,18 @@ def write_markdown(path: Path, report: dict[str, Any]) -> None:
     # --- paired effects at n = GOAL_N
     pairs = []
     for c in configs:
-        b, canon, zc = split_config(c)
-        if zc:
-            pairs.append((c, c[: -len("+zc")], "adding zc"))
-        if canon:
-            lib_twin = f"{b}+zc" if zc else b
-            if lib_twin in configs:
-                pairs.append((c, lib_twin, "@canon vs library"))
+        b, zc, cal = split_config(c)
+        if zc and not cal and b in configs:
+            pairs.append((c, b, "adding zc"))
+        if cal:
+            twin = c[: -len("+cal")]
+            if twin in configs:
+                pairs.append((c, twin, "calibrating the std"))
+    for new, old in (("xgb-pruned", "xgb-onehot"), ("et-pruned", "xgb-pruned"),
+                     ("ensemble", "et-pruned")):
+        for suffix in ("", "+zc"):
+            if new + suffix in configs and old + suffix in configs:
+                pairs.append((new + suffix, old + suffix, "vs"))
     if pairs and str(GOAL_N) in sizes_str(sizes):
         lines += [f"## Paired effects at n = {GOAL_N}", "",
                   "Kendall tau difference on the same training sets (paired by seed; mean "
@@ -768,35 +681,38 @@ def write_markdown(path: Path, report: dict[str, Any]) -> None:
 
 STYLE = {
     "ridge": "tab:gray", "xgb-onehot": "tab:blue", "xgb-path": "tab:green",
-    "gin-mse": "tab:orange", "gin-pairwise": "tab:red",
+    "gin-mse": "tab:orange", "gin-pairwise": "tab:red", "xgb-pruned": "tab:purple",
+    "et-pruned": "tab:brown", "ensemble": "black",
 }
-CANON_STYLE = {"xgb-onehot": "tab:purple", "gin-pairwise": "tab:brown", "gin-mse": "tab:pink",
-               "xgb-path": "tab:olive", "ridge": "tab:cyan"}
+#: Bases drawn in the bottom row (new in this round); the top row has the others.
+NEW_BASES = ("xgb-pruned", "et-pruned", "ensemble")
 
 
 def plot(path: Path, report: dict[str, Any]) -> None:
-    """Top row: library configurations; bottom row: @canon variants (+ the best library one);
-    one column per dataset; solid = without zc, dashed = with zc; 95% CI bands."""
+    """Top row: the earlier library configurations; bottom row: pruned cells and the ensemble
+    (+ the best top-row one at n = GOAL_N); one column per dataset; solid = without zc, dashed =
+    with zc; 95% CI bands. ``+cal`` rows are left out (same means as their twins)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.ticker import NullFormatter
 
-    res, configs = report["results"], report["configs"]
+    res = report["results"]
+    configs = [c for c in report["configs"] if not split_config(c)[2]]
     datasets = report["meta"]["args"]["datasets"]
     sizes = report["meta"]["args"]["train_sizes"]
-    lib = [c for c in configs if "@canon" not in c]
-    can = [c for c in configs if "@canon" in c]
-    rows = 2 if can else 1
+    top = [c for c in configs if split_config(c)[0] not in NEW_BASES]
+    bottom = [c for c in configs if split_config(c)[0] in NEW_BASES]
+    rows = 2 if bottom and top else 1
     fig, axes = plt.subplots(rows, len(datasets), figsize=(5.4 * len(datasets), 4.6 * rows),
                              squeeze=False, sharey=True)
     zs = report.get("zero_shot") or {}
 
     def draw(ax, ds, names, title):
         for c in names:
-            base, canon, zc = split_config(c)
-            color = (CANON_STYLE if canon else STYLE).get(base, "black")
+            base, zc, _ = split_config(c)
+            color = STYLE.get(base, "black")
             es = [(n, res[ds][c][str(n)]) for n in sizes if str(n) in res[ds][c]]
             if not es:
                 continue
@@ -818,27 +734,29 @@ def plot(path: Path, report: dict[str, Any]) -> None:
         ax.set_xlabel("training set size n")
         ax.grid(True, which="major", alpha=0.35)
 
+    groups = [g for g in (top, bottom) if g]
     for j, ds in enumerate(datasets):
-        draw(axes[0, j], ds, lib, f"{ds}: library predictors")
-        if can:
-            g = report["goal"].get(ds, {})
-            ref = [g["best_library_default"]] if g.get("best_library_default") else []
-            title = f"{ds}: @canon variants"
-            if ref:
-                title += f"\n+ best library config at n={GOAL_N}: {ref[0]}"
-            draw(axes[1, j], ds, [*can, *ref], title)
-    for i in range(rows):
+        for i, names in enumerate(groups):
+            title = f"{ds}: earlier library predictors" if names is top else \
+                f"{ds}: pruned cells and the ensemble"
+            extra = []
+            if names is bottom and top:
+                g = report["goal"].get(ds, {})
+                if g.get("best_library_default") in top:
+                    extra = [g["best_library_default"]]
+                    title += f"\n+ best earlier config at n={GOAL_N}: {extra[0]}"
+            draw(axes[i, j], ds, [*names, *extra], title)
+    for i, names in enumerate(groups):
         axes[i, 0].set_ylabel("Kendall τ on held-out archs")
-        keep = lib if i == 0 else can
         handles = [h for h in axes[i, -1].get_lines()
-                   if h.get_label() in keep or h.get_label().startswith("zero-shot")]
+                   if h.get_label() in names or h.get_label().startswith("zero-shot")]
         axes[i, -1].legend(handles=handles, fontsize=8, loc="center left",
                            bbox_to_anchor=(1.01, 0.5), title="solid: no zc, dashed: +zc",
                            title_fontsize=8)
     lo = min(
         (e["kendall_tau"] for ds in datasets for c in configs for e in res[ds][c].values()
          if e["kendall_tau"] is not None), default=0.0)
-    axes[0, 0].set_ylim(max(-0.1, min(0.2, lo - 0.05)), 0.9)
+    axes[0, 0].set_ylim(max(-0.1, min(0.2, lo - 0.05)), 0.92)
     seeds = report["meta"]["args"]["seeds"]
     fig.suptitle(f"NAS-Bench-201 val_acc: Kendall τ vs n ({len(seeds)} seeds, 95% CI bands; "
                  f"dotted = goal {GOAL_TAU})", fontsize=12)
@@ -868,13 +786,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--datasets", nargs="+", default=list(ALL_DATASETS))
     p.add_argument("--train-sizes", nargs="+", type=int, default=list(TRAIN_SIZES))
     p.add_argument("--seeds", type=parse_seeds, default=parse_seeds("0-9"))
-    p.add_argument("--predictors", nargs="+", default=list(BASES), choices=list(BASES))
-    p.add_argument("--canon", nargs="*", default=list(CANON_CONFIGS),
-                   help="@canon configurations to add, e.g. gin-mse@canon+zc (none: skip)")
+    p.add_argument("--configs", nargs="+", default=list(DEFAULT_CONFIGS),
+                   help=f"BASE[+zc][+cal] with BASE one of {', '.join(BASES)}")
     p.add_argument("--gin-seeds-at", nargs="*", default=["1000:5"],
-                   help="N:K = run GIN configurations on only the first K seeds at n=N")
-    p.add_argument("--canon-gin-max-n", type=int, default=500,
-                   help="run @canon GIN configurations only for n <= this")
+                   help="N:K = run configurations that train a GIN on only the first K seeds "
+                        "at n=N")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--rich-source", default=RICH_SOURCE,
                    help="folder with nb201.csv.gz for the zero-cost proxies ('' to skip)")
@@ -898,48 +814,48 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     os.environ.setdefault("OMP_NUM_THREADS", "1")  # inherited by the spawned workers
     os.environ.setdefault("MKL_NUM_THREADS", "1")
-    from predictor_nas.spaces import get_space
     from predictor_nas.tables import open_table
 
     t_start = time.perf_counter()
     gin_seeds_at = {int(k): int(v) for k, v in (s.split(":") for s in args.gin_seeds_at)}
     git = git_revision()
-    space = get_space("nb201")
     base = open_table("nb201")
-    archs = [space.parse(a) for a in base.archs]
-    t0 = time.perf_counter()
-    canon_rows, classes = canonical_rows(space, archs, base)
-    canon_seconds = time.perf_counter() - t0
-    log.info("canonicalised %d archs (%d classes, %d changed) in %.1f s", len(archs),
-             classes.max() + 1, int(np.sum(canon_rows != np.arange(len(archs)))), canon_seconds)
+    for c in args.configs:
+        split_config(c)
     with tempfile.TemporaryDirectory(prefix="nb201-rich-") as tmp:
         rich, rich_info = load_rich_table(args.rich_source or None, tmp)
         if rich is None:
             log.warning("no zero-cost proxies: %s; running without the +zc rows",
                         rich_info["reason"])
-        configs = config_names(args.predictors, args.canon, rich is not None)
+        configs = config_names(args.configs, rich is not None)
         if TIME_REF not in configs:
             log.warning("%s not run: no time ratios", TIME_REF)
-        state = {"rich_path": rich_info.get("path"), "canon_rows": canon_rows,
-                 "classes": classes, "datasets": list(args.datasets), "configs": configs}
+        state = {"rich_path": rich_info.get("path"), "datasets": list(args.datasets),
+                 "configs": configs}
         tasks = make_tasks(args.datasets, args.seeds, args.train_sizes, configs,
-                           gin_seeds_at=gin_seeds_at, canon_gin_max_n=args.canon_gin_max_n)
+                           gin_seeds_at=gin_seeds_at)
         log.info("%d configurations, %d tasks, %d fits on %d workers", len(configs), len(tasks),
                  sum(len(t["configs"]) for t in tasks), args.workers)
         t_fit = time.perf_counter()
         rows, cold = run_tasks(tasks, state, args.workers)
         fit_seconds = time.perf_counter() - t_fit
-        zs = zero_shot(rich, base, classes, args.datasets) if rich is not None else None
-        canon_missing = {}
+        zs = zero_shot(rich, base, args.datasets) if rich is not None else None
+        zc_meta: dict[str, Any] = {}
         if rich is not None:
-            raw, names = _raw_proxies(rich, "cifar10")
-            cm = ClassMeanFeatures(rich, raw, classes, names)
-            canon_missing = {"canon_missing_before": cm.n_missing_before,
-                             "canon_missing_after": cm.n_missing_after}
+            from predictor_nas.encodings import TableFeatures
+
+            feats = zc_features(rich)
+            zero = TableFeatures(rich, feats.dataset, feats.metrics, fill="zero")
+            zc_meta = {"datasets": list(PROXY_DATASETS), "metrics": list(feats.metrics),
+                       "n_features": len(feats.names),
+                       "missing": int(np.isnan(feats.raw()).any(1).sum()),
+                       "missing_zero_fill": int(np.isnan(zero.raw()).any(1).sum())}
     res = summarise(rows, args.datasets, configs, args.train_sizes)
     goal = goal_check(res, args.datasets, configs)
     met = [ds for ds, g in goal.items() if g["met"]]
-    if len(met) == len(goal):
+    if not goal:
+        goal_text = f"n = {GOAL_N} was not in this run: no goal check."
+    elif len(met) == len(goal):
         goal_text = (f"**The goal is met on every dataset** (best mean tau >= {GOAL_TAU} at "
                      f"n = {GOAL_N}).")
     else:
@@ -949,16 +865,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                      f"reaches a mean Kendall tau of {GOAL_TAU} at n = {GOAL_N} there. Best per "
                      "dataset: " + "; ".join(f"{ds} `{g['best']}` {g['kendall_tau']:.3f}"
                                              for ds, g in goal.items()) + ".")
-    cut_parts = [f"GIN configurations at n={n} on the first {k} seeds only "
+    cut_parts = [f"configurations that train a GIN at n={n} on the first {k} seeds only "
                  f"({seeds_text(args.seeds[:k])})" for n, k in sorted(gin_seeds_at.items())
                  if n in args.train_sizes and k < len(args.seeds)]
-    big = [n for n in args.train_sizes if n > args.canon_gin_max_n]
-    canon_gin = [c for c in configs if "@canon" in c and BASES[split_config(c)[0]][0] == "gin"]
-    if big and canon_gin:
-        cut_parts.append(f"{', '.join(canon_gin)} not run at n = {', '.join(map(str, big))}")
     cut = ("; ".join(cut_parts) + "; every other cell: all seeds") if cut_parts \
         else "nothing (full grid)"
-    notes = []
+    notes: list[str] = []
     run_seconds = time.perf_counter() - t_start
     cmd = "python " + " ".join(
         shlex.quote(a) for a in [os.path.relpath(sys.argv[0]), *(argv or sys.argv[1:])]
@@ -975,12 +887,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             "table": {"name": base.name, "content_hash": base.content_hash},
             "rich": rich_meta,
             "target": "val_acc, fidelity 200, mean over training trials (table nb201)",
-            "zc_dataset": {ds: ZC_DATASET[ds] for ds in args.datasets},
-            "zc_extra": {ds: ZC_EXTRA.get(ds, []) for ds in args.datasets},
+            "zc_features": zc_meta,
+            "zc_dataset_zero_shot": {ds: ZC_DATASET[ds] for ds in args.datasets},
             "cut": cut,
             "gin_seeds_at": gin_seeds_at,
-            "canon_seconds": canon_seconds,
-            **canon_missing,
             "fit_loop_seconds": fit_seconds,
             "run_seconds": run_seconds,
             "n_fits": len(rows),
@@ -995,7 +905,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         "zero_shot": zs,
         "notes": notes,
     }
-    report["meta"]["args"]["train_sizes"] = sorted(args.train_sizes)
     args.out.mkdir(parents=True, exist_ok=True)
     stem = args.out / args.name
     stem.with_suffix(".json").write_text(json.dumps(_jsonable(report), indent=1) + "\n")
