@@ -45,3 +45,28 @@ def rich_table_path(shared_data: Path, tmp_path_factory: pytest.TempPathFactory)
 def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
     """Tests never read or write the user's real table cache."""
     monkeypatch.setenv("PREDICTOR_NAS_CACHE", str(tmp_path_factory.getbasetemp() / "table-cache"))
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A throwaway PostgreSQL server on 127.0.0.1 for the whole session, stopped at the end.
+
+    Skips only when no PostgreSQL server is installed at all (.ci/run installs one).
+    """
+    from predictor_nas.distributed import TemporaryPostgres, find_postgres_bin
+
+    if find_postgres_bin() is None:
+        pytest.skip(
+            "no PostgreSQL server installed (initdb/pg_ctl not on PATH nor in "
+            "/usr/lib/postgresql/*/bin; apt-get install postgresql)"
+        )
+    server = TemporaryPostgres(durable=False).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server) -> str:
+    """SQLAlchemy URL of a fresh, empty database on the session's PostgreSQL server."""
+    return postgres_server.create_database()

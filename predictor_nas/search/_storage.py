@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import time
+import warnings
 
 import optuna
 
-from predictor_nas.exceptions import InvalidParameterError
+from predictor_nas.exceptions import InvalidParameterError, SearchError
+
+log = logging.getLogger(__name__)
 
 #: Default storage of the CLI: a journal file in the current directory.
 DEFAULT_STORAGE = "predictor-nas.journal"
@@ -16,21 +21,92 @@ STORAGE_FORMS = (
     "(or 'journal:PATH'), 'sqlite:///PATH' (one worker only) or 'postgresql://...'"
 )
 
+#: Heartbeat defaults of PostgreSQL storages (seconds): a running trial whose worker has not
+#: beaten for ``DEFAULT_GRACE_PERIOD`` seconds counts as dead and is retried.
+DEFAULT_HEARTBEAT_INTERVAL = 60
+DEFAULT_GRACE_PERIOD = 120
+#: How many times a trial whose worker died is put back in the queue.
+DEFAULT_MAX_RETRY = 3
 
-def make_storage(spec: str | None, *, n_workers: int = 1) -> optuna.storages.BaseStorage:
-    """Build the storage named by ``spec``.
 
-    Args:
-        spec: See ``STORAGE_FORMS``; ``None`` means in-memory.
-        n_workers: Number of processes that will write to it; SQLite is refused for more than one
-            (it has no row locks, and parallel workers duplicate trials).
+def storage_kind(spec: str | None) -> str:
+    """``"memory"``, ``"journal"``, ``"sqlite"`` or ``"postgresql"`` for a storage spec.
+
+    Raises ``InvalidParameterError`` for a spec of none of these forms.
     """
     if spec is None or spec in ("memory", ":memory:"):
-        return optuna.storages.InMemoryStorage()
+        return "memory"
     if not isinstance(spec, str) or not spec.strip():
         raise InvalidParameterError(f"The 'storage' must be {STORAGE_FORMS}. Got {spec!r} instead.")
     spec = spec.strip()
     if spec.startswith("sqlite:"):
+        return "sqlite"
+    if spec.startswith(("postgresql://", "postgresql+", "postgres://")):
+        return "postgresql"
+    if spec.startswith("journal:") or spec.endswith((".journal", ".log")):
+        return "journal"
+    raise InvalidParameterError(f"The 'storage' must be {STORAGE_FORMS}. Got {spec!r} instead.")
+
+
+def redact_storage(spec: str | None) -> str:
+    """The spec with any password in a database URL replaced by ``***`` (for logs and output)."""
+    if spec is None:
+        return "memory"
+    if "://" in spec and "@" in spec and not spec.startswith("sqlite:"):
+        try:
+            from sqlalchemy.engine import make_url
+
+            return make_url(spec).render_as_string(hide_password=True)
+        except Exception:  # an unparsable URL is reported by make_storage, not here
+            return spec.split("://", 1)[0] + "://***"
+    return spec
+
+
+def make_storage(
+    spec: str | None,
+    *,
+    n_workers: int = 1,
+    heartbeat_interval: int | None = None,
+    grace_period: int | None = None,
+    max_retry: int | None = DEFAULT_MAX_RETRY,
+    connect_retries: int = 3,
+) -> optuna.storages.BaseStorage:
+    """Build the storage named by ``spec``.
+
+    Args:
+        spec: See ``STORAGE_FORMS``; ``None`` means in-memory.
+        n_workers: Number of processes that will write to it. SQLite is refused for more than one
+            (it has no row locks, and parallel workers duplicate trials), and so is the in-memory
+            storage (other processes cannot see it).
+        heartbeat_interval: PostgreSQL only: seconds between a running trial's heartbeats
+            (default ``DEFAULT_HEARTBEAT_INTERVAL``). Journal files get their heartbeats from
+            ``predictor_nas.distributed`` instead (Optuna's journal storage has none).
+        grace_period: PostgreSQL only: seconds without a heartbeat after which a running trial
+            is failed by ``optuna.storages.fail_stale_trials`` (default ``DEFAULT_GRACE_PERIOD``).
+        max_retry: PostgreSQL only: a trial failed that way is put back in the queue as a
+            WAITING copy (``RetryHeartbeatStaleTrialCallback``) at most this many times;
+            ``None`` = always.
+        connect_retries: PostgreSQL only: attempts to connect and create the schema, 0.5 s, 1 s,
+            2 s, ... apart (several processes starting at once on a new database race to create
+            its tables).
+
+    Raises:
+        InvalidParameterError: A spec of no known form, SQLite or memory for several workers, a
+            journal file in a folder that does not exist, or no PostgreSQL driver installed.
+        SearchError: The PostgreSQL server cannot be reached.
+    """
+    kind = storage_kind(spec)
+    if kind == "memory":
+        if n_workers > 1:
+            raise InvalidParameterError(
+                f"In-memory storage cannot be shared by {n_workers} workers (each process has "
+                "its own). Use a journal file for several processes on one machine or "
+                "postgresql://... for several machines."
+            )
+        return optuna.storages.InMemoryStorage()
+    assert spec is not None
+    spec = spec.strip()
+    if kind == "sqlite":
         if n_workers > 1:
             raise InvalidParameterError(
                 f"SQLite storage cannot be shared by {n_workers} workers (no row locking; trials "
@@ -38,19 +114,69 @@ def make_storage(spec: str | None, *, n_workers: int = 1) -> optuna.storages.Bas
                 "postgresql://... for several machines."
             )
         return optuna.storages.RDBStorage(spec)
-    if spec.startswith(("postgresql://", "postgresql+")):
-        return optuna.storages.RDBStorage(spec, heartbeat_interval=60, grace_period=120)
+    if kind == "postgresql":
+        return _postgres_storage(
+            spec,
+            heartbeat_interval=heartbeat_interval or DEFAULT_HEARTBEAT_INTERVAL,
+            grace_period=grace_period or DEFAULT_GRACE_PERIOD,
+            max_retry=max_retry,
+            connect_retries=connect_retries,
+        )
     path = spec[len("journal:") :] if spec.startswith("journal:") else spec
-    if spec.startswith("journal:") or path.endswith((".journal", ".log")):
-        if not path:
-            raise InvalidParameterError("The 'storage' spec 'journal:' needs a file path after it.")
-        folder = os.path.dirname(os.path.abspath(path))
-        if not os.path.isdir(folder):
-            raise InvalidParameterError(
-                f"The folder of the journal file {path!r} does not exist; create {folder!r} first."
-            )
-        from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock
+    if not path:
+        raise InvalidParameterError("The 'storage' spec 'journal:' needs a file path after it.")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise InvalidParameterError(
+            f"The folder of the journal file {path!r} does not exist; create {folder!r} first."
+        )
+    from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock
 
-        backend = JournalFileBackend(path, lock_obj=JournalFileOpenLock(path))
-        return optuna.storages.JournalStorage(backend)
-    raise InvalidParameterError(f"The 'storage' must be {STORAGE_FORMS}. Got {spec!r} instead.")
+    backend = JournalFileBackend(path, lock_obj=JournalFileOpenLock(path))
+    return optuna.storages.JournalStorage(backend)
+
+
+def _postgres_storage(
+    spec: str,
+    *,
+    heartbeat_interval: int,
+    grace_period: int,
+    max_retry: int | None,
+    connect_retries: int,
+) -> optuna.storages.RDBStorage:
+    if spec.startswith("postgres://"):  # SQLAlchemy 2 only knows the long scheme name
+        spec = "postgresql://" + spec[len("postgres://") :]
+    if spec.startswith(("postgresql://", "postgresql+psycopg2://")):
+        try:
+            import psycopg2  # noqa: F401
+        except ImportError:
+            raise InvalidParameterError(
+                "PostgreSQL storage needs the psycopg2 driver: pip install "
+                "'predictor-nas[postgres]' (or psycopg2-binary)."
+            ) from None
+    from sqlalchemy.exc import IntegrityError as SAIntegrityError
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    delay = 0.5
+    for attempt in range(connect_retries + 1):
+        try:
+            with warnings.catch_warnings():
+                # Heartbeats and the retry callback are marked experimental in Optuna 5.
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                callback = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=max_retry)
+                return optuna.storages.RDBStorage(
+                    spec,
+                    heartbeat_interval=int(heartbeat_interval),
+                    grace_period=int(grace_period),
+                    heartbeat_stale_trial_callback=callback,
+                )
+        except (OperationalError, ProgrammingError, SAIntegrityError) as exc:
+            if attempt == connect_retries:
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc)
+                raise SearchError(
+                    f"Cannot use the PostgreSQL storage {redact_storage(spec)}: {first}"
+                ) from exc
+            log.info("PostgreSQL storage not ready (%s); retrying in %.1f s", type(exc), delay)
+            time.sleep(delay)
+            delay *= 2
+    raise AssertionError("unreachable")  # pragma: no cover

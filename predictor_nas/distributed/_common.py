@@ -1,0 +1,361 @@
+"""What the coordinator and the workers share: the study's attributes, storage, heartbeats,
+retrying trials whose worker died, and the coordinator lease.
+
+Everything lives in the Optuna study (the ledger); there is no other queue or state:
+
+* a proposal is a WAITING trial with its params set and user attrs ``arch``, ``canonical_key``,
+  ``proposal`` (a number unique in the study, kept by retries) and the predictor's score;
+* a worker pops it (WAITING -> RUNNING, atomic in the storage), beats while it evaluates, and
+  tells the result; a trial whose worker stops beating is failed and a WAITING copy queued;
+* study user attrs hold the configuration (``predictor_nas_config``), the budget and the
+  heartbeat settings (``predictor_nas_distributed``) and the coordinator's lease
+  (``predictor_nas_coordinator``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+from predictor_nas._validation import check_int
+from predictor_nas.exceptions import InvalidParameterError, SearchError
+from predictor_nas.search._storage import make_storage, redact_storage, storage_kind
+
+log = logging.getLogger(__name__)
+
+#: Study user attr holding the search configuration (shared with ``run_search``).
+CONFIG_ATTR = "predictor_nas_config"
+#: Study user attr: ``{"budget", "done", "heartbeat_interval", "grace_period", "max_retry"}``.
+STATE_ATTR = "predictor_nas_distributed"
+#: Study user attr: the coordinator lease ``{"id", "host", "pid", "beat", "released"}``.
+LEASE_ATTR = "predictor_nas_coordinator"
+#: Trial system attr: unix time of the worker's last heartbeat (journal storages only;
+#: PostgreSQL keeps heartbeats in Optuna's own table, stamped by the database's clock).
+HEARTBEAT_ATTR = "predictor_nas:heartbeat"
+#: Trial system attr: id of the worker evaluating the trial.
+WORKER_ATTR = "predictor_nas:worker"
+#: Trial user attr set when the evaluation raised: such an arch is not proposed again.
+ERROR_ATTR = "error"
+MODE = "distributed"
+
+#: Defaults of the distributed commands (seconds).
+DEFAULT_HEARTBEAT_INTERVAL = 10
+DEFAULT_GRACE_PERIOD = 60
+DEFAULT_MAX_RETRY = 3
+
+
+def process_id(prefix: str = "") -> str:
+    """A readable id for this process: ``host:pid:random``."""
+    return f"{prefix}{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+@dataclass(frozen=True)
+class HeartbeatSettings:
+    """How workers prove they are alive.
+
+    Attributes:
+        interval: Seconds between heartbeats of a running trial (int >= 1).
+        grace_period: Seconds without a heartbeat after which the trial counts as dead (int,
+            > interval); its worker's result, if it ever comes, is discarded.
+        max_retry: How often one proposal is put back in the queue after its worker died;
+            ``None`` = always.
+    """
+
+    interval: int = DEFAULT_HEARTBEAT_INTERVAL
+    grace_period: int = DEFAULT_GRACE_PERIOD
+    max_retry: int | None = DEFAULT_MAX_RETRY
+
+    def validated(self, owner: str) -> HeartbeatSettings:
+        """Self, after checking the values (raises ``InvalidParameterError``)."""
+        interval = check_int(self.interval, "heartbeat_interval", owner, minimum=1)
+        grace = check_int(self.grace_period, "grace_period", owner, minimum=interval + 1)
+        retry = None
+        if self.max_retry is not None:
+            retry = check_int(self.max_retry, "max_retry", owner, minimum=0)
+        return HeartbeatSettings(interval, grace, retry)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Entries of the study's ``STATE_ATTR``."""
+        return {
+            "heartbeat_interval": self.interval,
+            "grace_period": self.grace_period,
+            "max_retry": self.max_retry,
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> HeartbeatSettings:
+        """The settings stored in a study's ``STATE_ATTR``."""
+        return cls(
+            int(state.get("heartbeat_interval", DEFAULT_HEARTBEAT_INTERVAL)),
+            int(state.get("grace_period", DEFAULT_GRACE_PERIOD)),
+            state.get("max_retry", DEFAULT_MAX_RETRY),
+        )
+
+
+def open_storage(spec: str | None, settings: HeartbeatSettings) -> optuna.storages.BaseStorage:
+    """The storage of a distributed search, ready to be shared by several processes.
+
+    Refuses in-memory and SQLite storages (``make_storage`` with ``n_workers=2``: a coordinator
+    and a worker are already two processes). PostgreSQL storages are wrapped in Optuna's cache
+    once here, so that every ``Study`` object of this process shares that one cache.
+    """
+    kind = storage_kind(spec)
+    if kind in ("memory", "sqlite"):
+        raise InvalidParameterError(
+            f"A distributed search needs a storage that several processes share safely; "
+            f"{kind} cannot ("
+            + ("no row locking" if kind == "sqlite" else "one process only")
+            + "). Use a journal file (e.g. search.journal) for several processes on one machine "
+            "or postgresql://user@host/db for several machines."
+        )
+    store = make_storage(
+        spec,
+        n_workers=2,
+        heartbeat_interval=settings.interval,
+        grace_period=settings.grace_period,
+        max_retry=settings.max_retry,
+    )
+    return optuna.storages.get_storage(store)
+
+
+def is_postgres(spec: str | None) -> bool:
+    """Whether ``spec`` names a PostgreSQL storage (heartbeats in the database)."""
+    return storage_kind(spec) == "postgresql"
+
+
+# --------------------------------------------------------------------------- queue operations
+def pop_waiting(study: optuna.Study) -> FrozenTrial | None:
+    """Take the oldest WAITING trial (WAITING -> RUNNING, atomic in the storage).
+
+    The same storage calls as ``Study.ask`` makes to take an enqueued trial (row lock in
+    PostgreSQL, log order in a journal file: two workers never both get one trial), without
+    ``ask``'s fallback of creating a new trial when the queue is empty: a worker never samples
+    on its own.
+
+    Returns:
+        The trial as it was queued (params and user attrs set), or None if the queue is empty.
+    """
+    store = study._storage
+    for t in study.get_trials(deepcopy=False, states=(TrialState.WAITING,)):
+        try:
+            if store.set_trial_state_values(trial_id(t), state=TrialState.RUNNING):
+                return t
+        except optuna.exceptions.UpdateFinishedTrialError:
+            continue
+    return None
+
+
+def trial_id(trial: FrozenTrial) -> int:
+    """The storage id of a trial (Optuna keeps it private on ``FrozenTrial``)."""
+    return trial._trial_id
+
+
+def requeue(study: optuna.Study, trial: FrozenTrial, max_retry: int | None) -> bool:
+    """Queue a WAITING copy of a failed ``trial`` (same params and user attrs).
+
+    Same bookkeeping as Optuna's ``RetryHeartbeatStaleTrialCallback`` (system attrs
+    ``failed_trial`` = the first failed number, ``retry_history``), so both storages record
+    retries alike. Returns False when ``max_retry`` is used up.
+    """
+    system = {k: v for k, v in trial.system_attrs.items() if k not in (HEARTBEAT_ATTR, WORKER_ATTR)}
+    history = [*system.get("retry_history", []), trial.number]
+    if max_retry is not None and len(history) > max_retry:
+        log.warning("trial %d failed %d times; not retried again", trial.number, len(history))
+        return False
+    system["failed_trial"] = system.get("failed_trial", trial.number)
+    system["retry_history"] = history
+    study.add_trial(
+        optuna.trial.create_trial(
+            state=TrialState.WAITING,
+            params=trial.params,
+            distributions=trial.distributions,
+            user_attrs=trial.user_attrs,
+            system_attrs=system,
+        )
+    )
+    return True
+
+
+def reap_stale_trials(study: optuna.Study, spec: str | None, settings: HeartbeatSettings) -> int:
+    """Fail the RUNNING trials whose worker stopped beating and queue retries of them.
+
+    PostgreSQL: ``optuna.storages.fail_stale_trials`` (heartbeats stamped by the database's
+    clock; the storage's ``RetryHeartbeatStaleTrialCallback`` queues the copy). Journal files:
+    the same with our heartbeat system attr (or the start time when no beat was recorded yet).
+    Safe to run from several processes at once: the storage lets only one of them fail a given
+    trial, and only that one queues its copy.
+
+    Returns:
+        The number of trials failed here.
+    """
+    if is_postgres(spec):
+        running = {t.number for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))}
+        if not running:
+            return 0
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            optuna.storages.fail_stale_trials(study)
+        failed = study.get_trials(deepcopy=False, states=(TrialState.FAIL,))
+        n = sum(1 for t in failed if t.number in running)
+        if n:
+            log.warning("retried %d trial(s) whose worker stopped beating", n)
+        return n
+    store = study._storage
+    now = time.time()
+    n = 0
+    for t in study.get_trials(deepcopy=True, states=(TrialState.RUNNING,)):
+        last = t.system_attrs.get(HEARTBEAT_ATTR)
+        if last is None:
+            last = t.datetime_start.timestamp() if t.datetime_start is not None else now
+        if now - float(last) <= settings.grace_period:
+            continue
+        try:
+            store.set_trial_state_values(trial_id(t), state=TrialState.FAIL)
+        except optuna.exceptions.UpdateFinishedTrialError:
+            continue  # finished meanwhile, or another process failed it first
+        n += 1
+        log.warning(
+            "trial %d: no heartbeat for %.0f s (worker %s); retrying it",
+            t.number,
+            now - float(last),
+            t.system_attrs.get(WORKER_ATTR, "?"),
+        )
+        requeue(study, t, settings.max_retry)
+    return n
+
+
+class Heartbeat:
+    """Beats for the trial a worker is evaluating, from a background thread.
+
+    ``begin(trial_id)`` beats at once (before any work), then every ``interval`` seconds until
+    ``end()``. Errors in the thread (e.g. the trial was failed meanwhile) are logged, not raised.
+    """
+
+    def __init__(self, study: optuna.Study, spec: str | None, interval: int) -> None:
+        self._storage = study._storage
+        self._postgres = is_postgres(spec)
+        self._interval = interval
+        self._lock = threading.Lock()
+        self._current: int | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="pnas-heartbeat", daemon=True)
+        self._thread.start()
+
+    def _beat(self, tid: int) -> None:
+        if self._postgres:
+            self._storage.record_heartbeat(tid)
+        else:
+            self._storage.set_trial_system_attr(tid, HEARTBEAT_ATTR, time.time())
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self._interval):
+            with self._lock:
+                tid = self._current
+                if tid is None:
+                    continue
+                try:
+                    self._beat(tid)
+                except Exception as exc:
+                    log.debug("heartbeat of trial id %d failed: %r", tid, exc)
+
+    def begin(self, tid: int) -> None:
+        """Start beating for trial id ``tid`` (first beat now, in the caller's thread)."""
+        with self._lock:
+            self._current = tid
+            self._beat(tid)
+
+    def end(self) -> None:
+        """Stop beating for the current trial."""
+        with self._lock:
+            self._current = None
+
+    def close(self) -> None:
+        """Stop the thread."""
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+# --------------------------------------------------------------------------- coordinator lease
+class CoordinatorLease:
+    """At most one live coordinator per study.
+
+    The lease is a study user attr whose ``beat`` counter the holder increments every
+    ``interval`` seconds. A new coordinator that finds another's unreleased lease watches it for
+    ``grace_period`` seconds: if the counter moved, that coordinator is alive and this one is
+    refused; if not, it is dead (e.g. SIGKILL) and the lease is taken over. Only counters are
+    compared, never clocks, so machines need not agree on the time. Two coordinators started in
+    the same instant may both take it; the one whose write lost notices at its next renewal and
+    stops.
+    """
+
+    def __init__(self, study: optuna.Study, owner: str, settings: HeartbeatSettings) -> None:
+        self.study = study
+        self.owner = owner
+        self.settings = settings
+        self._beat = 0
+        self._last = 0.0
+
+    def _read(self) -> dict[str, Any] | None:
+        return self.study.user_attrs.get(LEASE_ATTR)
+
+    def _write(self, released: bool = False) -> None:
+        host, pid = socket.gethostname(), os.getpid()
+        self.study.set_user_attr(
+            LEASE_ATTR,
+            {"id": self.owner, "host": host, "pid": pid, "beat": self._beat, "released": released},
+        )
+        self._last = time.monotonic()
+
+    def acquire(self) -> None:
+        """Take the lease, waiting out a dead holder; raises ``SearchError`` if one is alive."""
+        cur = self._read()
+        if cur is not None and not cur.get("released") and cur.get("id") != self.owner:
+            log.warning(
+                "study %s has a coordinator lease held by %s; watching it for %d s",
+                self.study.study_name,
+                cur.get("id"),
+                self.settings.grace_period,
+            )
+            time.sleep(self.settings.grace_period)
+            now = self._read()
+            if now is not None and not now.get("released") and now != cur:
+                raise SearchError(
+                    f"Another coordinator ({now.get('id')}) is running study "
+                    f"{self.study.study_name!r}; stop it first (one coordinator per study)."
+                )
+            log.warning("lease of %s expired; taking over", cur.get("id"))
+        self._write()
+
+    def renew(self) -> None:
+        """Bump the counter (at most once per interval); raise if another took the lease."""
+        if time.monotonic() - self._last < self.settings.interval:
+            return
+        cur = self._read()
+        if cur is not None and cur.get("id") != self.owner:
+            raise SearchError(
+                f"Coordinator lease of study {self.study.study_name!r} was taken over by "
+                f"{cur.get('id')}; this coordinator stops."
+            )
+        self._beat += 1
+        self._write()
+
+    def release(self) -> None:
+        """Mark the lease released (a clean exit: the next coordinator need not wait)."""
+        cur = self._read()
+        if cur is None or cur.get("id") == self.owner:
+            self._write(released=True)
+
+
+def describe_storage(spec: str | None) -> str:
+    """The spec for messages, without any password."""
+    return redact_storage(spec)

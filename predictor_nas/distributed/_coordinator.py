@@ -1,0 +1,613 @@
+"""The coordinator: keeps the study's queue of proposed architectures filled."""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import logging
+import threading
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import optuna
+from optuna.distributions import BaseDistribution
+from optuna.trial import FrozenTrial, TrialState
+
+from predictor_nas._validation import check_choice, check_float, check_int, param_error
+from predictor_nas.distributed._common import (
+    CONFIG_ATTR,
+    ERROR_ATTR,
+    LEASE_ATTR,
+    MODE,
+    STATE_ATTR,
+    CoordinatorLease,
+    HeartbeatSettings,
+    describe_storage,
+    open_storage,
+    process_id,
+    reap_stale_trials,
+)
+from predictor_nas.distributed._evaluators import available_evaluators, check_evaluator_config
+from predictor_nas.exceptions import StudyConfigMismatchError
+from predictor_nas.search._run import _step_seed
+from predictor_nas.search._strategies import available_strategies, make_sampler
+from predictor_nas.spaces import Arch, SearchSpace, get_space
+from predictor_nas.tables import DEFAULT_TABLE, open_table
+
+log = logging.getLogger(__name__)
+
+_OWNER = "coordinate"
+#: Sampler draws tried before a proposal that repeats an architecture (up to isomorphism) is
+#: replaced by a uniform random unused one.
+MAX_DUPLICATE_DRAWS = 20
+
+
+def default_distributed_study_name(
+    space: str, table: str, dataset: str, strategy: str, seed: int, draw_seed: bool
+) -> str:
+    """Study name ``predictor-nas coordinate`` uses when none is given."""
+    name = f"{space}-{table}-{dataset}-{strategy}-seed{seed}"
+    return name + ("-drawseed" if draw_seed else "") + "-distributed"
+
+
+@dataclass
+class CoordinatorResult:
+    """Summary of a coordinator run; ``to_dict`` gives the CLI's JSON object.
+
+    Attributes:
+        study_name, storage: The study (storage spec without password).
+        budget: Evaluations (complete + pruned trials) the study is to have.
+        n_complete, n_pruned, n_failed, n_waiting, n_running: Trials by state at the end.
+        n_retried: Trials that are retries of a trial whose worker died.
+        n_proposed: Proposals this run added to the queue.
+        resumed_from: Finished evaluations when this run started (0 for a new study).
+        best_arch, best_value: Best complete trial (None if none).
+        regret_val: Table-evaluator studies: the table's best mean value minus the best
+            arch's mean value (>= 0 when maximising).
+        done: Whether the budget was reached (False after ``stop`` or ``max_seconds``).
+        wall_seconds: Duration of this run.
+    """
+
+    study_name: str
+    storage: str
+    budget: int
+    n_complete: int
+    n_pruned: int
+    n_failed: int
+    n_waiting: int
+    n_running: int
+    n_retried: int
+    n_proposed: int
+    resumed_from: int
+    best_arch: str | None
+    best_value: float | None
+    regret_val: float | None
+    done: bool
+    wall_seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able dict."""
+        return asdict(self)
+
+
+class _Scorer:
+    """The predictor's score of each proposal, refitted whenever new results have arrived."""
+
+    def __init__(self, space: SearchSpace, predictor: str, kwargs: dict, seed: int) -> None:
+        self.space = space
+        self.name = predictor
+        self.kwargs = kwargs
+        self.seed = seed
+        self._key: tuple | None = None
+        self._model: Any = None
+        self._best = -np.inf
+        self._n = 0
+
+    def refit(self, complete: list[FrozenTrial], maximize: bool, min_fit: int = 5) -> None:
+        key = tuple(t.number for t in complete)
+        if key == self._key:
+            return
+        self._key = key
+        if len(complete) < min_fit:
+            self._model = None
+            return
+        from predictor_nas.predictors import make_predictor
+
+        archs = [self.space.from_params(t.params) for t in complete]
+        y = np.array([t.value if maximize else -t.value for t in complete], dtype=np.float64)
+        self._model = make_predictor(self.name, seed=self.seed, space=self.space, **self.kwargs)
+        self._model.fit(archs, y)
+        self._best = float(y.max())
+        self._n = len(complete)
+
+    def score(self, arch: Arch) -> dict[str, Any]:
+        if self._model is None:
+            return {}
+        from predictor_nas.samplers._acquisition import expected_improvement
+
+        pred = self._model.predict([arch])
+        std = None if pred.std is None else float(pred.std[0])
+        ei = expected_improvement(pred.mean, pred.std, self._best)[0]
+        return {
+            "predictor_score": {
+                "mean": float(pred.mean[0]),
+                "std": std,
+                "expected_improvement": float(ei),
+                "predictor": self.name,
+                "n_fit": self._n,
+            }
+        }
+
+
+_PROBE_ID = -1
+
+
+class _ProbeStorage(optuna.storages.BaseStorage):
+    """The study's storage as a sampler sees it while proposing: reads go to the real storage;
+    the trial being proposed (id ``_PROBE_ID``) exists only here, so whatever the sampler
+    writes on it (e.g. TPE's constant-liar system attrs) is kept in memory and stored with the
+    proposal when it is queued. Everything else is delegated."""
+
+    def __init__(self, backend: optuna.storages.BaseStorage, number: int) -> None:
+        self._backend = backend
+        self.probe = FrozenTrial(
+            number=number,
+            state=TrialState.RUNNING,
+            value=None,
+            datetime_start=datetime.datetime.now(),
+            datetime_complete=None,
+            params={},
+            distributions={},
+            user_attrs={},
+            system_attrs={},
+            intermediate_values={},
+            trial_id=_PROBE_ID,
+        )
+
+    # studies: delegated
+    def create_new_study(self, directions: Any, study_name: str | None = None) -> int:
+        return self._backend.create_new_study(directions, study_name)
+
+    def delete_study(self, study_id: int) -> None:
+        self._backend.delete_study(study_id)
+
+    def set_study_user_attr(self, study_id: int, key: str, value: Any) -> None:
+        self._backend.set_study_user_attr(study_id, key, value)
+
+    def set_study_system_attr(self, study_id: int, key: str, value: Any) -> None:
+        self._backend.set_study_system_attr(study_id, key, value)
+
+    def get_study_id_from_name(self, study_name: str) -> int:
+        return self._backend.get_study_id_from_name(study_name)
+
+    def get_study_name_from_id(self, study_id: int) -> str:
+        return self._backend.get_study_name_from_id(study_id)
+
+    def get_study_directions(self, study_id: int) -> Any:
+        return self._backend.get_study_directions(study_id)
+
+    def get_study_user_attrs(self, study_id: int) -> dict[str, Any]:
+        return self._backend.get_study_user_attrs(study_id)
+
+    def get_study_system_attrs(self, study_id: int) -> dict[str, Any]:
+        return self._backend.get_study_system_attrs(study_id)
+
+    def get_all_studies(self) -> Any:
+        return self._backend.get_all_studies()
+
+    # trials: the probe lives here, the rest is delegated
+    def create_new_trial(self, study_id: int, template_trial: FrozenTrial | None = None) -> int:
+        raise RuntimeError("A sampler may not create trials while proposing one.")
+
+    def set_trial_param(
+        self, trial_id: int, param_name: str, param_value_internal: float, distribution: Any
+    ) -> None:
+        if trial_id != _PROBE_ID:
+            return self._backend.set_trial_param(
+                trial_id, param_name, param_value_internal, distribution
+            )
+        self.probe.params[param_name] = distribution.to_external_repr(param_value_internal)
+        self.probe.distributions[param_name] = distribution
+
+    def get_trial_id_from_study_id_trial_number(self, study_id: int, trial_number: int) -> int:
+        if trial_number == self.probe.number:
+            return _PROBE_ID
+        return self._backend.get_trial_id_from_study_id_trial_number(study_id, trial_number)
+
+    def set_trial_state_values(self, trial_id: int, state: TrialState, values: Any = None) -> bool:
+        if trial_id == _PROBE_ID:
+            raise RuntimeError("A sampler may not finish the trial it is proposing.")
+        return self._backend.set_trial_state_values(trial_id, state, values)
+
+    def set_trial_intermediate_value(self, trial_id: int, step: int, value: float) -> None:
+        if trial_id == _PROBE_ID:
+            raise RuntimeError("A sampler may not report values of the trial it is proposing.")
+        self._backend.set_trial_intermediate_value(trial_id, step, value)
+
+    def set_trial_user_attr(self, trial_id: int, key: str, value: Any) -> None:
+        if trial_id == _PROBE_ID:
+            self.probe.user_attrs[key] = value
+        else:
+            self._backend.set_trial_user_attr(trial_id, key, value)
+
+    def set_trial_system_attr(self, trial_id: int, key: str, value: Any) -> None:
+        if trial_id == _PROBE_ID:
+            self.probe.system_attrs[key] = value
+        else:
+            self._backend.set_trial_system_attr(trial_id, key, value)
+
+    def get_trial(self, trial_id: int) -> FrozenTrial:
+        if trial_id == _PROBE_ID:
+            return copy.deepcopy(self.probe)
+        return self._backend.get_trial(trial_id)
+
+    def get_all_trials(
+        self, study_id: int, deepcopy: bool = True, states: Any = None
+    ) -> list[FrozenTrial]:
+        return self._backend.get_all_trials(study_id, deepcopy=deepcopy, states=states)
+
+
+def sample_params(
+    study: optuna.Study,
+    sampler: optuna.samplers.BaseSampler,
+    distributions: dict[str, BaseDistribution],
+    number: int | None = None,
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """Ask ``sampler`` for the params of a new trial of ``study`` without creating the trial.
+
+    The sequence is the one ``optuna.Trial`` follows (``before_trial``, the relative search
+    space and params, then ``sample_independent`` for the rest) on a trial that exists only in
+    memory (see ``_ProbeStorage``); the study's storage is only read. ``number`` is the new
+    trial's number (default: the number of trials in the study).
+
+    Returns:
+        ``(params, user_attrs, system_attrs)``: the params, and the attrs the sampler set on the
+        trial (to be stored with it).
+    """
+    if number is None:
+        number = len(study.get_trials(deepcopy=False))
+    probe_store = _ProbeStorage(study._storage, number)
+    view = optuna.Study(study.study_name, probe_store, sampler=sampler)
+    trial = probe_store.probe
+    sampler.before_trial(view, probe_store.get_trial(_PROBE_ID))
+    frozen = probe_store.get_trial(_PROBE_ID)
+    space = sampler.infer_relative_search_space(view, frozen)
+    relative = sampler.sample_relative(view, frozen, space)
+    params: dict[str, Any] = {}
+    for name, dist in distributions.items():
+        if name in relative and name in space:
+            value = relative[name]
+        else:
+            value = sampler.sample_independent(view, probe_store.get_trial(_PROBE_ID), name, dist)
+        params[name] = value
+        trial.params[name] = value
+        trial.distributions[name] = dist
+    return params, dict(trial.user_attrs), dict(trial.system_attrs)
+
+
+def _used_keys(space: SearchSpace, trials: list[FrozenTrial]) -> set[str]:
+    """Canonical keys already proposed: every trial but the failed ones that gave no result
+    for a reason other than the arch (a dead worker: its retry copy holds the key)."""
+    used = set()
+    for t in trials:
+        if t.state == TrialState.FAIL and ERROR_ATTR not in t.user_attrs:
+            continue
+        key = t.user_attrs.get("canonical_key")
+        if key is None and t.params:
+            try:
+                key = space.canonical_key(space.from_params(t.params))
+            except ValueError:  # params of another space or an invalid arch: not ours
+                continue
+        if key is not None:
+            used.add(key)
+    return used
+
+
+def _random_unused(space: SearchSpace, used: set[str], rng: np.random.Generator) -> Arch | None:
+    for _ in range(10_000):
+        a = space.sample(rng)
+        if space.canonical_key(a) not in used:
+            return a
+    return None
+
+
+def _counts(trials: list[FrozenTrial]) -> dict[TrialState, int]:
+    out = dict.fromkeys(TrialState, 0)
+    for t in trials:
+        out[t.state] += 1
+    return out
+
+
+def run_coordinator(
+    storage: str,
+    study_name: str | None = None,
+    *,
+    space: str = "nb201",
+    table: str = DEFAULT_TABLE,
+    dataset: str = "cifar10",
+    metric: str = "val_acc",
+    strategy: str = "guided",
+    budget: int = 100,
+    seed: int = 0,
+    draw_seed: bool = False,
+    evaluator: str = "table",
+    evaluator_options: dict[str, Any] | None = None,
+    queue_size: int = 8,
+    score_predictor: str | None = "auto",
+    heartbeat: HeartbeatSettings | None = None,
+    poll_interval: float = 0.2,
+    max_seconds: float | None = None,
+    stop: threading.Event | None = None,
+    progress: bool = False,
+) -> CoordinatorResult:
+    """Run the coordinator of a distributed search until the study has ``budget`` evaluations.
+
+    Creates the study (or continues it: the same options resume it after a crash or Ctrl-C;
+    different ones are refused, as for ``run_search``), then loops: retry trials whose worker
+    stopped beating, and top the queue of WAITING trials up to ``queue_size`` with proposals of
+    the strategy's sampler. Each proposal carries user attrs ``arch``, ``canonical_key``,
+    ``proposal`` (its number) and, with a score predictor, ``predictor_score`` (``mean``,
+    ``std``, ``expected_improvement`` over the best result so far, ``predictor``, ``n_fit``:
+    the predictor is refitted on every result that has arrived; its mean is on the maximised
+    scale, i.e. negated for a minimised objective). A proposal that the sampler could not make
+    new has ``proposed_by = "random"``. No architecture is proposed twice up to isomorphism. Workers
+    (``run_worker``) evaluate the queue.
+
+    Args:
+        storage: A journal file (several processes on one machine) or ``postgresql://...``;
+            in-memory and SQLite storages are refused.
+        study_name: Default ``default_distributed_study_name(...)``.
+        space, table, dataset, metric, draw_seed: As for ``run_search``; workers read them from
+            the study.
+        strategy: One of ``available_strategies()``.
+        budget: Number of evaluations (complete or pruned trials) to reach; a rerun with a
+            larger budget extends the study.
+        seed: Seed of the sampler (and of the drawn training seeds with ``draw_seed``).
+        evaluator: ``"table"`` or a name registered with ``register_evaluator``.
+        evaluator_options: JSON-able options stored in the study for the workers' evaluator.
+        queue_size: WAITING trials to keep ready (about 2x the number of workers).
+        score_predictor: Predictor scoring each proposal (a ``make_predictor`` name),
+            ``"auto"`` (the guided strategy's predictor for ``guided``, none otherwise) or
+            ``None``.
+        heartbeat: Heartbeat settings, stored in the study for the workers.
+        poll_interval: Seconds between looks at the queue when it is full.
+        max_seconds: Stop after this many seconds even if the budget is not reached.
+        stop: Set it to stop the coordinator (e.g. from another thread).
+        progress: Show a progress bar on stderr.
+
+    Returns:
+        The ``CoordinatorResult``.
+    """
+    budget = check_int(budget, "budget", _OWNER, minimum=1)
+    seed = check_int(seed, "seed", _OWNER, minimum=0)
+    queue_size = check_int(queue_size, "queue_size", _OWNER, minimum=1)
+    poll_interval = check_float(poll_interval, "poll_interval", _OWNER, minimum=0.0, exclusive=True)
+    if max_seconds is not None:
+        max_seconds = check_float(max_seconds, "max_seconds", _OWNER, minimum=0.0, exclusive=True)
+    check_choice(strategy, "strategy", _OWNER, available_strategies())
+    check_choice(evaluator, "evaluator", _OWNER, available_evaluators())
+    hb = (heartbeat or HeartbeatSettings()).validated(_OWNER)
+    sp = get_space(space)
+    tbl = open_table(table)
+    if tbl.space != sp.name:
+        allowed = f"a table of space {sp.name!r}"
+        raise param_error("table", _OWNER, allowed, f"{table} ({tbl.space})")
+    check_choice(dataset, "dataset", _OWNER, tbl.datasets)
+    config = {
+        "mode": MODE,
+        "space": sp.name,
+        "table": tbl.name if str(table) == tbl.name else str(table),
+        "table_content_hash": tbl.content_hash,
+        "dataset": dataset,
+        "metric": metric,
+        "strategy": strategy,
+        "seed": seed,
+        "draw_seed": bool(draw_seed),
+        "evaluator": evaluator,
+        "evaluator_options": dict(evaluator_options or {}),
+    }
+    direction = check_evaluator_config(config, tbl)
+    name = study_name or default_distributed_study_name(
+        sp.name, tbl.name, dataset, strategy, seed, draw_seed
+    )
+    store = open_storage(storage, hb)
+    study = optuna.create_study(
+        storage=store, study_name=name, direction=direction, load_if_exists=True
+    )
+    stored = study.user_attrs.get(CONFIG_ATTR)
+    if stored is None:
+        if study.trials:
+            raise StudyConfigMismatchError(
+                f"Study {name!r} in {describe_storage(storage)} was not created by predictor-nas "
+                "coordinate; choose another --study-name."
+            )
+        study.set_user_attr(CONFIG_ATTR, config)
+    elif stored != config:
+        diff = ", ".join(
+            f"{k}: stored {stored.get(k)!r}, now {config.get(k)!r}"
+            for k in sorted(set(stored) | set(config))
+            if stored.get(k) != config.get(k)
+        )
+        raise StudyConfigMismatchError(
+            f"Study {name!r} in {describe_storage(storage)} was created with a different "
+            f"configuration ({diff}). Use the original options to continue it, or another "
+            "--study-name for a new search."
+        )
+
+    lease = CoordinatorLease(study, process_id("coordinator@"), hb)
+    lease.acquire()
+    study.set_user_attr(STATE_ATTR, {"budget": budget, "done": False, **hb.to_dict()})
+
+    maximize = study.direction == optuna.study.StudyDirection.MAXIMIZE
+    if score_predictor == "auto":
+        score_predictor = None
+        if strategy == "guided":
+            from predictor_nas.search._strategies import GUIDED_KWARGS
+
+            score_predictor = GUIDED_KWARGS.get("predictor", "xgb")
+    scorer = None
+    if score_predictor is not None:
+        from predictor_nas.predictors import PREDICTORS
+
+        check_choice(score_predictor, "score_predictor", _OWNER, sorted(PREDICTORS))
+        kwargs: dict = {}
+        if strategy == "guided":
+            from predictor_nas.search._strategies import GUIDED_KWARGS
+
+            if GUIDED_KWARGS.get("predictor") == score_predictor:
+                kwargs = dict(GUIDED_KWARGS.get("predictor_kwargs", {}))
+        scorer = _Scorer(sp, score_predictor, kwargs, seed)
+
+    trials = study.get_trials(deepcopy=False)
+    counts = _counts(trials)
+    resumed_from = counts[TrialState.COMPLETE] + counts[TrialState.PRUNED]
+    # A restarted coordinator continues with a sampler seeded by where the study stands.
+    sampler = make_sampler(strategy, _step_seed(seed, len(trials)))
+    rng = np.random.default_rng([seed, len(trials), 2])
+    next_proposal = 1 + max((t.user_attrs.get("proposal", -1) for t in trials), default=-1)
+    distributions = sp.distributions()
+    n_proposed = 0
+    last_reap = 0.0
+    t0 = time.perf_counter()
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=budget, initial=min(resumed_from, budget), desc=name, unit="trial")
+    done = False
+    try:
+        while not (stop is not None and stop.is_set()):
+            if max_seconds is not None and time.perf_counter() - t0 >= max_seconds:
+                break
+            lease.renew()
+            now = time.monotonic()
+            if now - last_reap >= hb.interval:
+                reap_stale_trials(study, storage, hb)
+                last_reap = now
+            trials = study.get_trials(deepcopy=False)
+            counts = _counts(trials)
+            finished = counts[TrialState.COMPLETE] + counts[TrialState.PRUNED]
+            if bar is not None:
+                bar.n = min(finished, budget)
+                bar.refresh()
+            if finished >= budget:
+                done = True
+                break
+            waiting, running = counts[TrialState.WAITING], counts[TrialState.RUNNING]
+            need = min(queue_size - waiting, budget - finished - running - waiting)
+            if need <= 0:
+                time.sleep(poll_interval)
+                continue
+            complete = [t for t in trials if t.state == TrialState.COMPLETE]
+            if scorer is not None:
+                scorer.refit(complete, maximize)
+            used = _used_keys(sp, trials)
+            number = len(trials)
+            for _ in range(need):
+                arch, how, s_user, s_system = None, "sampler", {}, {}
+                for _draw in range(MAX_DUPLICATE_DRAWS):
+                    params, s_user, s_system = sample_params(study, sampler, distributions, number)
+                    cand = sp.from_params(params)
+                    if sp.canonical_key(cand) not in used:
+                        arch = cand
+                        break
+                if arch is None:
+                    arch, how, s_user, s_system = _random_unused(sp, used, rng), "random", {}, {}
+                    if arch is None:
+                        log.warning("every architecture of %s is already in the study", sp.name)
+                        done = True
+                        break
+                key = sp.canonical_key(arch)
+                attrs = {
+                    **s_user,
+                    "arch": sp.format(arch),
+                    "canonical_key": key,
+                    "proposal": next_proposal,
+                }
+                if how != "sampler":
+                    attrs["proposed_by"] = how
+                if scorer is not None:
+                    attrs.update(scorer.score(arch))
+                study.add_trial(
+                    optuna.trial.create_trial(
+                        state=TrialState.WAITING,
+                        params=sp.to_params(arch),
+                        distributions=distributions,
+                        user_attrs=attrs,
+                        system_attrs=s_system,
+                    )
+                )
+                used.add(key)
+                next_proposal += 1
+                n_proposed += 1
+                number += 1
+            if done:
+                break
+        if done:
+            state = dict(study.user_attrs.get(STATE_ATTR, {}))
+            state["done"] = True
+            study.set_user_attr(STATE_ATTR, state)
+    finally:
+        if bar is not None:
+            bar.close()
+        try:
+            lease.release()
+        except Exception as exc:  # the storage may be what failed
+            log.warning("could not release the coordinator lease: %r", exc)
+    wall = time.perf_counter() - t0
+    return _summary(study, storage, budget, n_proposed, resumed_from, done, wall, tbl, config)
+
+
+def _summary(
+    study: optuna.Study,
+    storage: str,
+    budget: int,
+    n_proposed: int,
+    resumed_from: int,
+    done: bool,
+    wall: float,
+    tbl: Any,
+    config: dict[str, Any],
+) -> CoordinatorResult:
+    trials = study.get_trials(deepcopy=False)
+    counts = _counts(trials)
+    complete = [t for t in trials if t.state == TrialState.COMPLETE]
+    best_arch = best_value = regret = None
+    if complete:
+        maximize = study.direction == optuna.study.StudyDirection.MAXIMIZE
+        best = (max if maximize else min)(complete, key=lambda t: (t.value, -t.number))
+        best_arch, best_value = best.user_attrs.get("arch"), float(best.value)
+        if config["evaluator"] == "table" and best_arch is not None:
+            metric, dataset = config["metric"], config["dataset"]
+            mean = tbl.query(best_arch, metric, dataset=dataset)
+            top = tbl.best(metric, dataset=dataset)[1]
+            regret = float(top - mean) if maximize else float(mean - top)
+    return CoordinatorResult(
+        study_name=study.study_name,
+        storage=describe_storage(storage),
+        budget=budget,
+        n_complete=counts[TrialState.COMPLETE],
+        n_pruned=counts[TrialState.PRUNED],
+        n_failed=counts[TrialState.FAIL],
+        n_waiting=counts[TrialState.WAITING],
+        n_running=counts[TrialState.RUNNING],
+        n_retried=sum(1 for t in trials if t.system_attrs.get("retry_history")),
+        n_proposed=n_proposed,
+        resumed_from=resumed_from,
+        best_arch=best_arch,
+        best_value=best_value,
+        regret_val=regret,
+        done=done,
+        wall_seconds=wall,
+    )
+
+
+__all__ = [
+    "LEASE_ATTR",
+    "CoordinatorResult",
+    "default_distributed_study_name",
+    "run_coordinator",
+    "sample_params",
+]

@@ -1,0 +1,117 @@
+"""Which evaluator a worker uses: built from the configuration stored in the study.
+
+An evaluator is any object with
+
+* ``evaluate(arch, rng=None) -> Evaluation`` (``predictor_nas.evaluators.Evaluation``: value,
+  metrics, cost, seed_position); if ``evaluate`` also takes a ``trial`` keyword, the worker
+  passes the running ``optuna.Trial`` so that it can report a learning curve
+  (``trial.report``) and stop early (raise ``optuna.TrialPruned``);
+* ``direction``: ``"maximize"`` or ``"minimize"``.
+
+``TableEvaluator`` is one. Others plug in with ``register_evaluator`` (in every process that
+runs a coordinator or worker), or are passed to ``run_worker(evaluator=...)`` directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from predictor_nas._validation import check_choice
+from predictor_nas.evaluators import Evaluation, TableEvaluator
+from predictor_nas.exceptions import InvalidParameterError, SearchError
+from predictor_nas.spaces import Arch
+from predictor_nas.tables import Table, open_table
+
+
+@runtime_checkable
+class Evaluator(Protocol):
+    """What a worker needs of an evaluator."""
+
+    direction: str
+
+    def evaluate(self, arch: Arch, rng: np.random.Generator | None = None) -> Evaluation:
+        """Evaluate ``arch``."""
+        ...
+
+
+#: name -> (factory(config) -> Evaluator, direction(config) -> "maximize" | "minimize")
+_REGISTRY: dict[str, tuple[Callable[[dict[str, Any]], Any], Callable[[dict[str, Any]], str]]] = {}
+
+
+def _table_evaluator(config: dict[str, Any], table: Table | None = None) -> TableEvaluator:
+    tbl = table if table is not None else open_table(config["table"])
+    want = config.get("table_content_hash")
+    if want is not None and tbl.content_hash != want:
+        raise SearchError(
+            f"Table {config['table']!r} here has content hash {tbl.content_hash}, but the study "
+            f"was created with {want}: every worker must read the same table."
+        )
+    return TableEvaluator(
+        tbl, config["dataset"], metric=config["metric"], draw_seed=bool(config["draw_seed"])
+    )
+
+
+_REGISTRY["table"] = (_table_evaluator, lambda config: _table_evaluator(config).direction)
+
+
+def register_evaluator(
+    name: str,
+    factory: Callable[[dict[str, Any]], Any],
+    *,
+    direction: str | Callable[[dict[str, Any]], str] = "maximize",
+) -> None:
+    """Make ``--evaluator NAME`` available to coordinators and workers of this process.
+
+    Args:
+        name: The evaluator's name, stored in the study's configuration.
+        factory: ``config -> evaluator``; ``config`` is the study's configuration dict
+            (space, table, dataset, metric, seed, draw_seed, evaluator_options, ...).
+        direction: The objective's direction, or ``config -> direction``.
+    """
+    if not isinstance(name, str) or not name or name == "table":
+        raise InvalidParameterError(
+            f"The 'name' parameter of register_evaluator must be a non-empty str other than "
+            f"'table'. Got {name!r} instead."
+        )
+    if not callable(factory):
+        raise InvalidParameterError(
+            f"The 'factory' parameter of register_evaluator must be callable. Got {factory!r} "
+            "instead."
+        )
+    if isinstance(direction, str):
+        check_choice(direction, "direction", "register_evaluator", ["maximize", "minimize"])
+        fixed = direction
+
+        def direction_fn(config: dict[str, Any]) -> str:
+            return fixed
+    else:
+        direction_fn = direction
+    _REGISTRY[name] = (factory, direction_fn)
+
+
+def available_evaluators() -> list[str]:
+    """Evaluator names a study may be configured with."""
+    return list(_REGISTRY)
+
+
+def check_evaluator_config(config: dict[str, Any], table: Table | None = None) -> str:
+    """Validate the evaluator part of a configuration; returns the study direction."""
+    name = check_choice(config["evaluator"], "evaluator", "coordinate", available_evaluators())
+    if name == "table":
+        return _table_evaluator(config, table).direction
+    return _REGISTRY[name][1](config)
+
+
+def make_evaluator(config: dict[str, Any]) -> Any:
+    """The evaluator a worker uses for a study of configuration ``config``."""
+    name = config.get("evaluator", "table")
+    if name not in _REGISTRY:
+        raise SearchError(
+            f"The study uses evaluator {name!r}, which this worker does not have (it has "
+            f"{', '.join(available_evaluators())}); register it with "
+            "predictor_nas.distributed.register_evaluator or pass the evaluator object."
+        )
+    return _REGISTRY[name][0](config)

@@ -1,0 +1,343 @@
+"""A worker: pulls proposed architectures from the study's queue, evaluates them, reports."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import math
+import threading
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+from predictor_nas._validation import check_float, check_int
+from predictor_nas.distributed._common import (
+    CONFIG_ATTR,
+    ERROR_ATTR,
+    MODE,
+    STATE_ATTR,
+    WORKER_ATTR,
+    Heartbeat,
+    HeartbeatSettings,
+    describe_storage,
+    is_postgres,
+    open_storage,
+    pop_waiting,
+    process_id,
+    reap_stale_trials,
+    requeue,
+    trial_id,
+)
+from predictor_nas.distributed._evaluators import make_evaluator
+from predictor_nas.exceptions import PredictorNASError, SearchError
+from predictor_nas.spaces import get_space
+
+log = logging.getLogger(__name__)
+
+_OWNER = "worker"
+
+
+@dataclass
+class WorkerResult:
+    """What one worker did; ``to_dict`` gives the CLI's JSON object.
+
+    Attributes:
+        worker_id: ``host:pid:random`` (also trial system attr ``predictor_nas:worker``).
+        study_name, storage: The study (storage spec without password).
+        n_evaluated: Trials this worker completed.
+        n_pruned: Trials the evaluator stopped early.
+        n_failed: Trials whose evaluation raised (marked failed, with user attr ``error``).
+        n_discarded: Results thrown away because the trial had been declared dead meanwhile
+            (no heartbeat within the grace period) and retried elsewhere.
+        n_reaped: Trials of dead workers this worker failed and queued again.
+        stopped_because: ``"done"`` (budget reached, queue empty), ``"max_trials"``,
+            ``"idle_timeout"`` or ``"stop"``.
+        wall_seconds: Duration of the run.
+    """
+
+    worker_id: str
+    study_name: str
+    storage: str
+    n_evaluated: int
+    n_pruned: int
+    n_failed: int
+    n_discarded: int
+    n_reaped: int
+    stopped_because: str
+    wall_seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able dict."""
+        return asdict(self)
+
+
+def _distributed_studies(store: optuna.storages.BaseStorage) -> list[str]:
+    return [
+        s.study_name
+        for s in store.get_all_studies()
+        if (s.user_attrs.get(CONFIG_ATTR) or {}).get("mode") == MODE
+    ]
+
+
+def _load_study(
+    spec: str, study_name: str | None, settings: HeartbeatSettings, wait: float
+) -> tuple[optuna.Study, optuna.storages.BaseStorage]:
+    """Open the study, waiting up to ``wait`` seconds for a coordinator to create it."""
+    store = open_storage(spec, settings)
+    deadline = time.monotonic() + wait
+    while True:
+        name = study_name
+        if name is None:
+            names = _distributed_studies(store)
+            if len(names) > 1:
+                raise SearchError(
+                    f"{describe_storage(spec)} holds several distributed studies "
+                    f"({', '.join(sorted(names))}); choose one with --study-name."
+                )
+            name = names[0] if names else None
+        if name is not None:
+            try:
+                # The worker's sampler only fills params a queued trial lacks (none, normally).
+                sampler = optuna.samplers.RandomSampler()
+                study = optuna.load_study(study_name=name, storage=store, sampler=sampler)
+                if CONFIG_ATTR in study.user_attrs and STATE_ATTR in study.user_attrs:
+                    return study, store
+            except KeyError:
+                pass
+        if time.monotonic() >= deadline:
+            what = f"study {name!r}" if name else "distributed study"
+            raise SearchError(
+                f"No {what} in {describe_storage(spec)} after {wait:.0f} s; start "
+                "`predictor-nas coordinate` first (or give the right --study-name)."
+            )
+        time.sleep(min(1.0, max(deadline - time.monotonic(), 0.05)))
+
+
+def _takes_trial(evaluator: Any) -> bool:
+    try:
+        return "trial" in inspect.signature(evaluator.evaluate).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def run_worker(
+    storage: str,
+    study_name: str | None = None,
+    *,
+    evaluator: Any = None,
+    max_trials: int | None = None,
+    idle_timeout: float | None = None,
+    wait_for_study: float = 60.0,
+    poll_interval: float = 0.1,
+    time_scale: float = 0.0,
+    worker_id: str | None = None,
+    stop: threading.Event | None = None,
+) -> WorkerResult:
+    """Evaluate queued trials of a distributed study until it is done.
+
+    Loop: take the oldest WAITING trial (atomically: two workers never take the same one),
+    beat for it while evaluating (``HeartbeatSettings`` stored in the study by the
+    coordinator), set user attrs ``metrics``, ``cost_s`` (and
+    ``seed_position``), and tell the value. When the queue is empty, fail and requeue the trials
+    of dead workers, and stop once the coordinator has marked the budget reached.
+
+    A worker needs only the storage: the space, table, dataset, metric and evaluator come from
+    the study. An evaluation that raises marks its trial failed (user attr ``error``) and the
+    worker goes on; Ctrl-C puts the current trial back in the queue.
+
+    Args:
+        storage: The coordinator's storage (journal file or ``postgresql://...``).
+        study_name: Default: the only distributed study in the storage.
+        evaluator: An evaluator object (see ``predictor_nas.distributed._evaluators``);
+            default: the one named in the study's configuration.
+        max_trials: Stop after taking this many trials.
+        idle_timeout: Stop after this many seconds with an empty queue (default: wait for
+            the coordinator as long as the study is not done).
+        wait_for_study: Seconds to wait for the coordinator to create the study.
+        poll_interval: Seconds between looks at an empty queue.
+        time_scale: Sleep ``time_scale x`` the evaluation's simulated cost (a table's training
+            seconds) before reporting, to replay a table in scaled real time (benchmarks of
+            the distributed machinery; 0 = no sleep).
+        worker_id: Id recorded on the trials (default ``host:pid:random``).
+        stop: Set it to stop after the current trial.
+
+    Returns:
+        The ``WorkerResult``.
+    """
+    if max_trials is not None:
+        max_trials = check_int(max_trials, "max_trials", _OWNER, minimum=1)
+    if idle_timeout is not None:
+        idle_timeout = check_float(idle_timeout, "idle_timeout", _OWNER, minimum=0.0)
+    wait_for_study = check_float(wait_for_study, "wait_for_study", _OWNER, minimum=0.0)
+    poll_interval = check_float(poll_interval, "poll_interval", _OWNER, minimum=0.0, exclusive=True)
+    time_scale = check_float(time_scale, "time_scale", _OWNER, minimum=0.0)
+    wid = worker_id or process_id("worker@")
+
+    study, _ = _load_study(storage, study_name, HeartbeatSettings(), wait_for_study)
+    state = study.user_attrs[STATE_ATTR]
+    hb = HeartbeatSettings.from_state(state)
+    if is_postgres(storage) and hb != HeartbeatSettings():
+        # PostgreSQL keeps the grace period in the storage object: reopen with the study's.
+        study, _ = _load_study(storage, study.study_name, hb, wait_for_study)
+    config = study.user_attrs[CONFIG_ATTR]
+    if config.get("mode") != MODE:
+        raise SearchError(f"Study {study.study_name!r} is not a distributed study.")
+    space = get_space(config["space"])
+    ev = evaluator if evaluator is not None else make_evaluator(config)
+    pass_trial = _takes_trial(ev)
+    seed = int(config.get("seed", 0))
+    distributions = space.distributions()
+
+    counts = {"evaluated": 0, "pruned": 0, "failed": 0, "discarded": 0, "reaped": 0}
+    taken = 0
+    reason = "stop"
+    idle_since: float | None = None
+    last_reap = last_done_check = 0.0
+    heartbeat = Heartbeat(study, storage, hb.interval)
+    t0 = time.perf_counter()
+    log.info("worker %s on study %s", wid, study.study_name)
+    try:
+        while not (stop is not None and stop.is_set()):
+            if max_trials is not None and taken >= max_trials:
+                reason = "max_trials"
+                break
+            frozen = pop_waiting(study)
+            if frozen is None:
+                now = time.monotonic()
+                if now - last_reap >= hb.interval:
+                    counts["reaped"] += reap_stale_trials(study, storage, hb)
+                    last_reap = now
+                if now - last_done_check >= 0.5:
+                    last_done_check = now
+                    if study.user_attrs.get(STATE_ATTR, {}).get("done") and not study.get_trials(
+                        deepcopy=False, states=(TrialState.WAITING,)
+                    ):
+                        reason = "done"
+                        break
+                idle_since = idle_since if idle_since is not None else now
+                if idle_timeout is not None and now - idle_since >= idle_timeout:
+                    reason = "idle_timeout"
+                    break
+                time.sleep(poll_interval)
+                continue
+            idle_since = None
+            taken += 1
+            heartbeat.begin(trial_id(frozen))
+            try:
+                outcome = _evaluate_one(
+                    study, frozen, wid, ev, pass_trial, space, distributions, seed, time_scale
+                )
+            except KeyboardInterrupt:
+                _give_back(study, frozen)
+                raise
+            finally:
+                heartbeat.end()
+            counts[outcome] += 1
+    finally:
+        heartbeat.close()
+    return WorkerResult(
+        worker_id=wid,
+        study_name=study.study_name,
+        storage=describe_storage(storage),
+        n_evaluated=counts["evaluated"],
+        n_pruned=counts["pruned"],
+        n_failed=counts["failed"],
+        n_discarded=counts["discarded"],
+        n_reaped=counts["reaped"],
+        stopped_because=reason,
+        wall_seconds=time.perf_counter() - t0,
+    )
+
+
+def _evaluate_one(
+    study: optuna.Study,
+    frozen: FrozenTrial,
+    wid: str,
+    evaluator: Any,
+    pass_trial: bool,
+    space: Any,
+    distributions: dict,
+    seed: int,
+    time_scale: float,
+) -> str:
+    """Evaluate and report the trial just taken; returns the counter to bump.
+
+    Results go straight to the storage (the writes ``Study.tell`` ends with) so that a table
+    lookup costs few database round trips; an evaluator that wants the ``optuna.Trial`` (to
+    report a curve) gets one, and a pruned trial is told through ``Study.tell`` (which records
+    the last reported value).
+    """
+    store = study._storage
+    tid = trial_id(frozen)
+    number = frozen.number
+    try:
+        store.set_trial_system_attr(tid, WORKER_ATTR, wid)
+        trial = optuna.Trial(study, tid) if pass_trial else None
+        params = dict(frozen.params)
+        missing = [n for n in distributions if n not in params]
+        if missing:  # a trial enqueued with fixed params only (study.enqueue_trial)
+            trial = trial or optuna.Trial(study, tid)
+            for n in missing:
+                params[n] = trial.suggest_categorical(n, distributions[n].choices)
+        proposal = int(frozen.user_attrs.get("proposal", number))
+        # Seeded by the proposal, not the trial: a retried proposal draws the same seed.
+        rng = np.random.default_rng([seed, proposal, 1])
+        arch = None
+        try:
+            arch = space.from_params(params)
+            if pass_trial:
+                ev = evaluator.evaluate(arch, rng=rng, trial=trial)
+            else:
+                ev = evaluator.evaluate(arch, rng=rng)
+            value = float(ev.value)
+            if not math.isfinite(value):
+                raise ArithmeticError(f"the objective is {value}")
+        except optuna.TrialPruned:
+            study.tell(number, state=TrialState.PRUNED)
+            return "pruned"
+        except (PredictorNASError, ValueError, RuntimeError, ArithmeticError, OSError) as exc:
+            what = space.format(arch) if arch is not None else params
+            log.warning("trial %d (%s) failed: %s", number, what, exc)
+            store.set_trial_user_attr(tid, ERROR_ATTR, f"{type(exc).__name__}: {exc}"[:2000])
+            store.set_trial_state_values(tid, state=TrialState.FAIL)
+            return "failed"
+        if time_scale > 0 and ev.cost > 0:
+            time.sleep(ev.cost * time_scale)
+        if "arch" not in frozen.user_attrs:
+            store.set_trial_user_attr(tid, "arch", space.format(arch))
+            store.set_trial_user_attr(tid, "canonical_key", space.canonical_key(arch))
+        store.set_trial_user_attr(tid, "metrics", ev.metrics)
+        store.set_trial_user_attr(tid, "cost_s", ev.cost)
+        if ev.seed_position is not None:
+            store.set_trial_user_attr(tid, "seed_position", ev.seed_position)
+        store.set_trial_state_values(tid, state=TrialState.COMPLETE, values=[value])
+        return "evaluated"
+    except (optuna.exceptions.UpdateFinishedTrialError, ValueError) as exc:
+        if store.get_trial(tid).state != TrialState.FAIL:
+            raise
+        log.warning(
+            "trial %d was declared dead (no heartbeat within the grace period) and retried; "
+            "this result is discarded (%s)",
+            number,
+            exc,
+        )
+        return "discarded"
+
+
+def _give_back(study: optuna.Study, frozen: FrozenTrial) -> None:
+    """On Ctrl-C: fail the current trial and queue a copy, so no proposal is lost."""
+    try:
+        current = study._storage.get_trial(trial_id(frozen))
+        if current.state == TrialState.RUNNING:
+            study._storage.set_trial_state_values(trial_id(frozen), state=TrialState.FAIL)
+            requeue(study, current, None)
+            log.warning("interrupted: trial %d is back in the queue", frozen.number)
+    except Exception as exc:  # best effort: the heartbeat reaper covers the rest
+        log.warning("could not put trial %d back in the queue: %r", frozen.number, exc)
+
+
+__all__ = ["WorkerResult", "run_worker"]
