@@ -105,6 +105,27 @@ def test_rea_baseline_trains_every_proposal_fully():
     assert r.total_epochs == 3 * TINY["epochs"] and r.rounds == 0
 
 
+def test_process_clock_budget_stops_the_search():
+    """With clock='process' the budget counts CPU seconds of this process, summed per run."""
+    r = run_real_search(strategy="random", budget_seconds=0.2, clock="process", seed=0, **TINY)
+    assert r.clock == "process" and r.n_trained >= 1
+    before_last = r.trajectory[-2]["seconds"] if r.n_trained > 1 else 0.0
+    assert before_last < 0.2 <= r.clock_seconds == r.trajectory[-1]["seconds"]
+    with pytest.raises(InvalidParameterError, match="'clock' parameter"):
+        run_real_search(max_trials=1, clock="gpu")
+
+
+def test_train_evaluator_checkpoints_per_arch(digits, tmp_path):
+    """With checkpoint_dir each arch has its own checkpoint; a rerun returns the stored run."""
+    ev = TrainEvaluator(digits, width=4, depth=1, epochs=2, batch_size=128, num_threads=1,
+                        checkpoint_dir=tmp_path / "ck")
+    a = ev.evaluate(ARCH)
+    files = list((tmp_path / "ck").iterdir())
+    assert len(files) == 1 and files[0].name.startswith("nb201-")
+    b = ev.evaluate(ARCH)
+    assert b.val_curve == a.val_curve and b.metrics["test_acc"] == a.metrics["test_acc"]
+
+
 def test_warm_start_ranks_round_zero_by_the_table_prior(nb201_table):
     """With a table prior, round 0 trains the pool's best cells by NB201 CIFAR-10 accuracy."""
     prior = TablePrior(nb201_table, "cifar10")
