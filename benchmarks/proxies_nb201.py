@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and write the JSON and Markdown reports."""
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--n-archs", type=int, default=300, help="cells for params/flops/synflow")
-    p.add_argument("--n-full", type=int, default=100, help="of those, cells for all proxies")
+    p.add_argument("--n-full", type=int, default=50, help="of those, cells for all proxies")
     p.add_argument("--seed", type=int, default=0, help="sample and proxy seed")
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--workers", type=int, default=2, help="worker processes")
@@ -327,8 +327,14 @@ def _markdown(result: dict[str, Any]) -> str:
         lines.append(f"| {key} | {t['cpu_s_mean']:.3f} | {t['wall_s_mean']:.3f} |")
     cpu_total = sum(t["cpu_s_mean"] for t in timing.values())
     wall_total = sum(t["wall_s_mean"] for t in timing.values())
+    run_cpu = sum(v for r in result["cells"] for v in r["cpu_s"].values())
     lines += [
         f"| **all** | {cpu_total:.3f} | {wall_total:.3f} |",
+        "",
+        f"The whole scoring used {run_cpu:.0f} CPU seconds in the workers against "
+        f"{meta['scoring_seconds']:.0f} s of wall time with {s['workers']} workers: the niced "
+        "run got a small share of the two cores, so wall seconds measure the machine's load "
+        "more than the proxies.",
         "",
         "## Rank-average ensembles (`ProxyEnsemble` score) as accuracy rankers",
         "",
