@@ -588,6 +588,22 @@ def _on_sigterm_interrupt() -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
+def _key_values(pairs: Sequence[str] | None, option: str) -> dict[str, Any]:
+    """``["epochs=2", "device=cuda"]`` -> ``{"epochs": 2, "device": "cuda"}`` (JSON values)."""
+    from predictor_nas.exceptions import InvalidParameterError
+
+    out: dict[str, Any] = {}
+    for pair in pairs or []:
+        key, sep, text = pair.partition("=")
+        if not sep or not key.strip():
+            raise InvalidParameterError(f"{option} takes KEY=VALUE; got {pair!r}.")
+        try:
+            out[key.strip()] = json.loads(text)
+        except ValueError:
+            out[key.strip()] = text
+    return out
+
+
 def _cmd_coordinate(args: argparse.Namespace) -> int:
     from predictor_nas.distributed import HeartbeatSettings, run_coordinator
 
@@ -605,6 +621,7 @@ def _cmd_coordinate(args: argparse.Namespace) -> int:
         seed=args.seed,
         draw_seed=args.draw_seed,
         evaluator=args.evaluator,
+        evaluator_options=_key_values(args.evaluator_option, "--evaluator-option"),
         queue_size=args.queue_size,
         score_predictor=score,
         heartbeat=HeartbeatSettings(args.heartbeat_interval, args.grace_period, args.max_retry),
@@ -645,6 +662,7 @@ def _cmd_worker(args: argparse.Namespace) -> int:
     result = run_worker(
         args.storage,
         args.study_name,
+        evaluator_options=_key_values(args.evaluator_option, "--evaluator-option"),
         max_trials=args.max_trials,
         idle_timeout=args.idle_timeout,
         wait_for_study=args.wait,
@@ -705,7 +723,15 @@ def _add_distributed_commands(sub: Any) -> None:
     c.add_argument(
         "--evaluator",
         default="table",
-        help=f"how workers evaluate: {', '.join(available_evaluators())} (default table)",
+        help=f"how workers evaluate: {', '.join(available_evaluators())} (default table; "
+        "train = real training, --dataset digits or cifar10)",
+    )
+    c.add_argument(
+        "--evaluator-option",
+        action="append",
+        metavar="KEY=VALUE",
+        help="evaluator setting stored in the study, repeatable (train: width, depth, epochs, "
+        "batch_size, lr, weight_decay; defaults for device, data_root, ...)",
     )
     c.add_argument(
         "--queue-size",
@@ -785,6 +811,13 @@ def _add_distributed_commands(sub: Any) -> None:
         help="sleep F x the table's training seconds per trial (replay in scaled real time)",
     )
     w.add_argument("--worker-id", default=None, help="id recorded on trials (default host:pid)")
+    w.add_argument(
+        "--evaluator-option",
+        action="append",
+        metavar="KEY=VALUE",
+        help="this machine's evaluator setting, repeatable (train: device, amp, num_threads, "
+        "checkpoint_dir, data_root, download)",
+    )
     w.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     w.set_defaults(func=_cmd_worker)
 

@@ -57,12 +57,20 @@ def _study(spec: str, name: str = STUDY) -> optuna.Study:
     return optuna.load_study(study_name=name, storage=_STORES[spec])
 
 
-def _study_attrs(spec: str) -> dict:
+def _study_attrs(spec: str, name: str = STUDY) -> dict:
     """The study's user attrs, or {} while no coordinator has created it."""
     try:
-        return _study(spec).user_attrs
+        return _study(spec, name).user_attrs
     except KeyError:
         return {}
+
+
+def _trials(spec: str, *states: TrialState) -> list:
+    """The study's trials in ``states``, or [] while no coordinator has created it."""
+    try:
+        return _study(spec).get_trials(deepcopy=False, states=states)
+    except KeyError:
+        return []
 
 
 def _coordinate_with_workers(spec: str, n_workers: int = 1, worker_kw=None, **coord_kw):
@@ -71,7 +79,7 @@ def _coordinate_with_workers(spec: str, n_workers: int = 1, worker_kw=None, **co
     c, co = _in_thread(run_coordinator, spec, heartbeat=FAST_HB, poll_interval=0.02, **coord_kw)
 
     def ready():
-        state = _study_attrs(spec).get(STATE_ATTR)
+        state = _study_attrs(spec, coord_kw.get("study_name", STUDY)).get(STATE_ATTR)
         return state is not None and state["budget"] == coord_kw["budget"]
 
     _wait_for(lambda: ready() or not c.is_alive(), 60, "the coordinator")
@@ -144,7 +152,9 @@ def _check_ledger(study: optuna.Study, budget: int, table) -> list:
     done = [t.user_attrs["proposal"] for t in complete]
     assert sorted(done) == sorted(proposed), "a proposal was lost or completed twice"
     for t in complete:
-        assert t.value == pytest.approx(table.query(t.user_attrs["arch"], "val_acc", dataset="cifar10"))
+        assert t.value == pytest.approx(
+            table.query(t.user_attrs["arch"], "val_acc", dataset="cifar10")
+        )
         assert t.user_attrs["metrics"]["val_acc"] == pytest.approx(t.value)
         assert t.system_attrs[WORKER_ATTR]
     return complete
@@ -420,11 +430,8 @@ def test_worker_killed_mid_trial_has_its_trial_retried(shared_storage, tmp_path,
                 "--time-scale", "0.005")  # fmt: skip
 
     def running_on_doomed():
-        st = _study(spec)
-        return [
-            t for t in st.get_trials(states=(TrialState.RUNNING,))
-            if t.system_attrs.get(WORKER_ATTR) == "doomed"
-        ]  # fmt: skip
+        running = _trials(spec, TrialState.RUNNING)
+        return [t for t in running if t.system_attrs.get(WORKER_ATTR) == "doomed"]
 
     victim = _wait_for(running_on_doomed, 60, "the doomed worker to start a trial")[0]
     time.sleep(1.5)  # it has beaten at least once
@@ -491,16 +498,14 @@ def test_postgres_load_1000_trials_with_worker_and_coordinator_crashes(
     workers = {i: worker(i) for i in range(4)}
 
     def n_complete() -> int:
-        return len(_study(spec).get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
+        return len(_trials(spec, TrialState.COMPLETE))
 
     _wait_for(lambda: n_complete() >= 200, 120, "200 results")
 
     def held_by_w0():
-        st = _study(spec)
         return [
-            t for t in st.get_trials(states=(TrialState.RUNNING,))
-            if t.system_attrs.get(WORKER_ATTR) == "w0"
-        ]  # fmt: skip
+            t for t in _trials(spec, TrialState.RUNNING) if t.system_attrs.get(WORKER_ATTR) == "w0"
+        ]
 
     held = _wait_for(held_by_w0, 30, "w0 to hold a trial")
     os.kill(workers[0].pid, signal.SIGKILL)
@@ -531,3 +536,44 @@ def test_postgres_load_1000_trials_with_worker_and_coordinator_crashes(
         retries = [t for t in st.trials if t.system_attrs.get("failed_trial") == victim.number]
         assert [t.state for t in retries] == [TrialState.COMPLETE]
     print(f"\n1,000 trials on PostgreSQL, 4 workers, 2 crashes: {elapsed:.1f} s")
+
+
+# --------------------------------------------------------------------------- real training
+@pytest.mark.slow
+def test_train_evaluator_passes_through(tmp_path):
+    """``evaluator="train"``: workers really train each proposal on digits, report the
+    per-epoch validation curve to the trial, and the result is the last epoch's accuracy."""
+    spec = str(tmp_path / "t.journal")
+    res, (worker,) = _coordinate_with_workers(
+        spec,
+        worker_kw={"evaluator_options": {"device": "cpu", "num_threads": 1}},
+        study_name="train-study",
+        evaluator="train",
+        dataset="digits",
+        strategy="random",
+        budget=2,
+        evaluator_options={"width": 4, "depth": 1, "epochs": 2},
+    )
+    assert res.n_complete == 2 and worker.n_evaluated == 2 and res.regret_val is None
+    for t in _study(spec, "train-study").trials:
+        assert t.state == TrialState.COMPLETE
+        assert sorted(t.intermediate_values) == [1, 2]
+        assert t.value == pytest.approx(t.intermediate_values[2])
+        assert t.user_attrs["metrics"]["val_acc"] == pytest.approx(t.value)
+        assert t.user_attrs["metrics"]["epochs_run"] == 2
+        assert 10 < t.value <= 100  # 10 classes: well above chance after 2 epochs
+
+
+def test_cli_rejects_unknown_train_option(tmp_path):
+    """A misspelt ``--evaluator-option`` of the train evaluator is refused, naming the allowed."""
+    p = subprocess.run(
+        [sys.executable, "-m", "predictor_nas.cli", "coordinate", "--storage",
+         str(tmp_path / "o.journal"), "--evaluator", "train", "--dataset", "digits",
+         "--evaluator-option", "epoch=3"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert p.returncode == 2
+    assert "The 'evaluator option' parameter of the train evaluator must be one of 'width'" in (
+        p.stderr
+    )
+    assert "Got 'epoch' instead." in p.stderr

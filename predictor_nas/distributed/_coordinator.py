@@ -365,8 +365,12 @@ def run_coordinator(
         budget: Number of evaluations (complete or pruned trials) to reach; a rerun with a
             larger budget extends the study.
         seed: Seed of the sampler (and of the drawn training seeds with ``draw_seed``).
-        evaluator: ``"table"`` or a name registered with ``register_evaluator``.
-        evaluator_options: JSON-able options stored in the study for the workers' evaluator.
+        evaluator: ``"table"`` (look up ``table``), ``"train"`` (real training on ``dataset``
+            ``"digits"`` or ``"cifar10"``; ``table`` unused) or a name registered with
+            ``register_evaluator``.
+        evaluator_options: JSON-able options stored in the study for the workers' evaluator
+            (``train``: width, depth, epochs, batch_size, lr, weight_decay, and defaults for
+            the workers' device, amp, num_threads, checkpoint_dir, data_root, download).
         queue_size: WAITING trials to keep ready (about 2x the number of workers).
         score_predictor: Predictor scoring each proposal (a ``make_predictor`` name),
             ``"auto"`` (the guided strategy's predictor for ``guided``, none otherwise) or
@@ -390,16 +394,18 @@ def run_coordinator(
     check_choice(evaluator, "evaluator", _OWNER, available_evaluators())
     hb = (heartbeat or HeartbeatSettings()).validated(_OWNER)
     sp = get_space(space)
-    tbl = open_table(table)
-    if tbl.space != sp.name:
-        allowed = f"a table of space {sp.name!r}"
-        raise param_error("table", _OWNER, allowed, f"{table} ({tbl.space})")
-    check_choice(dataset, "dataset", _OWNER, tbl.datasets)
+    tbl = None
+    if evaluator == "table":
+        tbl = open_table(table)
+        if tbl.space != sp.name:
+            allowed = f"a table of space {sp.name!r}"
+            raise param_error("table", _OWNER, allowed, f"{table} ({tbl.space})")
+        check_choice(dataset, "dataset", _OWNER, tbl.datasets)
     config = {
         "mode": MODE,
         "space": sp.name,
-        "table": tbl.name if str(table) == tbl.name else str(table),
-        "table_content_hash": tbl.content_hash,
+        "table": None if tbl is None else (tbl.name if str(table) == tbl.name else str(table)),
+        "table_content_hash": None if tbl is None else tbl.content_hash,
         "dataset": dataset,
         "metric": metric,
         "strategy": strategy,
@@ -409,8 +415,9 @@ def run_coordinator(
         "evaluator_options": dict(evaluator_options or {}),
     }
     direction = check_evaluator_config(config, tbl)
+    source = evaluator if tbl is None else tbl.name
     name = study_name or default_distributed_study_name(
-        sp.name, tbl.name, dataset, strategy, seed, draw_seed
+        sp.name, source, dataset, strategy, seed, draw_seed
     )
     store = open_storage(storage, hb)
     study = optuna.create_study(
@@ -579,7 +586,7 @@ def _summary(
         maximize = study.direction == optuna.study.StudyDirection.MAXIMIZE
         best = (max if maximize else min)(complete, key=lambda t: (t.value, -t.number))
         best_arch, best_value = best.user_attrs.get("arch"), float(best.value)
-        if config["evaluator"] == "table" and best_arch is not None:
+        if tbl is not None and best_arch is not None:
             metric, dataset = config["metric"], config["dataset"]
             mean = tbl.query(best_arch, metric, dataset=dataset)
             top = tbl.best(metric, dataset=dataset)[1]

@@ -8,8 +8,12 @@ An evaluator is any object with
   (``trial.report``) and stop early (raise ``optuna.TrialPruned``);
 * ``direction``: ``"maximize"`` or ``"minimize"``.
 
-``TableEvaluator`` is one. Others plug in with ``register_evaluator`` (in every process that
-runs a coordinator or worker), or are passed to ``run_worker(evaluator=...)`` directly.
+``TableEvaluator`` is one (``"table"``), and ``TrainEvaluator`` (``"train"``: real training on
+digits or CIFAR-10, options in the study's ``evaluator_options``; it reports its learning curve
+and returns ``pruned=True`` when the trial's pruner stops it). Others plug in with
+``register_evaluator`` (in every process that runs a coordinator or worker), or are passed to
+``run_worker(evaluator=...)`` directly. ``evaluate`` may take ``rng`` and/or ``trial``: the
+worker passes those its signature names.
 """
 
 from __future__ import annotations
@@ -56,6 +60,49 @@ def _table_evaluator(config: dict[str, Any], table: Table | None = None) -> Tabl
 
 _REGISTRY["table"] = (_table_evaluator, lambda config: _table_evaluator(config).direction)
 
+#: ``evaluator_options`` of the ``train`` evaluator that change results (fixed by the study).
+TRAIN_OPTIONS = ("width", "depth", "epochs", "batch_size", "lr", "weight_decay")
+#: Options each worker may set for its own machine (``run_worker(evaluator_options=...)``).
+TRAIN_LOCAL_OPTIONS = ("device", "amp", "num_threads", "checkpoint_dir", "data_root", "download")
+TRAIN_DATASETS = ("digits", "cifar10")
+
+
+def _check_train_options(config: dict[str, Any]) -> None:
+    check_choice(config["dataset"], "dataset", "the train evaluator", TRAIN_DATASETS)
+    allowed = (*TRAIN_OPTIONS, *TRAIN_LOCAL_OPTIONS)
+    for key in config.get("evaluator_options", {}):
+        check_choice(key, "evaluator option", "the train evaluator", allowed)
+
+
+def _train_evaluator(config: dict[str, Any]) -> Any:
+    """``predictor_nas.evaluators.TrainEvaluator`` on the study's dataset (real training)."""
+    from predictor_nas.evaluators import TrainEvaluator
+    from predictor_nas.training import load_cifar10, load_digits_data
+
+    _check_train_options(config)
+    opts = dict(config.get("evaluator_options", {}))
+    root = opts.pop("data_root", None)
+    download = bool(opts.pop("download", False))
+    seed = int(config.get("seed", 0))
+    if config["dataset"] == "digits":
+        data = load_digits_data(seed=seed)
+    else:
+        if root is None:
+            raise InvalidParameterError(
+                "The train evaluator on cifar10 needs the data folder: pass evaluator option "
+                "data_root=PATH (the worker's --evaluator-option data_root=PATH)."
+            )
+        data = load_cifar10(root, download=download, seed=seed)
+    return TrainEvaluator(data, space=config["space"], seed=seed, **opts)
+
+
+def _train_direction(config: dict[str, Any]) -> str:
+    _check_train_options(config)
+    return "maximize"
+
+
+_REGISTRY["train"] = (_train_evaluator, _train_direction)
+
 
 def register_evaluator(
     name: str,
@@ -71,10 +118,10 @@ def register_evaluator(
             (space, table, dataset, metric, seed, draw_seed, evaluator_options, ...).
         direction: The objective's direction, or ``config -> direction``.
     """
-    if not isinstance(name, str) or not name or name == "table":
+    if not isinstance(name, str) or not name or name in ("table", "train"):
         raise InvalidParameterError(
             f"The 'name' parameter of register_evaluator must be a non-empty str other than "
-            f"'table'. Got {name!r} instead."
+            f"'table' and 'train'. Got {name!r} instead."
         )
     if not callable(factory):
         raise InvalidParameterError(
@@ -105,9 +152,19 @@ def check_evaluator_config(config: dict[str, Any], table: Table | None = None) -
     return _REGISTRY[name][1](config)
 
 
-def make_evaluator(config: dict[str, Any]) -> Any:
-    """The evaluator a worker uses for a study of configuration ``config``."""
+def make_evaluator(config: dict[str, Any], local_options: dict[str, Any] | None = None) -> Any:
+    """The evaluator a worker uses for a study of configuration ``config``.
+
+    ``local_options`` are this worker's own settings (device, data folder, ...), merged over
+    the study's ``evaluator_options``; for ``train`` only ``TRAIN_LOCAL_OPTIONS`` may be set.
+    """
     name = config.get("evaluator", "table")
+    if local_options:
+        if name == "train":
+            for key in local_options:
+                check_choice(key, "worker evaluator option", "worker", TRAIN_LOCAL_OPTIONS)
+        opts = {**config.get("evaluator_options", {}), **local_options}
+        config = {**config, "evaluator_options": opts}
     if name not in _REGISTRY:
         raise SearchError(
             f"The study uses evaluator {name!r}, which this worker does not have (it has "

@@ -117,11 +117,15 @@ def _load_study(
         time.sleep(min(1.0, max(deadline - time.monotonic(), 0.05)))
 
 
-def _takes_trial(evaluator: Any) -> bool:
+def _keywords(evaluator: Any) -> set[str]:
+    """Which of ``rng`` and ``trial`` the evaluator's ``evaluate`` accepts."""
     try:
-        return "trial" in inspect.signature(evaluator.evaluate).parameters
+        params = inspect.signature(evaluator.evaluate).parameters
     except (TypeError, ValueError):
-        return False
+        return {"rng"}
+    if any(p.kind == inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return {"rng", "trial"}
+    return {"rng", "trial"} & set(params)
 
 
 def run_worker(
@@ -129,6 +133,7 @@ def run_worker(
     study_name: str | None = None,
     *,
     evaluator: Any = None,
+    evaluator_options: dict[str, Any] | None = None,
     max_trials: int | None = None,
     idle_timeout: float | None = None,
     wait_for_study: float = 60.0,
@@ -154,6 +159,8 @@ def run_worker(
         study_name: Default: the only distributed study in the storage.
         evaluator: An evaluator object (see ``predictor_nas.distributed._evaluators``);
             default: the one named in the study's configuration.
+        evaluator_options: This worker's own evaluator settings, merged over the study's
+            (for ``train``: device, amp, num_threads, checkpoint_dir, data_root, download).
         max_trials: Stop after taking this many trials.
         idle_timeout: Stop after this many seconds with an empty queue (default: wait for
             the coordinator as long as the study is not done).
@@ -187,8 +194,8 @@ def run_worker(
     if config.get("mode") != MODE:
         raise SearchError(f"Study {study.study_name!r} is not a distributed study.")
     space = get_space(config["space"])
-    ev = evaluator if evaluator is not None else make_evaluator(config)
-    pass_trial = _takes_trial(ev)
+    ev = evaluator if evaluator is not None else make_evaluator(config, evaluator_options)
+    keywords = _keywords(ev)
     seed = int(config.get("seed", 0))
     distributions = space.distributions()
 
@@ -229,7 +236,7 @@ def run_worker(
             heartbeat.begin(trial_id(frozen))
             try:
                 outcome = _evaluate_one(
-                    study, frozen, wid, ev, pass_trial, space, distributions, seed, time_scale
+                    study, frozen, wid, ev, keywords, space, distributions, seed, time_scale
                 )
             except KeyboardInterrupt:
                 _give_back(study, frozen)
@@ -258,7 +265,7 @@ def _evaluate_one(
     frozen: FrozenTrial,
     wid: str,
     evaluator: Any,
-    pass_trial: bool,
+    keywords: set[str],
     space: Any,
     distributions: dict,
     seed: int,
@@ -276,7 +283,7 @@ def _evaluate_one(
     number = frozen.number
     try:
         store.set_trial_system_attr(tid, WORKER_ATTR, wid)
-        trial = optuna.Trial(study, tid) if pass_trial else None
+        trial = optuna.Trial(study, tid) if "trial" in keywords else None
         params = dict(frozen.params)
         missing = [n for n in distributions if n not in params]
         if missing:  # a trial enqueued with fixed params only (study.enqueue_trial)
@@ -289,13 +296,15 @@ def _evaluate_one(
         arch = None
         try:
             arch = space.from_params(params)
-            if pass_trial:
-                ev = evaluator.evaluate(arch, rng=rng, trial=trial)
-            else:
-                ev = evaluator.evaluate(arch, rng=rng)
+            kwargs = {"rng": rng, "trial": trial}
+            ev = evaluator.evaluate(arch, **{k: kwargs[k] for k in keywords})
             value = float(ev.value)
             if not math.isfinite(value):
                 raise ArithmeticError(f"the objective is {value}")
+            if getattr(ev, "pruned", False):  # e.g. TrainEvaluator: stopped, curve recorded
+                store.set_trial_user_attr(tid, "metrics", ev.metrics)
+                store.set_trial_user_attr(tid, "cost_s", ev.cost)
+                raise optuna.TrialPruned()
         except optuna.TrialPruned:
             study.tell(number, state=TrialState.PRUNED)
             return "pruned"
