@@ -222,9 +222,12 @@ def test_every_predictor_sees_the_same_sample():
         ({"metric": "test_acc"}, f"The 'metric' parameter of {EP} a validation metric"),
         ({"metric": "nope"}, f"The 'metric' parameter of {EP} one of"),
         ({"dataset": "imagenet"}, f"The 'dataset' parameter of {EP} one of"),
+        ({"zc": ["zc_synflow"]}, f"The 'zc' parameter of {EP} metrics of nb201/cifar10"),
+        ({"proxy_dataset": "cifar10"}, f"The 'proxy_dataset' parameter of {EP} None when zc"),
         (
-            {"zc": ["zc_synflow"]},
-            "The 'metrics' parameter of TableFeatures must name metrics of nb201/cifar10",
+            {"zc": "default", "proxy_dataset": ["cifar10", "imagenet"]},
+            "The 'proxy_dataset' parameter of evaluate_predictors (zc_table 'nb201') must be one "
+            "of",
         ),
         ({"zc": ["naslib_val"]}, f"The 'zc' parameter of {EP} feature metrics"),
         ({"table": "nb999"}, "No table named or at 'nb999'"),
@@ -257,6 +260,81 @@ def test_zero_cost_features_from_another_table(rich_table_path):
         table=rich_table_path, predictors="ridge", train_sizes=[20], seeds=[0], zc="default"
     )
     assert d["zc"] == list(DEFAULT_ZC) and d["zc_table"] == "nb201-rich"
+
+
+@pytest.mark.shared_data
+def test_proxy_dataset_reads_features_from_another_dataset(rich_table_path):
+    """proxy_dataset='cifar10' feeds cifar10 proxies to a cifar100 target (which has none): the
+    result equals a hand-run of the protocol with TableFeatures(rich, 'cifar10', ...)."""
+    from predictor_nas.encodings import TableFeatures
+    from predictor_nas.predictors import BayesianRidgePredictor
+    from predictor_nas.tables import open_table
+
+    kw = dict(dataset="cifar100", predictors="ridge", train_sizes=[50], seeds=[0])
+    zc = ["zc_synflow", "zc_jacov"]
+    with pytest.raises(PredictorNASError, match="metrics of nb201-rich/cifar100"):
+        evaluate_predictors(**kw, zc=zc, zc_table=rich_table_path)
+    r = evaluate_predictors(**kw, zc=zc, zc_table=rich_table_path, proxy_dataset="cifar10")
+    assert r["proxy_dataset"] == "cifar10" and r["zc"] == zc
+    base = open_table("nb201")
+    space = get_space("nb201")
+    y = base.query_many(np.arange(N_NB201), "val_acc", dataset="cifar100")
+    train = np.sort(np.random.default_rng([0, 50]).choice(N_NB201, size=50, replace=False))
+    test = np.setdiff1d(np.arange(N_NB201), train)
+    archs = [space.parse(a) for a in base.archs]
+    extra = TableFeatures(open_table(rich_table_path), "cifar10", zc)
+    model = BayesianRidgePredictor(extra=extra).fit([archs[i] for i in train], y[train])
+    tau = kendalltau(y[test], model.predict([archs[i] for i in test]).mean).statistic
+    assert r["results"][0]["kendall_tau"] == pytest.approx(tau, abs=1e-12)
+
+
+@pytest.mark.shared_data
+def test_all_zero_cost_metrics_of_two_proxy_datasets(rich_table_path):
+    """zc='all' with two proxy datasets uses every zero-cost metric of both (24 each)."""
+    from predictor_nas.encodings import zero_cost_metrics
+    from predictor_nas.tables import open_table
+
+    both = ["cifar10", "ImageNet16-120"]
+    r = evaluate_predictors(
+        dataset="cifar100",
+        predictors="ridge",
+        train_sizes=[20],
+        seeds=[0],
+        zc="all",
+        zc_table=rich_table_path,
+        proxy_dataset=both,
+    )
+    assert r["zc"] == zero_cost_metrics(open_table(rich_table_path), both)
+    assert len(r["zc"]) == 24 and r["proxy_dataset"] == both
+
+
+@pytest.mark.shared_data
+def test_cli_proxy_dataset(capsys, rich_table_path):
+    """`--zc all --proxy-dataset cifar10,ImageNet16-120` reaches evaluate_predictors."""
+    code = main(
+        [
+            "predictors",
+            "evaluate",
+            "--dataset",
+            "cifar100",
+            "--predictor",
+            "ridge",
+            "--train-sizes",
+            "20",
+            "--seeds",
+            "1",
+            "--zc",
+            "all",
+            "--zc-table",
+            str(rich_table_path),
+            "--proxy-dataset",
+            "cifar10,ImageNet16-120",
+            "--json",
+        ]
+    )
+    result = json.loads(capsys.readouterr().out)
+    assert code == 0 and result["proxy_dataset"] == ["cifar10", "ImageNet16-120"]
+    assert len(result["zc"]) == 24 and result["zc_table"] == "nb201-rich"
 
 
 def test_plot_kendall_writes_png(small_eval, tmp_path):
@@ -341,7 +419,7 @@ def test_cli_evaluate_table_and_plot(capsys, tmp_path):
         (
             ["--predictor", "nope"],
             f"predictor-nas predictors: error: The 'predictors' parameter of {EP} one of "
-            "'gin', 'ridge', 'xgb'. Got 'nope' instead.",
+            "'ensemble', 'et', 'gin', 'ridge', 'xgb'. Got 'nope' instead.",
         ),
         (["--predictor", "ridge,nope"], "Got 'nope' instead."),
         (

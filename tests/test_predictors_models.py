@@ -13,6 +13,8 @@ from predictor_nas.exceptions import InvalidParameterError
 from predictor_nas.predictors import (
     PREDICTORS,
     BayesianRidgePredictor,
+    EnsemblePredictor,
+    ExtraTreesPredictor,
     GINPredictor,
     XGBPredictor,
     make_predictor,
@@ -238,7 +240,13 @@ def test_xgb_rejects_bad_parameters(kwargs, match):
 # --------------------------------------------------------------------------- registry
 def test_make_predictor_builds_each_registered_predictor():
     """make_predictor returns the registered class with seed, extra and kwargs passed on."""
-    assert PREDICTORS == {"ridge": BayesianRidgePredictor, "xgb": XGBPredictor, "gin": GINPredictor}
+    assert PREDICTORS == {
+        "ridge": BayesianRidgePredictor,
+        "xgb": XGBPredictor,
+        "gin": GINPredictor,
+        "et": ExtraTreesPredictor,
+        "ensemble": EnsemblePredictor,
+    }
     p = make_predictor("xgb", seed=4, encoding="path", n_estimators=7)
     assert isinstance(p, XGBPredictor) and p.seed == 4 and p.encoding == "path"
     assert p.n_estimators == 7 and p.extra is None
@@ -249,7 +257,8 @@ def test_make_predictor_builds_each_registered_predictor():
 def test_make_predictor_rejects_unknown_names():
     """An unknown name raises InvalidParameterError listing the registered names."""
     msg = (
-        "The 'predictor' parameter of make_predictor must be one of 'gin', 'ridge', 'xgb'. "
+        "The 'predictor' parameter of make_predictor must be one of 'ensemble', 'et', 'gin', "
+        "'ridge', 'xgb'. "
         "Got 'foo' instead."
     )
     with pytest.raises(InvalidParameterError) as info:

@@ -105,6 +105,16 @@ class PredictorContract:
             p.predict([space.format(a) for a in xb]).mean, p.predict(xb).mean, rtol=1e-6
         )
 
+    def test_get_params_rebuilds_the_predictor(self):
+        """get_params() returns the constructor arguments: rebuilding from them (as std
+        calibration does) gives an identical predictor."""
+        xa, ya, xb, _ = nb201_sample(n_train=40, n_test=20)
+        p = self.make_predictor(1)
+        q = type(p)(**p.get_params())
+        np.testing.assert_array_equal(
+            p.fit(xa, ya).predict(xb).mean, q.fit(xa, ya).predict(xb).mean
+        )
+
     def test_empty_predict(self):
         """Predicting for no architectures returns empty arrays."""
         xa, ya, _, _ = nb201_sample()
