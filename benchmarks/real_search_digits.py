@@ -120,9 +120,9 @@ def plot(path: Path, arms: list[str], curves: dict[str, dict[str, np.ndarray]], 
                                "test accuracy of the incumbent (%)")):
         for arm in arms:
             a = curves[arm][key]
-            ok = ~np.isnan(a).any(axis=0)
-            m = np.nanmean(a, axis=0)
-            s = np.nanstd(a, axis=0, ddof=1) / np.sqrt(a.shape[0])
+            ok = ~np.isnan(a).any(axis=0)  # plotted once every seed has an incumbent
+            m = a.mean(axis=0)
+            s = a.std(axis=0, ddof=1) / np.sqrt(a.shape[0])
             ax.plot(grid[ok], m[ok], label=arm)
             ax.fill_between(grid[ok], (m - 2 * s)[ok], (m + 2 * s)[ok], alpha=0.2)
         ax.set_xlabel(f"{xlabel} seconds")
@@ -135,26 +135,8 @@ def plot(path: Path, arms: list[str], curves: dict[str, dict[str, np.ndarray]], 
     plt.close(fig)
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    p.add_argument("--seeds", type=parse_seeds, default=parse_seeds("0-4"))
-    p.add_argument("--budget", type=float, default=30.0, help="seconds per search (--clock)")
-    p.add_argument("--clock", choices=["process", "wall"], default="process",
-                   help="budget clock: CPU seconds of the process (default) or wall seconds")
-    p.add_argument("--width", type=int, default=4)
-    p.add_argument("--depth", type=int, default=1)
-    p.add_argument("--epochs", type=int, default=3)
-    p.add_argument("--top-k", type=int, default=4)
-    p.add_argument("--no-prior", action="store_true", help="leave out the topk+prior arm")
-    p.add_argument("--out", type=Path, default=HERE / "results")
-    args = p.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    import optuna
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    logging.getLogger("predictor_nas").setLevel(logging.WARNING)
+def collect(args: argparse.Namespace, argv: list[str] | None) -> tuple[dict, dict]:
+    """Run every arm on every seed; return (runs per arm, meta)."""
     from predictor_nas.search import TablePrior, run_real_search
     from predictor_nas.training import load_digits_data
 
@@ -181,8 +163,59 @@ def main(argv: list[str] | None = None) -> int:
     total = time.perf_counter() - t0
     load_after = os.getloadavg()
 
-    grid = np.linspace(0, args.budget, GRID + 1)[1:]
-    names = list(arms)
+    meta = {
+        "command": "python benchmarks/real_search_digits.py "
+        + shlex.join(sys.argv[1:] if argv is None else argv),
+        "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "seeds": seeds_text(args.seeds),
+        "budget_s": args.budget,
+        "clock": args.clock,
+        "settings": {"width": args.width, "depth": args.depth, "epochs": args.epochs,
+                     "top_k": args.top_k, "batch_size": 64, "threads": 1,
+                     "data": data.sizes()},
+        "total_seconds": total,
+        "loadavg_before_after": [load_before, load_after],
+        "machine": machine_info(),
+    }
+    return runs, meta
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--seeds", type=parse_seeds, default=parse_seeds("0-4"))
+    p.add_argument("--budget", type=float, default=30.0, help="seconds per search (--clock)")
+    p.add_argument("--clock", choices=["process", "wall"], default="process",
+                   help="budget clock: CPU seconds of the process (default) or wall seconds")
+    p.add_argument("--width", type=int, default=4)
+    p.add_argument("--depth", type=int, default=1)
+    p.add_argument("--epochs", type=int, default=3)
+    p.add_argument("--top-k", type=int, default=4)
+    p.add_argument("--no-prior", action="store_true", help="leave out the topk+prior arm")
+    p.add_argument("--out", type=Path, default=HERE / "results")
+    p.add_argument("--from-json", type=Path, default=None,
+                   help="re-render the report from a saved real_search_digits.json (no runs)")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    logging.getLogger("predictor_nas").setLevel(logging.WARNING)
+    if args.from_json is not None:
+        saved = json.loads(args.from_json.read_text())
+        runs, meta = saved["runs"], saved["meta"]
+        meta["rendered"] = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+    else:
+        runs, meta = collect(args, argv)
+    st = meta["settings"]
+    budget = float(meta["budget_s"])
+    load_before, load_after = meta["loadavg_before_after"]
+    total = meta["total_seconds"]
+    sizes = st["data"]
+    end = max(r["trajectory"][-1]["seconds"] for rs in runs.values() for r in rs)
+    grid = np.linspace(0, max(budget, end), GRID + 1)[1:]
+    names = list(runs)
     summary: dict[str, Any] = {}
     curves: dict[str, dict[str, np.ndarray]] = {}
     for arm in names:
@@ -215,28 +248,14 @@ def main(argv: list[str] | None = None) -> int:
             for k, src in (("val", "best_val"), ("test", "best_test"),
                            ("epochs", "total_epochs"), ("trained", "n_trained"))
         }
-    meta = {
-        "command": "python benchmarks/real_search_digits.py "
-        + shlex.join(sys.argv[1:] if argv is None else argv),
-        "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        "seeds": seeds_text(args.seeds),
-        "budget_s": args.budget,
-        "clock": args.clock,
-        "settings": {"width": args.width, "depth": args.depth, "epochs": args.epochs,
-                     "top_k": args.top_k, "batch_size": 64, "threads": 1,
-                     "data": data.sizes()},
-        "total_seconds": total,
-        "loadavg_before_after": [load_before, load_after],
-        "machine": machine_info(),
-    }
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "real_search_digits.json").write_text(json.dumps(
         {"meta": meta, "summary": summary, "comparisons": comparisons,
          "match_rea_final_val": matches, "runs": runs}, indent=1
     ) + "\n")
-    clock_name = "CPU (process)" if args.clock == "process" else "wall"
-    title = (f"digits, NB201 w{args.width} d{args.depth}, {args.epochs} epochs, "
-             f"{args.budget:.0f} {clock_name} s per search, seeds {meta['seeds']} "
+    clock_name = "CPU (process)" if meta["clock"] == "process" else "wall"
+    title = (f"digits, NB201 w{st['width']} d{st['depth']}, {st['epochs']} epochs, "
+             f"{budget:.0f} {clock_name} s per search, seeds {meta['seeds']} "
              "(mean ± 2 s.e.)")
     plot(args.out / "real_search_digits.png", names, curves, grid, title, clock_name)
 
@@ -247,17 +266,20 @@ def main(argv: list[str] | None = None) -> int:
     lines = [
         "# Real search on digits: predictor in the loop vs regularized evolution",
         "",
-        f"`nice -n 10 {meta['command'].strip()}` — {meta['date']}; {m['cpu']} "
+        f"`nice -n 10 {meta['command'].strip()}` — {meta['date']}"
+        + (f" (report re-rendered {meta['rendered']} with `--from-json`)"
+           if "rendered" in meta else "")
+        + f"; {m['cpu']} "
         f"({m['cpu_count']} CPUs, shared with other jobs: load average "
         f"{load_before[0]:.1f} before, {load_after[0]:.1f} after), torch {m['torch']}, git "
         f"{m['git']}; {total / 60:.1f} min in all.",
         "",
-        f"sklearn digits (split seed 0: {data.sizes()['train']} train / {data.sizes()['val']} "
-        f"validation / {data.sizes()['test']} test), NB201 cells at width {args.width}, "
-        f"{args.depth} cell per stage, {args.epochs} epochs (SGD + cosine, batch 64, 1 thread), "
-        f"{args.budget:.0f} {clock_name} seconds per search, seeds {meta['seeds']} "
-        f"({len(args.seeds)} per arm). `rea` trains every proposal fully; `topk` trains the "
-        f"predictor's top {args.top_k} per round with the curve pruner; `topk+prior` also "
+        f"sklearn digits (split seed 0: {sizes['train']} train / {sizes['val']} "
+        f"validation / {sizes['test']} test), NB201 cells at width {st['width']}, "
+        f"{st['depth']} cell per stage, {st['epochs']} epochs (SGD + cosine, batch 64, 1 thread), "
+        f"{budget:.0f} {clock_name} seconds per search, seeds {meta['seeds']} "
+        f"({len(runs['rea'])} per arm). `rea` trains every proposal fully; `topk` trains the "
+        f"predictor's top {st['top_k']} per round with the curve pruner; `topk+prior` also "
         "starts from NB201's CIFAR-10 accuracy. val = final validation accuracy of the "
         "search's best finished run (its choice); test = that architecture's test accuracy "
         "(never seen by a search). Mean [95% t-interval] over seeds.",
