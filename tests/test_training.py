@@ -266,7 +266,7 @@ def test_download_checks_md5_and_extracts(tmp_path):
 # --------------------------------------------------------------------------- trainer
 def test_training_digits_reaches_high_accuracy(digits):
     """A small CNN trained 5 epochs on digits gets > 85% validation accuracy (chance: 10%)."""
-    r = train(small_cnn, digits, epochs=5, batch_size=32, lr=0.05, seed=0, num_threads=1)
+    r = train(small_cnn, digits, epochs=5, batch_size=32, lr=0.05, seed=0, num_threads=1, device="cpu")
     assert r.epochs_run == 5 and len(r.val_acc) == 5 and len(r.train_loss) == 5
     assert r.final_val_acc > 85.0
     assert r.test_acc is not None and r.test_acc > 85.0
