@@ -284,6 +284,7 @@ def test_resume_equals_uninterrupted(c10, tmp_path):
         )
 
 
+@pytest.mark.slow
 def test_same_seed_same_search(c10):
     """Same seed -> identical searches; another seed -> a different one."""
     kw = {"method": "mf", "time_budget": 12 * T_C10, **SMALL}

@@ -246,6 +246,9 @@ class _BudgetSpentError(Exception):
 
 # --------------------------------------------------------------------------- the search
 class _Search:
+    """State of one search: the evaluations so far (replayed from the ledger or new), the
+    calibration records, and the bracket loop."""
+
     def __init__(
         self,
         evaluator: FidelityEvaluator,
