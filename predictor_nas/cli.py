@@ -830,6 +830,43 @@ def _positive_int_or_raw(text: str) -> int:
         raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
 
 
+def _config_fields(parser: argparse.ArgumentParser) -> dict[str, Any]:
+    """The YAML schema of a subcommand: one field per option, typed like the option."""
+    from predictor_nas.config import ConfigField
+
+    fields: dict[str, Any] = {}
+    for action in parser._actions:
+        if action.dest in ("help", "config", "func") or not action.option_strings:
+            continue
+        if action.nargs == 0 and action.const is True:
+            kind = "bool"
+        elif action.type in (int, _positive_int_or_raw):
+            kind = "int"
+        elif action.type is float:
+            kind = "float"
+        else:
+            kind = "str"
+        choices = tuple(action.choices) if action.choices is not None else None
+        fields[action.dest] = ConfigField(
+            kind, choices=choices, nullable=action.default is None, help=action.help or ""
+        )
+    return fields
+
+
+def _apply_config(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, argv: Sequence[str] | None
+) -> argparse.Namespace:
+    """Re-parse ``argv`` with the options of ``args.config`` as defaults (flags still win)."""
+    from predictor_nas.config import load_config
+
+    sub = args._config_parsers[args.command]
+    values = load_config(args.config, _config_fields(sub))
+    sub.set_defaults(**values)
+    new = parser.parse_args(argv)
+    log.info("options from %s: %s", args.config, values)
+    return new
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``predictor-nas``."""
     from predictor_nas.search import STORAGE_FORMS, available_strategies, real_strategies
@@ -899,6 +936,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--trajectory", action="store_true", help="with --json: include per-query regret"
     )
     s.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    s.add_argument(
+        "--config",
+        default=None,
+        metavar="FILE.yaml",
+        help="read options from a YAML mapping (keys = option names, e.g. 'budget: 200'; unknown "
+        "keys are refused); options given on the command line win",
+    )
     tr = s.add_argument_group(
         "real training (--evaluator train)",
         "Predictor-in-the-loop search that trains NB201 networks (strategy topk: per round the "
@@ -932,6 +976,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--checkpoint-dir", default=None, help="per-arch checkpoints (resume mid-training)"
     )
     s.set_defaults(func=_cmd_search)
+    p.set_defaults(_config_parsers={"search": s})
 
     t = sub.add_parser("tables", help="list, describe, verify and import benchmark tables")
     tsub = t.add_subparsers(dest="tables_command", required=True, metavar="ACTION")
@@ -1092,6 +1137,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if getattr(args, "config", None):
+        try:
+            args = _apply_config(parser, args, argv)
+        except PredictorNASError as exc:
+            _err(f"predictor-nas {args.command}: error: {exc}")
+            return EXIT_USAGE
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",

@@ -160,3 +160,41 @@ def test_any_bytes_as_file_are_accepted_or_refused_cleanly(tmp_path_factory, blo
     except PredictorNASError:
         return
     assert set(out) <= set(FIELDS)
+
+
+# ----------------------------------------------------------------- CLI: search --config
+def _cli(argv, capsys):
+    from predictor_nas.cli import main
+
+    code = main(argv)
+    return code, capsys.readouterr()
+
+
+def test_cli_search_reads_config_and_flags_win(tmp_path, capsys):
+    """'search --config' takes options from the file; an explicit flag overrides the file."""
+    import json
+
+    cfg = _write(tmp_path, "dataset: cifar100\nstrategy: random\nbudget: 7\nseed: 4\n")
+    code, out = _cli(["search", "--config", str(cfg), "--storage", "memory", "--json"], capsys)
+    assert code == 0, out.err
+    res = json.loads(out.out)
+    assert (res["dataset"], res["strategy"], res["n_queries"], res["seed"]) == (
+        "cifar100", "random", 7, 4)
+    code, out = _cli(
+        ["search", "--config", str(cfg), "--budget", "3", "--storage", "memory", "--json"], capsys
+    )
+    assert code == 0 and json.loads(out.out)["n_queries"] == 3
+
+
+def test_cli_search_config_errors_exit_2(tmp_path, capsys):
+    """Unknown keys and wrong types in the config file exit 2 with one clear line."""
+    bad = _write(tmp_path, "budgett: 5\n")
+    code, out = _cli(["search", "--config", str(bad), "--storage", "memory"], capsys)
+    assert code == 2
+    assert "unknown option 'budgett'. Did you mean 'budget'?" in out.err
+    assert len(out.err.strip().splitlines()) == 1
+    bad2 = _write(tmp_path, "draw_seed: yes please\n", name="b.yaml")
+    code, out = _cli(["search", "--config", str(bad2), "--storage", "memory"], capsys)
+    assert code == 2 and "'draw_seed' must be true or false" in out.err
+    code, out = _cli(["search", "--config", str(tmp_path / "none.yaml")], capsys)
+    assert code == 2 and "does not exist" in out.err
