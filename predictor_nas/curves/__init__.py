@@ -4,13 +4,19 @@
 Models: :class:`LastValueCurveModel` (baseline), :class:`ParametricEnsembleCurveModel`
 (Domhan et al. 2015 style families, fitted to a whole batch at once) and
 :class:`LearnedCurveModel` (gradient boosting on partial-curve features, trained on full curves).
-:func:`load_nlp_curves` and :func:`evaluate_curve_models` benchmark them on NAS-Bench-NLP.
+:func:`load_nlp_curves` and :func:`evaluate_curve_models` benchmark them on NAS-Bench-NLP;
+:func:`load_curve_corpus` reads curves recorded from this project's own trainings.
 
 Importing this package does not import torch or xgboost (scikit-learn and scipy are imported
 only when a model needs them).
 """
 
 from predictor_nas.curves._base import KINDS, CurveModel, check_partial
+from predictor_nas.curves._corpus import (
+    CURVE_CORPUS_FORMAT,
+    CURVE_CORPUS_VERSION,
+    load_curve_corpus,
+)
 from predictor_nas.curves._evaluate import (
     CurveEvaluation,
     evaluate_curve_models,
@@ -25,6 +31,8 @@ from predictor_nas.curves._pruner import CurvePruner, probability_to_beat
 from predictor_nas.predictors._base import NotFittedError, Prediction
 
 __all__ = [
+    "CURVE_CORPUS_FORMAT",
+    "CURVE_CORPUS_VERSION",
     "DEFAULT_FAMILIES",
     "FAMILIES",
     "KINDS",
@@ -40,6 +48,7 @@ __all__ = [
     "check_partial",
     "evaluate_curve_models",
     "gaussian_loglik",
+    "load_curve_corpus",
     "load_nlp_curves",
     "probability_to_beat",
 ]
