@@ -56,6 +56,8 @@ class WorkerResult:
         n_reaped: Trials of dead workers this worker failed and queued again.
         stopped_because: ``"done"`` (budget reached, queue empty), ``"max_trials"``,
             ``"idle_timeout"`` or ``"stop"``.
+        idle_seconds: Time spent waiting on an empty queue (high = the coordinator cannot
+            keep up; raise its ``queue_size`` or check its proposals' cost).
         wall_seconds: Duration of the run.
     """
 
@@ -68,6 +70,7 @@ class WorkerResult:
     n_discarded: int
     n_reaped: int
     stopped_because: str
+    idle_seconds: float
     wall_seconds: float
 
     def to_dict(self) -> dict[str, Any]:
@@ -165,7 +168,8 @@ def run_worker(
         idle_timeout: Stop after this many seconds with an empty queue (default: wait for
             the coordinator as long as the study is not done).
         wait_for_study: Seconds to wait for the coordinator to create the study.
-        poll_interval: Seconds between looks at an empty queue.
+        poll_interval: Seconds between looks at an empty queue (doubling while it stays
+            empty, up to 16x).
         time_scale: Sleep ``time_scale x`` the evaluation's simulated cost (a table's training
             seconds) before reporting, to replay a table in scaled real time (benchmarks of
             the distributed machinery; 0 = no sleep).
@@ -204,6 +208,8 @@ def run_worker(
     reason = "stop"
     idle_since: float | None = None
     last_reap = last_done_check = 0.0
+    idle_total = 0.0
+    idle_polls = 0
     heartbeat = Heartbeat(study, storage, hb.interval)
     t0 = time.perf_counter()
     log.info("worker %s on study %s", wid, study.study_name)
@@ -229,9 +235,14 @@ def run_worker(
                 if idle_timeout is not None and now - idle_since >= idle_timeout:
                     reason = "idle_timeout"
                     break
-                time.sleep(poll_interval)
+                # Back off while the queue stays empty (up to 16x): idle workers polling
+                # the storage would slow down the coordinator they are waiting for.
+                time.sleep(poll_interval * min(2**idle_polls, 16))
+                idle_polls += 1
+                idle_total += time.monotonic() - now
                 continue
             idle_since = None
+            idle_polls = 0
             taken += 1
             heartbeat.begin(trial_id(frozen))
             try:
@@ -256,6 +267,7 @@ def run_worker(
         n_discarded=counts["discarded"],
         n_reaped=counts["reaped"],
         stopped_because=reason,
+        idle_seconds=idle_total,
         wall_seconds=time.perf_counter() - t0,
     )
 
