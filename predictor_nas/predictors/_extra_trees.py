@@ -20,10 +20,11 @@ class ExtraTreesPredictor(Predictor):
     feature and keeps the best, so the forest is a smooth average of many different piecewise
     constant fits. On NB201 (one-hot + op counts of pruned cells + zero-cost features, n = 100,
     sample seeds 100..111) it ranked better than the XGBoost ensemble on the same inputs
-    (Kendall tau +0.015..0.02) and is the strongest member of ``EnsemblePredictor``. The std is the spread of the trees' predictions (like a
-    random forest's). It is 0 where all trees agree, e.g. at the training archs and their
-    isomorphic copies, whose true values still differ by training noise; ``calibrate=True``
-    adds a floor and a scale (``Predictor._calibrate_std``).
+    (Kendall tau +0.015..0.02) and is the strongest member of ``EnsemblePredictor``. The std is
+    the spread of the trees' predictions (like a random forest's). It is 0 where all trees
+    agree, e.g. at the training archs and their isomorphic copies, whose true values still
+    differ by training noise; ``calibrate=True`` adds a floor and a scale
+    (``Predictor._calibrate_std``).
 
     Args:
         space: Search space (or its name).
