@@ -33,6 +33,7 @@ import datetime as _dt
 import json
 import os
 import platform
+import resource
 import shlex
 import subprocess
 import sys
@@ -80,9 +81,33 @@ def _launch(args: list[str], log: Path) -> subprocess.Popen:
         )
 
 
-def run_one(spec: str, n_workers: int, budget: int, time_scale: float, work: Path) -> dict:
-    """One coordinator + ``n_workers`` workers on a fresh study; their timings."""
+def _children_cpu() -> float:
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def _server_cpu(pg: Any) -> float:
+    """CPU seconds of the PostgreSQL server so far: the postmaster and its reaped backends."""
+    if pg is None or pg.root_ is None:
+        return 0.0
+    pid = int((pg.root_ / "data" / "postmaster.pid").read_text().split()[0])
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def _last_json(log: Path) -> dict:
+    for line in reversed(log.read_text().splitlines()):
+        if line.startswith("{"):
+            return json.loads(line)
+    return {}
+
+
+def run_one(
+    spec: str, n_workers: int, budget: int, time_scale: float, work: Path, pg: Any = None
+) -> dict:
+    """One coordinator + ``n_workers`` workers on a fresh study; their timings and CPU."""
     load = os.getloadavg()[0]
+    cpu0, server0 = _children_cpu(), _server_cpu(pg)
     t0 = time.perf_counter()
     coord = _launch(
         ["coordinate", "--storage", spec, "--strategy", "random", "--budget", str(budget),
@@ -112,6 +137,9 @@ def run_one(spec: str, n_workers: int, budget: int, time_scale: float, work: Pat
     for i, w in enumerate(workers):
         if w.wait(300) != 0:
             raise RuntimeError((work / f"worker{i}.log").read_text()[-3000:])
+    cpu = _children_cpu() - cpu0
+    server = _server_cpu(pg) - server0 if spec.startswith("postgresql") else 0.0
+    idle = [_last_json(work / f"worker{i}.log").get("idle_seconds", 0.0) for i in range(n_workers)]
     from predictor_nas.distributed import HeartbeatSettings, open_storage
 
     store = open_storage(spec, HeartbeatSettings())
@@ -133,6 +161,10 @@ def run_one(spec: str, n_workers: int, budget: int, time_scale: float, work: Pat
         "wall_s": wall,
         "wall_trials_per_s": len(trials) / wall,
         "load_avg_1min_before": load,
+        # Process start-up (imports, opening the table: ~2.5 s of CPU per process) included.
+        "cpu_ms_per_trial": 1000 * cpu / len(trials),
+        "server_cpu_ms_per_trial": 1000 * server / len(trials),
+        "worker_idle_fraction": float(np.mean(idle)) / wall,
     }
 
 
@@ -140,10 +172,15 @@ def baseline(budget: int, work: Path) -> dict:
     """Single-process ``run_search`` (random, journal file): trials/s of plain ask/tell."""
     from predictor_nas.search import run_search
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     r = run_search(strategy="random", budget=budget, seed=0, storage=str(work / "base.journal"))
-    wall = time.perf_counter() - t0
-    return {"budget": budget, "trials_per_s": r.n_queries / r.wall_seconds, "wall_s": wall}
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return {
+        "budget": budget,
+        "trials_per_s": r.n_queries / r.wall_seconds,
+        "wall_s": wall,
+        "cpu_ms_per_trial": 1000 * cpu / r.n_queries,
+    }
 
 
 def plot(results: dict, path: Path) -> None:
@@ -195,7 +232,15 @@ def write_markdown(results: dict, path: Path) -> None:
         "1-minute load average before the run (other jobs were running on it).",
         "",
         f"Baseline, single process `run_search` (random, journal file, {results['budget']} "
-        f"trials): **{results['baseline']['trials_per_s']:.1f} trials/s**.",
+        f"trials): **{results['baseline']['trials_per_s']:.1f} trials/s**, "
+        f"{results['baseline']['cpu_ms_per_trial']:.0f} ms CPU per trial.",
+        "",
+        "CPU ms/trial = CPU seconds of the coordinator and worker processes (start-up, about "
+        "0.7 s per process, included) "
+        "plus, in parentheses, of the PostgreSQL server, per completed trial: unlike trials/s it "
+        "does not depend on what else the machine runs; 2,000 / (CPU ms/trial) is the ceiling "
+        "of trials/s on 2 idle cores. Workers idle = mean share of a worker's time spent waiting "
+        "on an empty queue (the coordinator did not keep up).",
         "",
     ]
     for mode, desc in (
@@ -213,7 +258,7 @@ def write_markdown(results: dict, path: Path) -> None:
         head = "| storage | workers | steady trials/s | x vs 1 worker | wall s | wall trials/s |"
         if mode == "simulated":
             head += " perfect scaling |"
-        head += " unique archs | load |"
+        head += " CPU ms/trial (server) | workers idle | unique archs | load |"
         lines += [head, "|" + "---|" * (head.count("|") - 1)]
         for storage, rs in runs.items():
             one = rs[0]["trials_per_s"]
@@ -226,6 +271,8 @@ def write_markdown(results: dict, path: Path) -> None:
                 if mode == "simulated":
                     row += f" {r['workers'] / results['mean_simulated_seconds']:.1f} |"
                 row += (
+                    f" {r['cpu_ms_per_trial']:.0f} ({r['server_cpu_ms_per_trial']:.0f}) |"
+                    f" {100 * r['worker_idle_fraction']:.0f} % |"
                     f" {r['n_unique_archs']}/{r['n_complete']} | {r['load_avg_1min_before']:.1f} |"
                 )
                 lines.append(row)
@@ -279,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
                             if storage == "postgresql"
                             else str(d / "study.journal")
                         )
-                        r = run_one(spec, n, args.budget, scale, d)
+                        r = run_one(spec, n, args.budget, scale, d, pg)
                         print(
                             f"{mode:9s} {storage:10s} workers={n}: {r['trials_per_s']:.1f} "
                             f"trials/s steady, wall {r['wall_s']:.1f} s, load "

@@ -301,6 +301,28 @@ def test_evaluation_errors_fail_the_trial_and_the_arch_is_not_proposed_again(tmp
     assert len(keys) == len(set(keys))
 
 
+class _BrokenEvaluator:
+    """Every evaluation fails (e.g. a misconfigured training setup)."""
+
+    direction = "maximize"
+
+    def evaluate(self, arch, rng=None):
+        raise RuntimeError("CUDA out of memory")
+
+
+def test_coordinator_stops_when_evaluations_keep_failing(tmp_path):
+    """When as many evaluations as the budget (at least 10) fail, the coordinator stops with
+    the last error instead of proposing the whole space."""
+    spec = str(tmp_path / "b.journal")
+    w, wo = _in_thread(
+        run_worker, spec, evaluator=_BrokenEvaluator(), poll_interval=0.02, idle_timeout=3
+    )
+    with pytest.raises(SearchError, match=r"\d+ evaluations .* failed .*CUDA out of memory"):
+        run_coordinator(spec, strategy="random", budget=5, heartbeat=FAST_HB, poll_interval=0.02)
+    assert _join(w, wo).n_failed >= 10
+    assert LEASE_ATTR in _study(spec).user_attrs and _study(spec).user_attrs[LEASE_ATTR]["released"]
+
+
 class _CurveEvaluator:
     """Reports a 4-point curve rising to the table value; stops cells that end below 88."""
 

@@ -30,7 +30,7 @@ from predictor_nas.distributed._common import (
     reap_stale_trials,
 )
 from predictor_nas.distributed._evaluators import available_evaluators, check_evaluator_config
-from predictor_nas.exceptions import StudyConfigMismatchError
+from predictor_nas.exceptions import SearchError, StudyConfigMismatchError
 from predictor_nas.search._run import _step_seed
 from predictor_nas.search._strategies import available_strategies, make_sampler
 from predictor_nas.spaces import Arch, SearchSpace, get_space
@@ -383,6 +383,11 @@ def run_coordinator(
 
     Returns:
         The ``CoordinatorResult``.
+
+    Raises:
+        StudyConfigMismatchError: The study exists with other options.
+        SearchError: Another coordinator is alive on the study, or as many evaluations as the
+            budget (at least 10) failed with an error.
     """
     budget = check_int(budget, "budget", _OWNER, minimum=1)
     seed = check_int(seed, "seed", _OWNER, minimum=0)
@@ -502,6 +507,13 @@ def run_coordinator(
             if finished >= budget:
                 done = True
                 break
+            errors = [t for t in trials if ERROR_ATTR in t.user_attrs]
+            if len(errors) >= max(budget, 10):
+                raise SearchError(
+                    f"{len(errors)} evaluations of study {name!r} failed (last: "
+                    f"{errors[-1].user_attrs[ERROR_ATTR]!r}); the coordinator stops proposing. "
+                    "Fix the evaluator, then rerun the same command."
+                )
             waiting, running = counts[TrialState.WAITING], counts[TrialState.RUNNING]
             need = min(queue_size - waiting, budget - finished - running - waiting)
             if need <= 0:

@@ -88,7 +88,7 @@ def _distributed_studies(store: optuna.storages.BaseStorage) -> list[str]:
 
 def _load_study(
     spec: str, study_name: str | None, settings: HeartbeatSettings, wait: float
-) -> tuple[optuna.Study, optuna.storages.BaseStorage]:
+) -> optuna.Study:
     """Open the study, waiting up to ``wait`` seconds for a coordinator to create it."""
     store = open_storage(spec, settings)
     deadline = time.monotonic() + wait
@@ -108,7 +108,7 @@ def _load_study(
                 sampler = optuna.samplers.RandomSampler()
                 study = optuna.load_study(study_name=name, storage=store, sampler=sampler)
                 if CONFIG_ATTR in study.user_attrs and STATE_ATTR in study.user_attrs:
-                    return study, store
+                    return study
             except KeyError:
                 pass
         if time.monotonic() >= deadline:
@@ -188,12 +188,12 @@ def run_worker(
     time_scale = check_float(time_scale, "time_scale", _OWNER, minimum=0.0)
     wid = worker_id or process_id("worker@")
 
-    study, _ = _load_study(storage, study_name, HeartbeatSettings(), wait_for_study)
+    study = _load_study(storage, study_name, HeartbeatSettings(), wait_for_study)
     state = study.user_attrs[STATE_ATTR]
     hb = HeartbeatSettings.from_state(state)
     if is_postgres(storage) and hb != HeartbeatSettings():
         # PostgreSQL keeps the grace period in the storage object: reopen with the study's.
-        study, _ = _load_study(storage, study.study_name, hb, wait_for_study)
+        study = _load_study(storage, study.study_name, hb, wait_for_study)
     config = study.user_attrs[CONFIG_ATTR]
     if config.get("mode") != MODE:
         raise SearchError(f"Study {study.study_name!r} is not a distributed study.")
