@@ -7,6 +7,7 @@ them with SIGKILL; the PostgreSQL ones use a throwaway server on 127.0.0.1 (``po
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import signal
@@ -27,6 +28,7 @@ from predictor_nas.distributed import (
     WORKER_ATTR,
     HeartbeatSettings,
     open_storage,
+    reap_stale_trials,
     run_coordinator,
     run_worker,
     sample_params,
@@ -436,6 +438,33 @@ def shared_storage(request, tmp_path) -> str:
     if request.param == "journal":
         return str(tmp_path / "shared.journal")
     return request.getfixturevalue("postgres_url")
+
+
+def test_trial_taken_by_a_worker_that_never_beat_is_retried(shared_storage):
+    """A trial left RUNNING with no heartbeat and no worker id (its worker died right after
+    taking it) is failed and queued again once it is old enough; a fresh one is left alone."""
+    spec = shared_storage
+    run_coordinator(spec, strategy="random", budget=3, heartbeat=FAST_HB, max_seconds=0.3)
+    st = _study(spec)
+    space = get_space("nb201")
+    for age_h, ops in ((2, 0), (0, 1)):
+        arch = space.sample(np.random.default_rng(ops))
+        t = optuna.trial.create_trial(
+            state=TrialState.RUNNING,
+            params=space.to_params(arch),
+            distributions=space.distributions(),
+            user_attrs={"proposal": 100 + ops},
+        )
+        t.datetime_start = datetime.datetime.now() - datetime.timedelta(hours=age_h)
+        st.add_trial(t)
+    orphan, fresh = st.trials[-2:]
+    assert reap_stale_trials(st, spec, FAST_HB) == 1
+    trials = _study(spec).trials
+    assert trials[orphan.number].state == TrialState.FAIL
+    assert trials[fresh.number].state == TrialState.RUNNING
+    (copy,) = [t for t in trials if t.system_attrs.get("retry_history") == [orphan.number]]
+    assert copy.state == TrialState.WAITING and copy.params == orphan.params
+    assert copy.user_attrs["proposal"] == 100
 
 
 @pytest.mark.slow

@@ -14,6 +14,7 @@ Everything lives in the Optuna study (the ledger); there is no other queue or st
 
 from __future__ import annotations
 
+import datetime
 import logging
 import os
 import socket
@@ -190,7 +191,9 @@ def reap_stale_trials(study: optuna.Study, spec: str | None, settings: Heartbeat
     """Fail the RUNNING trials whose worker stopped beating and queue retries of them.
 
     PostgreSQL: ``optuna.storages.fail_stale_trials`` (heartbeats stamped by the database's
-    clock; the storage's ``RetryHeartbeatStaleTrialCallback`` queues the copy). Journal files:
+    clock; the storage's ``RetryHeartbeatStaleTrialCallback`` queues the copy), plus trials
+    taken by a worker that died before its first heartbeat (no worker id after
+    ``max(10 x grace_period, 600)`` seconds). Journal files:
     the same with our heartbeat system attr (or the start time when no beat was recorded yet).
     Safe to run from several processes at once: the storage lets only one of them fail a given
     trial, and only that one queues its copy.
@@ -209,6 +212,22 @@ def reap_stale_trials(study: optuna.Study, spec: str | None, settings: Heartbeat
         n = sum(1 for t in failed if t.number in running)
         if n:
             log.warning("retried %d trial(s) whose worker stopped beating", n)
+        # A worker that died between taking a trial and its first heartbeat left no beat for
+        # Optuna to miss: such a trial also lacks the worker's id. Its start time is stamped by
+        # that worker's clock, hence the wide margin.
+        now = datetime.datetime.now()
+        orphan_age = datetime.timedelta(seconds=max(10 * settings.grace_period, 600))
+        for t in study.get_trials(deepcopy=True, states=(TrialState.RUNNING,)):
+            started = t.datetime_start
+            if WORKER_ATTR in t.system_attrs or started is None or now - started < orphan_age:
+                continue
+            try:
+                study._storage.set_trial_state_values(trial_id(t), state=TrialState.FAIL)
+            except optuna.exceptions.UpdateFinishedTrialError:
+                continue
+            log.warning("trial %d was taken by a worker that died at once; retrying it", t.number)
+            requeue(study, t, settings.max_retry)
+            n += 1
         return n
     store = study._storage
     now = time.time()
