@@ -93,13 +93,13 @@ def _coordinate_with_workers(spec: str, n_workers: int = 1, worker_kw=None, **co
     return res, [_join(*w) for w in ws]
 
 
-def _wait_for(cond, timeout: float, what: str):
+def _wait_for(cond, timeout: float, what: str, every: float = 0.1):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = cond()
         if value:
             return value
-        time.sleep(0.1)
+        time.sleep(every)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
@@ -139,7 +139,7 @@ def _json_out(tmp_path: Path, tag: str) -> dict:
 
 
 def _hb_args() -> list[str]:
-    return ["--heartbeat-interval", "1", "--grace-period", "3", "--poll-interval", "0.05"]
+    return ["--heartbeat-interval", "1", "--grace-period", "3", "--poll-interval", "0.1"]
 
 
 def _check_ledger(study: optuna.Study, budget: int, table) -> list:
@@ -551,7 +551,7 @@ def test_postgres_load_1000_trials_with_worker_and_coordinator_crashes(
     def n_complete() -> int:
         return len(_trials(spec, TrialState.COMPLETE))
 
-    _wait_for(lambda: n_complete() >= 200, 120, "200 results")
+    _wait_for(lambda: n_complete() >= 200, 120, "200 results", every=0.5)
 
     def held_by_w0():
         return [
@@ -563,7 +563,7 @@ def test_postgres_load_1000_trials_with_worker_and_coordinator_crashes(
     workers[0].wait(10)
     workers[4] = worker(4)
 
-    _wait_for(lambda: n_complete() >= 500, 120, "500 results")
+    _wait_for(lambda: n_complete() >= 500, 120, "500 results", every=0.5)
     os.kill(coord.pid, signal.SIGKILL)
     coord.wait(10)
     time.sleep(1.0)
