@@ -15,8 +15,10 @@ from predictor_nas.exceptions import InvalidParameterError
 from predictor_nas.predictors import make_predictor
 from predictor_nas.samplers import (
     PredictorGuidedSampler,
+    ScoreFeatures,
     acquisition_scores,
     expected_improvement,
+    table_scorer,
     thompson_sample,
     upper_confidence_bound,
 )
@@ -48,20 +50,29 @@ def _key(params):
 
 
 class CountingFactory:
-    """A ``seed -> Predictor`` factory that records the size of every fit."""
+    """A ``seed -> Predictor`` factory that records every fit's and predict's architectures."""
 
     def __init__(self):
         self.fit_sizes = []
+        self.fits = []
+        self.targets = []
+        self.predicts = []
 
     def __call__(self, seed):
         p = make_predictor("ridge", seed=seed)
-        fit = p.fit
+        fit, predict = p.fit, p.predict
 
         def counted(archs, y, **extra):
             self.fit_sizes.append(len(archs))
+            self.fits.append(list(archs))
+            self.targets.append(np.asarray(y, dtype=float))
             return fit(archs, y, **extra)
 
-        p.fit = counted
+        def recorded(archs):
+            self.predicts.append(list(archs))
+            return predict(archs)
+
+        p.fit, p.predict = counted, recorded
         return p
 
 
@@ -264,6 +275,18 @@ def test_acquisition_scores_dispatch_and_ties():
         ({"predictor": "bogus"}, "predictor"),
         ({"predictor": 3}, "predictor"),
         ({"ucb_kappa": -1.0}, "ucb_kappa"),
+        ({"warmup": "zc"}, "warmup"),
+        ({"warmup": "proxy"}, "warmup_scorer"),
+        ({"warmup_scorer": 3}, "warmup_scorer"),
+        ({"warmup_pool": 0}, "warmup_pool"),
+        ({"max_edits": 0}, "max_edits"),
+        ({"max_edits": 7}, "max_edits"),
+        ({"n_local_parents": -1}, "n_local_parents"),
+        ({"n_crossovers": -2}, "n_crossovers"),
+        ({"local_search": 1}, "local_search"),
+        ({"target": "log"}, "target"),
+        ({"transfer": 3}, "transfer"),
+        ({"transfer": len, "predictor": lambda s: make_predictor("ridge", seed=s)}, "transfer"),
     ],
 )
 def test_bad_arguments_are_rejected(kwargs, name):
@@ -291,3 +314,229 @@ def test_run_search_guided_same_seed_same_result():
     assert a.best_arch == b.best_arch
     assert a.trajectory_regret_val == b.trajectory_regret_val
     assert a.n_queries == 30 and a.strategy == "guided"
+
+
+# ----------------------------------------------------------------- candidate pool options
+def _diff(a, b):
+    return sum(x != y for x, y in zip(a.ops, b.ops))
+
+
+def _best_arch(trials):
+    return SPACE.from_params(max(trials, key=lambda t: t.value).params)
+
+
+def test_local_parents_add_every_unused_one_edit_neighbour():
+    """n_local_parents=1 pools exactly the incumbent's unused one-edit neighbours, one per key."""
+    factory = CountingFactory()
+    kw = {"n_local_parents": 1, "n_mutations_per_parent": 0, "n_candidates": 24}
+    study = _study(_guided(3, predictor=factory, n_warmup=12, **kw), 13)
+    first = study.trials[:12]
+    used = {_key(t.params) for t in first}
+    expected = {SPACE.canonical_key(a) for a in SPACE.neighbours(_best_arch(first))} - used
+    pool = factory.predicts[0]
+    assert {SPACE.canonical_key(a) for a in pool} == expected
+    assert len(pool) == len(expected) > 10
+
+
+def test_mutations_make_one_to_max_edits_distinct_edits():
+    """Mutations of a parent differ from it in 1, 2, ..., max_edits decisions."""
+    factory = CountingFactory()
+    kw = {"n_parents": 1, "n_mutations_per_parent": 60, "max_edits": 3, "n_candidates": 60}
+    study = _study(_guided(4, predictor=factory, n_warmup=10, **kw), 11)
+    parent = _best_arch(study.trials[:10])
+    edits = [_diff(a, parent) for a in factory.predicts[0]]
+    assert set(edits) == {1, 2, 3}
+    assert len(edits) > 40  # few of the 60 collapse onto a used or repeated key
+
+
+def test_crossovers_mix_the_parents_decisions():
+    """Each crossover child takes every decision from one of the n_parents best archs."""
+    factory = CountingFactory()
+    kw = {"n_parents": 2, "n_mutations_per_parent": 0, "n_crossovers": 60, "n_candidates": 60}
+    study = _study(_guided(9, predictor=factory, n_warmup=10, **kw), 11)
+    ranked = sorted(study.trials[:10], key=lambda t: -t.value)
+    p, q = (SPACE.from_params(t.params) for t in ranked[:2])
+    pool = factory.predicts[0]
+    for a in pool:
+        assert all(o in (x, y) for o, x, y in zip(a.ops, p.ops, q.ops))
+    assert any(_diff(a, p) and _diff(a, q) for a in pool)  # real mixes, not only copies
+
+
+def test_local_search_climbs_one_edit_at_a_time_to_the_optimum():
+    """local_search=True: after the warm-up, every "local" proposal is one edit from an earlier
+    trial, a better one is found within a few proposals, and a linear score is maximised."""
+    sampler = _guided(3, n_warmup=10, local_search=True)
+    study = _study(sampler, 40)
+    assert sampler.proposal_kinds[:9] == ["warmup"] * 9
+    trials = [SPACE.from_params(t.params) for t in study.trials]
+    kinds = sampler.proposal_kinds[9:]
+    assert kinds.count("local") > 20
+    for i, kind in enumerate(kinds, start=10):
+        if kind == "local":
+            assert min(_diff(trials[i], a) for a in trials[:i]) == 1
+    best = dict.fromkeys(SPACE.param_names, "nor_conv_3x3")
+    assert max(t.value for t in study.trials) == pytest.approx(objective_value(best))
+
+
+def _add(study, archs, values):
+    for a, v in zip(archs, values):
+        params = SPACE.to_params(a)
+        study.add_trial(
+            optuna.trial.create_trial(params=params, distributions=SPACE.distributions(), value=v)
+        )
+
+
+def test_local_search_restarts_at_a_local_optimum_and_climbs_from_there():
+    """When every neighbour of the climb point is used the pool is scored instead (a restart),
+    and the next proposals climb from the restart arch even though it is worse than the best."""
+    best = SPACE.from_params(dict.fromkeys(SPACE.param_names, "nor_conv_3x3"))
+    study = optuna.create_study(direction="maximize")
+    archs = [best, *SPACE.neighbours(best)]
+    _add(study, archs, [objective_value(SPACE.to_params(a)) for a in archs])
+    sampler = _guided(0, n_warmup=5, local_search=True)
+    study.sampler = sampler
+    restart = study.ask(SPACE.distributions())
+    assert sampler.proposal_kinds == ["predictor"]
+    r = SPACE.from_params(restart.params)
+    assert _diff(r, best) >= 2
+    study.tell(restart, 0.0)  # far worse than the best
+    nxt = SPACE.from_params(study.ask(SPACE.distributions()).params)
+    assert sampler.proposal_kinds[-1] == "local"
+    assert _diff(nxt, r) == 1 and _diff(nxt, best) >= 1
+
+
+def test_random_top_up_fills_the_pool_to_n_candidates():
+    """Without neighbours or mutations the pool is n_candidates random archs (minus repeats)."""
+    factory = CountingFactory()
+    kw = {"n_mutations_per_parent": 0, "n_candidates": 50}
+    study = _study(_guided(8, predictor=factory, n_warmup=10, **kw), 11)
+    parent = _best_arch(study.trials[:10])
+    pool = factory.predicts[0]
+    assert 45 <= len(pool) <= 50
+    assert np.mean([_diff(a, parent) for a in pool]) > 3.5  # random archs: 4.8 edits on average
+
+
+def test_the_spaces_own_moves_give_valid_unique_proposals():
+    """For spaces with their own moves (not independent decisions) the pool uses neighbours(),
+    mutate() and sample(); proposals stay valid, seeded and never repeat a key."""
+
+    def run():
+        sampler = _guided(12, n_warmup=5, n_local_parents=2, n_candidates=80)
+        sampler._plain = False
+        return _study(sampler, 30)
+
+    a, b = run(), run()
+    assert [t.params for t in a.trials] == [t.params for t in b.trials]
+    keys = [_key(t.params) for t in a.trials]
+    assert len(set(keys)) == len(keys)
+    assert max(t.value for t in a.trials) > max(t.value for t in a.trials[:5])
+
+
+# ----------------------------------------------------------------- proxy warm-up
+def _objective_scorer(archs):
+    return np.array([objective_value(SPACE.to_params(a)) for a in archs])
+
+
+def test_proxy_warmup_with_a_pool_of_one_is_the_random_warmup():
+    """warmup='proxy' with warmup_pool=1 draws exactly the random warm-up's archs."""
+    a = _study(_guided(5, n_warmup=8), 8)
+    b = _study(
+        _guided(5, n_warmup=8, warmup="proxy", warmup_scorer=_objective_scorer, warmup_pool=1), 8
+    )
+    assert [t.params for t in a.trials] == [t.params for t in b.trials]
+
+
+def test_proxy_warmup_proposes_the_scorers_favourites():
+    """Each proxy warm-up proposal is the scorer's best of 50 random archs: top-20% values."""
+    sampler = _guided(6, n_warmup=10, warmup="proxy", warmup_scorer=_objective_scorer)
+    sampler.warmup_pool = 50
+    study = _study(sampler, 10)
+    assert sampler.proposal_kinds == ["warmup"] * 9
+    everything = _objective_scorer(list(SPACE))
+    q80 = np.quantile(everything, 0.8)
+    assert all(t.value >= q80 for t in study.trials[1:])
+    keys = [_key(t.params) for t in study.trials]
+    assert len(set(keys)) == len(keys)
+
+
+def test_proxy_warmup_never_prefers_nan_and_checks_the_shape():
+    """NaN scores lose to any number; a scorer with the wrong output shape is an error."""
+
+    def only_conv_first(archs):
+        return np.array([0.0 if a.ops[0] == "nor_conv_3x3" else np.nan for a in archs])
+
+    study = _study(_guided(2, n_warmup=8, warmup="proxy", warmup_scorer=only_conv_first), 8)
+    assert all(t.params["edge_0"] == "nor_conv_3x3" for t in study.trials[1:])
+    bad = _guided(2, n_warmup=8, warmup="proxy", warmup_scorer=lambda archs: np.zeros(3))
+    with pytest.raises(ValueError, match="one score per architecture"):
+        _study(bad, 3)
+
+
+# ----------------------------------------------------------------- transfer warm start
+def test_table_scorer_looks_up_the_metric_with_higher_better(nb201_table):
+    """table_scorer returns the table's values, negated for a lower-is-better metric."""
+    archs = [SPACE.from_index(i) for i in (0, 100, 5000, 15624)]
+    rows = nb201_table.rows(archs)
+    val = nb201_table.query_many(rows, "val_acc", dataset="cifar10")
+    assert np.allclose(table_scorer(nb201_table, "cifar10")(archs), val)
+    lat = nb201_table.query_many(rows, "latency", dataset="cifar10")
+    assert not nb201_table.metric_info("latency", dataset="cifar10").higher_is_better
+    assert np.allclose(table_scorer(nb201_table, "cifar10", "latency")(archs), -lat)
+    with pytest.raises(InvalidParameterError, match="'metric' parameter of table_scorer"):
+        table_scorer(nb201_table, "cifar10", "bogus")
+
+
+def test_table_scorer_with_n_archs_is_a_seeded_source_model(nb201_table):
+    """With n_archs a predictor fitted on that many source archs ranks the source well."""
+    from scipy.stats import spearmanr
+
+    rng = np.random.default_rng(0)
+    archs = [SPACE.from_index(int(i)) for i in rng.choice(SPACE.size, 400, replace=False)]
+    a = table_scorer(nb201_table, "cifar10", n_archs=200, predictor="ridge", seed=1)(archs)
+    b = table_scorer(nb201_table, "cifar10", n_archs=200, predictor="ridge", seed=1)(archs)
+    assert np.array_equal(a, b)
+    truth = table_scorer(nb201_table, "cifar100")(archs)
+    assert spearmanr(a, truth).statistic > 0.5  # 0.66 measured
+
+
+def test_score_features_append_one_column():
+    """ScoreFeatures is a one-column feature block, after any base block."""
+    archs = [SPACE.from_index(i) for i in (1, 2, 3)]
+    f = ScoreFeatures(_objective_scorer)
+    assert f.names == ["transfer"]
+    assert np.allclose(f.transform(archs)[:, 0], _objective_scorer(archs))
+    g = ScoreFeatures(_objective_scorer, name="t2", base=f)
+    assert g.names == ["transfer", "t2"] and g.transform(archs).shape == (3, 2)
+
+
+@pytest.mark.slow
+def test_transfer_from_cifar10_speeds_up_a_cifar100_search(nb201_table):
+    """A warm start from the cifar10 table (proxy warm-up + transfer feature) finds better
+    cifar100 archs in 15 queries than the plain guided search, on each of 3 seeds."""
+    from predictor_nas.evaluators import TableEvaluator
+
+    ev = TableEvaluator(nb201_table, "cifar100")
+    src = table_scorer(nb201_table, "cifar10")
+    xgb = {"predictor": "xgb", "predictor_kwargs": {"n_estimators": 40, "ensemble_size": 3}}
+
+    def best_after(seed, **kw):
+        study = optuna.create_study(direction="maximize")
+        study.sampler = PredictorGuidedSampler("nb201", seed=seed, n_warmup=8, **xgb, **kw)
+        for _ in range(15):
+            t = study.ask(SPACE.distributions())
+            study.tell(t, ev.evaluate(SPACE.from_params(t.params)).value)
+        return study.best_value
+
+    warm = {"warmup": "proxy", "warmup_scorer": src, "transfer": src}
+    for seed in range(3):
+        assert best_after(seed, **warm) > best_after(seed) + 1.0  # ~3 points measured
+
+
+@pytest.mark.parametrize("target", ["raw", "rank"])
+def test_targets_are_raw_or_ranks(target):
+    """target='rank' fits the ranks of the values scaled to [0, 1]; 'raw' the values."""
+    factory = CountingFactory()
+    study = _study(_guided(1, predictor=factory, n_warmup=10, target=target), 11)
+    y = np.array([t.value for t in study.trials[:10]])
+    expected = y if target == "raw" else np.argsort(np.argsort(y)) / 9.0  # distinct values
+    assert np.allclose(factory.targets[0], expected)

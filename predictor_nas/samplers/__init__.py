@@ -9,7 +9,7 @@ from predictor_nas.samplers._acquisition import (
 )
 from predictor_nas.samplers._evolution import RegularizedEvolutionSampler
 from predictor_nas.samplers._exhaustive import ExhaustiveSampler
-from predictor_nas.samplers._guided import PredictorGuidedSampler
+from predictor_nas.samplers._guided import PredictorGuidedSampler, ScoreFeatures, table_scorer
 from predictor_nas.samplers._local_search import LocalSearchSampler, LocalSearchStep
 from predictor_nas.samplers._reinforce import ReinforceSampler
 
@@ -21,8 +21,10 @@ __all__ = [
     "PredictorGuidedSampler",
     "RegularizedEvolutionSampler",
     "ReinforceSampler",
+    "ScoreFeatures",
     "acquisition_scores",
     "expected_improvement",
+    "table_scorer",
     "thompson_sample",
     "upper_confidence_bound",
 ]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import copy
 import time
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import optuna
 from optuna.distributions import BaseDistribution, CategoricalDistribution
 from optuna.samplers import BaseSampler, RandomSampler
 from optuna.study import Study, StudyDirection
@@ -20,33 +20,211 @@ from predictor_nas.spaces import Arch, SearchSpace, get_space
 
 if TYPE_CHECKING:
     from predictor_nas.predictors import Predictor
+    from predictor_nas.tables import Table
 
 _OWNER = "PredictorGuidedSampler"
+
+#: Warm-up modes of ``PredictorGuidedSampler``.
+WARMUPS = ("random", "proxy")
+
+#: Target transforms of ``PredictorGuidedSampler`` (applied before every fit).
+TARGETS = ("raw", "rank")
+
+#: A scorer maps (n,) architectures to (n,) scores, higher = better (NaN = unknown).
+Scorer = Callable[[Sequence[Arch]], np.ndarray]
+
+Codes = tuple[int, ...]
+
+
+class _SpaceCache:
+    """Per-space memo of ``canonical_key`` by integer codes (it is pure)."""
+
+    #: Entries kept per space before the memo is cleared (NB201 has 15,625 archs in all).
+    max_entries = 1 << 17
+
+    def __init__(self, space: SearchSpace) -> None:
+        self.space = space
+        self.keys: dict[Codes, str] = {}
+        self.index = {op: i for i, op in enumerate(space.choices)}
+
+    def key(self, codes: Codes) -> str:
+        k = self.keys.get(codes)
+        if k is None:
+            if len(self.keys) >= self.max_entries:
+                self.keys.clear()
+            k = self.keys[codes] = self.space.canonical_key(self.space.from_codes(codes))
+        return k
+
+
+
+_CACHES: weakref.WeakKeyDictionary[SearchSpace, _SpaceCache] = weakref.WeakKeyDictionary()
+
+
+def _cache_of(space: SearchSpace) -> _SpaceCache:
+    c = _CACHES.get(space)
+    if c is None:
+        c = _CACHES[space] = _SpaceCache(space)
+    return c
+
+
+class ScoreFeatures:
+    """A scorer's output as one extra predictor feature (the ``TableFeatures`` interface).
+
+    Used for transfer: the scores of a model of another dataset (see ``table_scorer``) become a
+    column the target predictor can split on. ``base`` features, if given, come first.
+
+    Args:
+        scorer: Maps (n,) architectures to (n,) scores.
+        name: Name of the feature column.
+        base: Optional other features (e.g. ``TableFeatures``) to keep in front.
+    """
+
+    def __init__(self, scorer: Scorer, name: str = "transfer", base: Any = None) -> None:
+        self.scorer = scorer
+        self.name = name
+        self.base = base
+
+    @property
+    def names(self) -> list[str]:
+        """Feature names: ``base``'s, then ``name``."""
+        return [*(self.base.names if self.base is not None else []), self.name]
+
+    def transform(self, archs: Sequence[Arch]) -> np.ndarray:
+        """float32 array of shape (n, len(names)); NaN scores stay NaN (xgb: missing)."""
+        s = _scores(self.scorer, archs, "transfer")
+        col = s.reshape(-1, 1).astype(np.float32)
+        if self.base is None:
+            return col
+        return np.concatenate([np.asarray(self.base.transform(archs), np.float32), col], axis=1)
+
+
+def _scores(scorer: Scorer, archs: Sequence[Arch], what: str) -> np.ndarray:
+    s = np.asarray(scorer(list(archs)), dtype=np.float64).reshape(-1)
+    if s.shape != (len(archs),):
+        raise ValueError(
+            f"The {what} scorer must return one score per architecture: got shape {s.shape} "
+            f"for {len(archs)} architectures."
+        )
+    return s
+
+
+def table_scorer(
+    table: Table | str,
+    dataset: str,
+    metric: str = "val_acc",
+    *,
+    n_archs: int | None = None,
+    predictor: str = "xgb",
+    predictor_kwargs: Mapping[str, Any] | None = None,
+    seed: int = 0,
+) -> Scorer:
+    """A scorer ``archs -> (n,)`` from a table: for a proxy warm-up or a transfer warm start.
+
+    With ``n_archs=None`` the scores are the table's (mean) ``metric`` values themselves (e.g. a
+    zero-cost proxy like ``"zc_nwot"``, or another dataset's ``"val_acc"`` when the whole source
+    table is known). With ``n_archs=N`` a predictor is fitted on ``N`` uniform random archs of the
+    table (seeded) and the scores are its predicted means: a model pre-trained on another dataset.
+    Scores are negated for a metric where lower is better, so higher is always better. Archs the
+    table has no value for score NaN.
+
+    Do not score the search's own objective: ``dataset``/``metric`` must be another dataset's
+    accuracy, or a proxy.
+
+    Args:
+        table: The table (or its name / path).
+        dataset: The (source) dataset.
+        metric: The metric scored.
+        n_archs: ``None`` to look the metric up, or the number of archs to fit a predictor on.
+        predictor: Predictor name (``make_predictor``) for ``n_archs``.
+        predictor_kwargs: Its constructor arguments.
+        seed: Seeds the archs drawn and the predictor.
+
+    Returns:
+        A callable mapping (n,) architectures to a float64 array of shape (n,).
+    """
+    from predictor_nas.tables import open_table
+
+    owner = "table_scorer"
+    tbl = open_table(table) if isinstance(table, str) else table
+    check_choice(dataset, "dataset", owner, tbl.datasets)
+    check_choice(metric, "metric", owner, tbl.metrics(dataset))
+    sign = 1.0 if tbl.metric_info(metric, dataset=dataset).higher_is_better else -1.0
+    fid = tbl.fidelities(metric, dataset=dataset)[-1]
+    values = sign * tbl.query_many(
+        np.arange(len(tbl.archs)), metric, dataset=dataset, fidelity=fid
+    ).astype(np.float64)
+    space = get_space(tbl.space)
+    if n_archs is None:
+
+        def lookup(archs: Sequence[Arch]) -> np.ndarray:
+            return values[tbl.rows(list(archs))]
+
+        return lookup
+    n = check_int(n_archs, "n_archs", owner, minimum=2)
+    from predictor_nas.predictors import make_predictor
+
+    rng = np.random.default_rng([seed, 0x7472616E])
+    known = np.flatnonzero(np.isfinite(values))
+    rows = rng.choice(known, size=min(n, len(known)), replace=False)
+    model = make_predictor(predictor, seed=seed, space=space, **dict(predictor_kwargs or {}))
+    model.fit([tbl.archs[int(r)] for r in rows], values[rows])
+
+    def predicted(archs: Sequence[Arch]) -> np.ndarray:
+        return model.predict(list(archs)).mean
+
+    return predicted
 
 
 class PredictorGuidedSampler(BaseSampler):
     """Propose the candidate architecture an accuracy predictor likes best (BANANAS-style).
 
-    The first ``n_warmup`` completed trials are uniform random architectures (never a repeat).
-    After that, every proposal
+    The first ``n_warmup`` completed trials are warm-up: uniform random architectures
+    (``warmup="random"``), or, with ``warmup="proxy"``, the best-scored by ``warmup_scorer`` of
+    ``warmup_pool`` uniform random ones (a zero-cost proxy, or a model of another dataset); never
+    a repeat. After that, every proposal
 
-    1. refits the predictor on all COMPLETE trials (architecture from the params, target = the
-       trial's value, negated for a minimised study, so the predictor always maximises);
-    2. builds a candidate pool: ``n_mutations_per_parent`` mutations of each of the ``n_parents``
-       best architectures (alternately 1 and 2 edits), topped up with uniform random
-       architectures to ``n_candidates`` in all;
-    3. drops every candidate whose ``canonical_key`` (isomorphic cells share one) belongs to a
+    1. builds a candidate pool (below);
+    2. drops every candidate whose ``canonical_key`` (isomorphic cells share one) belongs to a
        trial that is complete, pruned, running or waiting, and duplicates within the pool;
        failed trials gave no result, so their architectures may be proposed again;
-    4. scores the rest with the acquisition and proposes the best (ties: higher predicted mean,
-       then pool order):
+    3. refits the predictor on all COMPLETE trials (architecture from the params, target = the
+       trial's value, negated for a minimised study, so the predictor always maximises; with
+       ``target="rank"`` the targets are their ranks scaled to [0, 1]);
+    4. scores the candidates with the acquisition and proposes the best (ties: higher predicted
+       mean, then pool order):
 
        * ``"ei"``: expected improvement over the best observed (not predicted) target, with the
          predictor's mean and std as a Gaussian;
        * ``"ucb"``: ``mean + ucb_kappa * std``;
        * ``"ts"``: independent Thompson sampling, one draw per candidate from ``N(mean, std^2)``.
 
-       A predictor without uncertainty (``std is None``) is scored with ``std = 0``.
+       A predictor without uncertainty (``std is None``) is scored with ``std = 0``. A pool of
+       one candidate is proposed without a fit.
+
+    **The pool.** BANANAS' pool: every one-edit neighbour of each of the ``n_local_parents``
+    best architectures, ``n_mutations_per_parent`` mutations of each of the ``n_parents`` best
+    (1, 2, ..., ``max_edits`` distinct edits in turn), ``n_crossovers`` uniform crossovers of the
+    ``n_parents`` best (each decision from a random one of them), then uniform random
+    architectures up to ``n_candidates`` rows. With ``local_search=True`` the predictor instead
+    steers a local search (White et al., 2021): while the *climb point* has unused one-edit
+    neighbours, the pool is exactly those (hill climbing, best-predicted neighbour first); at a
+    local optimum the BANANAS pool is scored and its pick is a *restart*: the climb goes on from
+    it, better or not. The climb point is replayed from the trials: it starts at the best
+    warm-up trial; a later trial one edit from it replaces it if better; any other trial (a
+    restart) replaces it. On NAS-Bench-201 this is what makes the guided search strong: the
+    predictor orders the neighbours (local search takes them in random order) and picks the
+    restarts, while the climbs keep it from circling one basin the way a pure BANANAS pool does
+    (its predictor cannot see a better basin 3-5 edits away from everything it was fitted on).
+
+    **Targets.** ``target="rank"`` keeps the few collapsed cells (NB201: ~10 % accuracy) from
+    dominating the ensemble: with raw targets the members disagree by several points on any arch
+    that looks like a collapsed one, and EI keeps proposing such high-std archs instead of
+    refining the incumbent (the stalls seen on NB201).
+
+    **Transfer warm start.** ``transfer`` (a scorer such as ``table_scorer(table, "cifar10",
+    n_archs=200)`` when searching cifar100) adds its scores as one extra feature of a named
+    predictor (its ``extra``), so the trees can lean on the source dataset's ranking from the
+    first fit. Pass the same scorer as ``warmup_scorer`` to start from its favourites too.
 
     **Parallel workers (batch proposals).** RUNNING/WAITING trials of other workers are pending:
     their keys are excluded from the pool and they enter the fit with a *kriging believer* value,
@@ -60,18 +238,32 @@ class PredictorGuidedSampler(BaseSampler):
     Thompson draws, the predictors' seed) comes from one ``numpy`` Generator seeded by ``seed``,
     so the same study and seed give the same proposal. The fit on the complete trials is cached
     on the instance and reused while they do not change (parallel workers adding pending trials).
+    Candidates are built on integer code arrays and canonical keys are memoised per space, for
+    spaces whose decisions are independent (the base ``SearchSpace`` moves); other spaces (e.g.
+    conditional ones) use their own ``neighbours``, ``mutate`` and ``sample``.
 
     Args:
         space: The search space (or its name); its params must be in the study as categoricals.
-        predictor: A registered predictor name (``"xgb"``, ``"ridge"``, ``"gin"``), a callable
-            ``seed -> Predictor`` (any predictor plugs in), or an unfitted ``Predictor`` instance
-            (deep-copied for each fit, so it keeps its own seed and is never modified).
+        predictor: A registered predictor name (``"xgb"``, ``"ridge"``, ``"gin"``...), a
+            callable ``seed -> Predictor`` (any predictor plugs in), or an unfitted
+            ``Predictor`` instance (deep-copied for each fit, so it is never modified).
         predictor_kwargs: Constructor arguments for a named predictor (``make_predictor``).
         acquisition: ``"ei"``, ``"ucb"`` or ``"ts"``.
         n_warmup: Completed trials before the predictor is used (>= 2; a fit needs 2 points).
-        n_candidates: Size of the candidate pool (mutations + random top-up).
+        warmup: ``"random"`` or ``"proxy"`` (needs ``warmup_scorer``).
+        warmup_scorer: Callable mapping (n,) archs to (n,) scores, higher = better (NaN: never
+            preferred); used by ``warmup="proxy"``.
+        warmup_pool: Random archs scored per proxy warm-up proposal.
+        n_candidates: Rows generated for the BANANAS pool (neighbours + mutations + crossovers
+            + random, before de-duplication; rows past it are dropped).
         n_mutations_per_parent: Mutations per parent.
-        n_parents: How many of the best architectures are mutated.
+        n_parents: How many of the best architectures are mutated and crossed.
+        max_edits: Mutations make 1, 2, ..., ``max_edits`` edits (distinct decisions) in turn.
+        n_local_parents: How many of the best architectures add all their one-edit neighbours.
+        n_crossovers: Uniform crossovers of the ``n_parents`` best.
+        local_search: Steer a local search (above) instead of scoring the pool every time.
+        target: ``"raw"`` or ``"rank"``: the transform of the targets (above).
+        transfer: Optional scorer added as an extra feature of a named predictor.
         ucb_kappa: Exploration weight of UCB.
         seed: Seed of the sampler's random generator.
     """
@@ -84,9 +276,18 @@ class PredictorGuidedSampler(BaseSampler):
         predictor_kwargs: Mapping[str, Any] | None = None,
         acquisition: str = "ei",
         n_warmup: int = 10,
+        warmup: str = "random",
+        warmup_scorer: Scorer | None = None,
+        warmup_pool: int = 100,
         n_candidates: int = 200,
         n_mutations_per_parent: int = 10,
         n_parents: int = 10,
+        max_edits: int = 2,
+        n_local_parents: int = 0,
+        n_crossovers: int = 0,
+        local_search: bool = False,
+        target: str = "raw",
+        transfer: Scorer | None = None,
         ucb_kappa: float = 2.0,
         seed: int | None = None,
     ) -> None:
@@ -105,11 +306,42 @@ class PredictorGuidedSampler(BaseSampler):
         self.predictor_kwargs = dict(predictor_kwargs or {})
         self.acquisition = check_choice(acquisition, "acquisition", _OWNER, ACQUISITIONS)
         self.n_warmup = check_int(n_warmup, "n_warmup", _OWNER, minimum=2)
+        self.warmup = check_choice(warmup, "warmup", _OWNER, WARMUPS)
+        if warmup_scorer is not None and not callable(warmup_scorer):
+            raise param_error("warmup_scorer", _OWNER, "a callable archs -> scores", warmup_scorer)
+        if self.warmup == "proxy" and warmup_scorer is None:
+            raise param_error(
+                "warmup_scorer", _OWNER, "a callable archs -> scores when warmup='proxy'", None
+            )
+        self.warmup_scorer = warmup_scorer
+        self.warmup_pool = check_int(warmup_pool, "warmup_pool", _OWNER, minimum=1)
         self.n_candidates = check_int(n_candidates, "n_candidates", _OWNER, minimum=1)
         self.n_mutations_per_parent = check_int(
             n_mutations_per_parent, "n_mutations_per_parent", _OWNER, minimum=0
         )
         self.n_parents = check_int(n_parents, "n_parents", _OWNER, minimum=1)
+        self.max_edits = check_int(max_edits, "max_edits", _OWNER, minimum=1)
+        if self.max_edits > len(self.space.param_names):
+            raise param_error(
+                "max_edits",
+                _OWNER,
+                f"an int in [1, {len(self.space.param_names)}] (the space's decisions)",
+                max_edits,
+            )
+        self.n_local_parents = check_int(n_local_parents, "n_local_parents", _OWNER, minimum=0)
+        self.n_crossovers = check_int(n_crossovers, "n_crossovers", _OWNER, minimum=0)
+        if not isinstance(local_search, bool):
+            raise param_error("local_search", _OWNER, "a bool", local_search)
+        self.local_search = local_search
+        self.target = check_choice(target, "target", _OWNER, TARGETS)
+        if transfer is not None:
+            if not callable(transfer):
+                raise param_error("transfer", _OWNER, "a callable archs -> scores", transfer)
+            if not isinstance(predictor, str):
+                raise param_error(
+                    "transfer", _OWNER, "None unless the predictor is a name", "a scorer"
+                )
+        self.transfer = transfer
         self.ucb_kappa = check_float(ucb_kappa, "ucb_kappa", _OWNER, minimum=0.0)
         self.seed = seed
         self._rng = np.random.default_rng(seed)
@@ -117,6 +349,13 @@ class PredictorGuidedSampler(BaseSampler):
         #: Seed of every predictor this instance fits (the data, not the seed, changes per fit).
         self._predictor_seed = int(self._rng.integers(2**31))
         self._names = list(self.space.param_names)
+        self._n_choices = len(self.space.choices)
+        #: Decisions are independent, all over ``choices``: candidates are made on code arrays.
+        self._plain = all(
+            getattr(type(self.space), m) is getattr(SearchSpace, m)
+            for m in ("sample", "mutate", "neighbours", "validate", "from_codes")
+        )
+        self._cache = _cache_of(self.space)
         self._fit_cache: tuple[Any, Any] | None = None
         #: Wall seconds of each ``sample_relative`` call (warm-up ones included).
         self.proposal_seconds: list[float] = []
@@ -136,35 +375,44 @@ class PredictorGuidedSampler(BaseSampler):
 
         As for the evolution sampler the relative space is the intersection over completed
         trials, restricted to categoricals; it is used only when it holds all of the space's
-        decisions (otherwise everything falls back to ``sample_independent``).
+        decisions (otherwise everything falls back to ``sample_independent``). Computed
+        directly: every complete trial must have the same categorical distribution per decision.
         """
         complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
         if not complete:
             return {}
-        inter = optuna.search_space.intersection_search_space(complete)
-        space = {
-            k: d
-            for k, d in inter.items()
-            if k in self._names and isinstance(d, CategoricalDistribution)
-        }
-        if set(space) != set(self._names):
-            return {}
-        return {n: space[n] for n in self._names}
+        first = complete[0].distributions
+        space: dict[str, BaseDistribution] = {}
+        for n in self._names:
+            d = first.get(n)
+            if not isinstance(d, CategoricalDistribution):
+                return {}
+            space[n] = d
+        choices = {n: d.choices for n, d in space.items()}  # type: ignore[attr-defined]
+        for t in complete[1:]:
+            dist = t.distributions
+            for n in self._names:
+                d = dist.get(n)
+                # Same test as CategoricalDistribution.__eq__ for str choices, ~10x cheaper.
+                if type(d) is not CategoricalDistribution or d.choices != choices[n]:
+                    if d != space[n]:
+                        return {}
+        return space
 
     def sample_relative(
         self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
     ) -> dict[str, Any]:
-        """Propose all of the space's params at once: random in warm-up, then the acquisition's
-        best candidate."""
+        """Propose all of the space's params at once: warm-up, then the acquisition's best
+        candidate."""
         if not search_space:
             return {}
         if len(study.directions) > 1:
             raise ValueError(f"{_OWNER} supports single-objective studies only.")
         t0 = time.perf_counter()
-        arch, kind = self._propose(study, trial)
+        codes, kind = self._propose(study, trial)
         self.proposal_seconds.append(time.perf_counter() - t0)
         self.proposal_kinds.append(kind)
-        return self.space.to_params(arch)
+        return self.space.to_params(self.space.from_codes(codes))
 
     def sample_independent(
         self,
@@ -180,78 +428,190 @@ class PredictorGuidedSampler(BaseSampler):
         return self._random.sample_independent(study, trial, param_name, param_distribution)
 
     # ----------------------------------------------------------------- the proposal
-    def _arch(self, params: Mapping[str, Any]) -> Arch | None:
-        """The architecture of a trial's params, or None if it lacks a decision / is invalid."""
+    def _codes(self, params: Mapping[str, Any]) -> Codes | None:
+        """Integer codes of a trial's params, or None if it lacks a decision / is invalid."""
+        index = self._cache.index
         try:
-            return self.space.make([params[n] for n in self._names])
-        except (KeyError, ValueError):
+            return tuple(index[params[n]] for n in self._names)
+        except (KeyError, TypeError):
             return None
 
-    def _propose(self, study: Study, trial: FrozenTrial) -> tuple[Arch, str]:
-        complete: list[tuple[Arch, float]] = []
-        pending: list[Arch] = []
+    def _propose(self, study: Study, trial: FrozenTrial) -> tuple[Codes, str]:
+        complete: list[tuple[Codes, float]] = []
+        pending: list[Codes] = []
         used: set[str] = set()
         maximize = study.direction == StudyDirection.MAXIMIZE
         for t in study.get_trials(deepcopy=False):
             if t.state == TrialState.FAIL or t.number == trial.number:
                 continue
-            a = self._arch(t.params)
-            if a is None:
+            c = self._codes(t.params)
+            if c is None:
                 continue
-            used.add(self.space.canonical_key(a))
+            used.add(self._cache.key(c))
             if t.state == TrialState.COMPLETE and t.value is not None and np.isfinite(t.value):
-                complete.append((a, float(t.value) if maximize else -float(t.value)))
+                complete.append((c, float(t.value) if maximize else -float(t.value)))
             elif t.state in (TrialState.RUNNING, TrialState.WAITING):
-                pending.append(a)
+                pending.append(c)
         if len(complete) < self.n_warmup:
+            if self.warmup == "proxy":
+                return self._proxy_unused(used), "warmup"
             return self._random_unused(used), "warmup"
 
-        candidates = self._candidates(complete, used)
+        kind = "local"
+        candidates = self._local(complete, used) if self.local_search else []
+        if not candidates:
+            kind, candidates = "predictor", self._candidates(complete, used)
         if not candidates:
             return self._random_unused(used), "fallback"
-        model = self._fit(complete, pending)
-        pred = model.predict(candidates)
-        best = max(y for _, y in complete)
+        if len(candidates) == 1:
+            return candidates[0], kind  # nothing to rank: skip the fit
+        y = self._transform(np.array([v for _, v in complete], dtype=np.float64))
+        model = self._fit([c for c, _ in complete], y, pending)
+        pred = model.predict(self._inputs(candidates))
+        best = float(y.max())
         scores = acquisition_scores(
             self.acquisition, pred.mean, pred.std, best=best, rng=self._rng, kappa=self.ucb_kappa
         )
-        return candidates[best_index(scores, pred.mean)], "predictor"
+        return candidates[best_index(scores, pred.mean)], kind
 
-    def _random_unused(self, used: set[str], tries: int = 1000) -> Arch:
-        """A uniform random architecture whose key is unused (any one if none is found)."""
-        arch = self.space.sample(self._rng)
+    @staticmethod
+    def _argbest(complete: Sequence[tuple[Codes, float]]) -> int:
+        """Position of the first best target among the complete trials (in trial order)."""
+        return int(np.argmax([v for _, v in complete]))
+
+    def _draw(self, n: int) -> np.ndarray:
+        """(n, n_decisions) codes of uniform random architectures."""
+        if self._plain:
+            return self._rng.integers(self._n_choices, size=(n, len(self._names)))
+        rows = [self.space.to_codes(self.space.sample(self._rng)) for _ in range(n)]
+        return np.array(rows, dtype=np.int64).reshape(n, len(self._names))
+
+    def _random_unused(self, used: set[str], tries: int = 1000) -> Codes:
+        """Codes of a uniform random architecture whose key is unused (any one if none is)."""
+        codes = tuple(int(c) for c in self._draw(1)[0])
         for _ in range(tries):
-            if self.space.canonical_key(arch) not in used:
-                return arch
-            arch = self.space.sample(self._rng)
-        return arch
+            if self._cache.key(codes) not in used:
+                return codes
+            codes = tuple(int(c) for c in self._draw(1)[0])
+        return codes
 
-    def _candidates(self, complete: Sequence[tuple[Arch, float]], used: set[str]) -> list[Arch]:
-        """Mutations of the best archs, then random archs; unused keys only, no duplicates."""
-        order = sorted(range(len(complete)), key=lambda i: (-complete[i][1], i))
-        parents = [complete[i][0] for i in order[: self.n_parents]]
-        seen = set(used)
-        out: list[Arch] = []
+    def _proxy_unused(self, used: set[str]) -> Codes:
+        """The ``warmup_scorer``'s best of ``warmup_pool`` random unused archs (first on ties)."""
+        pool = self._unique(self._draw(self.warmup_pool), set(used))
+        if not pool:
+            return self._random_unused(used)
+        archs = [self.space.from_codes(c) for c in pool]
+        s = _scores(self.warmup_scorer, archs, "warmup")  # type: ignore[arg-type]
+        s = np.where(np.isnan(s), -np.inf, s)
+        return pool[int(np.argmax(s))]
 
-        def add(a: Arch) -> None:
-            k = self.space.canonical_key(a)
+    def _unique(self, rows: np.ndarray, seen: set[str]) -> list[Codes]:
+        """Rows whose canonical key is not in ``seen`` (which is updated), first one per key."""
+        out: list[Codes] = []
+        for row in rows.tolist():
+            c = tuple(row)
+            k = self._cache.key(c)
             if k not in seen:
                 seen.add(k)
-                out.append(a)
-
-        n_mut = 0
-        for p in parents:
-            for j in range(self.n_mutations_per_parent):
-                if n_mut >= self.n_candidates:
-                    break
-                child = self.space.mutate(p, self._rng)
-                if j % 2 == 1:  # two edits: mutate again (may hit the same decision)
-                    child = self.space.mutate(child, self._rng)
-                add(child)
-                n_mut += 1
-        for _ in range(max(self.n_candidates - n_mut, 0)):
-            add(self.space.sample(self._rng))
+                out.append(c)
         return out
+
+    def _neighbours(self, codes: np.ndarray) -> np.ndarray:
+        """All one-edit neighbours of (k, n_decisions) codes: (k * n_decisions * (n_choices - 1),
+        n_decisions), parent by parent."""
+        n_dec, n_ch = len(self._names), self._n_choices
+        if not self._plain:
+            sp = self.space
+            rows = [sp.to_codes(a) for c in codes for a in sp.neighbours(sp.from_codes(c))]
+            return np.array(rows, dtype=np.int64).reshape(len(rows), n_dec)
+        # Decision d gets code (c + s) % n_ch for s = 1..n_ch-1.
+        shift = np.zeros((n_dec * (n_ch - 1), n_dec), dtype=np.int64)
+        rows = np.arange(len(shift))
+        shift[rows, rows // (n_ch - 1)] = rows % (n_ch - 1) + 1
+        return ((np.asarray(codes)[:, None, :] + shift[None]) % n_ch).reshape(-1, n_dec)
+
+    def _climber(self, complete: Sequence[tuple[Codes, float]]) -> Codes:
+        """The current point of the local-search climb, replayed from the complete trials.
+
+        The climb starts at the best warm-up trial. Each later trial (in trial order) one edit
+        from the current point is a climb step: it becomes the point if it is better. Any other
+        trial was a restart (proposed at a local optimum) and becomes the point, better or not,
+        as local search's random restart does.
+        """
+        head = complete[: self.n_warmup]
+        point, value = head[self._argbest(head)]
+        for codes, v in complete[self.n_warmup :]:
+            if sum(a != b for a, b in zip(codes, point)) != 1 or v > value:
+                point, value = codes, v
+        return point
+
+    def _local(self, complete: Sequence[tuple[Codes, float]], used: set[str]) -> list[Codes]:
+        """The climb point's unused one-edit neighbours (one per key)."""
+        return self._unique(self._neighbours(np.array([self._climber(complete)])), set(used))
+
+    def _candidates(self, complete: Sequence[tuple[Codes, float]], used: set[str]) -> list[Codes]:
+        """Neighbours and mutations of the best archs, then random archs; unused keys only, no
+        duplicates."""
+        order = sorted(range(len(complete)), key=lambda i: (-complete[i][1], i))
+        if not self._plain:
+            return self._candidates_by_moves([complete[i][0] for i in order], used)
+        n_dec, n_ch = len(self._names), self._n_choices
+        blocks = []
+        if self.n_local_parents:
+            top = np.array([complete[i][0] for i in order[: self.n_local_parents]])
+            blocks.append(self._neighbours(top))
+        m = self.n_mutations_per_parent
+        if m:
+            parents = np.array([complete[i][0] for i in order[: self.n_parents]])
+            kids = np.repeat(parents, m, axis=0)
+            edits = np.tile(np.arange(m) % self.max_edits + 1, len(parents))
+            # Distinct decisions per kid: the first `edits` of a random permutation.
+            perm = np.argsort(self._rng.random(kids.shape), axis=1)
+            mask = np.zeros(kids.shape, dtype=bool)
+            np.put_along_axis(mask, perm, np.arange(n_dec)[None, :] < edits[:, None], axis=1)
+            shifts = self._rng.integers(1, n_ch, size=kids.shape)
+            blocks.append(np.where(mask, (kids + shifts) % n_ch, kids))
+        if self.n_crossovers:
+            parents = np.array([complete[i][0] for i in order[: self.n_parents]])
+            # Uniform crossover: every decision from an independently chosen parent.
+            pick = self._rng.integers(len(parents), size=(self.n_crossovers, n_dec))
+            blocks.append(parents[pick, np.arange(n_dec)[None, :]])
+        pool = np.concatenate(blocks) if blocks else np.zeros((0, n_dec), dtype=np.int64)
+        pool = pool[: self.n_candidates]
+        if len(pool) < self.n_candidates:
+            pool = np.concatenate([pool, self._draw(self.n_candidates - len(pool))])
+        return self._unique(pool, set(used))
+
+    def _candidates_by_moves(self, ranked: Sequence[Codes], used: set[str]) -> list[Codes]:
+        """``_candidates`` with the space's own ``neighbours``/``mutate``/``sample`` (spaces
+        whose decisions are not independent, e.g. conditional ones)."""
+        sp = self.space
+        rows: list[tuple[int, ...]] = []
+        if self.n_local_parents:
+            rows.extend(map(tuple, self._neighbours(np.array(ranked[: self.n_local_parents]))))
+        for c in ranked[: self.n_parents]:
+            for j in range(self.n_mutations_per_parent):
+                a = sp.from_codes(c)
+                for _ in range(j % self.max_edits + 1):
+                    a = sp.mutate(a, self._rng)
+                rows.append(sp.to_codes(a))
+        parents = list(ranked[: self.n_parents])
+        for _ in range(self.n_crossovers):
+            pick = self._rng.integers(len(parents), size=len(self._names))
+            child = tuple(parents[int(p)][d] for d, p in enumerate(pick))
+            try:
+                rows.append(sp.to_codes(sp.from_codes(child)))
+            except ValueError:  # an invalid mix of a conditional space's decisions
+                continue
+        rows = rows[: self.n_candidates]
+        pool = np.array(rows, dtype=np.int64).reshape(len(rows), len(self._names))
+        if len(pool) < self.n_candidates:
+            pool = np.concatenate([pool, self._draw(self.n_candidates - len(pool))])
+        return self._unique(pool, set(used))
+
+    def _inputs(self, codes: Sequence[Codes]) -> list[Arch]:
+        """The predictor's inputs: the archs of ``codes``."""
+        return [self.space.from_codes(c) for c in codes]
 
     def _new_predictor(self) -> Predictor:
         seed = self._predictor_seed
@@ -259,21 +619,30 @@ class PredictorGuidedSampler(BaseSampler):
             from predictor_nas.predictors import make_predictor
 
             kwargs = {"space": self.space, **self.predictor_kwargs}
+            if self.transfer is not None:
+                kwargs["extra"] = ScoreFeatures(self.transfer, base=kwargs.get("extra"))
             return make_predictor(self.predictor, seed=seed, **kwargs)
         if _is_predictor(self.predictor):
             return copy.deepcopy(self.predictor)  # never refit the caller's object in place
         return self.predictor(seed)  # type: ignore[operator,misc]
 
-    def _fit(self, complete: Sequence[tuple[Arch, float]], pending: Sequence[Arch]) -> Predictor:
-        """Fit on the complete trials, then (if any) again with the pending ones at the mean
-        predicted for them (kriging believer).
+    def _transform(self, y: np.ndarray) -> np.ndarray:
+        """The fit's targets, shape (n,): raw, or ranks scaled to [0, 1]."""
+        if self.target == "rank":
+            from scipy.stats import rankdata
+
+            return (rankdata(y) - 1.0) / max(len(y) - 1, 1)
+        return y
+
+    def _fit(self, codes: Sequence[Codes], y: np.ndarray, pending: Sequence[Codes]) -> Predictor:
+        """Fit on the complete trials' (n,) codes and targets, then (if any) again with the
+        pending ones at the mean predicted for them (kriging believer).
 
         The fit on the complete trials is cached on the instance and reused while they are
         unchanged, e.g. by a worker whose later proposals only add pending trials.
         """
-        archs = [a for a, _ in complete]
-        y = np.array([v for _, v in complete], dtype=np.float64)
-        key = (tuple(a.ops for a in archs), y.tobytes())
+        key = (tuple(codes), y.tobytes())
+        archs = self._inputs(codes)
         if self._fit_cache is not None and self._fit_cache[0] == key:
             model = self._fit_cache[1]
         else:
@@ -281,8 +650,9 @@ class PredictorGuidedSampler(BaseSampler):
             self._fit_cache = (key, model)
         if not pending:
             return model
-        believed = model.predict(list(pending)).mean
-        return self._new_predictor().fit([*archs, *pending], np.concatenate([y, believed]))
+        extra = self._inputs(pending)
+        believed = model.predict(extra).mean
+        return self._new_predictor().fit([*archs, *extra], np.concatenate([y, believed]))
 
 
 def _is_predictor(obj: Any) -> bool:
