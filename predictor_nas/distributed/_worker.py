@@ -244,7 +244,14 @@ def run_worker(
             idle_since = None
             idle_polls = 0
             taken += 1
-            heartbeat.begin(trial_id(frozen))
+            try:
+                heartbeat.begin(trial_id(frozen))
+            except optuna.exceptions.UpdateFinishedTrialError:
+                # Reaped between our take and our first beat (a very slow or overloaded machine):
+                # the reaper already failed it and queued an identical copy, so skip it.
+                heartbeat.end()
+                log.warning("trial %d was retried before its first beat; skipped", frozen.number)
+                continue
             try:
                 outcome = _evaluate_one(
                     study, frozen, wid, ev, keywords, space, distributions, seed, time_scale
