@@ -1069,7 +1069,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="compare search strategies over seeds and datasets on a table",
         description="Run every strategy on every dataset with every seed (in memory) and report "
         "the anytime validation regret, hit rate, test accuracy of the validation-chosen "
-        "architecture (where the table has it) and seconds per query, with 95%% CIs.",
+        "architecture (where the table has it) and seconds per query, with 95% CIs.",
     )
     c.add_argument("--space", default="nb201", choices=available_spaces())
     c.add_argument(

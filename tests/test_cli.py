@@ -121,3 +121,25 @@ def test_import_is_light():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def _subparsers(parser):
+    import argparse
+
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield name, sub
+                yield from ((f"{name} {n}", s) for n, s in _subparsers(sub))
+
+
+def test_every_help_text_renders_without_format_escapes():
+    """Every command's --help renders, with no leftover '%%' or '%(' from argparse formatting."""
+    from predictor_nas.cli import build_parser
+
+    parser = build_parser()
+    pages = [("predictor-nas", parser), *_subparsers(parser)]
+    assert len(pages) > 10
+    for name, p in pages:
+        text = p.format_help()
+        assert "%%" not in text and "%(" not in text, name
