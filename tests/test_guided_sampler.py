@@ -284,6 +284,7 @@ def test_acquisition_scores_dispatch_and_ties():
         ({"n_local_parents": -1}, "n_local_parents"),
         ({"n_crossovers": -2}, "n_crossovers"),
         ({"local_search": 1}, "local_search"),
+        ({"restart": "best"}, "restart"),
         ({"target": "log"}, "target"),
         ({"transfer": 3}, "transfer"),
         ({"transfer": len, "predictor": lambda s: make_predictor("ridge", seed=s)}, "transfer"),
@@ -307,6 +308,7 @@ def test_importing_samplers_stays_light():
     assert out.stdout.strip() == "[]"
 
 
+@pytest.mark.slow
 def test_run_search_guided_same_seed_same_result():
     """run_search(strategy='guided', budget=30, seed=0) twice gives the same search."""
     a = run_search(strategy="guided", budget=30, seed=0)
@@ -403,6 +405,35 @@ def test_local_search_restarts_at_a_local_optimum_and_climbs_from_there():
     nxt = SPACE.from_params(study.ask(SPACE.distributions()).params)
     assert sampler.proposal_kinds[-1] == "local"
     assert _diff(nxt, r) == 1 and _diff(nxt, best) >= 1
+
+
+def test_random_restart_scores_only_random_unused_archs():
+    """restart="random": at a local optimum the predictor ranks n_candidates uniform random
+    unused archs (no mutations of the best), proposes its favourite, and climbs from there."""
+    best = SPACE.from_params(dict.fromkeys(SPACE.param_names, "nor_conv_3x3"))
+    study = optuna.create_study(direction="maximize")
+    archs = [best, *SPACE.neighbours(best)]
+    _add(study, archs, [objective_value(SPACE.to_params(a)) for a in archs])
+    factory = CountingFactory()
+    sampler = PredictorGuidedSampler(
+        "nb201", predictor=factory, n_warmup=5, local_search=True, restart="random",
+        n_candidates=50, seed=0,
+    )
+    study.sampler = sampler
+    restart = study.ask(SPACE.distributions())
+    assert sampler.proposal_kinds == ["restart"]
+    pool = factory.predicts[-1]
+    assert 40 <= len(pool) <= 50  # 50 draws minus the (rare) used or repeated keys
+    used = {SPACE.canonical_key(a) for a in archs}
+    assert not used & {SPACE.canonical_key(a) for a in pool}
+    # Random archs, not mutations of the best: most differ from it in >= 3 of 6 decisions.
+    assert np.mean([_diff(a, best) >= 3 for a in pool]) > 0.6
+    # The proposal is one of the scored pool.
+    r = SPACE.from_params(restart.params)
+    assert SPACE.canonical_key(r) in {SPACE.canonical_key(a) for a in pool}
+    study.tell(restart, 0.0)
+    nxt = SPACE.from_params(study.ask(SPACE.distributions()).params)
+    assert sampler.proposal_kinds[-1] == "local" and _diff(nxt, r) == 1
 
 
 def test_random_top_up_fills_the_pool_to_n_candidates():
