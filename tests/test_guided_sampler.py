@@ -105,12 +105,14 @@ def test_xgb_guided_small_run_is_valid_and_deterministic():
 
 
 def test_guided_strategy_passes_a_short_contract_run():
-    """The 'guided' strategy factory builds a working sampler (xgb, EI)."""
+    """The 'guided' strategy factory builds a working sampler (xgb, EI, predictor-steered local
+    search with random restarts)."""
     sampler = make_sampler("guided", 3)
     assert isinstance(sampler, PredictorGuidedSampler)
     assert sampler.predictor == "xgb" and sampler.acquisition == "ei"
+    assert sampler.local_search and sampler.restart == "random"
     study = _study(sampler, sampler.n_warmup + 2)
-    assert sampler.proposal_kinds[-2:] == ["predictor", "predictor"]
+    assert sampler.proposal_kinds[-2:] == ["local", "local"]
     for t in study.trials:
         SPACE.from_params(t.params)
 
@@ -285,6 +287,7 @@ def test_acquisition_scores_dispatch_and_ties():
         ({"n_crossovers": -2}, "n_crossovers"),
         ({"local_search": 1}, "local_search"),
         ({"restart": "best"}, "restart"),
+        ({"patience": 0}, "patience"),
         ({"target": "log"}, "target"),
         ({"transfer": 3}, "transfer"),
         ({"transfer": len, "predictor": lambda s: make_predictor("ridge", seed=s)}, "transfer"),
@@ -434,6 +437,28 @@ def test_random_restart_scores_only_random_unused_archs():
     study.tell(restart, 0.0)
     nxt = SPACE.from_params(study.ask(SPACE.distributions()).params)
     assert sampler.proposal_kinds[-1] == "local" and _diff(nxt, r) == 1
+
+
+@pytest.mark.parametrize("patience, kind", [(3, "restart"), (4, "local"), (None, "local")])
+def test_patience_restarts_after_that_many_unimproved_neighbours(patience, kind):
+    """With patience=k the climb restarts once k neighbours of the climb point were evaluated
+    and none was better; with fewer (or patience=None) it keeps taking neighbours."""
+    rng = np.random.default_rng(0)
+    warm = [SPACE.sample(rng) for _ in range(5)]
+    values = [objective_value(SPACE.to_params(a)) for a in warm]
+    point = warm[int(np.argmax(values))]
+    worse = SPACE.neighbours(point)[:3]
+    study = optuna.create_study(direction="maximize")
+    _add(study, [*warm, *worse], [*values, *([min(values) - 1.0] * 3)])
+    sampler = PredictorGuidedSampler(
+        "nb201", predictor="ridge", n_warmup=5, local_search=True, restart="random",
+        patience=patience, seed=0,
+    )
+    study.sampler = sampler
+    nxt = SPACE.from_params(study.ask(SPACE.distributions()).params)
+    assert sampler.proposal_kinds == [kind]
+    if kind == "local":
+        assert _diff(nxt, point) == 1
 
 
 def test_random_top_up_fills_the_pool_to_n_candidates():

@@ -268,6 +268,9 @@ class PredictorGuidedSampler(BaseSampler):
         restart: With ``local_search``, the pool scored at a local optimum: ``"pool"`` (the
             BANANAS pool) or ``"random"`` (``n_candidates`` uniform random unused archs, so the
             predictor picks where to restart but not near the basin just left).
+        patience: With ``local_search``, restart once this many neighbours of the climb point
+            (best-predicted first) were evaluated without improvement, instead of evaluating
+            all of them; ``None``: all.
         target: ``"raw"`` or ``"rank"``: the transform of the targets (above).
         transfer: Optional scorer added as an extra feature of a named predictor.
         ucb_kappa: Exploration weight of UCB.
@@ -293,6 +296,7 @@ class PredictorGuidedSampler(BaseSampler):
         n_crossovers: int = 0,
         local_search: bool = False,
         restart: str = "pool",
+        patience: int | None = None,
         target: str = "raw",
         transfer: Scorer | None = None,
         ucb_kappa: float = 2.0,
@@ -341,6 +345,9 @@ class PredictorGuidedSampler(BaseSampler):
             raise param_error("local_search", _OWNER, "a bool", local_search)
         self.local_search = local_search
         self.restart = check_choice(restart, "restart", _OWNER, RESTARTS)
+        self.patience = None if patience is None else check_int(
+            patience, "patience", _OWNER, minimum=1
+        )
         self.target = check_choice(target, "target", _OWNER, TARGETS)
         if transfer is not None:
             if not callable(transfer):
@@ -556,8 +563,9 @@ class PredictorGuidedSampler(BaseSampler):
         shift[rows, rows // (n_ch - 1)] = rows % (n_ch - 1) + 1
         return ((np.asarray(codes)[:, None, :] + shift[None]) % n_ch).reshape(-1, n_dec)
 
-    def _climber(self, complete: Sequence[tuple[Codes, float]]) -> Codes:
-        """The current point of the local-search climb, replayed from the complete trials.
+    def _climber(self, complete: Sequence[tuple[Codes, float]]) -> tuple[Codes, int]:
+        """The current point of the local-search climb, replayed from the complete trials, and
+        how many of its neighbours were evaluated since it became the point (all worse).
 
         The climb starts at the best warm-up trial. Each later trial (in trial order) one edit
         from the current point is a climb step: it becomes the point if it is better. Any other
@@ -566,14 +574,22 @@ class PredictorGuidedSampler(BaseSampler):
         """
         head = complete[: self.n_warmup]
         point, value = head[self._argbest(head)]
+        tried = 0
         for codes, v in complete[self.n_warmup :]:
-            if sum(a != b for a, b in zip(codes, point)) != 1 or v > value:
-                point, value = codes, v
-        return point
+            step = sum(a != b for a, b in zip(codes, point)) == 1
+            if not step or v > value:
+                point, value, tried = codes, v, 0
+            else:
+                tried += 1
+        return point, tried
 
     def _local(self, complete: Sequence[tuple[Codes, float]], used: set[str]) -> list[Codes]:
-        """The climb point's unused one-edit neighbours (one per key)."""
-        return self._unique(self._neighbours(np.array([self._climber(complete)])), set(used))
+        """The climb point's unused one-edit neighbours (one per key); none once ``patience``
+        of them were evaluated without improvement."""
+        point, tried = self._climber(complete)
+        if self.patience is not None and tried >= self.patience:
+            return []
+        return self._unique(self._neighbours(np.array([point])), set(used))
 
     def _candidates(self, complete: Sequence[tuple[Codes, float]], used: set[str]) -> list[Codes]:
         """Neighbours and mutations of the best archs, then random archs; unused keys only, no
