@@ -962,8 +962,9 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument(
         "--warm-start",
         default=None,
-        metavar="TABLE",
-        help="rank round 0 and feed the predictor with TABLE's CIFAR-10 accuracy (e.g. nb201)",
+        metavar="TABLE|proxies",
+        help="rank round 0 and feed the predictor with TABLE's CIFAR-10 accuracy (e.g. nb201), "
+        "or rank round 0 by zero-cost proxies computed on the candidates ('proxies')",
     )
     tr.add_argument("--no-prune", action="store_true", help="train every picked arch fully")
     tr.add_argument("--device", default=None, help="auto (default: CUDA if present), cpu, cuda")

@@ -145,6 +145,34 @@ def test_warm_start_ranks_round_zero_by_the_table_prior(nb201_table):
     assert best2.min() > 85.0
 
 
+def test_proxy_warm_start_trains_the_proxies_favourites_first(tmp_path):
+    """warm_start=ProxyPrior: round 0 trains the n_init archs of the first max_scored pool archs
+    that the proxy ensemble ranks best; the prior is recorded in the study's config."""
+    from predictor_nas.proxies import ProxyEnsemble
+    from predictor_nas.search import ProxyPrior
+    from predictor_nas.search._real import _candidate_pool
+
+    ens = ProxyEnsemble(("synflow", "params"), width=4, depth=1, input_size=8, batch_size=8)
+    prior = ProxyPrior(ens, max_scored=12)
+    space = get_space("nb201")
+    pool = _candidate_pool(space, np.random.default_rng([0, 0, 1]), [], set(), 60, 20)
+    s = prior.score(pool)
+    assert np.isfinite(s[:12]).all() and np.isinf(s[12:]).all() and prior.features is None
+    want = {space.canonical_key(pool[i]) for i in np.lexsort((np.arange(60), -s))[:2]}
+    storage = str(tmp_path / "s.journal")
+    r = run_real_search(max_trials=2, top_k=2, n_init=2, seed=0, warm_start=prior,
+                        storage=storage, study_name="proxy-prior", **TINY)
+    assert r.n_trained == 2
+    trials = _trials(storage, "proxy-prior")
+    assert {t.user_attrs["canonical_key"] for t in trials} == want
+    config = optuna.load_study(study_name="proxy-prior", storage=make_storage(storage)).user_attrs
+    assert "proxies:synflow,params" in json.dumps(config)
+    with pytest.raises(InvalidParameterError, match="'ensemble' parameter of ProxyPrior"):
+        ProxyPrior("synflow")
+    with pytest.raises(InvalidParameterError, match="'warm_start' parameter"):
+        run_real_search(max_trials=1, warm_start=3)
+
+
 def test_search_argument_errors():
     """Missing budgets, pruning with one epoch and unknown strategies are refused up front."""
     with pytest.raises(InvalidParameterError, match="'budget_seconds' parameter"):

@@ -2,6 +2,7 @@
 
 from predictor_nas.search._real import (
     TOPK,
+    ProxyPrior,
     RealSearchResult,
     TablePrior,
     real_strategies,
@@ -21,6 +22,7 @@ __all__ = [
     "STORAGE_FORMS",
     "STRATEGIES",
     "TOPK",
+    "ProxyPrior",
     "RealSearchResult",
     "SearchResult",
     "TablePrior",

@@ -136,10 +136,59 @@ class TablePrior:
             return cols
         return np.concatenate([cols, self._proxy.transform(list(archs))], axis=1)
 
+    @property
+    def features(self) -> TablePrior:
+        """The predictor's extra features in later rounds: this prior itself."""
+        return self
+
     def describe(self) -> str:
         """Short text for configs and reports."""
         text = f"{self.table.name}/{self.dataset}/{self.metric}"
         return text + (f"+{','.join(self.proxies)}" if self.proxies else "")
+
+
+class ProxyPrior:
+    """Zero-cost proxies computed live on the candidates, as the warm-start prior of round 0.
+
+    Round 0 trains the ``n_init`` candidates with the best proxy ensemble score
+    (:class:`~predictor_nas.proxies.ProxyEnsemble`: mean normalised rank of its proxies on
+    freshly initialised networks, no training); only the first ``max_scored`` archs of the
+    (random) round-0 pool are scored, since every new cell costs a few forward/backward passes.
+    Unlike :class:`TablePrior` it needs no benchmark table, so it suits any dataset; it is not a
+    predictor feature (later rounds would have to score every pool arch).
+
+    Args:
+        ensemble: The proxies (default: ``ProxyEnsemble(width=8, depth=1, batch_size=32)``).
+        max_scored: Round-0 pool archs scored (>= 1).
+    """
+
+    features = None
+
+    def __init__(self, ensemble: Any = None, *, max_scored: int = 100) -> None:
+        from predictor_nas.proxies import ProxyEnsemble
+
+        self.ensemble = (
+            ProxyEnsemble(width=8, depth=1, batch_size=32) if ensemble is None else ensemble
+        )
+        if not isinstance(self.ensemble, ProxyEnsemble):
+            raise param_error("ensemble", "ProxyPrior", "None or a ProxyEnsemble", ensemble)
+        self.max_scored = check_int(max_scored, "max_scored", "ProxyPrior", minimum=1)
+
+    def score(self, archs: Sequence[Arch]) -> np.ndarray:
+        """Ensemble score (n,), higher = better; archs past ``max_scored`` get -inf."""
+        out = np.full(len(archs), -np.inf)
+        head = list(archs[: self.max_scored])
+        if head:
+            out[: len(head)] = self.ensemble.scores(head)
+        return out
+
+    def describe(self) -> str:
+        """Short text for configs and reports."""
+        e = self.ensemble
+        return (
+            f"proxies:{','.join(e._checked()[0])}/seed{e.seed}/w{e.width}d{e.depth}"
+            f"/s{e.input_size}b{e.batch_size}/first{self.max_scored}"
+        )
 
 
 # --------------------------------------------------------------------------- result
@@ -285,7 +334,7 @@ def run_real_search(
     predictor: str = "xgb",
     predictor_kwargs: Mapping[str, Any] | None = None,
     acquisition: str = "ei",
-    warm_start: TablePrior | str | None = None,
+    warm_start: TablePrior | ProxyPrior | str | None = None,
     prune: bool | None = None,
     prune_threshold: float = 0.05,
     prune_min_epochs: int | None = None,
@@ -331,8 +380,10 @@ def run_real_search(
         predictor: Predictor name (``predictor_nas.predictors.PREDICTORS``).
         predictor_kwargs: Its constructor arguments (default for xgb: 150 trees per member).
         acquisition: ``"ei"``, ``"ucb"`` or ``"ts"``.
-        warm_start: ``None``, a ``TablePrior``, or a table name (``"nb201"``: its accuracy on
-            ``PRIOR_DATASET[dataset]``, CIFAR-10 for digits).
+        warm_start: ``None``, a ``TablePrior``, a table name (``"nb201"``: its accuracy on
+            ``PRIOR_DATASET[dataset]``, CIFAR-10 for digits), a ``ProxyPrior``, or
+            ``"proxies"`` (``ProxyPrior`` with networks of this search's width, depth, classes
+            and image size, seeded by ``seed``).
         prune: Use the curve pruner; default on for ``"topk"``, off for the others.
         prune_threshold: Prune below this probability of beating the incumbent.
         prune_min_epochs: Epochs observed before the first pruning decision (default
@@ -402,13 +453,24 @@ def run_real_search(
 
     if data is None:
         data = load_dataset(dataset, root=data_root, seed=data_seed, download=download)
-    prior: TablePrior | None
-    if warm_start is None or isinstance(warm_start, TablePrior):
+    prior: TablePrior | ProxyPrior | None
+    if warm_start is None or isinstance(warm_start, (TablePrior, ProxyPrior)):
         prior = warm_start
+    elif warm_start == "proxies":
+        from predictor_nas.proxies import ProxyEnsemble
+
+        side = int(data.x_train.shape[-1])
+        prior = ProxyPrior(ProxyEnsemble(
+            width=width, depth=depth, num_classes=data.num_classes, input_size=side,
+            batch_size=32, seed=seed,
+        ))
     elif isinstance(warm_start, str):
         prior = TablePrior(warm_start, PRIOR_DATASET.get(data.name, "cifar10"))
     else:
-        raise param_error("warm_start", owner, "None, a table name or a TablePrior", warm_start)
+        raise param_error(
+            "warm_start", owner, "None, a table name, 'proxies', a TablePrior or a ProxyPrior",
+            warm_start,
+        )
     evaluator = TrainEvaluator(
         data, width=width, depth=depth, epochs=epochs, batch_size=batch_size, lr=lr,
         weight_decay=weight_decay, seed=seed, device=device, amp=amp, num_threads=num_threads,
@@ -686,7 +748,8 @@ class _Planner:
             from predictor_nas.predictors import make_predictor
 
             pred = make_predictor(
-                self.predictor, seed=_step_seed(self.seed, r, 2), extra=self.prior,
+                self.predictor, seed=_step_seed(self.seed, r, 2),
+                extra=None if self.prior is None else self.prior.features,
                 **self.predictor_kwargs,
             )
             pred.fit(archs, y)
