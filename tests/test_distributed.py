@@ -237,6 +237,25 @@ def test_threads_on_journal_complete_budget_without_duplicates(tmp_path, nb201_t
     assert res.regret_val == pytest.approx(top - res.best_value, abs=1e-9)
 
 
+def test_guided_coordinator_with_a_full_queue_climbs_without_repeats(tmp_path, nb201_table):
+    """The guided strategy as coordinator (queue of 3, two workers): pending proposals are
+    excluded, every arch is evaluated once, the predictor scores ride on the proposals, and the
+    search does better than the warm-up alone."""
+    spec = str(tmp_path / "s.journal")
+    res, workers = _coordinate_with_workers(
+        spec, 2, strategy="guided", budget=40, queue_size=3, study_name=STUDY
+    )
+    assert res.done and res.n_complete == 40 and res.n_failed == 0
+    assert sum(w.n_evaluated for w in workers) == 40
+    complete = _check_ledger(_study(spec), 40, nb201_table)
+    scored = [t for t in complete if "predictor_score" in t.user_attrs]
+    assert len(scored) >= 20
+    warm = max(t.value for t in sorted(complete, key=lambda t: t.number)[:10])
+    assert res.best_value > warm
+    top = nb201_table.best("val_acc", dataset="cifar10")[1]
+    assert res.regret_val == pytest.approx(top - res.best_value, abs=1e-9) and res.regret_val < 1.0
+
+
 def test_rerun_extends_the_study_and_other_options_are_refused(tmp_path, nb201_table):
     """The same options continue the study (larger budget); other options are refused, and a
     plain ``run_search`` cannot hijack it either."""
