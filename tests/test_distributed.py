@@ -256,6 +256,49 @@ def test_guided_coordinator_with_a_full_queue_climbs_without_repeats(tmp_path, n
     assert res.regret_val == pytest.approx(top - res.best_value, abs=1e-9) and res.regret_val < 1.0
 
 
+def _fail_like_a_reaper(study, proposal: int):
+    """A trial that a reaper has just failed for a dead worker (its copy not queued yet)."""
+    space = get_space("nb201")
+    used = {t.user_attrs.get("canonical_key") for t in study.trials}
+    arch = next(a for a in (space.sample(i) for i in range(100))
+                if space.canonical_key(a) not in used)
+    study.add_trial(optuna.trial.create_trial(
+        state=TrialState.FAIL, params=space.to_params(arch), distributions=space.distributions(),
+        user_attrs={"proposal": proposal, "arch": space.format(arch),
+                    "canonical_key": space.canonical_key(arch)},
+    ))  # fmt: skip
+    return study.trials[-1]
+
+
+def test_trial_failed_before_its_retry_is_queued_is_not_replaced(tmp_path, nb201_table):
+    """Between a reaper failing a dead worker's trial and queueing its copy, the coordinator
+    counts the trial as waiting: it proposes no extra arch (the budget is not overshot) and
+    the retried arch is evaluated once; a copy that never comes is replaced after the grace
+    period."""
+    from predictor_nas.distributed._common import requeue
+
+    spec = str(tmp_path / "s.journal")
+    first, _ = _coordinate_with_workers(spec, 1, strategy="random", budget=3, study_name=STUDY)
+    assert first.n_complete == 3
+    st = _study(spec)
+    failed = _fail_like_a_reaper(st, proposal=99)
+    # The coordinator sees 3 complete + 1 awaiting retry = budget 4: nothing to propose.
+    res = run_coordinator(spec, strategy="random", budget=4, heartbeat=FAST_HB,
+                          poll_interval=0.02, max_seconds=1.0)  # fmt: skip
+    assert res.n_proposed == 0 and not res.done
+    requeue(st, failed, FAST_HB.max_retry)  # the reaper's second call
+    res, _ = _coordinate_with_workers(spec, 1, strategy="random", budget=4, study_name=STUDY)
+    assert res.done and res.n_proposed == 0
+    complete = _check_ledger(_study(spec), 4, nb201_table)
+    assert [t.system_attrs.get("failed_trial") for t in complete][-1] == failed.number
+    # A reaper that died between its two calls: after the grace period the slot is refilled.
+    old = _fail_like_a_reaper(_study(spec), proposal=98)
+    assert old.datetime_complete is not None
+    time.sleep(FAST_HB.grace_period + 0.5)
+    res, _ = _coordinate_with_workers(spec, 1, strategy="random", budget=5, study_name=STUDY)
+    assert res.done and res.n_proposed == 1 and res.n_complete == 5
+
+
 def test_rerun_extends_the_study_and_other_options_are_refused(tmp_path, nb201_table):
     """The same options continue the study (larger budget); other options are refused, and a
     plain ``run_search`` cannot hijack it either."""

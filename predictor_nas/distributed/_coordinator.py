@@ -287,12 +287,45 @@ def sample_params(
     return params, dict(trial.user_attrs), dict(trial.system_attrs)
 
 
-def _used_keys(space: SearchSpace, trials: list[FrozenTrial]) -> set[str]:
+def _awaiting_retry(
+    trials: list[FrozenTrial], hb: HeartbeatSettings, now: datetime.datetime | None = None
+) -> set[int]:
+    """Numbers of trials just failed for a dead worker whose retry copy is not queued yet.
+
+    A reaper (any worker or the coordinator) fails a stale trial and then queues its copy: two
+    storage calls. Seen in between, the study is one trial short, and counting only the live
+    states the coordinator would propose one arch too many (the budget overshoots by one) or
+    even the same arch again. Such a trial (FAIL, no evaluation error, not in any trial's
+    ``retry_history``, retries left) counts as waiting for ``grace_period`` seconds after it
+    failed; if no copy appears by then (the reaper died in between), its slot is refilled.
+    """
+    retried = {n for t in trials for n in t.system_attrs.get("retry_history", ())}
+    now = now or datetime.datetime.now()
+    window = datetime.timedelta(seconds=hb.grace_period)
+    out = set()
+    for t in trials:
+        if t.state != TrialState.FAIL or ERROR_ATTR in t.user_attrs or t.number in retried:
+            continue
+        if not t.params:
+            continue  # failed before it had an arch: nothing to retry
+        history = len(t.system_attrs.get("retry_history", ())) + 1
+        if hb.max_retry is not None and history > hb.max_retry:
+            continue
+        done = t.datetime_complete
+        if done is not None and now - done <= window:
+            out.add(t.number)
+    return out
+
+
+def _used_keys(
+    space: SearchSpace, trials: list[FrozenTrial], keep: set[int] = frozenset()
+) -> set[str]:
     """Canonical keys already proposed: every trial but the failed ones that gave no result
-    for a reason other than the arch (a dead worker: its retry copy holds the key)."""
+    for a reason other than the arch (a dead worker: its retry copy holds the key), unless
+    their number is in ``keep`` (their copy is about to be queued)."""
     used = set()
     for t in trials:
-        if t.state == TrialState.FAIL and ERROR_ATTR not in t.user_attrs:
+        if t.state == TrialState.FAIL and ERROR_ATTR not in t.user_attrs and t.number not in keep:
             continue
         key = t.user_attrs.get("canonical_key")
         if key is None and t.params:
@@ -515,6 +548,8 @@ def run_coordinator(
                     "Fix the evaluator, then rerun the same command."
                 )
             waiting, running = counts[TrialState.WAITING], counts[TrialState.RUNNING]
+            in_retry = _awaiting_retry(trials, hb)
+            waiting += len(in_retry)
             need = min(queue_size - waiting, budget - finished - running - waiting)
             if need <= 0:
                 time.sleep(poll_interval)
@@ -522,7 +557,7 @@ def run_coordinator(
             complete = [t for t in trials if t.state == TrialState.COMPLETE]
             if scorer is not None:
                 scorer.refit(complete, maximize)
-            used = _used_keys(sp, trials)
+            used = _used_keys(sp, trials, in_retry)
             number = len(trials)
             for _ in range(need):
                 arch, how, s_user, s_system = None, "sampler", {}, {}
