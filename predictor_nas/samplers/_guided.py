@@ -59,7 +59,6 @@ class _SpaceCache:
         return k
 
 
-
 _CACHES: weakref.WeakKeyDictionary[SearchSpace, _SpaceCache] = weakref.WeakKeyDictionary()
 
 
@@ -619,10 +618,7 @@ class PredictorGuidedSampler(BaseSampler):
             pick = self._rng.integers(len(parents), size=(self.n_crossovers, n_dec))
             blocks.append(parents[pick, np.arange(n_dec)[None, :]])
         pool = np.concatenate(blocks) if blocks else np.zeros((0, n_dec), dtype=np.int64)
-        pool = pool[: self.n_candidates]
-        if len(pool) < self.n_candidates:
-            pool = np.concatenate([pool, self._draw(self.n_candidates - len(pool))])
-        return self._unique(pool, set(used))
+        return self._topped_up(pool, used)
 
     def _candidates_by_moves(self, ranked: Sequence[Codes], used: set[str]) -> list[Codes]:
         """``_candidates`` with the space's own ``neighbours``/``mutate``/``sample`` (spaces
@@ -645,8 +641,14 @@ class PredictorGuidedSampler(BaseSampler):
                 rows.append(sp.to_codes(sp.from_codes(child)))
             except ValueError:  # an invalid mix of a conditional space's decisions
                 continue
-        rows = rows[: self.n_candidates]
-        pool = np.array(rows, dtype=np.int64).reshape(len(rows), len(self._names))
+        return self._topped_up(
+            np.array(rows, dtype=np.int64).reshape(len(rows), len(self._names)), used
+        )
+
+    def _topped_up(self, pool: np.ndarray, used: set[str]) -> list[Codes]:
+        """The first ``n_candidates`` rows of ``pool`` (k, n_decisions), topped up with random
+        rows to ``n_candidates``; unused keys only, first one per key."""
+        pool = pool[: self.n_candidates]
         if len(pool) < self.n_candidates:
             pool = np.concatenate([pool, self._draw(self.n_candidates - len(pool))])
         return self._unique(pool, set(used))
