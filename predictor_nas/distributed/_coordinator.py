@@ -299,12 +299,11 @@ def _awaiting_retry(
     ``retry_history``, retries left) counts as waiting for ``grace_period`` seconds after it
     failed; if no copy appears by then (the reaper died in between), its slot is refilled.
     """
-    retried = {n for t in trials for n in t.system_attrs.get("retry_history", ())}
     now = now or datetime.datetime.now()
     window = datetime.timedelta(seconds=hb.grace_period)
-    out = set()
+    fresh = set()
     for t in trials:
-        if t.state != TrialState.FAIL or ERROR_ATTR in t.user_attrs or t.number in retried:
+        if t.state != TrialState.FAIL or ERROR_ATTR in t.user_attrs:
             continue
         if not t.params:
             continue  # failed before it had an arch: nothing to retry
@@ -313,8 +312,11 @@ def _awaiting_retry(
             continue
         done = t.datetime_complete
         if done is not None and now - done <= window:
-            out.add(t.number)
-    return out
+            fresh.add(t.number)
+    if not fresh:  # the usual case: no need to scan every trial's retry history
+        return fresh
+    retried = {n for t in trials for n in t.system_attrs.get("retry_history", ())}
+    return fresh - retried
 
 
 def _used_keys(
