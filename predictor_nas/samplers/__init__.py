@@ -11,10 +11,12 @@ from predictor_nas.samplers._evolution import RegularizedEvolutionSampler
 from predictor_nas.samplers._exhaustive import ExhaustiveSampler
 from predictor_nas.samplers._guided import PredictorGuidedSampler, ScoreFeatures, table_scorer
 from predictor_nas.samplers._local_search import LocalSearchSampler, LocalSearchStep
+from predictor_nas.samplers._proxy_scorer import TABLE_PROXY_ENSEMBLE, table_proxy_scorer
 from predictor_nas.samplers._reinforce import ReinforceSampler
 
 __all__ = [
     "ACQUISITIONS",
+    "TABLE_PROXY_ENSEMBLE",
     "ExhaustiveSampler",
     "LocalSearchSampler",
     "LocalSearchStep",
@@ -24,6 +26,7 @@ __all__ = [
     "ScoreFeatures",
     "acquisition_scores",
     "expected_improvement",
+    "table_proxy_scorer",
     "table_scorer",
     "thompson_sample",
     "upper_confidence_bound",

@@ -392,10 +392,14 @@ class PredictorGuidedSampler(BaseSampler):
         trials, restricted to categoricals; it is used only when it holds all of the space's
         decisions (otherwise everything falls back to ``sample_independent``). Computed
         directly: every complete trial must have the same categorical distribution per decision.
+        Before any trial is complete it is the space's own distributions with a proxy warm-up
+        (so the first arch is a proxy pick too), else empty.
         """
         complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
         if not complete:
-            return {}
+            # A proxy warm-up scores whole archs, the first one too; a random warm-up may as
+            # well draw the first arch param by param (``sample_independent``).
+            return self.space.distributions() if self.warmup == "proxy" else {}
         first = complete[0].distributions
         space: dict[str, BaseDistribution] = {}
         for n in self._names:
