@@ -8,10 +8,12 @@ import numpy as np
 import pytest
 
 from predictor_nas.exceptions import InvalidParameterError, TableNotFoundError
+from predictor_nas.predictors import ScorePredictor
 from predictor_nas.samplers import PredictorGuidedSampler, table_proxy_scorer
 from predictor_nas.search import _strategies, available_strategies, make_sampler, run_search
 from predictor_nas.spaces import get_space
 from predictor_nas.tables import open_table
+from predictor_nas.testing.pytest_predictors import PredictorContract
 from predictor_nas.testing.pytest_samplers import BasicSamplerContract
 
 SPACE = get_space("nb201")
@@ -49,16 +51,19 @@ def test_proxy_scorer_ranks_accuracy_well(rich):
     assert spearmanr(s, acc, nan_policy="omit").statistic > 0.75  # ~0.83 measured
 
 
-def test_proxy_scorer_of_one_proxy_orders_by_that_proxy(rich):
-    """With a single proxy and one dataset the scores are that proxy's normalised ranks."""
+def test_proxy_scorer_of_one_proxy_is_its_rank_in_the_table(rich):
+    """With a single proxy and one dataset an arch's score is that proxy's normalised rank
+    among all the table's archs, whatever else is scored with it."""
     from scipy.stats import rankdata
 
-    archs = _random_archs(50, seed=1)
-    s = table_proxy_scorer(rich, "cifar10", ["zc_synflow"])(archs)
     from predictor_nas.encodings import TableFeatures
 
-    raw = TableFeatures(rich, "cifar10", ["zc_synflow"]).transform(archs)[:, 0]
-    assert np.allclose(s, (rankdata(raw) - 1) / 49)
+    archs = _random_archs(50, seed=1)
+    scorer = table_proxy_scorer(rich, "cifar10", ["zc_synflow"])
+    raw = TableFeatures(rich, "cifar10", ["zc_synflow"]).transform(np.arange(len(rich)))[:, 0]
+    expected = (rankdata(raw) - 1) / (len(rich) - 1)
+    assert np.allclose(scorer(archs), expected[rich.rows(archs)])
+    assert np.allclose(scorer(archs[:3]), scorer(archs)[:3])
 
 
 def test_proxy_scorer_rejects_bad_proxies(rich):
@@ -132,3 +137,59 @@ class TestGuidedZcContract(BasicSamplerContract):
     @staticmethod
     def make_sampler(seed):
         return make_sampler("guided-zc", seed)
+
+
+class TestScorePredictorContract(PredictorContract):
+    """ScorePredictor (here: cifar100 accuracy looked up, ranking cifar10) passes the contract."""
+
+    has_std = False
+
+    @staticmethod
+    def make_predictor(seed):
+        from predictor_nas.samplers import table_scorer
+
+        return ScorePredictor(table_scorer("nb201", "cifar100"), seed=seed)
+
+
+def test_score_predictor_predicts_the_scorer_and_checks_it():
+    """Its mean is the scorer's output whatever it was fitted on; a bad scorer is refused."""
+    archs = _random_archs(30, seed=3)
+    y = np.arange(30, dtype=float)
+    p = ScorePredictor(lambda a: np.full(len(a), 2.0)).fit(archs, y)
+    assert np.array_equal(p.predict(archs[:4]).mean, np.full(4, 2.0))
+    assert p.predict(archs).std is None
+    with pytest.raises(InvalidParameterError, match="'scorer' parameter of ScorePredictor"):
+        ScorePredictor(42).fit(archs, y)
+    with pytest.raises(ValueError, match="one score per architecture"):
+        ScorePredictor(lambda a: np.zeros(3)).fit(archs, y).predict(archs)
+
+
+def test_zc_ls_climbs_by_the_proxy_ranker(rich_in_cache, nb201_table):
+    """zc-ls (the ablation of guided-zc without learning) proposes, at each climb step, the
+    unused neighbour the proxy ranker scores highest."""
+    import optuna
+
+    from predictor_nas.evaluators import TableEvaluator
+
+    ev = TableEvaluator(nb201_table, "cifar10")
+    scorer = table_proxy_scorer(open_table("nb201-rich"))
+    sampler = make_sampler("zc-ls", 1)
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    checked = 0
+    for _ in range(25):
+        t = study.ask(SPACE.distributions())
+        study.tell(t, ev.evaluate(SPACE.from_params(t.params)).value)
+        if sampler.proposal_kinds[-1] == "local":
+            point, _ = sampler._climber(
+                [(sampler._codes(s.params), s.value) for s in study.trials[:-1]]
+            )
+            used = {SPACE.canonical_key(SPACE.from_params(s.params)) for s in study.trials[:-1]}
+            options = [
+                a
+                for a in SPACE.neighbours(SPACE.from_codes(point))
+                if SPACE.canonical_key(a) not in used
+            ]
+            best = max(scorer(options))
+            assert scorer([SPACE.from_params(t.params)])[0] == best
+            checked += 1
+    assert checked >= 10

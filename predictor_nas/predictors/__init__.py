@@ -15,6 +15,7 @@ from predictor_nas.predictors._ensemble import DEFAULT_MEMBERS, EnsemblePredicto
 from predictor_nas.predictors._evaluate import evaluate_predictors, ranking_metrics
 from predictor_nas.predictors._extra_trees import ExtraTreesPredictor
 from predictor_nas.predictors._gin import GINPredictor
+from predictor_nas.predictors._score import ScorePredictor
 from predictor_nas.predictors._xgb import XGBPredictor
 
 #: Predictors by the name the CLI and reports use.
@@ -54,6 +55,7 @@ __all__ = [
     "NotFittedError",
     "Prediction",
     "Predictor",
+    "ScorePredictor",
     "XGBPredictor",
     "evaluate_predictors",
     "make_predictor",

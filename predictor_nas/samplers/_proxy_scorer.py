@@ -29,8 +29,9 @@ def table_proxy_scorer(
     """A scorer ``archs -> (n,)``: the rank average of zero-cost proxies stored in a table.
 
     The score of each architecture is the mean, over the proxies (read from every given dataset),
-    of its normalised rank among the scored archs (``predictor_nas.proxies.rank_average``;
-    higher = better, every proxy oriented so that higher is better). Values come through
+    of its normalised rank among all the table's architectures (``predictor_nas.proxies.
+    rank_average``; higher = better, every proxy oriented so that higher is better), computed
+    once. Values come through
     ``TableFeatures`` (an arch without its own proxies gets its isomorphism class's mean; one
     with none at all ranks as 0, the value of a cell with no input-output path).
 
@@ -67,8 +68,11 @@ def table_proxy_scorer(
         ]
     )
 
+    # Ranks among all the table's rows: an arch's score does not depend on what it is scored
+    # with, so it can also serve as a predictor feature (``PredictorGuidedSampler(transfer=)``).
+    every = rank_average(features.transform(np.arange(len(tbl)))[:, :-1], signs)
+
     def score(archs: Sequence[Arch]) -> np.ndarray:
-        x = features.transform(list(archs))[:, :-1]  # the last column is the `missing` flag
-        return rank_average(x, signs)
+        return every[tbl.rows(list(archs))]
 
     return score

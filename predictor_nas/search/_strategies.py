@@ -95,6 +95,17 @@ def _guided_zc(seed: int) -> optuna.samplers.BaseSampler:
     return PredictorGuidedSampler("nb201", seed=seed, warmup_scorer=scorer, **kwargs)
 
 
+def _zc_ls(seed: int) -> optuna.samplers.BaseSampler:
+    from predictor_nas.predictors import ScorePredictor
+    from predictor_nas.samplers import PredictorGuidedSampler
+
+    _, scorer = _zero_cost_inputs()
+    kwargs = {**GUIDED_KWARGS, **GUIDED_ZC_KWARGS}
+    kwargs.pop("predictor_kwargs", None)
+    kwargs["predictor"] = lambda s: ScorePredictor(scorer, "nb201", seed=s)
+    return PredictorGuidedSampler("nb201", seed=seed, warmup_scorer=scorer, **kwargs)
+
+
 def _tpe(seed: int) -> optuna.samplers.BaseSampler:
     return optuna.samplers.TPESampler(seed=seed)
 
@@ -138,6 +149,12 @@ STRATEGIES: dict[str, tuple[Callable[[int], optuna.samplers.BaseSampler], str]] 
         _guided_zc,
         "guided, plus zero-cost proxies of the nb201-rich table: proxy-ranked warm-up "
         "(synflow, jacov, nwot, flops) and 49 proxy/cost features for the predictor (ours; "
+        "needs nb201-rich imported)",
+    ),
+    "zc-ls": (
+        _zc_ls,
+        "ablation of guided-zc without learning: the same proxy warm-up, local search and "
+        "restarts, steered by the proxy rank average instead of a fitted predictor (ours; "
         "needs nb201-rich imported)",
     ),
     "ls": (
