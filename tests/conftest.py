@@ -41,6 +41,17 @@ def rich_table_path(shared_data: Path, tmp_path_factory: pytest.TempPathFactory)
     return Path(path)
 
 
+@pytest.fixture
+def rich_in_cache(rich_table_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """nb201-rich findable by name: the cache the zero-cost strategies open it from."""
+    from predictor_nas.search import _strategies
+
+    monkeypatch.setenv("PREDICTOR_NAS_CACHE", str(rich_table_path.parent))
+    _strategies._zero_cost_inputs.cache_clear()
+    yield
+    _strategies._zero_cost_inputs.cache_clear()
+
+
 @pytest.fixture(autouse=True)
 def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
     """Tests never read or write the user's real table cache."""

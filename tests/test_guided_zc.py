@@ -25,15 +25,6 @@ def rich(rich_table_path: Path):
     return open_table(rich_table_path)
 
 
-@pytest.fixture
-def rich_in_cache(rich_table_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """nb201-rich findable by name (the cache the strategy opens it from)."""
-    monkeypatch.setenv("PREDICTOR_NAS_CACHE", str(rich_table_path.parent))
-    _strategies._zero_cost_inputs.cache_clear()
-    yield
-    _strategies._zero_cost_inputs.cache_clear()
-
-
 def _random_archs(n: int, seed: int = 0):
     rng = np.random.default_rng(seed)
     return [SPACE.from_index(int(i)) for i in rng.choice(SPACE.size, n, replace=False)]
