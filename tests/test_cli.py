@@ -59,7 +59,7 @@ def test_search_human_output_and_resume(tmp_path, capsys):
         ),
         (
             ["search", "--strategy", "nope"],
-            "The 'strategy' parameter of search must be one of 'gp', 'grid', 'guided', 'ls', 'random', 'rea', 'reinforce', 'tpe'. Got 'nope' instead.",
+            "The 'strategy' parameter of search must be one of 'gp', 'grid', 'guided', 'guided-zc', 'ls', 'random', 'rea', 'reinforce', 'tpe', 'zc-ls'. Got 'nope' instead.",
         ),
         (["search", "--table", "nb999"], "No table named or at 'nb999'. Known tables: 'nb201'"),
         (["search", "--storage", "x.db"], "The 'storage' must be"),

@@ -156,12 +156,6 @@ STRATEGIES: dict[str, tuple[Callable[[int], optuna.samplers.BaseSampler], str]] 
         "(synflow, jacov, nwot, flops) and 49 proxy/cost features for the predictor (ours; "
         "needs nb201-rich imported)",
     ),
-    "zc-ls": (
-        _zc_ls,
-        "ablation of guided-zc without learning: the same proxy warm-up, local search and "
-        "restarts, steered by the proxy rank average instead of a fitted predictor (ours; "
-        "needs nb201-rich imported)",
-    ),
     "ls": (
         _ls,
         "local search: best of 10 random, then first-improvement one-edit moves, random "
@@ -175,6 +169,12 @@ STRATEGIES: dict[str, tuple[Callable[[int], optuna.samplers.BaseSampler], str]] 
         "EMA baseline 0.9 (ours)",
     ),
     "tpe": (_tpe, "Tree-structured Parzen Estimator (Optuna TPESampler, default settings)"),
+    "zc-ls": (
+        _zc_ls,
+        "ablation of guided-zc without learning: the same proxy warm-up, local search and "
+        "restarts, steered by the proxy rank average instead of a fitted predictor (ours; "
+        "needs nb201-rich imported)",
+    ),
 }
 
 
