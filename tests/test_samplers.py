@@ -95,7 +95,7 @@ def test_bad_arguments_are_rejected(kwargs, message):
 
 def test_unknown_strategy_lists_the_known_ones():
     """An unknown strategy name is refused with the list of strategies."""
-    with pytest.raises(InvalidParameterError, match=r"'random', 'rea', 'reinforce', 'tpe'\. Got 'bogus' instead"):
+    with pytest.raises(InvalidParameterError, match=r"'random', 'rea', 'reinforce', 'tpe', 'zc-ls'\. Got 'bogus' instead"):
         make_sampler("bogus", 0)
 
 
