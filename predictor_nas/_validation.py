@@ -7,7 +7,10 @@ The form follows scikit-learn:
 from __future__ import annotations
 
 import numbers
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import numpy as np
 
 from predictor_nas.exceptions import InvalidParameterError
 
@@ -52,3 +55,14 @@ def check_choice(value: object, name: str, owner: str, choices: Iterable[str]) -
         listed = ", ".join(repr(c) for c in options)
         raise param_error(name, owner, f"one of {listed}", value)
     return str(value)
+
+
+def scores_of(scorer: Callable[[list[Any]], Any], archs: Sequence[Any], what: str) -> np.ndarray:
+    """``scorer(archs)`` as a float64 array of shape (n,); ValueError naming ``what`` otherwise."""
+    s = np.asarray(scorer(list(archs)), dtype=np.float64).reshape(-1)
+    if s.shape != (len(archs),):
+        raise ValueError(
+            f"The {what} scorer must return one score per architecture: got shape {s.shape} "
+            f"for {len(archs)} architectures."
+        )
+    return s

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from predictor_nas._validation import param_error
+from predictor_nas._validation import param_error, scores_of
 from predictor_nas.predictors._base import Prediction, Predictor
 from predictor_nas.spaces import Arch, SearchSpace
 
@@ -44,10 +44,4 @@ class ScorePredictor(Predictor):
             )
 
     def _predict(self, archs: list[Arch]) -> Prediction:
-        s = np.asarray(self.scorer(archs), dtype=np.float64).reshape(-1)
-        if s.shape != (len(archs),):
-            raise ValueError(
-                f"The scorer of ScorePredictor must return one score per architecture: got "
-                f"shape {s.shape} for {len(archs)} architectures."
-            )
-        return Prediction(s, None)
+        return Prediction(scores_of(self.scorer, archs, "ScorePredictor"), None)

@@ -16,7 +16,13 @@ from optuna.samplers import BaseSampler, RandomSampler
 from optuna.study import Study, StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
-from predictor_nas._validation import check_choice, check_float, check_int, param_error
+from predictor_nas._validation import (
+    check_choice,
+    check_float,
+    check_int,
+    param_error,
+    scores_of,
+)
 from predictor_nas.samplers._acquisition import ACQUISITIONS, acquisition_scores, best_index
 from predictor_nas.spaces import Arch, SearchSpace, get_space
 
@@ -93,21 +99,11 @@ class ScoreFeatures:
 
     def transform(self, archs: Sequence[Arch]) -> np.ndarray:
         """float32 array of shape (n, len(names)); NaN scores stay NaN (xgb: missing)."""
-        s = _scores(self.scorer, archs, "transfer")
+        s = scores_of(self.scorer, archs, "transfer")
         col = s.reshape(-1, 1).astype(np.float32)
         if self.base is None:
             return col
         return np.concatenate([np.asarray(self.base.transform(archs), np.float32), col], axis=1)
-
-
-def _scores(scorer: Scorer, archs: Sequence[Arch], what: str) -> np.ndarray:
-    s = np.asarray(scorer(list(archs)), dtype=np.float64).reshape(-1)
-    if s.shape != (len(archs),):
-        raise ValueError(
-            f"The {what} scorer must return one score per architecture: got shape {s.shape} "
-            f"for {len(archs)} architectures."
-        )
-    return s
 
 
 def table_scorer(
@@ -537,7 +533,7 @@ class PredictorGuidedSampler(BaseSampler):
         if not pool:
             return self._random_unused(used)
         archs = [self.space.from_codes(c) for c in pool]
-        s = _scores(self.warmup_scorer, archs, "warmup")  # type: ignore[arg-type]
+        s = scores_of(self.warmup_scorer, archs, "warmup")  # type: ignore[arg-type]
         s = np.where(np.isnan(s), -np.inf, s)
         return pool[int(np.argmax(s))]
 

@@ -29,11 +29,11 @@ def table_proxy_scorer(
     """A scorer ``archs -> (n,)``: the rank average of zero-cost proxies stored in a table.
 
     The score of each architecture is the mean, over the proxies (read from every given dataset),
-    of its normalised rank among all the table's architectures (``predictor_nas.proxies.
-    rank_average``; higher = better, every proxy oriented so that higher is better), computed
-    once. Values come through
-    ``TableFeatures`` (an arch without its own proxies gets its isomorphism class's mean; one
-    with none at all ranks as 0, the value of a cell with no input-output path).
+    of its normalised rank among all the table's architectures
+    (``predictor_nas.proxies.rank_average``; higher = better, every proxy oriented so that
+    higher is better), computed once. Values come through ``TableFeatures`` (an arch without its
+    own proxies gets its isomorphism class's mean; one with none at all ranks as 0, the value of
+    a cell with no input-output path).
 
     Proxies describe the untrained network, so a proxy of one dataset may rank archs for any
     target dataset; the defaults read cifar10's and ImageNet16-120's (``nb201-rich`` has no

@@ -82,9 +82,8 @@ def _zero_cost_inputs() -> tuple[Any, Any]:
     except TableNotFoundError as e:
         raise TableNotFoundError(
             f"The strategies 'guided-zc' and 'zc-ls' read zero-cost proxies from the table "
-            f"{ZC_TABLE!r}, "
-            f"which is not imported. Import it once with `predictor-nas tables import "
-            f"{ZC_TABLE} --source PATH/TO/nb201` (the folder of nb201.csv.gz), or use the "
+            f"{ZC_TABLE!r}, which is not imported. Import it once with `predictor-nas tables "
+            f"import {ZC_TABLE} --source PATH/TO/nb201` (the folder of nb201.csv.gz), or use the "
             f"'guided' strategy, which needs no proxies. ({e})"
         ) from None
     features = TableFeatures(table, list(ZC_DATASETS), zero_cost_metrics(table, ZC_DATASETS))
