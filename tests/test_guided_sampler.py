@@ -287,6 +287,8 @@ def test_acquisition_scores_dispatch_and_ties():
         ({"n_crossovers": -2}, "n_crossovers"),
         ({"local_search": 1}, "local_search"),
         ({"restart": "best"}, "restart"),
+        ({"climb_scorer": 3, "local_search": True}, "climb_scorer"),
+        ({"climb_scorer": len}, "climb_scorer"),
         ({"patience": 0}, "patience"),
         ({"target": "log"}, "target"),
         ({"transfer": 3}, "transfer"),
@@ -437,6 +439,53 @@ def test_random_restart_scores_only_random_unused_archs():
     study.tell(restart, 0.0)
     nxt = SPACE.from_params(study.ask(SPACE.distributions()).params)
     assert sampler.proposal_kinds[-1] == "local" and _diff(nxt, r) == 1
+
+
+def test_climb_scorer_orders_the_climb_and_the_predictor_picks_only_restarts():
+    """With a climb_scorer each climb step is the unused neighbour that scorer ranks highest
+    (NaN never preferred) and no predictor is fitted; at a local optimum the predictor ranks
+    the restart pool."""
+    rng = np.random.default_rng(3)
+    warm = [SPACE.sample(rng) for _ in range(5)]
+    values = [objective_value(SPACE.to_params(a)) for a in warm]
+    point = warm[int(np.argmax(values))]
+    seen = []
+
+    def convs(a):
+        return SPACE.format(a).count("conv")
+
+    def scorer(archs):
+        seen.append(len(archs))
+        # Fewer convolutions score higher, but the fewest are NaN (never preferred).
+        n = np.array([convs(a) for a in archs], dtype=float)
+        return np.where(n == n.min(), np.nan, -n)
+
+    factory = CountingFactory()
+    study = optuna.create_study(direction="maximize")
+    _add(study, warm, values)
+    sampler = PredictorGuidedSampler(
+        "nb201", predictor=factory, n_warmup=5, local_search=True, climb_scorer=scorer, seed=0
+    )
+    study.sampler = sampler
+    nxt = SPACE.from_params(study.ask(SPACE.distributions()).params)
+    assert sampler.proposal_kinds == ["local"] and factory.fits == []
+    used = {SPACE.canonical_key(a) for a in warm}
+    counts = {convs(a) for a in SPACE.neighbours(point) if SPACE.canonical_key(a) not in used}
+    assert _diff(nxt, point) == 1
+    assert convs(nxt) == sorted(counts)[1]  # the best non-NaN score
+    assert seen[-1] >= 18  # the point's unused neighbours (24 minus isomorphic repeats)
+    # A local optimum (every neighbour evaluated and worse): the predictor picks the restart.
+    best = SPACE.from_params(dict.fromkeys(SPACE.param_names, "nor_conv_3x3"))
+    study2 = optuna.create_study(direction="maximize")
+    archs = [best, *SPACE.neighbours(best)]
+    _add(study2, archs, [objective_value(SPACE.to_params(a)) for a in archs])
+    factory2 = CountingFactory()
+    sampler2 = PredictorGuidedSampler(
+        "nb201", predictor=factory2, n_warmup=5, local_search=True, climb_scorer=scorer, seed=0
+    )
+    study2.sampler = sampler2
+    study2.ask(SPACE.distributions())
+    assert sampler2.proposal_kinds == ["predictor"] and len(factory2.fits) == 1
 
 
 @pytest.mark.parametrize("patience, kind", [(3, "restart"), (4, "local"), (None, "local")])

@@ -213,6 +213,10 @@ class PredictorGuidedSampler(BaseSampler):
     predictor orders the neighbours (local search takes them in random order) and picks the
     restarts, while the climbs keep it from circling one basin the way a pure BANANAS pool does
     (its predictor cannot see a better basin 3-5 edits away from everything it was fitted on).
+    With a ``climb_scorer`` (e.g. a zero-cost proxy ranker) the climb takes the neighbour that
+    scorer ranks highest instead, and the predictor is fitted only to pick the restarts: a
+    proxy ranks the cells around a good one well, while the predictor, fitted on the trials,
+    judges where to go once the proxy's climb is stuck (``guided-zc``).
 
     **Targets.** ``target="rank"`` keeps the few collapsed cells (NB201: ~10 % accuracy) from
     dominating the ensemble: with raw targets the members disagree by several points on any arch
@@ -260,6 +264,9 @@ class PredictorGuidedSampler(BaseSampler):
         n_local_parents: How many of the best architectures add all their one-edit neighbours.
         n_crossovers: Uniform crossovers of the ``n_parents`` best.
         local_search: Steer a local search (above) instead of scoring the pool every time.
+        climb_scorer: With ``local_search``, a callable mapping (n,) archs to (n,) scores,
+            higher = better (NaN: never preferred), that orders the climb point's neighbours
+            in place of the predictor (first on ties); ``None``: the predictor orders them.
         restart: With ``local_search``, the pool scored at a local optimum: ``"pool"`` (the
             BANANAS pool) or ``"random"`` (``n_candidates`` uniform random unused archs, so the
             predictor picks where to restart but not near the basin just left).
@@ -290,6 +297,7 @@ class PredictorGuidedSampler(BaseSampler):
         n_local_parents: int = 0,
         n_crossovers: int = 0,
         local_search: bool = False,
+        climb_scorer: Scorer | None = None,
         restart: str = "pool",
         patience: int | None = None,
         target: str = "raw",
@@ -339,6 +347,16 @@ class PredictorGuidedSampler(BaseSampler):
         if not isinstance(local_search, bool):
             raise param_error("local_search", _OWNER, "a bool", local_search)
         self.local_search = local_search
+        if climb_scorer is not None:
+            if not callable(climb_scorer):
+                raise param_error(
+                    "climb_scorer", _OWNER, "a callable archs -> scores", climb_scorer
+                )
+            if not local_search:
+                raise param_error(
+                    "climb_scorer", _OWNER, "None unless local_search=True", "a scorer"
+                )
+        self.climb_scorer = climb_scorer
         self.restart = check_choice(restart, "restart", _OWNER, RESTARTS)
         self.patience = None if patience is None else check_int(
             patience, "patience", _OWNER, minimum=1
@@ -481,6 +499,9 @@ class PredictorGuidedSampler(BaseSampler):
                 kind, candidates = "predictor", self._candidates(complete, used)
         if not candidates:
             return self._random_unused(used), "fallback"
+        if kind == "local" and self.climb_scorer is not None:
+            s = scores_of(self.climb_scorer, self._inputs(candidates), "climb")
+            return candidates[int(np.argmax(np.where(np.isnan(s), -np.inf, s)))], kind
         if len(candidates) == 1:
             return candidates[0], kind  # nothing to rank: skip the fit
         y = self._transform(np.array([v for _, v in complete], dtype=np.float64))

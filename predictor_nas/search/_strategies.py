@@ -42,21 +42,23 @@ GUIDED_KWARGS: dict = {
 }
 
 
-#: What ``guided-zc`` changes in ``GUIDED_KWARGS``: the warm-up archs are the proxy ranker's
-#: best of 1,000 random ones each, and the predictor also sees every zero-cost metric of
-#: ``ZC_TABLE`` (49 columns, see ``_zero_cost_inputs``). Tuning seeds 1000-1029, mean val regret
-#: at 30/50/100 queries (hit rate): cifar10 0.040/0.016/0.000 (100%), cifar100
-#: 0.024/0.000/0.000 (100%), ImageNet16-120 0.194/0.136/0.083 (53%); with a warm-up pool of 100
-#: (the first setting): 0.16/0.05/0.00, 0.18/0.00/0.00 and (12 seeds) 0.46/0.16/0.09. The
-#: pool is scored by table lookups, so 1,000 costs ~1 ms. Without the proxy warm-up (features
-#: only): cifar10 0.33/0.09/0.02, cifar100 1.23/0.19/0.00; with the proxy rank average as one
-#: more feature (``transfer``), ImageNet16-120 was worse (0.13 at 100, 14 seeds). ``zc-ls``, the
-#: same search steered by the rank average alone, is lower still in mean regret (pool 1,000:
-#: 0.010/0.000/0.000, 0.006/0.000/0.000, 0.185/0.090/0.053) but finds ImageNet16-120's best
-#: arch less often (37%): on NB201 these proxies rank the top archs better than a predictor
-#: fitted on <= 100 of them. A linear fit on the rank average with a Bayesian-ridge or GP
-#: (one-hot) model of the residuals was no better than zc-ls either (cifar10 at 30: 0.05-0.06).
-GUIDED_ZC_KWARGS: dict = {"warmup": "proxy", "warmup_pool": 1000}
+#: What ``guided-zc`` changes in ``GUIDED_KWARGS`` (``climb_scorer``, the proxy ranker, is set
+#: by the factory): the warm-up archs are the proxy ranker's best of 1,000 random ones each; the
+#: climb takes the neighbour the proxy ranks highest; at a local optimum the predictor, which
+#: also sees every zero-cost metric of ``ZC_TABLE`` (49 columns, see ``_zero_cost_inputs``),
+#: picks the restart from the BANANAS pool (mutations of the 10 best + random archs). Tuning
+#: seeds 1000-1029, mean val regret at 30/50/100 queries (hit rate): cifar10 0.010/0.000/0.000
+#: (100%), cifar100 0.006/0.000/0.000 (100%), ImageNet16-120 0.185/0.097/0.041 (60%; seeds
+#: 1030-1099: 0.155/0.083/0.027, 69%). Earlier settings, same seeds: the predictor ordering the
+#: climb too, warm-up pool 1,000, random restarts: 0.040/0.016/0.000, 0.024/0.000/0.000,
+#: 0.194/0.136/0.083 (53%), at ~20x the CPU (a fit per query); the same with a pool of 100:
+#: 0.16/0.05/0.00, 0.18/0.00/0.00, 0.46/0.16/0.09 (12 seeds). The pool is scored by table
+#: lookups (~1 ms for 1,000). With the proxy rank average as one more feature (``transfer``)
+#: ImageNet16-120 was worse (0.13 at 100, 14 seeds); a linear fit on the rank average with a
+#: Bayesian-ridge or GP (one-hot) model of the residuals was worse at 30 queries (cifar10
+#: 0.05-0.06). ``zc-ls`` (restarts ranked by the proxies too) on ImageNet16-120, 100 seeds:
+#: 0.164/0.093/0.047, 63%, against guided-zc's 0.164/0.087/0.031, 66% (paired at 100: p = 0.1).
+GUIDED_ZC_KWARGS: dict = {"warmup": "proxy", "warmup_pool": 1000, "restart": "pool"}
 
 
 def _guided(seed: int) -> optuna.samplers.BaseSampler:
@@ -100,7 +102,9 @@ def _guided_zc(seed: int) -> optuna.samplers.BaseSampler:
     features, scorer = _zero_cost_inputs()
     kwargs = {**GUIDED_KWARGS, **GUIDED_ZC_KWARGS}
     kwargs["predictor_kwargs"] = {**kwargs.get("predictor_kwargs", {}), "extra": features}
-    return PredictorGuidedSampler("nb201", seed=seed, warmup_scorer=scorer, **kwargs)
+    return PredictorGuidedSampler(
+        "nb201", seed=seed, warmup_scorer=scorer, climb_scorer=scorer, **kwargs
+    )
 
 
 def _zc_ls(seed: int) -> optuna.samplers.BaseSampler:
@@ -111,7 +115,9 @@ def _zc_ls(seed: int) -> optuna.samplers.BaseSampler:
     kwargs = {**GUIDED_KWARGS, **GUIDED_ZC_KWARGS}
     kwargs.pop("predictor_kwargs", None)
     kwargs["predictor"] = lambda s: ScorePredictor(scorer, "nb201", seed=s)
-    return PredictorGuidedSampler("nb201", seed=seed, warmup_scorer=scorer, **kwargs)
+    return PredictorGuidedSampler(
+        "nb201", seed=seed, warmup_scorer=scorer, climb_scorer=scorer, **kwargs
+    )
 
 
 def _tpe(seed: int) -> optuna.samplers.BaseSampler:
@@ -155,9 +161,10 @@ STRATEGIES: dict[str, tuple[Callable[[int], optuna.samplers.BaseSampler], str]] 
     ),
     "guided-zc": (
         _guided_zc,
-        "guided, plus zero-cost proxies of the nb201-rich table: proxy-ranked warm-up "
-        "(synflow, jacov, nwot, flops) and 49 proxy/cost features for the predictor (ours; "
-        "needs nb201-rich imported)",
+        "guided, plus zero-cost proxies of the nb201-rich table: the proxy rank average "
+        "(synflow, jacov, nwot, flops) picks the warm-up (best of 1,000 random each) and "
+        "orders the climb; the predictor (+ 49 proxy/cost features) picks each restart from "
+        "mutations of the 10 best and random archs (ours; needs nb201-rich imported)",
     ),
     "ls": (
         _ls,
@@ -174,9 +181,9 @@ STRATEGIES: dict[str, tuple[Callable[[int], optuna.samplers.BaseSampler], str]] 
     "tpe": (_tpe, "Tree-structured Parzen Estimator (Optuna TPESampler, default settings)"),
     "zc-ls": (
         _zc_ls,
-        "ablation of guided-zc without learning: the same proxy warm-up, local search and "
-        "restarts, steered by the proxy rank average instead of a fitted predictor (ours; "
-        "needs nb201-rich imported)",
+        "ablation of guided-zc without learning: the same proxy warm-up, climb and restart "
+        "pool, the restarts ranked by the proxy rank average instead of a fitted predictor "
+        "(ours; needs nb201-rich imported)",
     ),
 }
 
