@@ -500,8 +500,7 @@ class PredictorGuidedSampler(BaseSampler):
         if not candidates:
             return self._random_unused(used), "fallback"
         if kind == "local" and self.climb_scorer is not None:
-            s = scores_of(self.climb_scorer, self._inputs(candidates), "climb")
-            return candidates[int(np.argmax(np.where(np.isnan(s), -np.inf, s)))], kind
+            return self._top_scored(self.climb_scorer, candidates, "climb"), kind
         if len(candidates) == 1:
             return candidates[0], kind  # nothing to rank: skip the fit
         y = self._transform(np.array([v for _, v in complete], dtype=np.float64))
@@ -553,10 +552,12 @@ class PredictorGuidedSampler(BaseSampler):
         pool = self._unique(self._draw(self.warmup_pool), set(used))
         if not pool:
             return self._random_unused(used)
-        archs = [self.space.from_codes(c) for c in pool]
-        s = scores_of(self.warmup_scorer, archs, "warmup")  # type: ignore[arg-type]
-        s = np.where(np.isnan(s), -np.inf, s)
-        return pool[int(np.argmax(s))]
+        return self._top_scored(self.warmup_scorer, pool, "warmup")  # type: ignore[arg-type]
+
+    def _top_scored(self, scorer: Scorer, codes: Sequence[Codes], what: str) -> Codes:
+        """The one of ``codes`` that ``scorer`` scores highest (first on ties, NaN never)."""
+        s = scores_of(scorer, self._inputs(codes), what)
+        return codes[int(np.argmax(np.where(np.isnan(s), -np.inf, s)))]
 
     def _unique(self, rows: np.ndarray, seen: set[str]) -> list[Codes]:
         """Rows whose canonical key is not in ``seen`` (which is updated), first one per key."""
