@@ -96,28 +96,30 @@ def _zero_cost_inputs() -> tuple[Any, Any]:
     return features, table_proxy_scorer(table, list(ZC_DATASETS))
 
 
-def _guided_zc(seed: int) -> optuna.samplers.BaseSampler:
+def _zero_cost_sampler(seed: int, *, learned: bool) -> optuna.samplers.BaseSampler:
+    """guided-zc (``learned``: the XGBoost ensemble + zc features picks the restarts) or its
+    ablation zc-ls (the proxy ranker picks them); everything else is shared."""
+    from predictor_nas.predictors import ScorePredictor
     from predictor_nas.samplers import PredictorGuidedSampler
 
     features, scorer = _zero_cost_inputs()
     kwargs = {**GUIDED_KWARGS, **GUIDED_ZC_KWARGS}
-    kwargs["predictor_kwargs"] = {**kwargs.get("predictor_kwargs", {}), "extra": features}
+    if learned:
+        kwargs["predictor_kwargs"] = {**kwargs.get("predictor_kwargs", {}), "extra": features}
+    else:
+        kwargs.pop("predictor_kwargs", None)
+        kwargs["predictor"] = lambda s: ScorePredictor(scorer, "nb201", seed=s)
     return PredictorGuidedSampler(
         "nb201", seed=seed, warmup_scorer=scorer, climb_scorer=scorer, **kwargs
     )
+
+
+def _guided_zc(seed: int) -> optuna.samplers.BaseSampler:
+    return _zero_cost_sampler(seed, learned=True)
 
 
 def _zc_ls(seed: int) -> optuna.samplers.BaseSampler:
-    from predictor_nas.predictors import ScorePredictor
-    from predictor_nas.samplers import PredictorGuidedSampler
-
-    _, scorer = _zero_cost_inputs()
-    kwargs = {**GUIDED_KWARGS, **GUIDED_ZC_KWARGS}
-    kwargs.pop("predictor_kwargs", None)
-    kwargs["predictor"] = lambda s: ScorePredictor(scorer, "nb201", seed=s)
-    return PredictorGuidedSampler(
-        "nb201", seed=seed, warmup_scorer=scorer, climb_scorer=scorer, **kwargs
-    )
+    return _zero_cost_sampler(seed, learned=False)
 
 
 def _tpe(seed: int) -> optuna.samplers.BaseSampler:
