@@ -66,12 +66,12 @@ def _cmd_search(args: argparse.Namespace) -> int:
     if args.json:
         _out(json.dumps(result.to_dict(trajectory=args.trajectory), sort_keys=True))
         return 0
-    if result.best_test is not None:
-        test = f"{result.best_test:.2f} %"
-    else:
-        test = f"n/a (table {result.table!r} has no test metric for {result.dataset})"
-        if result.table == "nb201":
-            test = test[:-1] + "; nb201-rich has one for cifar10 and cifar100)"
+    hint = "; nb201-rich has one for cifar10 and cifar100" if result.table == "nb201" else ""
+    test = (
+        f"{result.best_test:.2f} %"
+        if result.best_test is not None
+        else f"n/a (table {result.table!r} has no test metric for {result.dataset}{hint})"
+    )
     resumed = f" (resumed after {result.resumed_from})" if result.resumed_from else ""
     rows = [
         ("best architecture", result.best_arch),
