@@ -393,13 +393,21 @@ def _add(study, archs, values):
         )
 
 
-def test_local_search_restarts_at_a_local_optimum_and_climbs_from_there():
-    """When every neighbour of the climb point is used the pool is scored instead (a restart),
-    and the next proposals climb from the restart arch even though it is worse than the best."""
+def _local_optimum_study():
+    """A study holding the all-conv3x3 cell and all its one-edit neighbours (each worse), and
+    those archs (the cell first): its climb has nowhere left to go."""
     best = SPACE.from_params(dict.fromkeys(SPACE.param_names, "nor_conv_3x3"))
     study = optuna.create_study(direction="maximize")
     archs = [best, *SPACE.neighbours(best)]
     _add(study, archs, [objective_value(SPACE.to_params(a)) for a in archs])
+    return study, archs
+
+
+def test_local_search_restarts_at_a_local_optimum_and_climbs_from_there():
+    """When every neighbour of the climb point is used the pool is scored instead (a restart),
+    and the next proposals climb from the restart arch even though it is worse than the best."""
+    study, archs = _local_optimum_study()
+    best = archs[0]
     sampler = _guided(0, n_warmup=5, local_search=True)
     study.sampler = sampler
     restart = study.ask(SPACE.distributions())
@@ -415,10 +423,8 @@ def test_local_search_restarts_at_a_local_optimum_and_climbs_from_there():
 def test_random_restart_scores_only_random_unused_archs():
     """restart="random": at a local optimum the predictor ranks n_candidates uniform random
     unused archs (no mutations of the best), proposes its favourite, and climbs from there."""
-    best = SPACE.from_params(dict.fromkeys(SPACE.param_names, "nor_conv_3x3"))
-    study = optuna.create_study(direction="maximize")
-    archs = [best, *SPACE.neighbours(best)]
-    _add(study, archs, [objective_value(SPACE.to_params(a)) for a in archs])
+    study, archs = _local_optimum_study()
+    best = archs[0]
     factory = CountingFactory()
     sampler = PredictorGuidedSampler(
         "nb201", predictor=factory, n_warmup=5, local_search=True, restart="random",
@@ -475,10 +481,7 @@ def test_climb_scorer_orders_the_climb_and_the_predictor_picks_only_restarts():
     assert convs(nxt) == sorted(counts)[1]  # the best non-NaN score
     assert seen[-1] >= 18  # the point's unused neighbours (24 minus isomorphic repeats)
     # A local optimum (every neighbour evaluated and worse): the predictor picks the restart.
-    best = SPACE.from_params(dict.fromkeys(SPACE.param_names, "nor_conv_3x3"))
-    study2 = optuna.create_study(direction="maximize")
-    archs = [best, *SPACE.neighbours(best)]
-    _add(study2, archs, [objective_value(SPACE.to_params(a)) for a in archs])
+    study2, _ = _local_optimum_study()
     factory2 = CountingFactory()
     sampler2 = PredictorGuidedSampler(
         "nb201", predictor=factory2, n_warmup=5, local_search=True, climb_scorer=scorer, seed=0
