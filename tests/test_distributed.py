@@ -243,15 +243,18 @@ def test_guided_coordinator_with_a_full_queue_climbs_without_repeats(tmp_path, n
     """The guided strategy as coordinator (queue of 3, two workers): pending proposals are
     excluded, every arch is evaluated once, the predictor scores ride on the proposals, and the
     search does better than the warm-up alone."""
+    # The warm-up of seed 0 already reaches 90.76 (top 2 %); which proposals are pending depends
+    # on the workers' timing, and with 30 queries after it ~1 in 10 orders found nothing better.
+    budget = 60
     spec = str(tmp_path / "s.journal")
     res, workers = _coordinate_with_workers(
-        spec, 2, strategy="guided", budget=40, queue_size=3, study_name=STUDY
+        spec, 2, strategy="guided", budget=budget, queue_size=3, study_name=STUDY
     )
-    assert res.done and res.n_complete == 40 and res.n_failed == 0
-    assert sum(w.n_evaluated for w in workers) == 40
-    complete = _check_ledger(_study(spec), 40, nb201_table)
+    assert res.done and res.n_complete == budget and res.n_failed == 0
+    assert sum(w.n_evaluated for w in workers) == budget
+    complete = _check_ledger(_study(spec), budget, nb201_table)
     scored = [t for t in complete if "predictor_score" in t.user_attrs]
-    assert len(scored) >= 20
+    assert len(scored) >= budget // 2
     warm = max(t.value for t in sorted(complete, key=lambda t: t.number)[:10])
     assert res.best_value > warm
     top = nb201_table.best("val_acc", dataset="cifar10")[1]
