@@ -4,8 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from predictor_nas.encodings import Encoder, graph_arrays, onehot, path_encoding, to_pyg
+from predictor_nas.encodings import (
+    Encoder,
+    graph_arrays,
+    onehot,
+    path_encoding,
+    path_stats,
+    path_stats_names,
+    to_pyg,
+)
 from predictor_nas.predictors import BayesianRidgePredictor
 from predictor_nas.spaces import get_space
 from predictor_nas.testing.pytest_predictors import PredictorContract
@@ -45,6 +55,66 @@ def test_path_encoding_counts_routes():
     assert x.shape == (2, 84)
     assert x[0].sum() == 4 and np.count_nonzero(x[0]) == 3 and x[0].max() == 2
     assert x[1].sum() == 0
+
+
+def test_path_stats_of_a_worked_example():
+    """Path count, shortest and longest path per op subset match a hand count."""
+    # routes: 0->3 skip; 0->1->3 conv3 conv3; 0->2->3 conv3 skip; 0->1->2->3 conv3 pool skip
+    cell = SPACE.parse(
+        "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
+    )
+    names = path_stats_names(SPACE)
+    x = dict(zip(names, path_stats(SPACE, [cell])[0].tolist()))
+    assert len(names) == 45 == len(set(names))
+
+    def stats(ops):
+        return [x[f"{k}[{ops}]"] for k in ("paths", "min_len", "max_len")]
+
+    assert stats("nor_conv_3x3") == [1, 2, 2]
+    assert stats("skip_connect") == [1, 1, 1]
+    assert stats("skip_connect,nor_conv_3x3") == [3, 1, 2]
+    assert stats("nor_conv_3x3,avg_pool_3x3") == [1, 2, 2]
+    assert stats("skip_connect,nor_conv_1x1,nor_conv_3x3,avg_pool_3x3") == [4, 1, 3]
+    assert stats("avg_pool_3x3") == stats("nor_conv_1x1") == [0, 0, 0]
+
+
+NB201_CELLS = st.lists(st.sampled_from(SPACE.choices), min_size=6, max_size=6).map(SPACE.make)
+
+
+@given(NB201_CELLS)
+def test_path_stats_invariants(cell):
+    """All-op paths equal the path encoding's total; counts grow with the subset; pruning is a no-op."""
+    x = path_stats(SPACE, [cell])[0].reshape(15, 3)  # subset s = row s - 1 (bit b = op b)
+    assert x[-1, 0] == path_encoding(SPACE, [cell]).sum()
+    for s in range(1, 16):
+        for t in range(1, 16):
+            if s & t == s:  # s is a subset of t
+                assert x[s - 1, 0] <= x[t - 1, 0]
+        count, shortest, longest = x[s - 1]
+        assert (count == 0) == (shortest == 0) == (longest == 0)
+        assert shortest <= longest <= 3
+    np.testing.assert_array_equal(path_stats(SPACE, [SPACE.prune(cell)])[0], x.ravel())
+
+
+def test_encoder_offers_path_stats():
+    """``Encoder`` joins pathstats to other encodings, with one name per column."""
+    enc = Encoder(SPACE, "counts+pathstats", prune=True)
+    x = enc.transform([SPACE.from_index(i) for i in range(20)])
+    assert x.shape == (20, 5 + 45) == (20, len(enc.names))
+    assert enc.names[5] == "paths[skip_connect]"
+
+
+def test_path_stats_refuses_a_space_with_too_many_ops():
+    """NB301's 17 non-zero choices would give 393,213 columns: refused, saying why."""
+    with pytest.raises(ValueError, match="at most 8 non-zero operations.*'nb301' has 17"):
+        Encoder(get_space("nb301"), "pathstats").transform([get_space("nb301").from_index(0)])
+
+
+def test_graph_encoding_refuses_a_space_without_one_op_per_edge():
+    """NB301 archs (two cells, input choices) are refused with a message, not an IndexError."""
+    nb301 = get_space("nb301")
+    with pytest.raises(ValueError, match="one operation per edge.*'nb301' archs have 34 decisions"):
+        graph_arrays(nb301, nb301.from_index(0))
 
 
 def test_graph_encoding_structure():

@@ -6,6 +6,7 @@ name       what                                        shape
 onehot     op one-hot per decision                     (n, n_decisions * n_ops)
 path       BANANAS path counts (no ``none`` paths)     (n, 84) for NB201
 counts     how often each op occurs                    (n, n_ops)
+pathstats  paths, min/max length per op subset         (n, 3 * (2**k - 1)), 45 NB201
 graph      ``torch_geometric.data.Data`` per arch      x (E + 2, 2 + n_ops), edge_index
 table      metrics of a table (zero-cost proxies...)   (n, n_metrics + 1)
 =========  ==========================================  ==============================
@@ -24,7 +25,12 @@ from predictor_nas.encodings._encoder import (
 )
 from predictor_nas.encodings._graph import graph_arrays, node_types, to_pyg
 from predictor_nas.encodings._onehot import onehot, onehot_names
-from predictor_nas.encodings._paths import path_encoding, path_names
+from predictor_nas.encodings._paths import (
+    path_encoding,
+    path_names,
+    path_stats,
+    path_stats_names,
+)
 from predictor_nas.encodings._table_features import (
     DEFAULT_ZC,
     FILLS,
@@ -50,6 +56,8 @@ __all__ = [
     "op_counts",
     "path_encoding",
     "path_names",
+    "path_stats",
+    "path_stats_names",
     "prune_archs",
     "to_pyg",
     "zero_cost_metrics",

@@ -9,7 +9,12 @@ import numpy as np
 
 from predictor_nas._validation import check_choice, param_error
 from predictor_nas.encodings._onehot import onehot, onehot_names
-from predictor_nas.encodings._paths import path_encoding, path_names
+from predictor_nas.encodings._paths import (
+    path_encoding,
+    path_names,
+    path_stats,
+    path_stats_names,
+)
 from predictor_nas.encodings._table_features import TableFeatures
 from predictor_nas.exceptions import InvalidParameterError
 from predictor_nas.spaces import Arch, SearchSpace
@@ -43,6 +48,7 @@ ENCODINGS: dict[str, tuple[Callable, Callable]] = {
     "onehot": (onehot, onehot_names),
     "path": (path_encoding, path_names),
     "counts": (op_counts, op_count_names),
+    "pathstats": (path_stats, path_stats_names),
 }
 
 
@@ -70,7 +76,8 @@ class Encoder:
     Args:
         space: The search space.
         encoding: Names from ``ENCODINGS`` joined by ``+``: ``"onehot"``, ``"path"``,
-            ``"counts"`` (operation counts), e.g. ``"onehot+counts"``.
+            ``"counts"`` (operation counts), ``"pathstats"`` (path count and lengths per op
+            subset), e.g. ``"onehot+counts"``.
         extra: Optional ``TableFeatures`` appended to the encoding (zero-cost proxies, cost).
         prune: Encode ``space.prune(arch)`` instead of ``arch``: every operation that cannot
             change the cell's function (on an edge the input never reaches, or that never reaches

@@ -36,6 +36,11 @@ def graph_arrays(space: SearchSpace, arch: Arch) -> tuple[np.ndarray, np.ndarray
             f"Space {space.name!r} has no cell DAG; graph encoding needs one."
         )
     ops = space.validate(arch).ops
+    if len(ops) != len(edges):
+        raise InvalidParameterError(
+            f"The graph encoding needs one operation per edge of the cell DAG (NB201); "
+            f"{space.name!r} archs have {len(ops)} decisions for {len(edges)} edges."
+        )
     types = node_types(space)
     n_nodes = len(edges) + 2
     out_node = n_nodes - 1

@@ -84,3 +84,75 @@ def path_encoding(space: SearchSpace, archs: Sequence[Arch]) -> np.ndarray:
 def path_names(space: SearchSpace) -> list[str]:
     """Feature names of ``path_encoding``: ops joined by ``>``."""
     return [">".join(seq) for seq in _path_index(space.name)]
+
+
+#: ``path_stats`` has 3 * (2**k - 1) columns for k ops; more than this many ops is refused.
+MAX_PATH_STATS_OPS = 8
+
+
+@cache
+def _route_masks(space_name: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """The non-zero ops (bit ``b`` = op ``b``) and the length of every route."""
+    from predictor_nas.spaces import get_space
+
+    ops = tuple(o for o in get_space(space_name).choices if o not in ZERO_OPS)
+    if len(ops) > MAX_PATH_STATS_OPS:
+        raise InvalidParameterError(
+            f"The 'pathstats' encoding needs a space with at most {MAX_PATH_STATS_OPS} non-zero "
+            f"operations (it has 3 columns per subset of them); {space_name!r} has {len(ops)}."
+        )
+    return ops, tuple(len(r) for r in _routes(space_name))
+
+
+def path_stats(space: SearchSpace, archs: Sequence[Arch]) -> np.ndarray:
+    """Path count and shortest and longest path per subset of operations.
+
+    For every non-empty subset ``S`` of the non-zero operations, the input-to-output paths whose
+    edges all carry an op in ``S`` are counted, with the length (in edges) of the shortest and
+    the longest of them (0 when there is none). E.g. for ``S = {conv_3x3}``: how many all-conv
+    paths the cell has and how deep they are; for ``S = {skip, conv_1x1, conv_3x3}``: the same
+    for paths that avoid pooling. These aggregates are what the one-hot and path encodings
+    leave a tree model to reassemble from many columns: on NB201 (n = 100, zero-cost features
+    too, sample seeds 100-111) extra trees on ``counts+pathstats`` rank Kendall tau +0.03
+    (cifar10) to +0.05 (ImageNet16-120) better than on ``onehot+counts``. Neural-graph-feature
+    studies (Kadlecová et al. 2024) report the same kind of gain.
+
+    Args:
+        space: A cell space with an ``edges`` attribute (NB201).
+        archs: (n,) architectures.
+
+    Returns:
+        float32 array of shape (n, 3 * (2**k - 1)) for k non-zero ops ((n, 45) for NB201):
+        per subset (in ``path_stats_names`` order) the count, the shortest and the longest
+        length.
+    """
+    routes = _routes(space.name)
+    ops, lengths = _route_masks(space.name)
+    bit = {o: 1 << b for b, o in enumerate(ops)}
+    masks = np.full((len(archs), len(routes)), -1, dtype=np.int64)  # -1: through a zero op
+    for r, arch in enumerate(archs):
+        arch_ops = space.validate(arch).ops
+        for q, route in enumerate(routes):
+            seq = [arch_ops[k] for k in route]
+            if not ZERO_OPS.intersection(seq):
+                masks[r, q] = sum({bit[o] for o in seq})
+    length = np.asarray(lengths, dtype=np.float32)
+    out = np.zeros((len(archs), 3 * ((1 << len(ops)) - 1)), dtype=np.float32)
+    for s in range(1, 1 << len(ops)):
+        inside = (masks >= 0) & ((masks & ~s) == 0)  # (n, routes)
+        any_path = inside.any(axis=1)
+        c = 3 * (s - 1)
+        out[:, c] = inside.sum(axis=1)
+        out[:, c + 1] = np.where(any_path, np.where(inside, length, np.inf).min(axis=1), 0.0)
+        out[:, c + 2] = np.where(inside, length, 0.0).max(axis=1)
+    return out
+
+
+def path_stats_names(space: SearchSpace) -> list[str]:
+    """Feature names of ``path_stats``: ``paths[ops]``, ``min_len[ops]``, ``max_len[ops]``."""
+    ops, _ = _route_masks(space.name)
+    names = []
+    for s in range(1, 1 << len(ops)):
+        subset = ",".join(o for b, o in enumerate(ops) if s >> b & 1)
+        names += [f"paths[{subset}]", f"min_len[{subset}]", f"max_len[{subset}]"]
+    return names
