@@ -106,14 +106,14 @@ def test_encoder_offers_path_stats():
 
 def test_path_stats_refuses_a_space_with_too_many_ops():
     """NB301's 17 non-zero choices would give 393,213 columns: refused, saying why."""
-    with pytest.raises(ValueError, match="at most 8 non-zero operations.*'nb301' has 17"):
+    with pytest.raises(ValueError, match=r"at most 8 non-zero operations.*'nb301' has 17"):
         Encoder(get_space("nb301"), "pathstats").transform([get_space("nb301").from_index(0)])
 
 
 def test_graph_encoding_refuses_a_space_without_one_op_per_edge():
     """NB301 archs (two cells, input choices) are refused with a message, not an IndexError."""
     nb301 = get_space("nb301")
-    with pytest.raises(ValueError, match="one operation per edge.*'nb301' archs have 34 decisions"):
+    with pytest.raises(ValueError, match=r"one operation per edge.*'nb301' archs have 34 decisions"):
         graph_arrays(nb301, nb301.from_index(0))
 
 

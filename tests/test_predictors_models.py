@@ -70,6 +70,14 @@ class TestGINPairwiseContract(PredictorContract):
         return GINPredictor(loss="pairwise", seed=seed)
 
 
+class TestGINReadoutContract(PredictorContract):
+    """GIN with the path statistics at its readout passes the contract too."""
+
+    @staticmethod
+    def make_predictor(seed):
+        return GINPredictor(readout_encoding="pathstats", prune=True, seed=seed, **GIN_FAST)
+
+
 class TestGINMeanPoolContract(PredictorContract):
     """GIN with mean pooling, three layers and five members passes the contract too."""
 
@@ -198,6 +206,26 @@ def test_gin_seeds_give_different_members():
     assert np.all(a.std > 0)
 
 
+def test_gin_readout_features_reach_the_head_and_refit_forgets_them():
+    """readout_encoding widens the head by its 45 columns and changes the predictions; a refit
+    without it drops the old scaling, and the fitted model pickles with identical predictions."""
+    import pickle
+
+    xa, ya, xb, _ = nb201_sample(n_train=40, n_test=30, seed=8)
+    p = GINPredictor(readout_encoding="pathstats", seed=1, **GIN_FAST).fit(xa, ya)
+    assert p.extra_mean_.shape == (45,)
+    with_readout = p.predict(xb).mean
+    q = pickle.loads(pickle.dumps(p))
+    np.testing.assert_array_equal(q.predict(xb).mean, with_readout)
+    p.readout_encoding = None
+    plain = p.fit(xa, ya).predict(xb).mean
+    assert not hasattr(p, "extra_mean_")
+    fresh = GINPredictor(seed=1, **GIN_FAST).fit(xa, ya).predict(xb).mean
+    np.testing.assert_array_equal(plain, fresh)
+    assert not np.allclose(plain, with_readout)
+    pickle.loads(pickle.dumps(p)).predict(xb)  # rebuilt without side features
+
+
 def test_gin_works_with_twenty_archs():
     """The smallest training sets of a search (n=20) train and predict finite values."""
     xa, ya, xb, _ = nb201_sample(n_train=20, n_test=100)
@@ -213,6 +241,11 @@ def test_gin_works_with_twenty_archs():
         ({"pooling": "max"}, r"'pooling' parameter of GINPredictor must be one of 'sum', 'mean'"),
         ({"batch_size": 1}, r"'batch_size' parameter of GINPredictor must be an int >= 2"),
         ({"lr": 0}, r"'lr' parameter of GINPredictor must be a finite float > 0"),
+        (
+            {"readout_encoding": "adjacency"},
+            r"'readout_encoding' parameter of GINPredictor must be one of .*'pathstats'",
+        ),
+        ({"readout_encoding": ["pathstats"]}, r"'readout_encoding' .* joined by '\+'"),
     ],
 )
 def test_gin_rejects_bad_parameters(kwargs, match):

@@ -11,7 +11,7 @@ from typing import Any
 from predictor_nas._validation import check_choice
 from predictor_nas.predictors._base import NotFittedError, Prediction, Predictor
 from predictor_nas.predictors._bayesian_ridge import BayesianRidgePredictor
-from predictor_nas.predictors._ensemble import DEFAULT_MEMBERS, EnsemblePredictor
+from predictor_nas.predictors._ensemble import DEFAULT_MEMBERS, DEFAULT_WEIGHTS, EnsemblePredictor
 from predictor_nas.predictors._evaluate import evaluate_predictors, ranking_metrics
 from predictor_nas.predictors._extra_trees import ExtraTreesPredictor
 from predictor_nas.predictors._gin import GINPredictor
@@ -47,6 +47,7 @@ def make_predictor(name: str, *, seed: int = 0, extra: Any = None, **kwargs: Any
 
 __all__ = [
     "DEFAULT_MEMBERS",
+    "DEFAULT_WEIGHTS",
     "PREDICTORS",
     "BayesianRidgePredictor",
     "EnsemblePredictor",
