@@ -9,23 +9,32 @@ is fitted and then predicts all 15,625 architectures in one call (that call is t
 the metrics are computed on the 15,625 - n architectures not trained on.
 
 Every configuration is a library predictor built by ``make_predictor`` (no benchmark-only model
-code): ``ridge``, ``xgb`` (one-hot and path encodings), ``gin`` (pairwise loss), ``xgb`` and
-``et`` with ``prune=True`` (dead-op-pruned cells), and ``ensemble`` (extra trees + XGBoost + GIN
-on pruned cells, the library's best configuration). ``+zc`` gives the predictor the library's
-``TableFeatures`` of ``nb201-rich``: every zero-cost metric (``zero_cost_metrics``: 13 ``zc_*``
-proxies, ``naslib_zen``, 10 ``hw_*`` hardware metrics) read from both cifar10 and
+code): ``ridge``, ``xgb`` (one-hot and path encodings), ``gin`` (pairwise loss), ``xgb`` and ``et``
+with ``prune=True`` (dead-op-pruned cells), the same with the ``pathstats`` encoding (path count,
+shortest and longest path per op subset), ``ensemble-onehot`` (extra trees + XGBoost + GIN on
+one-hot pruned cells, the library's default ensemble until 2026-11-23) and ``ensemble`` (the
+default now: extra trees on counts + path statistics, weight 3, and a GIN with the path statistics
+at its readout, weight 1; the library's best configuration). ``+zc`` gives the predictor the
+library's ``TableFeatures`` of ``nb201-rich``: every zero-cost metric (``zero_cost_metrics``: 13
+``zc_*`` proxies, ``naslib_zen``, 10 ``hw_*`` hardware metrics) read from both cifar10 and
 ImageNet16-120 (proxies are properties of the untrained network; cifar100 has none of its own),
-each arch given the mean over its isomorphism class. ``+cal`` turns on ``calibrate=True``
-(std widened by a scale and floor fitted on 5-fold cross-validated residuals). What the
-library's defaults and the ensemble are was chosen on sample seeds >= 100, never on the
-reported seeds 0-9. The same run is available as
-``predictor-nas predictors evaluate --zc all --zc-table nb201-rich
+each arch given the mean over its isomorphism class. ``+cal`` turns on ``calibrate=True`` (std
+widened by a scale and floor fitted on 5-fold cross-validated residuals). What the library's
+defaults and the ensemble are was chosen on sample seeds >= 100, never on the reported seeds 0-9.
+The same run is available as ``predictor-nas predictors evaluate --zc all --zc-table nb201-rich
 --proxy-dataset cifar10,ImageNet16-120`` (one dataset per call, no worker pool).
 
 Writes ``<out>/<name>.json`` (per-seed numbers), ``<out>/<name>.md`` (tables, command, machine)
 and ``<out>/<name>.png`` (Kendall tau vs n, one panel per dataset). Default = the full run::
 
     python benchmarks/predictors_nb201.py
+
+The configurations new with the path statistics (``PATHSTATS_CONFIGS``, with ``ridge`` for the time
+ratios and ``et-pruned+zc`` for paired effects) ran on their own, on 16 cores, as::
+
+    python benchmarks/predictors_nb201.py --workers 16 --name predictors_nb201_pathstats \
+        --configs ridge et-pruned+zc xgb-pathstats+zc gin-pathstats+zc et-pathstats \
+        et-pathstats+zc ensemble ensemble+zc
 """
 
 from __future__ import annotations
@@ -72,13 +81,32 @@ BASES: dict[str, tuple[str, dict[str, Any], str]] = {
     "gin-pairwise": ("gin", {"loss": "pairwise"}, "GIN deep ensemble (3), pairwise loss"),
     "xgb-pruned": ("xgb", {"prune": True}, "XGBoost ensemble (5), one-hot of pruned cells"),
     "et-pruned": ("et", {"prune": True}, "extra trees (500), one-hot + op counts of pruned cells"),
-    "ensemble": ("ensemble", {}, "extra trees + XGBoost + GIN (MSE) on pruned cells, mean"),
+    "ensemble-onehot": (
+        "ensemble", {"members": [("et", {}), ("xgb", {}), ("gin", {"loss": "mse"})]},
+        "extra trees + XGBoost + GIN (MSE) on one-hot pruned cells, equal weights (the default "
+        "ensemble until 2026-11-23)"),
+    "xgb-pathstats": ("xgb", {"prune": True, "encoding": "counts+pathstats"},
+                      "XGBoost ensemble (5), op counts + path statistics of pruned cells"),
+    "et-pathstats": ("et", {"prune": True, "encoding": "counts+pathstats"},
+                     "extra trees (500), op counts + path statistics of pruned cells"),
+    "gin-pathstats": ("gin", {"loss": "mse", "prune": True, "readout_encoding": "pathstats"},
+                      "GIN deep ensemble (3), MSE loss, pruned cells, path statistics at the "
+                      "readout"),
+    "ensemble": ("ensemble", {}, "extra trees on counts + path statistics (weight 3) + GIN "
+                 "(MSE, path statistics at the readout; weight 1) on pruned cells"),
 }
 #: Configurations run by default (see ``config_names`` for the suffixes).
 DEFAULT_CONFIGS = (
     "ridge", "ridge+zc", "xgb-onehot", "xgb-onehot+zc", "xgb-onehot+cal", "xgb-path",
     "xgb-path+zc", "gin-pairwise", "gin-pairwise+zc", "xgb-pruned", "xgb-pruned+zc",
-    "et-pruned", "et-pruned+zc", "et-pruned+zc+cal", "ensemble", "ensemble+zc",
+    "et-pruned", "et-pruned+zc", "et-pruned+zc+cal", "ensemble-onehot", "ensemble-onehot+zc",
+    "xgb-pathstats+zc", "gin-pathstats+zc", "et-pathstats", "et-pathstats+zc", "ensemble",
+    "ensemble+zc",
+)
+#: The configurations new with the path statistics (``--configs`` of the 2026-11-23 run).
+PATHSTATS_CONFIGS = (
+    "ridge", "et-pruned+zc", "xgb-pathstats+zc", "gin-pathstats+zc", "et-pathstats",
+    "et-pathstats+zc", "ensemble", "ensemble+zc",
 )
 #: Reference configuration of the time ratios.
 TIME_REF = "ridge"
@@ -309,6 +337,33 @@ def run_tasks(
     return rows, cold
 
 
+def merge_rows(files: Sequence[Path], tasks: list[dict[str, Any]]) -> tuple[list, list, float,
+                                                                            list]:
+    """Rows, cold times and summed fit-loop seconds of ``--rows-out`` files, checked against
+    ``tasks``: every planned fit exactly once (a missing or repeated one is an error)."""
+    rows: list[dict[str, Any]] = []
+    cold: list[Any] = []
+    fit_seconds = 0.0
+    parts = []
+    for f in files:
+        part = json.loads(Path(f).read_text())
+        rows += part["rows"]
+        cold += part["cold"]
+        fit_seconds += float(part["fit_seconds"])
+        parts.append({"file": Path(f).name, "fits": len(part["rows"]),
+                      "fit_loop_seconds": part["fit_seconds"], "machine": part.get("machine"),
+                      "git": part.get("git"), "date": part.get("date")})
+    want = sorted((t["dataset"], t["seed"], t["n"], c) for t in tasks for c in t["configs"])
+    have = sorted((r["dataset"], r["seed"], r["n"], r["config"]) for r in rows)
+    if want != have:
+        missing = sorted(set(want) - set(have))[:5]
+        extra = sorted(set(have) - set(want))[:5]
+        raise SystemExit(f"--from-rows: the rows do not match the planned fits exactly "
+                         f"({len(have)} rows for {len(want)} fits); missing e.g. {missing}, "
+                         f"unplanned or repeated e.g. {extra}")
+    return rows, cold, fit_seconds, parts
+
+
 # --------------------------------------------------------------------------- rich table
 def load_rich_table(source_dir: str | None, tmpdir: str) -> tuple[Any, dict[str, Any]]:
     """Import "nb201-rich" into ``tmpdir`` (workers re-open the file), or say why not."""
@@ -459,12 +514,32 @@ def _sec(x: float) -> str:
     return f"{x:.3f}" if x < 1 else f"{x:.2f}"
 
 
+def _machine_line(mi: dict[str, Any], git: str, shared: bool = True) -> str:
+    return (f"{mi['platform']}; {mi['cpu']}; cpu_count {mi['cpu_count']}"
+            + (" (shared with other jobs while this ran)" if shared else "")
+            + f"; Python {mi['python']}, numpy {mi['numpy']}, scipy {mi['scipy']}, scikit-learn "
+            f"{mi['sklearn']}, xgboost {mi['xgboost']}, torch {mi['torch']}; git {git}")
+
+
+def _machine_lines(meta: dict[str, Any]) -> list[str]:
+    """Where the fits ran: this machine, or each ``--rows-out`` part of a merged report."""
+    parts = meta.get("merged_from") or []
+    if not parts:
+        return [f"- machine: {_machine_line(meta['machine'], meta['git'])}"]
+    lines = [f"- fits merged (`--from-rows`) from {len(parts)} runs; the run time above is their "
+             "summed fit loops; fit/predict times compare configurations within a run (every "
+             "part ran every configuration)"]
+    for p in parts:
+        lines.append(f"  - `{p['file']}`: {p['fits']} fits, fit loop {p['fit_loop_seconds']:.0f} s,"
+                     f" {p['date']}; {_machine_line(p['machine'], p['git'], shared=False)}")
+    return lines
+
+
 def write_markdown(path: Path, report: dict[str, Any]) -> None:
     """The human-readable report."""
     meta, a = report["meta"], report["meta"]["args"]
     res, configs, sizes = report["results"], report["configs"], a["train_sizes"]
     datasets = a["datasets"]
-    mi = meta["machine"]
     zc_on = meta["rich"]["available"]
     lines = [
         "# Accuracy predictors on NAS-Bench-201: Kendall tau vs training-set size",
@@ -492,10 +567,7 @@ def write_markdown(path: Path, report: dict[str, Any]) -> None:
             f"`{meta['rich']['name']}` content hash `{meta['rich']['content_hash']}`, imported "
             f"from `{meta['rich']['source_dir']}`" if zc_on else
             f"NOT USED ({meta['rich']['reason']}): no +zc rows and no zero-shot reference"),
-        f"- machine: {mi['platform']}; {mi['cpu']}; cpu_count {mi['cpu_count']} (shared with "
-        f"other jobs while this ran); Python {mi['python']}, numpy {mi['numpy']}, "
-        f"scipy {mi['scipy']}, scikit-learn {mi['sklearn']}, xgboost {mi['xgboost']}, "
-        f"torch {mi['torch']}; git {meta['git']}",
+        *_machine_lines(meta),
         "",
         f"![Kendall tau vs n]({path.with_suffix('.png').name})",
         "",
@@ -529,9 +601,12 @@ def write_markdown(path: Path, report: dict[str, Any]) -> None:
                      "costs 5 extra fits.")
     lines += ["- pruned = `prune=True`: each cell is encoded as `NB201Space.prune(arch)` (ops "
               "that cannot change the cell's function set to `none`).",
-              "- The ensemble's members, the extra-trees settings and the `+zc` feature set were "
-              "chosen on sample seeds 100-111 at n = 100 (all three datasets); the reported "
-              "seeds were never used for choices.", ""]
+              "- `pathstats`: per subset of the 4 non-`none` ops, the number of input-output "
+              "paths using only those ops and the shortest and longest such path (45 columns).",
+              "- The ensembles' members and weights, the extra-trees settings, the `pathstats` "
+              "encoding and the `+zc` feature set were chosen on sample seeds 100-111 at "
+              "n = 100 (all three datasets); the reported seeds were never used for choices.",
+              ""]
 
     # --- goal
     lines += [f"## Goal: Kendall tau >= {GOAL_TAU:.2f} at n = {GOAL_N}", ""]
@@ -569,7 +644,9 @@ def write_markdown(path: Path, report: dict[str, Any]) -> None:
             if twin in configs:
                 pairs.append((c, twin, "calibrating the std"))
     for new, old in (("xgb-pruned", "xgb-onehot"), ("et-pruned", "xgb-pruned"),
-                     ("ensemble", "et-pruned")):
+                     ("ensemble-onehot", "et-pruned"), ("xgb-pathstats", "xgb-pruned"),
+                     ("et-pathstats", "et-pruned"), ("ensemble", "et-pathstats"),
+                     ("ensemble", "ensemble-onehot"), ("ensemble", "et-pruned")):
         for suffix in ("", "+zc"):
             if new + suffix in configs and old + suffix in configs:
                 pairs.append((new + suffix, old + suffix, "vs"))
@@ -682,16 +759,23 @@ def write_markdown(path: Path, report: dict[str, Any]) -> None:
 STYLE = {
     "ridge": "tab:gray", "xgb-onehot": "tab:blue", "xgb-path": "tab:green",
     "gin-mse": "tab:orange", "gin-pairwise": "tab:red", "xgb-pruned": "tab:purple",
-    "et-pruned": "tab:brown", "ensemble": "black",
+    "et-pruned": "tab:brown", "ensemble-onehot": "tab:olive", "xgb-pathstats": "tab:purple",
+    "et-pathstats": "tab:brown", "gin-pathstats": "tab:orange", "ensemble": "black",
 }
-#: Bases drawn in the bottom row (new in this round); the top row has the others.
-NEW_BASES = ("xgb-pruned", "et-pruned", "ensemble")
+#: Plot rows after the first (which has every other base): title and bases.
+ROWS = (
+    ("pruned cells", ("xgb-pruned", "et-pruned", "ensemble-onehot")),
+    ("path statistics and the ensemble",
+     ("xgb-pathstats", "et-pathstats", "gin-pathstats", "ensemble")),
+)
+NEW_BASES = tuple(b for _, bases in ROWS for b in bases)
 
 
 def plot(path: Path, report: dict[str, Any]) -> None:
-    """Top row: the earlier library configurations; bottom row: pruned cells and the ensemble
-    (+ the best top-row one at n = GOAL_N); one column per dataset; solid = without zc, dashed =
-    with zc; 95% CI bands. ``+cal`` rows are left out (same means as their twins)."""
+    """First row: the earlier library configurations; then one row per ``ROWS`` entry (pruned
+    cells; path statistics and the ensemble), each with the best first-row configuration at
+    n = GOAL_N; one column per dataset; solid = without zc, dashed = with zc; 95% CI bands.
+    Empty rows are left out, and so are ``+cal`` configurations (same means as their twins)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -703,8 +787,9 @@ def plot(path: Path, report: dict[str, Any]) -> None:
     datasets = report["meta"]["args"]["datasets"]
     sizes = report["meta"]["args"]["train_sizes"]
     top = [c for c in configs if split_config(c)[0] not in NEW_BASES]
-    bottom = [c for c in configs if split_config(c)[0] in NEW_BASES]
-    rows = 2 if bottom and top else 1
+    groups = [(name, [c for c in configs if split_config(c)[0] in bases]) for name, bases in ROWS]
+    groups = [g for g in [("earlier library predictors", top), *groups] if g[1]]
+    rows = len(groups)
     fig, axes = plt.subplots(rows, len(datasets), figsize=(5.4 * len(datasets), 4.6 * rows),
                              squeeze=False, sharey=True)
     zs = report.get("zero_shot") or {}
@@ -734,19 +819,17 @@ def plot(path: Path, report: dict[str, Any]) -> None:
         ax.set_xlabel("training set size n")
         ax.grid(True, which="major", alpha=0.35)
 
-    groups = [g for g in (top, bottom) if g]
     for j, ds in enumerate(datasets):
-        for i, names in enumerate(groups):
-            title = f"{ds}: earlier library predictors" if names is top else \
-                f"{ds}: pruned cells and the ensemble"
+        for i, (name, names) in enumerate(groups):
+            title = f"{ds}: {name}"
             extra = []
-            if names is bottom and top:
+            if names is not top and top:
                 g = report["goal"].get(ds, {})
                 if g.get("best_library_default") in top:
                     extra = [g["best_library_default"]]
                     title += f"\n+ best earlier config at n={GOAL_N}: {extra[0]}"
             draw(axes[i, j], ds, [*names, *extra], title)
-    for i, names in enumerate(groups):
+    for i, (_, names) in enumerate(groups):
         axes[i, 0].set_ylabel("Kendall τ on held-out archs")
         handles = [h for h in axes[i, -1].get_lines()
                    if h.get_label() in names or h.get_label().startswith("zero-shot")]
@@ -756,7 +839,10 @@ def plot(path: Path, report: dict[str, Any]) -> None:
     lo = min(
         (e["kendall_tau"] for ds in datasets for c in configs for e in res[ds][c].values()
          if e["kendall_tau"] is not None), default=0.0)
-    axes[0, 0].set_ylim(max(-0.1, min(0.2, lo - 0.05)), 0.92)
+    hi = max(
+        (e["kendall_tau"] for ds in datasets for c in configs for e in res[ds][c].values()
+         if e["kendall_tau"] is not None), default=0.9)
+    axes[0, 0].set_ylim(max(-0.1, min(0.2, lo - 0.05)), max(0.92, hi + 0.02))
     seeds = report["meta"]["args"]["seeds"]
     fig.suptitle(f"NAS-Bench-201 val_acc: Kendall τ vs n ({len(seeds)} seeds, 95% CI bands; "
                  f"dotted = goal {GOAL_TAU})", fontsize=12)
@@ -766,6 +852,8 @@ def plot(path: Path, report: dict[str, Any]) -> None:
 
 
 def _jsonable(x: Any) -> Any:
+    if isinstance(x, Path):
+        return str(x)
     if isinstance(x, dict):
         return {str(k): _jsonable(v) for k, v in x.items()}
     if isinstance(x, list | tuple):
@@ -796,6 +884,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="folder with nb201.csv.gz for the zero-cost proxies ('' to skip)")
     p.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
     p.add_argument("--name", default="predictors_nb201", help="stem of the output files")
+    p.add_argument("--rows-out", type=Path, default=None,
+                   help="also write the per-fit rows (and cold predict times) to this JSON file, "
+                        "to merge runs split over machines with --from-rows")
+    p.add_argument("--from-rows", type=Path, nargs="+", default=None,
+                   help="fit nothing: build the report from --rows-out files of earlier runs "
+                        "(give the union of their --datasets and --configs)")
     p.add_argument("--replot", action="store_true",
                    help="only rewrite <name>.md and <name>.png from an existing <name>.json")
     return p
@@ -837,8 +931,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.info("%d configurations, %d tasks, %d fits on %d workers", len(configs), len(tasks),
                  sum(len(t["configs"]) for t in tasks), args.workers)
         t_fit = time.perf_counter()
-        rows, cold = run_tasks(tasks, state, args.workers)
-        fit_seconds = time.perf_counter() - t_fit
+        parts: list[dict[str, Any]] = []
+        if args.from_rows:
+            rows, cold, fit_seconds, parts = merge_rows(args.from_rows, tasks)
+        else:
+            rows, cold = run_tasks(tasks, state, args.workers)
+            fit_seconds = time.perf_counter() - t_fit
+            if args.rows_out:
+                args.rows_out.write_text(json.dumps(_jsonable(
+                    {"rows": rows, "cold": cold, "fit_seconds": fit_seconds,
+                     "machine": machine_info(), "git": git,
+                     "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")})) + "\n")
         zs = zero_shot(rich, base, args.datasets) if rich is not None else None
         zc_meta: dict[str, Any] = {}
         if rich is not None:
@@ -871,7 +974,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     cut = ("; ".join(cut_parts) + "; every other cell: all seeds") if cut_parts \
         else "nothing (full grid)"
     notes: list[str] = []
-    run_seconds = time.perf_counter() - t_start
+    run_seconds = time.perf_counter() - t_start + (fit_seconds if args.from_rows else 0.0)
     cmd = "python " + " ".join(
         shlex.quote(a) for a in [os.path.relpath(sys.argv[0]), *(argv or sys.argv[1:])]
     )
@@ -895,6 +998,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "run_seconds": run_seconds,
             "n_fits": len(rows),
             "top_k": list(TOP_K),
+            "merged_from": parts,
         },
         "configs": configs,
         "goal": goal,
