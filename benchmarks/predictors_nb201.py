@@ -617,7 +617,8 @@ def write_markdown(path: Path, report: dict[str, Any]) -> None:
         lines.append(f"| {ds} | `{g['best']}` | {g['kendall_tau']:.3f} [{lo:.3f}, {hi:.3f}] | "
                      f"{'yes' if g['met'] else '**no**'} | `{g['best_library_default']}` | "
                      f"{_f(g['library_default_tau'])} |")
-    lines += ["", report["goal_text"], ""]
+    lines += ["", report["goal_text"] + (" See the notes at the end." if report.get("notes")
+                                         else ""), ""]
 
     # --- compact tau table
     show = [n for n in (20, 100, 500) if n in sizes] or sizes
