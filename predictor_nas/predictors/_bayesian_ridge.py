@@ -16,7 +16,8 @@ class BayesianRidgePredictor(Predictor):
 
     Args:
         space: Search space (or its name).
-        encoding: Encoding names joined by ``+`` (``"onehot"``, ``"path"``, ``"counts"``).
+        encoding: Encoding names joined by ``+`` (``"onehot"``, ``"path"``, ``"counts"``,
+            ``"pathstats"``).
         extra: Optional ``TableFeatures`` (zero-cost proxies) appended to the encoding.
         prune: Encode ``space.prune(arch)`` (needs a space with ``prune``, e.g. NB201).
         seed: Unused by the model (it is deterministic); kept for the common API.

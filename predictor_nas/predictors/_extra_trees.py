@@ -20,15 +20,20 @@ class ExtraTreesPredictor(Predictor):
     feature and keeps the best, so the forest is a smooth average of many different piecewise
     constant fits. On NB201 (one-hot + op counts of pruned cells + zero-cost features, n = 100,
     sample seeds 100..111) it ranked better than the XGBoost ensemble on the same inputs
-    (Kendall tau +0.015..0.02) and is the strongest member of ``EnsemblePredictor``. The std is
-    the spread of the trees' predictions (like a random forest's). It is 0 where all trees
-    agree, e.g. at the training archs and their isomorphic copies, whose true values still
+    (Kendall tau +0.015..0.02) and is the strongest member of ``EnsemblePredictor``. With
+    ``encoding="counts+pathstats"`` (path count and lengths per op subset) it ranks better still
+    (+0.020..0.035 at n = 100 with zero-cost features, ``benchmarks/results/
+    predictors_nb201_pathstats.md``); that is what the ensemble uses. The default stays
+    ``"onehot+counts"`` because path statistics need a space with at most 8 ops (not NB301).
+    The std is the spread of the trees' predictions (like a random forest's). It is 0 where all
+    trees agree, e.g. at the training archs and their isomorphic copies, whose true values still
     differ by training noise; ``calibrate=True`` adds a floor and a scale
     (``Predictor._calibrate_std``).
 
     Args:
         space: Search space (or its name).
-        encoding: Encoding names joined by ``+`` (``"onehot"``, ``"path"``, ``"counts"``).
+        encoding: Encoding names joined by ``+`` (``"onehot"``, ``"path"``, ``"counts"``,
+            ``"pathstats"``).
         extra: Optional ``TableFeatures`` (zero-cost proxies) appended to the encoding.
         prune: Encode ``space.prune(arch)`` (needs a space with ``prune``, e.g. NB201).
         n_estimators: Number of trees.

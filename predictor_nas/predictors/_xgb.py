@@ -52,8 +52,8 @@ class XGBPredictor(Predictor):
 
     Args:
         space: Search space (or its name).
-        encoding: Encoding names joined by ``+`` (``"onehot"``, ``"path"``, ``"counts"``, e.g.
-            ``"onehot+path"``); see ``predictor_nas.encodings.Encoder``.
+        encoding: Encoding names joined by ``+`` (``"onehot"``, ``"path"``, ``"counts"``,
+            ``"pathstats"``, e.g. ``"onehot+path"``); see ``predictor_nas.encodings.Encoder``.
         extra: Optional ``TableFeatures`` (zero-cost proxies) appended to the encoding.
         prune: Encode ``space.prune(arch)`` (needs a space with ``prune``, e.g. NB201).
         n_estimators: Trees per member (``None``: by encoding, see above).
