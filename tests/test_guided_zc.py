@@ -71,7 +71,8 @@ def test_proxy_scorer_rejects_bad_proxies(rich):
 
 def test_guided_zc_strategy_uses_the_proxies(rich_in_cache):
     """guided-zc is a guided sampler whose warm-up and climb follow the proxy ranker and whose
-    predictor (it picks the restarts) sees the 49 zc columns."""
+    predictor (it picks the restarts) sees the 49 zc columns on one-hot inputs; guided's sees
+    op counts and path statistics of pruned cells."""
     assert "guided-zc" in available_strategies()
     s = make_sampler("guided-zc", 0)
     assert isinstance(s, PredictorGuidedSampler)
@@ -79,8 +80,17 @@ def test_guided_zc_strategy_uses_the_proxies(rich_in_cache):
     assert s.climb_scorer is s.warmup_scorer and s.restart == "pool"
     extra = s.predictor_kwargs["extra"]
     assert len(extra.names) == 49 and extra.names[-1] == "missing"
+    # its predictor keeps the tuned one-hot inputs (+ zc); the guided strategy's sees path stats
+    assert {k: v for k, v in s.predictor_kwargs.items() if k != "extra"} == {"n_estimators": 150}
+    g = make_sampler("guided", 0)
+    assert g.predictor_kwargs == {
+        "n_estimators": 150,
+        "encoding": "counts+pathstats",
+        "prune": True,
+    }
     # everything else is the guided strategy's
     assert s.local_search and s.target == "rank" and s.n_candidates == 200
+    assert g.local_search and g.target == "rank" and g.n_candidates == 200
 
 
 def test_guided_zc_strategy_without_the_table_says_how_to_import_it(
