@@ -29,8 +29,8 @@ and ``<out>/<name>.png`` (Kendall tau vs n, one panel per dataset). Default = th
 
     python benchmarks/predictors_nb201.py
 
-The configurations new with the path statistics (``PATHSTATS_CONFIGS``, with ``ridge`` for the time
-ratios and ``et-pruned+zc`` for paired effects) ran on their own, on 16 cores, as::
+The configurations new with the path statistics (with ``ridge`` for the time ratios and
+``et-pruned+zc`` for paired effects) ran on their own, on 16 cores, as::
 
     python benchmarks/predictors_nb201.py --workers 16 --name predictors_nb201_pathstats \
         --configs ridge et-pruned+zc xgb-pathstats+zc gin-pathstats+zc et-pathstats \
@@ -102,11 +102,6 @@ DEFAULT_CONFIGS = (
     "et-pruned", "et-pruned+zc", "et-pruned+zc+cal", "ensemble-onehot", "ensemble-onehot+zc",
     "xgb-pathstats+zc", "gin-pathstats+zc", "et-pathstats", "et-pathstats+zc", "ensemble",
     "ensemble+zc",
-)
-#: The configurations new with the path statistics (``--configs`` of the 2026-11-23 run).
-PATHSTATS_CONFIGS = (
-    "ridge", "et-pruned+zc", "xgb-pathstats+zc", "gin-pathstats+zc", "et-pathstats",
-    "et-pathstats+zc", "ensemble", "ensemble+zc",
 )
 #: Reference configuration of the time ratios.
 TIME_REF = "ridge"
@@ -837,12 +832,9 @@ def plot(path: Path, report: dict[str, Any]) -> None:
         axes[i, -1].legend(handles=handles, fontsize=8, loc="center left",
                            bbox_to_anchor=(1.01, 0.5), title="solid: no zc, dashed: +zc",
                            title_fontsize=8)
-    lo = min(
-        (e["kendall_tau"] for ds in datasets for c in configs for e in res[ds][c].values()
-         if e["kendall_tau"] is not None), default=0.0)
-    hi = max(
-        (e["kendall_tau"] for ds in datasets for c in configs for e in res[ds][c].values()
-         if e["kendall_tau"] is not None), default=0.9)
+    taus = [e["kendall_tau"] for ds in datasets for c in configs for e in res[ds][c].values()
+            if e["kendall_tau"] is not None]
+    lo, hi = min(taus, default=0.0), max(taus, default=0.9)
     axes[0, 0].set_ylim(max(-0.1, min(0.2, lo - 0.05)), max(0.92, hi + 0.02))
     seeds = report["meta"]["args"]["seeds"]
     fig.suptitle(f"NAS-Bench-201 val_acc: Kendall τ vs n ({len(seeds)} seeds, 95% CI bands; "

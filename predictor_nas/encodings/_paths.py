@@ -91,7 +91,7 @@ MAX_PATH_STATS_OPS = 8
 
 
 @cache
-def _route_masks(space_name: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
+def _path_stats_layout(space_name: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
     """The non-zero ops (bit ``b`` = op ``b``) and the length of every route."""
     from predictor_nas.spaces import get_space
 
@@ -127,7 +127,7 @@ def path_stats(space: SearchSpace, archs: Sequence[Arch]) -> np.ndarray:
         length.
     """
     routes = _routes(space.name)
-    ops, lengths = _route_masks(space.name)
+    ops, lengths = _path_stats_layout(space.name)
     bit = {o: 1 << b for b, o in enumerate(ops)}
     masks = np.full((len(archs), len(routes)), -1, dtype=np.int64)  # -1: through a zero op
     for r, arch in enumerate(archs):
@@ -150,7 +150,7 @@ def path_stats(space: SearchSpace, archs: Sequence[Arch]) -> np.ndarray:
 
 def path_stats_names(space: SearchSpace) -> list[str]:
     """Feature names of ``path_stats``: ``paths[ops]``, ``min_len[ops]``, ``max_len[ops]``."""
-    ops, _ = _route_masks(space.name)
+    ops, _ = _path_stats_layout(space.name)
     names = []
     for s in range(1, 1 << len(ops)):
         subset = ",".join(o for b, o in enumerate(ops) if s >> b & 1)

@@ -225,11 +225,13 @@ class GINPredictor(Predictor):
             return None
         return np.concatenate(blocks, axis=1).astype(np.float64)
 
+    def _scaled(self, raw: np.ndarray) -> np.ndarray:
+        """Side features standardised with the fit's mean and std, float32 (n, k)."""
+        return ((raw - self.extra_mean_) / self.extra_std_).astype(np.float32)
+
     def _extra_features(self, archs: list[Arch]) -> np.ndarray | None:
         raw = self._raw_side_features(archs)
-        if raw is None:
-            return None
-        return ((raw - self.extra_mean_) / self.extra_std_).astype(np.float32)
+        return None if raw is None else self._scaled(raw)
 
     # ----------------------------------------------------------------- fit / predict
     def _fit(self, archs: list[Arch], y: np.ndarray, **extra: Any) -> None:
@@ -243,7 +245,7 @@ class GINPredictor(Predictor):
         if raw is not None:
             self.extra_mean_ = raw.mean(axis=0)
             self.extra_std_ = np.where(raw.std(axis=0) > 0, raw.std(axis=0), 1.0)
-            feats = ((raw - self.extra_mean_) / self.extra_std_).astype(np.float32)
+            feats = self._scaled(raw)
         else:  # a refit without side features must not keep an earlier fit's scaling
             self.__dict__.pop("extra_mean_", None)
             self.__dict__.pop("extra_std_", None)
