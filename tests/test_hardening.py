@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import optuna
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -14,10 +15,12 @@ from predictor_nas.exceptions import (
     InvalidArchitectureError,
     InvalidParameterError,
     PredictorNASError,
+    SearchError,
     TableCorruptedError,
     TableError,
 )
 from predictor_nas.search import make_storage
+from predictor_nas.search._storage import postgres_url_with_driver, storage_kind
 from predictor_nas.spaces import Arch, get_space
 
 SPACE = get_space("nb201")
@@ -67,14 +70,37 @@ def test_from_params_on_any_mapping(params):
 
 
 @FUZZ
-@given(st.text(max_size=40).filter(lambda s: not s.strip().startswith("postgresql")))
+@given(
+    st.one_of(
+        st.text(max_size=40),
+        st.sampled_from(["postgres://", "postgresql://", "postgresql+psycopg2://"]).flatmap(
+            lambda scheme: st.text(max_size=20).map(lambda rest: scheme + rest)
+        ),
+    )
+)
 def test_storage_spec_on_any_text(tmp_path_factory, monkeypatch_session, spec):
-    """Any --storage text gives a storage or InvalidParameterError (never a crash)."""
+    """Any --storage text gives a storage, InvalidParameterError or a PostgreSQL SearchError."""
     monkeypatch_session.chdir(tmp_path_factory.mktemp("storage"))
     try:
-        make_storage(spec)
+        make_storage(spec, connect_retries=0)
     except InvalidParameterError as exc:
-        assert "storage" in str(exc)
+        assert "storage" in str(exc) or "PostgreSQL" in str(exc)
+    except SearchError as exc:
+        assert storage_kind(spec) == "postgresql"
+        assert "Cannot use the PostgreSQL storage" in str(exc)
+
+
+@pytest.mark.parametrize("scheme", ["postgresql://", "postgres://"])
+def test_plain_postgres_urls_use_the_shipped_driver(postgres_url, scheme, tmp_path):
+    """postgresql:// and postgres:// URLs (as the README writes them) open with psycopg2."""
+    assert postgres_url.startswith("postgresql://")
+    url = scheme + postgres_url.split("://", 1)[1]
+    assert postgres_url_with_driver(url).startswith("postgresql+psycopg2://")
+    rc = main(["search", "--storage", url, "--budget", "3", "--seed", "0", "--json"])
+    assert rc == 0
+    storage = make_storage(url)
+    (summary,) = optuna.get_all_study_summaries(storage)
+    assert summary.n_trials == 3
 
 
 @pytest.fixture(scope="module")

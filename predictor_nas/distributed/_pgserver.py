@@ -190,7 +190,7 @@ class TemporaryPostgres:
         """SQLAlchemy URL of ``database`` on this server."""
         if self.port_ is None:
             raise SearchError("The server is not started.")
-        return f"postgresql+psycopg2://{_SUPERUSER}@127.0.0.1:{self.port_}/{database}"
+        return f"postgresql://{_SUPERUSER}@127.0.0.1:{self.port_}/{database}"
 
     def create_database(self, name: str | None = None) -> str:
         """Create an empty database (default: a fresh random name); returns its URL."""

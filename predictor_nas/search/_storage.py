@@ -106,6 +106,8 @@ def make_storage(
         return optuna.storages.InMemoryStorage()
     assert spec is not None
     spec = spec.strip()
+    if kind in ("sqlite", "postgresql"):
+        _check_database_url(spec)
     if kind == "sqlite":
         if n_workers > 1:
             raise InvalidParameterError(
@@ -136,6 +138,41 @@ def make_storage(
     return optuna.storages.JournalStorage(backend)
 
 
+def _check_database_url(spec: str) -> None:
+    """Refuse a database URL that SQLAlchemy cannot parse or Optuna would mangle."""
+    if any(ord(c) < 32 or ord(c) == 127 for c in spec):
+        raise InvalidParameterError(
+            f"The 'storage' URL must not contain control characters. Got {spec!r} instead."
+        )
+    if "{" in spec or "}" in spec:  # Optuna fills the URL as a str.format template
+        raise InvalidParameterError(
+            f"The 'storage' URL must not contain '{{' or '}}'. Got {redact_storage(spec)!r} "
+            "instead (percent-encode them in a password: %7B, %7D)."
+        )
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        make_url(spec)
+    except (ArgumentError, ValueError) as exc:
+        raise InvalidParameterError(
+            f"The 'storage' must be {STORAGE_FORMS}. Got {redact_storage(spec)!r} instead ({exc})."
+        ) from None
+
+
+def postgres_url_with_driver(spec: str) -> str:
+    """A PostgreSQL URL with the driver we ship (psycopg2) named explicitly.
+
+    SQLAlchemy 2.1 maps a plain ``postgresql://`` URL to psycopg 3, which this package does not
+    install, and knows no ``postgres://`` scheme at all; both are rewritten to
+    ``postgresql+psycopg2://``. A URL that names a driver (``postgresql+psycopg://``) is kept.
+    """
+    for scheme in ("postgresql://", "postgres://"):
+        if spec.startswith(scheme):
+            return "postgresql+psycopg2://" + spec[len(scheme) :]
+    return spec
+
+
 def _postgres_storage(
     spec: str,
     *,
@@ -144,9 +181,8 @@ def _postgres_storage(
     max_retry: int | None,
     connect_retries: int,
 ) -> optuna.storages.RDBStorage:
-    if spec.startswith("postgres://"):  # SQLAlchemy 2 only knows the long scheme name
-        spec = "postgresql://" + spec[len("postgres://") :]
-    if spec.startswith(("postgresql://", "postgresql+psycopg2://")):
+    spec = postgres_url_with_driver(spec)
+    if spec.startswith("postgresql+psycopg2://"):
         try:
             import psycopg2  # noqa: F401
         except ImportError:
