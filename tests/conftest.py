@@ -81,3 +81,14 @@ def postgres_server():
 def postgres_url(postgres_server) -> str:
     """SQLAlchemy URL of a fresh, empty database on the session's PostgreSQL server."""
     return postgres_server.create_database()
+
+
+@pytest.fixture(autouse=True)
+def _forget_spaces_registered_by_the_test():
+    """Spaces a test registers (or loads from a file) are forgotten after it."""
+    from predictor_nas.spaces import available_spaces, unregister_space
+
+    before = set(available_spaces())
+    yield
+    for name in set(available_spaces()) - before:
+        unregister_space(name)

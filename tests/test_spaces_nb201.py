@@ -283,9 +283,9 @@ def test_get_space_rejects_unknown_name():
     """get_space('nope') raises InvalidParameterError in the standard message form."""
     with pytest.raises(InvalidParameterError) as exc:
         get_space("nope")
-    assert str(exc.value) == (
-        "The 'space' parameter of get_space must be one of 'nb201', 'nb301'. Got 'nope' instead."
-    )
+    assert str(exc.value).startswith("The 'space' parameter of get_space must be one of ")
+    assert "'nb201'" in str(exc.value) and "'nb301'" in str(exc.value)
+    assert str(exc.value).endswith("or a path to a .yaml declaration. Got 'nope' instead.")
 
 
 # ------------------------------------------------------------------ Optuna mapping

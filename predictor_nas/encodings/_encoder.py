@@ -17,31 +17,41 @@ from predictor_nas.encodings._paths import (
 )
 from predictor_nas.encodings._table_features import TableFeatures
 from predictor_nas.exceptions import InvalidParameterError
-from predictor_nas.spaces import Arch, SearchSpace
+from predictor_nas.spaces import INPUT, LABEL_SEP, OUTPUT, Arch, SearchSpace
 
 
 def op_counts(space: SearchSpace, archs: Sequence[Arch]) -> np.ndarray:
-    """How often each operation occurs in a cell.
+    """How often each node-label token occurs in an architecture's graph.
 
     Args:
-        space: The search space.
+        space: Any space with ``graph``.
         archs: (n,) architectures of ``space``.
 
     Returns:
-        float32 array of shape (n, len(space.choices)); column ``c`` counts ``choices[c]``. On
-        pruned cells (``Encoder(prune=True)``) these are the counts of the live operations.
+        float32 array of shape (n, len(op_count_names(space))): column ``c`` counts the inner
+        nodes whose label has token ``space.node_labels()[c + 2]`` (for NB201: each of the 5
+        ops, ``none`` included). On pruned cells (``Encoder(prune=True)``) these are the counts
+        of the live operations.
     """
-    out = np.zeros((len(archs), len(space.choices)), dtype=np.float32)
-    if len(archs):
-        codes = np.array([space.to_codes(a) for a in archs], dtype=np.int64)
-        for c in range(len(space.choices)):
-            out[:, c] = (codes == c).sum(axis=1)
+    tokens = _count_tokens(space)
+    col = {t: c for c, t in enumerate(tokens)}
+    out = np.zeros((len(archs), len(tokens)), dtype=np.float32)
+    for r, arch in enumerate(archs):
+        labels = space.graph(space.validate(arch)).labels
+        for label in labels[1:-1]:
+            for t in label.split(LABEL_SEP):
+                if t in col:
+                    out[r, col[t]] += 1.0
     return out
 
 
+def _count_tokens(space: SearchSpace) -> list[str]:
+    return [t for t in space.node_labels() if t not in (INPUT, OUTPUT)]
+
+
 def op_count_names(space: SearchSpace) -> list[str]:
-    """Feature names of ``op_counts``: ``"count=<op>"``."""
-    return [f"count={op}" for op in space.choices]
+    """Feature names of ``op_counts``: ``"count=<token>"``."""
+    return [f"count={t}" for t in _count_tokens(space)]
 
 
 ENCODINGS: dict[str, tuple[Callable, Callable]] = {

@@ -6,75 +6,48 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from predictor_nas.exceptions import InvalidParameterError
-from predictor_nas.spaces import Arch, SearchSpace
+from predictor_nas.spaces import INPUT, LABEL_SEP, OUTPUT, Arch, SearchSpace
 
-INPUT, OUTPUT = "input", "output"
+__all__ = ["INPUT", "OUTPUT", "graph_arrays", "node_types", "to_pyg"]
 
 
 def node_types(space: SearchSpace) -> list[str]:
-    """Node feature names: ``input``, ``output``, then the space's operations."""
-    return [INPUT, OUTPUT, *space.choices]
+    """Node feature names: ``input``, ``output``, then every label token of the space."""
+    return list(space.node_labels())
 
 
 def graph_arrays(space: SearchSpace, arch: Arch) -> tuple[np.ndarray, np.ndarray]:
-    """Node features and edge list of the op-on-node graph of a cell.
+    """Node features and edge list of ``space.graph(arch)``.
 
-    The cell's DAG has ops on edges; here every edge becomes a node carrying its op, with an
-    extra input node (cell input) and output node (cell output). Node 0 is the input, nodes
-    1..E the edges in ``space.edges`` order, node E+1 the output. A directed edge links op node
-    (i -> j) to every op node (j -> k), input to every op node leaving cell node 0, and every op
-    node entering the last cell node to the output.
+    For a cell with ops on edges (NB201) every edge is a node carrying its op, with an input
+    node (0) and an output node (E + 1); see ``predictor_nas.spaces.ArchGraph``. A node's
+    feature row is the multi-hot of its label's tokens (one token per node in cell spaces;
+    ``conv|filters=32|kernel_size=3`` sets three in a chain space).
 
     Returns:
-        ``x``: float32 one-hot node types, shape (E + 2, 2 + n_ops);
+        ``x``: float32 node features, shape (n_nodes, len(node_types(space)));
         ``edge_index``: int64 shape (2, n_edges), rows = source, target.
     """
-    edges = getattr(space, "edges", None)
-    if edges is None:
-        raise InvalidParameterError(
-            f"Space {space.name!r} has no cell DAG; graph encoding needs one."
-        )
-    ops = space.validate(arch).ops
-    if len(ops) != len(edges):
-        raise InvalidParameterError(
-            f"The graph encoding needs one operation per edge of the cell DAG (NB201); "
-            f"{space.name!r} archs have {len(ops)} decisions for {len(edges)} edges."
-        )
-    types = node_types(space)
-    n_nodes = len(edges) + 2
-    out_node = n_nodes - 1
-    last = max(j for _, j in edges)
-    x = np.zeros((n_nodes, len(types)), dtype=np.float32)
-    x[0, 0] = 1.0
-    x[out_node, 1] = 1.0
-    for k, op in enumerate(ops):
-        x[k + 1, types.index(op)] = 1.0
-    src, dst = [], []
-    for k, (i, j) in enumerate(edges):
-        if i == 0:
-            src.append(0)
-            dst.append(k + 1)
-        if j == last:
-            src.append(k + 1)
-            dst.append(out_node)
-        for m, (i2, _) in enumerate(edges):
-            if i2 == j:
-                src.append(k + 1)
-                dst.append(m + 1)
-    return x, np.array([src, dst], dtype=np.int64)
+    g = space.graph(space.validate(arch))
+    vocab = {t: c for c, t in enumerate(node_types(space))}
+    x = np.zeros((g.n_nodes, len(vocab)), dtype=np.float32)
+    for i, label in enumerate(g.labels):
+        for t in label.split(LABEL_SEP):
+            x[i, vocab[t]] = 1.0
+    edge_index = np.array([[s for s, _ in g.edges], [d for _, d in g.edges]], dtype=np.int64)
+    return x, edge_index.reshape(2, len(g.edges))
 
 
 def to_pyg(space: SearchSpace, archs: Sequence[Arch], y: Sequence[float] | None = None) -> list:
     """``torch_geometric.data.Data`` per architecture (imports torch lazily).
 
     Args:
-        space: A cell space with ``edges`` (NB201).
+        space: Any space with ``graph``.
         archs: (n,) architectures.
         y: Optional (n,) targets stored as ``data.y`` (shape (1,)).
 
     Returns:
-        List of n ``Data`` with ``x`` (E + 2, 2 + n_ops) and ``edge_index`` (2, n_edges).
+        List of n ``Data`` with ``x`` (n_nodes, n_node_types) and ``edge_index`` (2, n_edges).
     """
     import torch
     from torch_geometric.data import Data

@@ -1,53 +1,55 @@
-"""Path encoding (BANANAS, White et al. 2021): which operation sequences lead input to output."""
+"""Path encodings (BANANAS, White et al. 2021) and path statistics, from ``space.graph(arch)``.
+
+A *path* is an input-to-output path of the architecture's graph; its *sequence* is the labels of
+its inner nodes, minus the space's structural nodes (``structural_labels``, e.g. NB301's ``sum``
+and ``concat``). Paths through a zero op (``space.zero_ops``, e.g. ``none``) carry nothing and
+are dropped. The *op* of a node, for path statistics, is the first token of its label (a chain
+layer ``conv|filters=32|...`` is a ``conv``).
+"""
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from collections.abc import Sequence
-from functools import cache
+from functools import cache, lru_cache
 
 import numpy as np
 
-from predictor_nas.exceptions import InvalidParameterError
-from predictor_nas.spaces import Arch, SearchSpace
+from predictor_nas.spaces import LABEL_SEP, Arch, SearchSpace
 
-#: Operations that carry no signal: a path through one of them contributes nothing.
-ZERO_OPS = frozenset({"none"})
+#: Most exact path columns; past it sequences are hashed into ``HASHED_PATH_COLUMNS`` columns.
+MAX_EXACT_PATH_COLUMNS = 4096
+HASHED_PATH_COLUMNS = 1024
+#: Most paths enumerated per architecture (graphs with many skips have exponentially many).
+MAX_PATHS = 10_000
+#: ``path_stats`` uses every subset of up to this many ops; with more, it uses each op alone,
+#: each all-but-one set and the full set (2k + 1 subsets for k ops).
+MAX_PATH_STATS_OPS = 8
 
 
-@cache
-def _routes(space_name: str) -> tuple[tuple[int, ...], ...]:
-    """Edge-index sequences of every input-to-output route of the cell DAG."""
-    from predictor_nas.spaces import get_space
-
-    space = get_space(space_name)
-    edges = getattr(space, "edges", None)
-    if edges is None:
-        raise InvalidParameterError(
-            f"Space {space_name!r} has no cell DAG; path encoding needs one."
-        )
-    out_node = max(j for _, j in edges)
-    routes = []
-
-    def walk(node: int, acc: tuple[int, ...]) -> None:
-        if node == out_node:
-            routes.append(acc)
-            return
-        for k, (i, j) in enumerate(edges):
-            if i == node:
-                walk(j, (*acc, k))
-
-    walk(0, ())
-    return tuple(sorted(routes, key=lambda r: (len(r), r)))
+def _structural(space: SearchSpace) -> frozenset[str]:
+    return frozenset(getattr(space, "structural_labels", frozenset()))
 
 
 @cache
-def _path_index(space_name: str) -> dict[tuple[str, ...], int]:
-    from predictor_nas.spaces import get_space
+def _ops(space: SearchSpace) -> tuple[str, ...]:
+    """Ops that path sequences are made of: the label tokens naming a node's op, zero and
+    structural ones left out, in ``node_labels`` order."""
+    skip = set(space.zero_ops) | _structural(space) | {"input", "output"}
+    return tuple(t for t in space.node_labels() if t not in skip and "=" not in t)
 
-    space = get_space(space_name)
-    ops = [o for o in space.choices if o not in ZERO_OPS]
-    lengths = sorted({len(r) for r in _routes(space_name)})
+
+@cache
+def _path_index(space: SearchSpace) -> dict[tuple[str, ...], int] | None:
+    """Column of every possible sequence, or None when there are too many (hashed)."""
+    lengths_of = getattr(space, "path_lengths", None)
+    if lengths_of is None or any(LABEL_SEP in o for o in space.node_labels()):
+        return None
+    lengths = sorted(set(lengths_of()))
+    ops = _ops(space)
+    if sum(len(ops) ** n for n in lengths) > MAX_EXACT_PATH_COLUMNS:
+        return None
     index: dict[tuple[str, ...], int] = {}
     for length in lengths:
         for seq in itertools.product(ops, repeat=length):
@@ -55,104 +57,124 @@ def _path_index(space_name: str) -> dict[tuple[str, ...], int]:
     return index
 
 
+@lru_cache(maxsize=1 << 16)
+def _sequences(space: SearchSpace, arch: Arch) -> tuple[tuple[str, ...], ...]:
+    """The label sequences of ``arch``'s live paths (memoised: searches re-encode archs)."""
+    g = space.graph(arch)
+    structural = _structural(space)
+    out = []
+    for seq in g.paths(skip_labels=frozenset(space.zero_ops), limit=MAX_PATHS):
+        out.append(tuple(s for s in seq if s not in structural))
+    return tuple(out)
+
+
+def _bucket(seq: tuple[str, ...]) -> int:
+    digest = hashlib.blake2b(">".join(seq).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little") % HASHED_PATH_COLUMNS
+
+
 def path_encoding(space: SearchSpace, archs: Sequence[Arch]) -> np.ndarray:
     """Count of input-to-output paths per operation sequence.
 
-    A path is a route through the cell DAG; its operation sequence is the ops on its edges. Paths
-    through a zero op (``none``) carry no signal and are dropped. For NB201 there are 4 routes
-    (lengths 1, 2, 2, 3) and 4 + 16 + 64 = 84 possible sequences.
+    For spaces whose graphs have known route lengths (cell spaces with ops on edges) and few
+    enough sequences (<= ``MAX_EXACT_PATH_COLUMNS``) there is one column per possible sequence,
+    by length then op order: NB201 has 4 routes (lengths 1, 2, 2, 3) and 4 + 16 + 64 = 84
+    columns. Other spaces hash each sequence into one of ``HASHED_PATH_COLUMNS`` columns.
 
     Args:
-        space: A cell space with an ``edges`` attribute (NB201).
+        space: Any space with ``graph``.
         archs: (n,) architectures.
 
     Returns:
-        float32 array of shape (n, n_sequences) of path counts (0, 1 or 2 for NB201).
+        float32 array of shape (n, n_columns) of path counts.
     """
-    routes = _routes(space.name)
-    index = _path_index(space.name)
-    out = np.zeros((len(archs), len(index)), dtype=np.float32)
+    index = _path_index(space)
+    width = HASHED_PATH_COLUMNS if index is None else len(index)
+    out = np.zeros((len(archs), width), dtype=np.float32)
     for r, arch in enumerate(archs):
-        ops = space.validate(arch).ops
-        for route in routes:
-            seq = tuple(ops[k] for k in route)
-            if not ZERO_OPS.intersection(seq):
-                out[r, index[seq]] += 1.0
+        for seq in _sequences(space, space.validate(arch)):
+            col = _bucket(seq) if index is None else index.get(seq)
+            if col is not None:
+                out[r, col] += 1.0
     return out
 
 
 def path_names(space: SearchSpace) -> list[str]:
-    """Feature names of ``path_encoding``: ops joined by ``>``."""
-    return [">".join(seq) for seq in _path_index(space.name)]
-
-
-#: ``path_stats`` has 3 * (2**k - 1) columns for k ops; more than this many ops is refused.
-MAX_PATH_STATS_OPS = 8
+    """Feature names of ``path_encoding``: ops joined by ``>`` (``path#k`` when hashed)."""
+    index = _path_index(space)
+    if index is None:
+        return [f"path#{k}" for k in range(HASHED_PATH_COLUMNS)]
+    return [">".join(seq) for seq in index]
 
 
 @cache
-def _path_stats_layout(space_name: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
-    """The non-zero ops (bit ``b`` = op ``b``) and the length of every route."""
-    from predictor_nas.spaces import get_space
+def _subsets(space: SearchSpace) -> tuple[int, ...]:
+    """Bit masks of the op subsets ``path_stats`` reports (bit ``b`` = ``_ops(space)[b]``)."""
+    k = len(_ops(space))
+    if k <= MAX_PATH_STATS_OPS:
+        return tuple(range(1, 1 << k))
+    full = (1 << k) - 1
+    singles = tuple(1 << b for b in range(k))
+    return (*singles, *(full & ~(1 << b) for b in range(k)), full)
 
-    ops = tuple(o for o in get_space(space_name).choices if o not in ZERO_OPS)
-    if len(ops) > MAX_PATH_STATS_OPS:
-        raise InvalidParameterError(
-            f"The 'pathstats' encoding needs a space with at most {MAX_PATH_STATS_OPS} non-zero "
-            f"operations (it has 3 columns per subset of them); {space_name!r} has {len(ops)}."
-        )
-    return ops, tuple(len(r) for r in _routes(space_name))
+
+def _masks(space: SearchSpace, archs: Sequence[Arch]) -> tuple[np.ndarray, np.ndarray]:
+    """(n, max paths) op-set masks (-1 = no path) and lengths of every live path."""
+    bit = {o: 1 << b for b, o in enumerate(_ops(space))}
+    seqs = [_sequences(space, space.validate(a)) for a in archs]
+    width = max((len(s) for s in seqs), default=0)
+    masks = np.full((len(archs), max(width, 1)), -1, dtype=object if len(bit) > 62 else np.int64)
+    lengths = np.zeros((len(archs), max(width, 1)), dtype=np.float32)
+    for r, paths in enumerate(seqs):
+        for q, seq in enumerate(paths):
+            masks[r, q] = sum({bit[t.split(LABEL_SEP, 1)[0]] for t in seq})
+            lengths[r, q] = len(seq)
+    return masks, lengths
 
 
 def path_stats(space: SearchSpace, archs: Sequence[Arch]) -> np.ndarray:
     """Path count and shortest and longest path per subset of operations.
 
-    For every non-empty subset ``S`` of the non-zero operations, the input-to-output paths whose
-    edges all carry an op in ``S`` are counted, with the length (in edges) of the shortest and
-    the longest of them (0 when there is none). E.g. for ``S = {conv_3x3}``: how many all-conv
-    paths the cell has and how deep they are; for ``S = {skip, conv_1x1, conv_3x3}``: the same
-    for paths that avoid pooling. These aggregates are what the one-hot and path encodings
-    leave a tree model to reassemble from many columns: on NB201 (n = 100, zero-cost features
-    too, sample seeds 100-111) extra trees on ``counts+pathstats`` rank Kendall tau +0.03
-    (cifar10) to +0.05 (ImageNet16-120) better than on ``onehot+counts``. Neural-graph-feature
-    studies (Kadlecová et al. 2024) report the same kind of gain.
+    For every op subset ``S`` (every non-empty subset for up to ``MAX_PATH_STATS_OPS`` ops,
+    else each op alone, each all-but-one set and the full set), the input-to-output paths whose
+    nodes all carry an op in ``S`` are counted, with the length (ops on the path) of the
+    shortest and the longest of them (0 when there is none). E.g. for ``S = {conv_3x3}``: how
+    many all-conv paths the cell has and how deep they are. These aggregates are what the
+    one-hot and path encodings leave a tree model to reassemble from many columns: on NB201
+    (n = 100, zero-cost features too, sample seeds 100-111) extra trees on ``counts+pathstats``
+    rank Kendall tau +0.03 (cifar10) to +0.05 (ImageNet16-120) better than on
+    ``onehot+counts``. Neural-graph-feature studies (Kadlecová et al. 2024) report the same
+    kind of gain.
 
     Args:
-        space: A cell space with an ``edges`` attribute (NB201).
+        space: Any space with ``graph``.
         archs: (n,) architectures.
 
     Returns:
-        float32 array of shape (n, 3 * (2**k - 1)) for k non-zero ops ((n, 45) for NB201):
-        per subset (in ``path_stats_names`` order) the count, the shortest and the longest
-        length.
+        float32 array of shape (n, 3 * n_subsets) ((n, 45) for NB201): per subset (in
+        ``path_stats_names`` order) the count, the shortest and the longest length.
     """
-    routes = _routes(space.name)
-    ops, lengths = _path_stats_layout(space.name)
-    bit = {o: 1 << b for b, o in enumerate(ops)}
-    masks = np.full((len(archs), len(routes)), -1, dtype=np.int64)  # -1: through a zero op
-    for r, arch in enumerate(archs):
-        arch_ops = space.validate(arch).ops
-        for q, route in enumerate(routes):
-            seq = [arch_ops[k] for k in route]
-            if not ZERO_OPS.intersection(seq):
-                masks[r, q] = sum({bit[o] for o in seq})
-    length = np.asarray(lengths, dtype=np.float32)
-    out = np.zeros((len(archs), 3 * ((1 << len(ops)) - 1)), dtype=np.float32)
-    for s in range(1, 1 << len(ops)):
-        inside = (masks >= 0) & ((masks & ~s) == 0)  # (n, routes)
+    masks, length = _masks(space, archs)
+    subsets = _subsets(space)
+    out = np.zeros((len(archs), 3 * len(subsets)), dtype=np.float32)
+    valid = masks >= 0 if masks.dtype != object else np.vectorize(lambda m: m >= 0)(masks)
+    for c, s in enumerate(subsets):
+        if masks.dtype == object:
+            inside = valid & np.vectorize(lambda m, s=s: m >= 0 and (m & ~s) == 0)(masks)
+        else:
+            inside = valid & ((masks & ~s) == 0)  # (n, paths)
         any_path = inside.any(axis=1)
-        c = 3 * (s - 1)
-        out[:, c] = inside.sum(axis=1)
-        out[:, c + 1] = np.where(any_path, np.where(inside, length, np.inf).min(axis=1), 0.0)
-        out[:, c + 2] = np.where(inside, length, 0.0).max(axis=1)
+        out[:, 3 * c] = inside.sum(axis=1)
+        out[:, 3 * c + 1] = np.where(any_path, np.where(inside, length, np.inf).min(axis=1), 0.0)
+        out[:, 3 * c + 2] = np.where(inside, length, 0.0).max(axis=1)
     return out
 
 
 def path_stats_names(space: SearchSpace) -> list[str]:
     """Feature names of ``path_stats``: ``paths[ops]``, ``min_len[ops]``, ``max_len[ops]``."""
-    ops, _ = _path_stats_layout(space.name)
+    ops = _ops(space)
     names = []
-    for s in range(1, 1 << len(ops)):
+    for s in _subsets(space):
         subset = ",".join(o for b, o in enumerate(ops) if s >> b & 1)
         names += [f"paths[{subset}]", f"min_len[{subset}]", f"max_len[{subset}]"]
     return names

@@ -379,10 +379,7 @@ class PredictorGuidedSampler(BaseSampler):
         self._names = list(self.space.param_names)
         self._n_choices = len(self.space.choices)
         #: Decisions are independent, all over ``choices``: candidates are made on code arrays.
-        self._plain = all(
-            getattr(type(self.space), m) is getattr(SearchSpace, m)
-            for m in ("sample", "mutate", "neighbours", "validate", "from_codes")
-        )
+        self._plain = self.space.plain
         self._cache = _cache_of(self.space)
         self._fit_cache: tuple[Any, Any] | None = None
         #: Wall seconds of each ``sample_relative`` call (warm-up ones included).

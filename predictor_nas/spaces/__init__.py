@@ -1,21 +1,64 @@
-"""Search spaces: architectures as values, sampling, mutation and the mapping to Optuna params."""
+"""Search spaces: architectures as values with a graph, declared in Python or YAML.
+
+Built in: NAS-Bench-201 (``nb201``) and NAS-Bench-301 / DARTS (``nb301``). Declared kinds
+(``CellEdgesSpace``, ``CellNodesSpace``, ``ChainSpace``, ``MacroSpace``), from Python or a YAML
+file (``load_space``; format in ``predictor_nas.spaces._yaml``), are registered with
+``register_space`` and found by ``get_space(name or path)``.
+"""
 
 from predictor_nas.spaces._base import Arch, SearchSpace, as_rng
+from predictor_nas.spaces._cells import CellEdgesSpace, CellNodesSpace
+from predictor_nas.spaces._chains import ChainSpace, MacroSpace
+from predictor_nas.spaces._declared import (
+    INACTIVE,
+    Constraint,
+    Decision,
+    DeclaredSpace,
+    forbid,
+)
+from predictor_nas.spaces._graph import INPUT, LABEL_SEP, OUTPUT, ArchGraph
 from predictor_nas.spaces._nb201 import NB201_EDGES, NB201_OPS, NB201Space
 from predictor_nas.spaces._nb301 import NB301_EDGES, NB301_OPS, NB301Space, read_config_space
-from predictor_nas.spaces._registry import available_spaces, get_space
+from predictor_nas.spaces._registry import (
+    available_spaces,
+    get_space,
+    register_space,
+    shipped_spaces_dir,
+    unregister_space,
+)
+from predictor_nas.spaces._yaml import KINDS, is_space_file, load_space, space_from_spec
 
 __all__ = [
+    "INACTIVE",
+    "INPUT",
+    "KINDS",
+    "LABEL_SEP",
     "NB201_EDGES",
     "NB201_OPS",
     "NB301_EDGES",
     "NB301_OPS",
+    "OUTPUT",
     "Arch",
+    "ArchGraph",
+    "CellEdgesSpace",
+    "CellNodesSpace",
+    "ChainSpace",
+    "Constraint",
+    "Decision",
+    "DeclaredSpace",
+    "MacroSpace",
     "NB201Space",
     "NB301Space",
     "SearchSpace",
     "as_rng",
     "available_spaces",
+    "forbid",
     "get_space",
+    "is_space_file",
+    "load_space",
     "read_config_space",
+    "register_space",
+    "shipped_spaces_dir",
+    "space_from_spec",
+    "unregister_space",
 ]

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from predictor_nas.exceptions import InvalidArchitectureError
+from predictor_nas.spaces._graph import INPUT, OUTPUT, ArchGraph
 
 if TYPE_CHECKING:
     import optuna
@@ -55,6 +56,37 @@ class SearchSpace(abc.ABC):
     name: str
     param_names: tuple[str, ...]
     choices: tuple[str, ...]
+    #: Operations that carry no signal (a path through one contributes nothing), e.g. ``none``.
+    zero_ops: frozenset[str] = frozenset()
+
+    # ----------------------------------------------------------------- graph
+    def graph(self, arch: Arch) -> ArchGraph:
+        """The labelled DAG of ``arch`` (see ``ArchGraph``): what encodings and keys read."""
+        raise NotImplementedError(f"Space {self.name!r} does not define graph(arch).")
+
+    def node_labels(self) -> tuple[str, ...]:
+        """Every label a node of ``graph(arch)`` can carry: ``input``, ``output``, the ops."""
+        return (INPUT, OUTPUT, *(str(c) for c in self.choices))
+
+    def spec(self) -> dict[str, Any]:
+        """A JSON-able description that identifies the space (stored with every study)."""
+        return {"name": self.name}
+
+    @property
+    def plain(self) -> bool:
+        """True when decisions are independent and all range over ``choices`` (no conditions,
+        no constraints): samplers may then build candidates on integer code arrays."""
+        return all(
+            getattr(type(self), m) is getattr(SearchSpace, m)
+            for m in ("sample", "mutate", "neighbours", "validate", "from_codes")
+        )
+
+    def crossover(self, a: Arch, b: Arch, rng: np.random.Generator | int) -> Arch:
+        """Uniform crossover: every decision from ``a`` or ``b`` with equal chance."""
+        g = as_rng(rng)
+        pick = g.integers(2, size=len(self.param_names))
+        ops = [x if p == 0 else y for p, x, y in zip(pick, a.ops, b.ops)]
+        return self.make(ops)
 
     # ----------------------------------------------------------------- string form
     @abc.abstractmethod

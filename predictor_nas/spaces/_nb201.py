@@ -15,6 +15,13 @@ from importlib import resources
 
 from predictor_nas.exceptions import InvalidArchitectureError
 from predictor_nas.spaces._base import Arch, SearchSpace
+from predictor_nas.spaces._cells import (
+    edge_op_expression,
+    edge_op_graph,
+    greedy_prune,
+    route_lengths,
+)
+from predictor_nas.spaces._graph import ArchGraph
 
 NB201_OPS: tuple[str, ...] = (
     "none",
@@ -26,6 +33,7 @@ NB201_OPS: tuple[str, ...] = (
 NB201_EDGES: tuple[tuple[int, int], ...] = ((0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (2, 3))
 
 _TOKEN = re.compile(r"^([A-Za-z0-9_]+)~(\d+)$")
+_IDENTITY = frozenset({"skip_connect"})
 
 
 class NB201Space(SearchSpace):
@@ -39,6 +47,7 @@ class NB201Space(SearchSpace):
     param_names = tuple(f"edge_{k}" for k in range(6))
     choices = NB201_OPS
     edges = NB201_EDGES
+    zero_ops = frozenset({"none"})
 
     # ----------------------------------------------------------------- official index
     @cached_property
@@ -121,7 +130,15 @@ class NB201Space(SearchSpace):
         o = self.validate(arch).ops
         return f"|{o[0]}~0|+|{o[1]}~0|{o[2]}~1|+|{o[3]}~0|{o[4]}~1|{o[5]}~2|"
 
-    # ----------------------------------------------------------------- isomorphism
+    # ----------------------------------------------------------------- graph and isomorphism
+    def graph(self, arch: Arch) -> ArchGraph:
+        """The op-on-node graph: input, the 6 edges' ops (in ``edge_k`` order), output."""
+        return edge_op_graph(self.edges, self.validate(arch).ops)
+
+    def path_lengths(self) -> tuple[int, ...]:
+        """Lengths of the cell's input-output routes (1, 2, 2, 3)."""
+        return route_lengths(self.edges)
+
     def canonical_key(self, arch: Arch) -> str:
         """Key equal for cells that compute the same function.
 
@@ -131,22 +148,7 @@ class NB201Space(SearchSpace):
         incoming terms (addition commutes). The output node's expression is the key. This is the
         isomorphism notion behind NAS-Bench-201's count of 6,466 unique cells.
         """
-        o = self.validate(arch).ops
-        expr = {0: "0"}
-        for j in (1, 2, 3):
-            terms = []
-            for k, (i, jj) in enumerate(self.edges):
-                if jj != j:
-                    continue
-                op, src = o[k], expr[i]
-                if op == "none" or src == "#":
-                    terms.append("#")
-                elif op == "skip_connect":
-                    terms.append(src)
-                else:
-                    terms.append(f"({src})@{op}")
-            expr[j] = "+".join(sorted(terms))
-        return expr[3]
+        return edge_op_expression(self.edges, self.validate(arch).ops, self.zero_ops, _IDENTITY)
 
     def prune(self, arch: Arch) -> Arch:
         """``arch`` with every operation that cannot change the cell's function set to ``none``.
@@ -158,15 +160,4 @@ class NB201Space(SearchSpace):
         swapped), so use ``canonical_key`` to test equivalence.
         """
         key = self.canonical_key(arch)
-        ops = list(arch.ops)
-        changed = True
-        while changed:
-            changed = False
-            for e, op in enumerate(ops):
-                if op == "none":
-                    continue
-                trial = [*ops[:e], "none", *ops[e + 1 :]]
-                if self.canonical_key(Arch(self.name, tuple(trial))) == key:
-                    ops = trial
-                    changed = True
-        return Arch(self.name, tuple(ops))
+        return Arch(self.name, greedy_prune(arch, key, "none", self.canonical_key))

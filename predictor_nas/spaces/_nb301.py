@@ -37,6 +37,7 @@ import numpy as np
 
 from predictor_nas.exceptions import InvalidArchitectureError, InvalidParameterError
 from predictor_nas.spaces._base import Arch, SearchSpace, as_rng
+from predictor_nas.spaces._graph import INPUT, OUTPUT, ArchGraph
 
 #: DARTS operations, in the order of YAHPO's configuration space.
 NB301_OPS: tuple[str, ...] = (
@@ -305,6 +306,46 @@ class NB301Space(SearchSpace):
     def canonical_key(self, arch: Arch) -> str:
         """The standard string (inputs of a node are already in a canonical order)."""
         return self.format(arch)
+
+    # ----------------------------------------------------------------- graph
+    #: Labels of the structural nodes of ``graph`` (not operations).
+    structural_labels = frozenset({"sum", "concat"})
+
+    def graph(self, arch: Arch) -> ArchGraph:
+        """The normal cell then the reduce cell as one DAG with ops on nodes.
+
+        Per cell: an op node per active edge (its op), a ``sum`` node per intermediate node
+        (2..5) and a ``concat`` node (the cell output). Both inputs of the normal cell are the
+        network input; both inputs of the reduce cell are the normal cell's ``concat``; the
+        reduce cell's ``concat`` feeds the output.
+        """
+        ops = self.validate(arch).ops
+        labels: list[str] = [INPUT]
+        edges: list[tuple[int, int]] = []
+        cell_in = 0
+        for ci, c in enumerate(CELLS):
+            node_at = {0: cell_in, 1: cell_in}
+            active = set(self._active_edges(ops, c))
+            for n in NODES:
+                op_nodes = []
+                for k, (src, dst) in enumerate(self.edges):
+                    if dst == n and k in active:
+                        labels.append(ops[ci * len(self.edges) + k])
+                        edges.append((node_at[src], len(labels) - 1))
+                        op_nodes.append(len(labels) - 1)
+                labels.append("sum")
+                node_at[n] = len(labels) - 1
+                edges.extend((o, node_at[n]) for o in op_nodes)
+            labels.append("concat")
+            edges.extend((node_at[n], len(labels) - 1) for n in NODES)
+            cell_in = len(labels) - 1
+        labels.append(OUTPUT)
+        edges.append((cell_in, len(labels) - 1))
+        return ArchGraph(tuple(labels), tuple(edges))
+
+    def node_labels(self) -> tuple[str, ...]:
+        """Node labels of ``graph``: input, output, the 7 ops, ``sum``, ``concat``."""
+        return (INPUT, OUTPUT, *NB301_OPS, "sum", "concat")
 
     # ----------------------------------------------------------------- index
     def _cell_codes(self, ops: Sequence[str], cell: str) -> list[tuple[int, int]]:
