@@ -228,7 +228,8 @@ def _cmd_tables_info(args: argparse.Namespace) -> int:
 
 
 def _cmd_tables_verify(args: argparse.Namespace) -> int:
-    from predictor_nas.tables import Table, table_paths
+    from predictor_nas.tables import table_paths
+    from predictor_nas.tables._integrity import verify_table
 
     targets = args.tables or list(table_paths())
     if not targets:
@@ -238,7 +239,7 @@ def _cmd_tables_verify(args: argparse.Namespace) -> int:
     for t in targets:
         path = table_paths().get(t, t)
         try:
-            table = Table(path)
+            table = verify_table(path)
             _out(f"OK       {t}  {table.content_hash}")
         except PredictorNASError as exc:
             bad += 1
@@ -989,7 +990,9 @@ def build_parser() -> argparse.ArgumentParser:
     ti.add_argument("table", nargs="?", default=DEFAULT_TABLE)
     ti.add_argument("--json", action="store_true")
     ti.set_defaults(func=_cmd_tables_info)
-    tv = tsub.add_parser("verify", help="check file checksums and content hashes")
+    tv = tsub.add_parser(
+        "verify", help="check file checksums, content hashes, the schema and every arch string"
+    )
     tv.add_argument("tables", nargs="*", help="names or paths (default: all known tables)")
     tv.set_defaults(func=_cmd_tables_verify)
     tim = tsub.add_parser("import", help="import richer benchmark data into the table cache")
