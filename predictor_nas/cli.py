@@ -846,6 +846,10 @@ def _config_fields(parser: argparse.ArgumentParser) -> dict[str, Any]:
             kind = "int"
         elif action.type is float:
             kind = "float"
+        elif action.type in (_int_list, _float_list) or "LIST" in str(action.metavar or ""):
+            kind = "list"  # comma-separated: YAML may give a list, e.g. strategies: [rea, tpe]
+        elif "[," in str(action.metavar or ""):
+            kind = "list"
         else:
             kind = "str"
         choices = tuple(action.choices) if action.choices is not None else None
@@ -867,6 +871,18 @@ def _apply_config(
     new = parser.parse_args(argv)
     log.info("options from %s: %s", args.config, values)
     return new
+
+
+def _add_config_option(parser: argparse.ArgumentParser) -> None:
+    """``--config FILE.yaml`` for a subcommand (register it in ``_config_parsers`` too)."""
+    parser.add_argument(
+        "--config",
+        default=None,
+        metavar="FILE.yaml",
+        help="read options from a YAML mapping (keys = option names, e.g. 'budget: 200'; "
+        "comma-list options may be YAML lists; unknown keys are refused); options given on the "
+        "command line win",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -1132,7 +1148,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     c.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     c.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    _add_config_option(c)
     c.set_defaults(func=_cmd_compare)
+    p.set_defaults(_config_parsers={"search": s, "compare": c})
     _add_multifidelity_parser(sub)
     _add_distributed_commands(sub)
     return p
