@@ -847,9 +847,9 @@ def _config_fields(parser: argparse.ArgumentParser) -> dict[str, Any]:
         elif action.type is float:
             kind = "float"
         elif action.type in (_int_list, _float_list) or "LIST" in str(action.metavar or ""):
-            kind = "list"  # comma-separated: YAML may give a list, e.g. strategies: [rea, tpe]
+            kind = "csv"  # comma-separated: YAML may give a list, e.g. strategies: [rea, tpe]
         elif "[," in str(action.metavar or ""):
-            kind = "list"
+            kind = "csv"
         else:
             kind = "str"
         choices = tuple(action.choices) if action.choices is not None else None

@@ -25,7 +25,7 @@ from typing import Any
 
 from predictor_nas.exceptions import InvalidParameterError
 
-_KINDS = ("int", "float", "bool", "str", "list")
+_KINDS = ("int", "float", "bool", "str", "csv")
 #: Refuse configuration files above this size: they are a handful of options.
 MAX_CONFIG_BYTES = 1 << 20
 
@@ -35,7 +35,7 @@ class ConfigField:
     """The type and allowed values of one configuration key.
 
     Attributes:
-        kind: ``"int"``, ``"float"``, ``"bool"``, ``"str"`` or ``"list"`` (a comma-separated
+        kind: ``"int"``, ``"float"``, ``"bool"``, ``"str"`` or ``"csv"`` (a comma-separated
             option such as ``seeds`` or ``strategies``: a string, a number, or a YAML list of
             strings and numbers, returned joined with commas, e.g. ``[0.1, 0.05]`` ->
             ``"0.1,0.05"``).
@@ -65,7 +65,7 @@ class ConfigField:
             "float": "a number",
             "bool": "true or false",
             "str": "a string",
-            "list": "a string, a number or a list of them",
+            "csv": "a string, a number or a list of them",
         }[self.kind]
         if self.minimum is not None:
             text += f" >= {self.minimum:g}"
@@ -77,7 +77,7 @@ class ConfigField:
 
 
 def _list_item(value: Any) -> str | None:
-    """One item of a ``list`` field as text, or None if it is not a string or finite number."""
+    """One item of a ``csv`` field as text, or None if it is not a string or finite number."""
     if isinstance(value, str):
         return value.strip() or None
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
@@ -114,7 +114,7 @@ def _check_value(key: str, value: Any, field: ConfigField, source: str) -> Any:
         if not math.isfinite(v) or (field.minimum is not None and v < field.minimum):
             raise bad()
         return v
-    if field.kind == "list":
+    if field.kind == "csv":
         items = value if isinstance(value, list) else [value]
         texts = [_list_item(v) for v in items]
         if not texts or None in texts:
