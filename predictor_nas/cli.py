@@ -228,7 +228,8 @@ def _cmd_tables_info(args: argparse.Namespace) -> int:
 
 
 def _cmd_tables_verify(args: argparse.Namespace) -> int:
-    from predictor_nas.tables import Table, table_paths
+    from predictor_nas.tables import table_paths
+    from predictor_nas.tables._integrity import verify_table
 
     targets = args.tables or list(table_paths())
     if not targets:
@@ -238,7 +239,7 @@ def _cmd_tables_verify(args: argparse.Namespace) -> int:
     for t in targets:
         path = table_paths().get(t, t)
         try:
-            table = Table(path)
+            table = verify_table(path)
             _out(f"OK       {t}  {table.content_hash}")
         except PredictorNASError as exc:
             bad += 1
@@ -845,6 +846,10 @@ def _config_fields(parser: argparse.ArgumentParser) -> dict[str, Any]:
             kind = "int"
         elif action.type is float:
             kind = "float"
+        elif action.type in (_int_list, _float_list) or "LIST" in str(action.metavar or ""):
+            kind = "csv"  # comma-separated: YAML may give a list, e.g. strategies: [rea, tpe]
+        elif "[," in str(action.metavar or ""):
+            kind = "csv"
         else:
             kind = "str"
         choices = tuple(action.choices) if action.choices is not None else None
@@ -866,6 +871,18 @@ def _apply_config(
     new = parser.parse_args(argv)
     log.info("options from %s: %s", args.config, values)
     return new
+
+
+def _add_config_option(parser: argparse.ArgumentParser) -> None:
+    """``--config FILE.yaml`` for a subcommand (register it in ``_config_parsers`` too)."""
+    parser.add_argument(
+        "--config",
+        default=None,
+        metavar="FILE.yaml",
+        help="read options from a YAML mapping (keys = option names, e.g. 'budget: 200'; "
+        "comma-list options may be YAML lists; unknown keys are refused); options given on the "
+        "command line win",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -989,7 +1006,9 @@ def build_parser() -> argparse.ArgumentParser:
     ti.add_argument("table", nargs="?", default=DEFAULT_TABLE)
     ti.add_argument("--json", action="store_true")
     ti.set_defaults(func=_cmd_tables_info)
-    tv = tsub.add_parser("verify", help="check file checksums and content hashes")
+    tv = tsub.add_parser(
+        "verify", help="check file checksums, content hashes, the schema and every arch string"
+    )
     tv.add_argument("tables", nargs="*", help="names or paths (default: all known tables)")
     tv.set_defaults(func=_cmd_tables_verify)
     tim = tsub.add_parser("import", help="import richer benchmark data into the table cache")
@@ -1129,7 +1148,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     c.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     c.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    _add_config_option(c)
     c.set_defaults(func=_cmd_compare)
+    p.set_defaults(_config_parsers={"search": s, "compare": c})
     _add_multifidelity_parser(sub)
     _add_distributed_commands(sub)
     return p

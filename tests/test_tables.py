@@ -428,8 +428,8 @@ def test_write_is_atomic(tiny_path, tmp_path):
     """A write that fails midway leaves the old file intact and no temporary file behind."""
     path = copy_of(tiny_path, tmp_path / "t.h5")
     before = path.read_bytes()
-    with pytest.raises(TypeError):
-        write_tiny(path, name=None, overwrite=True)  # h5py cannot store a None attribute
+    with pytest.raises(ValueError, match="NULL"):  # h5py cannot store a NUL in a string attribute
+        write_tiny(path, description="a\0b", overwrite=True)
     assert path.read_bytes() == before
     assert Table(path).content_hash
     write_tiny(tmp_path / "u.h5")

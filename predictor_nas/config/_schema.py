@@ -25,7 +25,7 @@ from typing import Any
 
 from predictor_nas.exceptions import InvalidParameterError
 
-_KINDS = ("int", "float", "bool", "str")
+_KINDS = ("int", "float", "bool", "str", "csv")
 #: Refuse configuration files above this size: they are a handful of options.
 MAX_CONFIG_BYTES = 1 << 20
 
@@ -35,7 +35,10 @@ class ConfigField:
     """The type and allowed values of one configuration key.
 
     Attributes:
-        kind: ``"int"``, ``"float"``, ``"bool"`` or ``"str"``.
+        kind: ``"int"``, ``"float"``, ``"bool"``, ``"str"`` or ``"csv"`` (a comma-separated
+            option such as ``seeds`` or ``strategies``: a string, a number, or a YAML list of
+            strings and numbers, returned joined with commas, e.g. ``[0.1, 0.05]`` ->
+            ``"0.1,0.05"``).
         minimum: Smallest allowed value of an int/float field.
         choices: Allowed values of a str field (``None``: any string).
         nullable: Whether ``null`` (YAML ``~``) is allowed, meaning "the default".
@@ -57,9 +60,13 @@ class ConfigField:
 
     def describe(self) -> str:
         """What the field accepts, in words (used in error messages)."""
-        text = {"int": "an int", "float": "a number", "bool": "true or false", "str": "a string"}[
-            self.kind
-        ]
+        text = {
+            "int": "an int",
+            "float": "a number",
+            "bool": "true or false",
+            "str": "a string",
+            "csv": "a string, a number or a list of them",
+        }[self.kind]
         if self.minimum is not None:
             text += f" >= {self.minimum:g}"
         if self.choices is not None:
@@ -67,6 +74,17 @@ class ConfigField:
         if self.nullable:
             text += " (or null for the default)"
         return text
+
+
+def _list_item(value: Any) -> str | None:
+    """One item of a ``csv`` field as text, or None if it is not a string or finite number."""
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    return repr(float(value)) if math.isfinite(value) else None
 
 
 def _check_value(key: str, value: Any, field: ConfigField, source: str) -> Any:
@@ -96,6 +114,12 @@ def _check_value(key: str, value: Any, field: ConfigField, source: str) -> Any:
         if not math.isfinite(v) or (field.minimum is not None and v < field.minimum):
             raise bad()
         return v
+    if field.kind == "csv":
+        items = value if isinstance(value, list) else [value]
+        texts = [_list_item(v) for v in items]
+        if not texts or None in texts:
+            raise bad()
+        return ",".join(t for t in texts if t is not None)
     if not isinstance(value, str) or not value.strip():
         raise bad()
     if field.choices is not None and value not in field.choices:

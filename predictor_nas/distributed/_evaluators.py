@@ -23,7 +23,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from predictor_nas._validation import check_choice
+from predictor_nas._validation import check_choice, check_float, check_int, param_error
 from predictor_nas.evaluators import Evaluation, TableEvaluator
 from predictor_nas.exceptions import InvalidParameterError, SearchError
 from predictor_nas.spaces import Arch
@@ -68,10 +68,36 @@ TRAIN_DATASETS = ("digits", "cifar10")
 
 
 def _check_train_options(config: dict[str, Any]) -> None:
-    check_choice(config["dataset"], "dataset", "the train evaluator", TRAIN_DATASETS)
+    """Check names and values of the train evaluator's options without loading any data.
+
+    Called by ``coordinate`` before the study is created (so a bad value is refused there, not
+    by every worker after the study has stored it) and again by each worker.
+    """
+    owner = "the train evaluator"
+    check_choice(config["dataset"], "dataset", owner, TRAIN_DATASETS)
+    if config.get("space", "nb201") != "nb201":
+        raise param_error("space", owner, "'nb201' (the only space with a model builder)",
+                          config["space"])  # fmt: skip
     allowed = (*TRAIN_OPTIONS, *TRAIN_LOCAL_OPTIONS)
-    for key in config.get("evaluator_options", {}):
-        check_choice(key, "evaluator option", "the train evaluator", allowed)
+    opts = config.get("evaluator_options", {})
+    for key in opts:
+        check_choice(key, "evaluator option", owner, allowed)
+    for key in ("width", "depth", "epochs", "batch_size"):
+        if key in opts:
+            check_int(opts[key], key, owner, minimum=1)
+    if opts.get("num_threads") is not None:
+        check_int(opts["num_threads"], "num_threads", owner, minimum=1)
+    if "lr" in opts:
+        check_float(opts["lr"], "lr", owner, minimum=0.0, exclusive=True)
+    if "weight_decay" in opts:
+        check_float(opts["weight_decay"], "weight_decay", owner, minimum=0.0)
+    if opts.get("amp") is not None and not isinstance(opts["amp"], bool):
+        check_choice(opts["amp"], "amp", owner, ["bfloat16", "float16"])
+    if "download" in opts and not isinstance(opts["download"], bool):
+        raise param_error("download", owner, "true or false", opts["download"])
+    for key in ("device", "checkpoint_dir", "data_root"):
+        if opts.get(key) is not None and not isinstance(opts[key], str):
+            raise param_error(key, owner, "a string", opts[key])
 
 
 def _train_evaluator(config: dict[str, Any]) -> Any:

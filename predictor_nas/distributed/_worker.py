@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import logging
 import math
+import os
 import threading
 import time
 from dataclasses import asdict, dataclass
@@ -34,6 +35,7 @@ from predictor_nas.distributed._common import (
 )
 from predictor_nas.distributed._evaluators import make_evaluator
 from predictor_nas.exceptions import PredictorNASError, SearchError
+from predictor_nas.search._storage import storage_kind
 from predictor_nas.spaces import get_space
 
 log = logging.getLogger(__name__)
@@ -86,12 +88,34 @@ def _distributed_studies(store: optuna.storages.BaseStorage) -> list[str]:
     ]
 
 
+def _wait_for_journal_file(spec: str, deadline: float, wait: float) -> None:
+    """For a journal spec, wait until its file exists; raise ``SearchError`` at ``deadline``."""
+    if storage_kind(spec) != "journal":
+        return
+    text = spec.strip()
+    path = text[len("journal:") :] if text.startswith("journal:") else text
+    while not os.path.exists(path):
+        if time.monotonic() >= deadline:
+            raise SearchError(
+                f"No journal file {path!r} after {wait:.0f} s (a worker never creates it): "
+                f"start `predictor-nas coordinate` first (with --storage {text}), or check the "
+                "path."
+            )
+        time.sleep(min(0.25, max(deadline - time.monotonic(), 0.01)))
+
+
 def _load_study(
     spec: str, study_name: str | None, settings: HeartbeatSettings, wait: float
 ) -> optuna.Study:
-    """Open the study, waiting up to ``wait`` seconds for a coordinator to create it."""
-    store = open_storage(spec, settings)
+    """Open the study, waiting up to ``wait`` seconds for a coordinator to create it.
+
+    A journal file is never created here: opening a missing one would leave an empty file (a
+    typo in the path looks like a storage without the study, forever). The worker waits for the
+    coordinator to create the file, then for the study.
+    """
     deadline = time.monotonic() + wait
+    _wait_for_journal_file(spec, deadline, wait)
+    store = open_storage(spec, settings)
     while True:
         name = study_name
         if name is None:

@@ -18,7 +18,7 @@ from predictor_nas.exceptions import (
 )
 from predictor_nas.spaces import Arch
 from predictor_nas.tables._integrity import check_file, content_hash
-from predictor_nas.tables._schema import COST_METRIC, FORMAT_NAME, FORMAT_VERSION
+from predictor_nas.tables._schema import COST_METRIC, FORMAT_NAME, FORMAT_VERSION, check_tree
 
 ArchLike = Arch | str | int
 
@@ -41,11 +41,45 @@ def _listing(items: Sequence[Any]) -> str:
     return ", ".join(repr(i) for i in items)
 
 
+def _is_version(value: Any, version: int) -> bool:
+    return (
+        isinstance(value, (int, np.integer))
+        and not isinstance(value, (bool, np.bool_))
+        and (int(value) == version)
+    )
+
+
+def _decode_archs(raw: np.ndarray, path: str) -> list[str]:
+    try:
+        return [a.decode("ascii") for a in raw]
+    except UnicodeDecodeError:
+        row = next(i for i, a in enumerate(raw) if not a.isascii())
+        raise TableFormatError(
+            f"Table file {path!r} does not follow the table schema (format version "
+            f"{FORMAT_VERSION}): /archs row {row} is not an ASCII string ({bytes(raw[row])!r})."
+        ) from None
+
+
+def _raise_duplicate(archs: list[str], path: str) -> None:
+    first: dict[str, int] = {}
+    for i, a in enumerate(archs):
+        if a in first:
+            raise TableFormatError(
+                f"Table file {path!r} does not follow the table schema (format version "
+                f"{FORMAT_VERSION}): /archs rows {first[a]} and {i} are the same architecture "
+                f"{a!r}; every row must be a distinct architecture. Rebuild or re-import the table."
+            )
+        first[a] = i
+
+
 class Table:
     """A benchmark table held in memory (a few MB), opened read-only and verified.
 
-    Opening checks the whole-file SHA-256, HDF5's fletcher32 chunk checksums and the content hash;
-    a damaged file raises ``TableCorruptedError`` naming it.
+    Opening checks the whole-file SHA-256, HDF5's fletcher32 chunk checksums and the content hash
+    (a damaged file raises ``TableCorruptedError`` naming it), then the schema (``check_tree``:
+    root attributes, dtypes, shapes, finite values, a ``train_time`` per dataset, distinct rows;
+    a violation raises ``TableFormatError`` naming the file and the field). ``verify_table``
+    checks more: that every row is its space's standard arch string.
 
     Args:
         path: A table file written by ``write_table``.
@@ -62,13 +96,14 @@ class Table:
             raise TableFormatError(
                 f"{self.path!r} is not a predictor_nas table (format attribute)."
             )
-        if int(root.get("format_version", -1)) != FORMAT_VERSION:
+        if not _is_version(root.get("format_version"), FORMAT_VERSION):
             raise TableFormatError(
                 f"{self.path!r} has table format version {root.get('format_version')}; this "
                 f"predictor_nas reads version {FORMAT_VERSION}. Rebuild the table with this "
                 "version."
             )
-        stored = str(root.get("content_hash", ""))
+        n_archs = check_tree(tree, self.path)
+        stored = str(root["content_hash"])
         actual = content_hash(tree)
         if stored != actual:
             raise TableCorruptedError(
@@ -81,8 +116,10 @@ class Table:
         self.description: str = str(root.get("description", ""))
         self.license: str = str(root.get("license", ""))
         self.source: str = str(root.get("source", ""))
-        self.archs: list[str] = [a.decode("ascii") for a in tree["/archs"][1]]
+        self.archs: list[str] = _decode_archs(tree["/archs"][1], self.path)
         self._row = {a: i for i, a in enumerate(self.archs)}
+        if len(self._row) != n_archs:
+            _raise_duplicate(self.archs, self.path)
         self._values: dict[tuple[str, str, int], np.ndarray] = {}
         self._curves: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
         self._metric_info: dict[tuple[str, str], MetricInfo] = {}

@@ -49,11 +49,25 @@ def table_paths() -> dict[str, Path]:
     return found
 
 
+def _import_hint(name: str) -> str:
+    """How to import ``name`` when an importer of that name exists, else ``""``."""
+    from predictor_nas.tables.importers import IMPORT_SOURCES, IMPORTERS
+
+    if name not in IMPORTERS:
+        return ""
+    source = IMPORT_SOURCES.get(name, "the folder holding its source files")
+    return (
+        f" {name!r} is not shipped; import it once with `predictor-nas tables import {name} "
+        f"--source PATH` (PATH: {source}); it is written to {cache_dir()}."
+    )
+
+
 def open_table(name_or_path: str | os.PathLike = DEFAULT_TABLE) -> Table:
     """Open a table by name (see ``table_paths``) or by file path; opened files are reused.
 
     Raises:
-        TableNotFoundError: neither a file nor a known name; the message lists the known names.
+        TableNotFoundError: neither a file nor a known name; the message lists the known names
+            and, for a table an importer makes (``nb201-rich``), the import command.
     """
     text = os.fspath(name_or_path)
     path = Path(text)
@@ -62,8 +76,8 @@ def open_table(name_or_path: str | os.PathLike = DEFAULT_TABLE) -> Table:
         if text not in known:
             names = ", ".join(repr(n) for n in known) or "none"
             raise TableNotFoundError(
-                f"No table named or at {text!r}. Known tables: {names} (embedded in "
-                f"{embedded_dir()}, imported into {cache_dir()})."
+                f"No table named or at {text!r}.{_import_hint(text)} Known tables: {names} "
+                f"(embedded in {embedded_dir()}, imported into {cache_dir()})."
             )
         path = known[text]
     st = path.stat()

@@ -10,9 +10,9 @@ from typing import Any
 
 import numpy as np
 
-from predictor_nas.exceptions import InvalidParameterError
+from predictor_nas.exceptions import InvalidParameterError, TableFormatError
 from predictor_nas.tables._integrity import content_hash, seal_file
-from predictor_nas.tables._schema import FORMAT_NAME, FORMAT_VERSION, USERBLOCK_SIZE
+from predictor_nas.tables._schema import FORMAT_NAME, FORMAT_VERSION, USERBLOCK_SIZE, check_tree
 
 
 @dataclass
@@ -131,7 +131,9 @@ def write_table(
         name: Table name (how users refer to it, e.g. ``"nb201"``).
         space: Search-space name of the architecture strings.
         archs: (N,) standard arch strings in row order; must be unique.
-        datasets: dataset name -> its metrics and curves.
+        datasets: dataset name -> its metrics and curves. Values must be finite or NaN, and
+            every dataset needs a ``train_time`` metric in seconds (>= 0); the file must pass
+            the reader's schema check (``check_tree``), else nothing is written.
         description, license, source: Stored as root attributes.
         overwrite: Replace an existing file at ``path`` (refused by default).
 
@@ -159,6 +161,11 @@ def write_table(
     }
     tree = _tree(arch_arr, datasets, root)
     chash = content_hash(tree)
+    root["content_hash"] = chash
+    try:
+        check_tree(tree, path)
+    except TableFormatError as exc:
+        raise InvalidParameterError(f"Refusing to write the table: {exc}") from None
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".h5", dir=folder)

@@ -178,6 +178,11 @@ def _check_images(x: Any, name: str, owner: str) -> np.ndarray:
     return np.ascontiguousarray(a)
 
 
+#: Most classes ``from_arrays`` accepts (ImageNet-21k has 21,841): a classifier head of 100,000
+#: classes at width 64 is 25.6 MB; a label beyond it is almost surely a stray id, not a class.
+MAX_CLASSES = 100_000
+
+
 def _check_labels(y: Any, n: int, num_classes: int, name: str, owner: str) -> np.ndarray:
     a = _as_array(y, name, owner)
     if a.ndim != 1 or len(a) != n:
@@ -233,7 +238,11 @@ def from_arrays(
         y_val: Validation labels.
         x_test: Optional test images; give both ``x_test`` and ``y_test`` or neither.
         y_test: Optional test labels.
-        num_classes: Number of classes; ``None`` = ``max label + 1`` over all splits (>= 2).
+        num_classes: Number of classes, 2..``MAX_CLASSES``; ``None`` = ``max label + 1`` over
+            all splits (>= 2). Labels must be ints in ``[0, num_classes)``; a label of
+            ``MAX_CLASSES`` or more is refused rather than inferred (one stray label of 10**9
+            would otherwise size a 10**9-way classifier), so sparse label ids must be relabelled
+            to 0..K-1 first.
         name: Dataset name for reports and checkpoints.
         augment: Default training augmentation, one of ``AUGMENTATIONS``.
 
@@ -271,8 +280,17 @@ def from_arrays(
             a = _as_array(v, k, owner)
             if a.size and a.dtype.kind in "iuf" and np.all(np.isfinite(a)):
                 top = max(top, int(np.max(a)))
+                if top >= MAX_CLASSES:
+                    raise InvalidParameterError(
+                        f"The {k!r} parameter of {owner} holds label {top}, so num_classes would "
+                        f"be {top + 1}; at most {MAX_CLASSES} classes are supported. Labels must "
+                        "be 0..K-1: relabel them (np.unique(y, return_inverse=True)) or pass "
+                        "num_classes."
+                    )
         num_classes = max(top + 1, 2)
     num_classes = check_int(num_classes, "num_classes", owner, minimum=2)
+    if num_classes > MAX_CLASSES:
+        raise param_error("num_classes", owner, f"an int in [2, {MAX_CLASSES}]", num_classes)
     ys = {
         k: _check_labels(v, len(xs["x" + k[1:]]), num_classes, k, owner) for k, v in raw.items()
     }

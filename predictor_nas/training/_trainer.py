@@ -279,6 +279,40 @@ def _load_checkpoint(path: Path, config: dict[str, Any]) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- train
+def _check_outputs(net: Any, data: ImageData, dev: Any, memory_format: Any) -> None:
+    """Refuse a model with fewer logits than the data has classes (else: a raw IndexError).
+
+    One forward pass of two training images in eval mode without gradients: it draws no random
+    numbers and updates no BatchNorm statistics, so the run itself is unchanged.
+    """
+    import torch
+
+    splits = (data.y_train, data.y_val, data.y_test)
+    top = max(int(y.max()) for y in splits if y is not None and y.size)
+    was_training = net.training
+    net.eval()
+    try:
+        with torch.no_grad():
+            x = torch.from_numpy(data.x_train[:2]).to(dev).float()
+            out = net(x.contiguous(memory_format=memory_format))
+    finally:
+        net.train(was_training)
+    shape = tuple(getattr(out, "shape", ()))
+    if len(shape) != 2 or shape[0] != len(x):
+        raise param_error(
+            "model",
+            _OWNER,
+            f"a network returning logits of shape (batch, num_classes={data.num_classes})",
+            f"output of shape {shape} for a batch of {len(x)}",
+        )
+    if shape[1] <= top:
+        raise InvalidParameterError(
+            f"The 'model' parameter of train must output one logit per class: data "
+            f"{data.name!r} has {data.num_classes} classes (labels up to {top}) but the model "
+            f"outputs {shape[1]} values per image. Build it with num_classes={data.num_classes}."
+        )
+
+
 def train(
     model: torch.nn.Module | Callable[[], torch.nn.Module],
     data: ImageData,
@@ -418,6 +452,7 @@ def train(
         if not isinstance(net, nn.Module):
             raise param_error("model", _OWNER, "a factory returning an nn.Module", type(net))
         net = net.to(dev, memory_format=memory_format)
+        _check_outputs(net, data, dev, memory_format)
         config["n_params"] = int(sum(p.numel() for p in net.parameters() if p.requires_grad))
         opt = torch.optim.SGD(
             net.parameters(),

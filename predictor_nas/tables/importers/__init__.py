@@ -12,4 +12,10 @@ from predictor_nas.tables.importers._nb201_rich import import_nb201_rich
 
 IMPORTERS: dict[str, Callable[..., tuple[str, str]]] = {"nb201-rich": import_nb201_rich}
 
-__all__ = ["IMPORTERS", "import_nb201_rich"]
+#: What ``--source`` of each importer is, for messages about a table not imported yet.
+IMPORT_SOURCES: dict[str, str] = {
+    "nb201-rich": "the folder holding nb201.csv.gz, the curated NAS-Bench-201 CSV, e.g. "
+    "../shared/data/nb201"
+}
+
+__all__ = ["IMPORTERS", "IMPORT_SOURCES", "import_nb201_rich"]
