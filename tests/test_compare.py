@@ -433,3 +433,21 @@ def test_import_compare_is_light():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_committed_reports_carry_no_machine_paths():
+    """No committed benchmark report or result names a machine path (/work/, /tmp/, /root/)."""
+    import gzip
+    import re
+    from pathlib import Path
+
+    results = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
+    pattern = re.compile(rb"(?<![\w.])/(work|tmp|root|home)/")
+    hits = []
+    for path in sorted(results.rglob("*")):
+        if path.suffix not in (".md", ".json", ".gz", ".csv", ".txt"):
+            continue
+        data = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+        hits += [f"{path.relative_to(results)}: {m.group(0)!r}" for m in pattern.finditer(data)]
+    assert not hits, hits[:10]
+    assert not (results / "guided_quick.md").exists()  # described the old guided; superseded
