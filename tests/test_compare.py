@@ -15,6 +15,7 @@ from scipy import stats
 from predictor_nas.cli import main
 from predictor_nas.compare import (
     RunRecord,
+    bootstrap_ci,
     compare,
     markdown_report,
     mean_ci,
@@ -75,20 +76,54 @@ def _record(strategy, dataset, seed, traj, best_test=None, wall=1.0):
 
 # --------------------------------------------------------------------------- statistics
 def test_mean_ci_matches_scipy_t_interval():
-    """mean_ci gives numpy's mean and scipy's Student-t interval; missing values are dropped."""
+    """mean_ci(method="t") gives scipy's Student-t interval; missing values are dropped."""
     x = np.array([0.3, 1.2, 0.0, 0.7, 2.5, 0.9])
-    m, (lo, hi) = mean_ci(x)
+    m, (lo, hi) = mean_ci(x, method="t")
     ref = stats.t.interval(0.95, len(x) - 1, loc=x.mean(), scale=stats.sem(x))
     assert m == pytest.approx(x.mean())
     assert (lo, hi) == pytest.approx(ref)
-    m2, ci2 = mean_ci([*x.tolist(), None, float("nan")])
+    m2, ci2 = mean_ci([*x.tolist(), None, float("nan")], method="t")
     assert m2 == pytest.approx(m) and ci2 == pytest.approx((lo, hi))
-    _, (lo9, hi9) = mean_ci(x, level=0.9)
+    _, (lo9, hi9) = mean_ci(x, level=0.9, method="t")
     assert lo < lo9 < hi9 < hi
     assert mean_ci([4.0]) == (4.0, None)
     assert mean_ci([None, None]) == (None, None)
     with pytest.raises(InvalidParameterError, match="'level' parameter of mean_ci"):
         mean_ci(x, level=1.0)
+    with pytest.raises(InvalidParameterError, match="'method' parameter of mean_ci"):
+        mean_ci(x, method="normal")
+
+
+def test_mean_ci_default_is_seeded_bootstrap():
+    """The default interval is scipy's percentile bootstrap of the mean, seeded and repeatable."""
+    x = np.array([0.3, 1.2, 0.0, 0.7, 2.5, 0.9, 0.0, 0.1, 4.0, 0.2])
+    m, ci = mean_ci(x)
+    assert m == pytest.approx(x.mean()) and mean_ci(x) == (m, ci)
+    ref = stats.bootstrap(
+        (x,), np.mean, confidence_level=0.95, n_resamples=10_000, method="percentile",
+        random_state=np.random.default_rng(1),
+    ).confidence_interval
+    assert ci == pytest.approx((ref.low, ref.high), abs=0.05)  # another resampling
+    assert bootstrap_ci(x, n_resamples=2000, seed=3) == bootstrap_ci(x, n_resamples=2000, seed=3)
+    assert mean_ci([2.0, 2.0, 2.0])[1] == (2.0, 2.0)
+    with pytest.raises(InvalidParameterError, match="'n_resamples' parameter of bootstrap_ci"):
+        bootstrap_ci(x, n_resamples=10)
+
+
+def test_interval_never_leaves_the_range_of_nonnegative_data():
+    """Regret-like data (mostly 0, a few large) keep bootstrap bounds in [0, max]; t crosses 0."""
+    rng = np.random.default_rng(0)
+    crossed = 0
+    for trial in range(200):
+        n = int(rng.integers(2, 40))
+        x = np.where(rng.random(n) < 0.8, 0.0, rng.exponential(0.5, n))
+        _, (lo, hi) = mean_ci(x)
+        assert 0.0 <= lo <= x.mean() <= hi <= x.max()
+        _, (tlo, _) = mean_ci(x, method="t")
+        crossed += tlo < 0
+        _, clo, chi = mean_ci_columns(np.column_stack([x, 2 * x]))
+        assert np.all(clo >= 0) and np.all(chi <= [x.max(), 2 * x.max()])
+    assert crossed > 50  # the old t-interval went below 0 on such data
 
 
 def test_mean_ci_columns_per_step():
@@ -272,6 +307,24 @@ def test_report_and_plot(tmp_path):
         plot_regret(res.to_dict(curves=False), tmp_path / "x.png")
 
 
+def test_plot_legends_outside_and_zero_drawn_at_zero():
+    """Legends lie outside every panel; regret 0 is drawn at 0 on a symlog axis that says so."""
+    from predictor_nas.compare._plot import regret_figure
+
+    res = compare(strategies="random,rea,ls", datasets="cifar10,cifar100", budget=10, seeds=2)
+    fig = regret_figure(res)
+    renderer = fig.canvas.get_renderer()
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(axes) == 2
+    for ax in axes:
+        box = ax.get_window_extent(renderer)
+        leg = ax.get_legend().get_window_extent(renderer)
+        assert leg.y1 <= box.y0  # entirely below the plotting area
+        assert ax.get_yscale() == "symlog" and ax.get_ylim()[0] == 0.0
+        assert "linear below 0.001, 0 = best" in ax.get_ylabel()
+        assert fig.bbox.contains(*leg.p0) and fig.bbox.contains(*leg.p1)  # not cut off
+
+
 @pytest.mark.shared_data
 def test_rich_table_gives_test_accuracy(rich_table_path):
     """On nb201-rich the chosen arch's test accuracy is reported per step; none where missing."""
@@ -380,3 +433,21 @@ def test_import_compare_is_light():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_committed_reports_carry_no_machine_paths():
+    """No committed benchmark report or result names a machine path (/work/, /tmp/, /root/)."""
+    import gzip
+    import re
+    from pathlib import Path
+
+    results = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
+    pattern = re.compile(rb"(?<![\w.])/(work|tmp|root|home)/")
+    hits = []
+    for path in sorted(results.rglob("*")):
+        if path.suffix not in (".md", ".json", ".gz", ".csv", ".txt"):
+            continue
+        data = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+        hits += [f"{path.relative_to(results)}: {m.group(0)!r}" for m in pattern.finditer(data)]
+    assert not hits, hits[:10]
+    assert not (results / "guided_quick.md").exists()  # described the old guided; superseded

@@ -18,6 +18,7 @@ from predictor_nas.compare._run import (
     summarize,
 )
 from predictor_nas.compare._stats import (
+    bootstrap_ci,
     mean_ci,
     mean_ci_columns,
     queries_to_reach,
@@ -32,6 +33,7 @@ __all__ = [
     "LOG_FLOOR",
     "ComparisonResult",
     "RunRecord",
+    "bootstrap_ci",
     "compare",
     "markdown_report",
     "mean_ci",

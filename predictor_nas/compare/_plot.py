@@ -1,4 +1,4 @@
-"""PNG of a comparison: validation regret vs queries (log y), mean with 95% CI bands."""
+"""PNG of a comparison: validation regret vs queries (symlog y), mean with 95% CI bands."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import numpy as np
 
 from predictor_nas._validation import param_error
 
-#: Regret drawn at this floor on the log axis (percentage points): a mean of exactly 0 (every
-#: seed found the best architecture) or a t-interval reaching below 0 cannot be drawn on a log
-#: scale.
+#: The y axis is symmetric-log: linear from 0 to this regret (percentage points), logarithmic
+#: above, so a regret of exactly 0 (every seed found the best architecture) is drawn at 0 on the
+#: axis, not at an arbitrary floor. The axis label says so.
 LOG_FLOOR = 1e-3
 
 
@@ -24,6 +24,24 @@ def plot_regret(result: Any, path: str | os.PathLike) -> str:
 
     Returns:
         The path written.
+    """
+    fig = regret_figure(result)
+    out = os.fspath(path)
+    fig.savefig(out, format="png")
+    return out
+
+
+def regret_figure(result: Any) -> Any:
+    """The figure ``plot_regret`` writes (a matplotlib ``Figure`` on an Agg canvas).
+
+    Each panel's y axis is symlog (linear from 0 to ``LOG_FLOOR``, log above) and starts at 0;
+    each panel's legend sits below it, outside the axes.
+
+    Args:
+        result: A ``ComparisonResult`` or its ``to_dict()`` (with curves).
+
+    Returns:
+        ``matplotlib.figure.Figure``, laid out.
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -42,7 +60,9 @@ def plot_regret(result: Any, path: str | os.PathLike) -> str:
     n = len(datasets)
     ncol = min(3, n)
     nrow = -(-n // ncol)
-    fig = Figure(figsize=(max(6.4, 5.4 * ncol), 4.2 * nrow), dpi=110)
+    n_strat = max(len(e["strategies"]) for e in datasets.values())
+    # Room under each panel for its legend (two columns).
+    fig = Figure(figsize=(max(6.4, 5.4 * ncol), (4.2 + 0.2 * -(-n_strat // 2)) * nrow), dpi=110)
     FigureCanvasAgg(fig)
     axes = fig.subplots(nrow, ncol, squeeze=False)
     for ax, (ds, entry) in zip(axes.flat, datasets.items()):
@@ -50,9 +70,9 @@ def plot_regret(result: Any, path: str | os.PathLike) -> str:
         budget = 1
         for name, e in entry["strategies"].items():
             c = e["curves"]["regret_val"]
-            m = np.maximum(_arr(c["mean"]), LOG_FLOOR)
-            lo = np.maximum(_arr(c["ci95_low"]), LOG_FLOOR)
-            hi = np.maximum(_arr(c["ci95_high"]), LOG_FLOOR)
+            m = _arr(c["mean"])
+            lo = np.maximum(_arr(c["ci95_low"]), 0.0)
+            hi = _arr(c["ci95_high"])
             x = np.arange(1, m.size + 1)
             final = e["mean_regret_val"]
             (line,) = ax.plot(x, m, lw=1.8, label=f"{name} ({final:.3f})")
@@ -61,23 +81,32 @@ def plot_regret(result: Any, path: str | os.PathLike) -> str:
                 ax.fill_between(x, lo, hi, where=ok, color=line.get_color(), alpha=0.2, lw=0)
             n_seeds = max(n_seeds, e["n_seeds"])
             budget = max(budget, m.size)
-        ax.set_yscale("log")
+        ax.set_yscale("symlog", linthresh=LOG_FLOOR, linscale=0.5)
+        ax.set_ylim(bottom=0.0)
         ax.set_xlim(1, max(2, budget))
         ax.set_title(f"{ds} ({n_seeds} seeds)", fontsize=11)
         ax.set_xlabel("queries")
-        ax.set_ylabel(f"validation regret (pp; log, floor {LOG_FLOOR:g})")
+        ax.set_ylabel(f"validation regret (pp)\nsymlog: linear below {LOG_FLOOR:g}, 0 = best")
         ax.grid(True, which="major", alpha=0.4)
         ax.grid(True, which="minor", alpha=0.12)
-        ax.legend(title="strategy (final mean)", fontsize=9, title_fontsize=9)
+        # Below the panel, outside the axes: the legend never covers a curve.
+        ax.legend(
+            title="strategy (final mean regret)",
+            fontsize=9,
+            title_fontsize=9,
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.16),
+            ncol=2,
+            frameon=False,
+        )
     for ax in list(axes.flat)[n:]:
         ax.set_visible(False)
     fig.suptitle(
-        f"{d.get('table', '')}: incumbent's validation regret, mean and 95% CI", fontsize=11
+        f"{d.get('table', '')}: incumbent's validation regret, mean and 95% bootstrap interval",
+        fontsize=11,
     )
     fig.tight_layout()
-    out = os.fspath(path)
-    fig.savefig(out, format="png")
-    return out
+    return fig
 
 
 def _arr(values: list[float | None]) -> np.ndarray:

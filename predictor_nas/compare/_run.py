@@ -144,14 +144,14 @@ class ComparisonResult:
     """Outcome of ``compare``; ``to_dict`` gives the CLI's JSON object.
 
     Attributes:
-        config: Space, table (name, path, content hash), metric, draw_seed, datasets,
-            strategies, seeds, budget, thresholds.
+        config: Space, table (name and content hash; no file path, so that reports carry no
+            machine paths), metric, draw_seed, datasets, strategies, seeds, budget, thresholds.
         runs: One ``RunRecord`` per (dataset, strategy, seed), in that order.
         datasets: Per dataset: table reference values and, per strategy, the statistics (see
             ``summarize``), including anytime curves.
         strategies: Per strategy, the same scalar statistics over all datasets (per seed the mean
-            over datasets, then a t-interval over seeds; hit rate and queries-to-reach pooled
-            over runs). With one dataset this equals that dataset's entry without curves.
+            over datasets, then a bootstrap interval over seeds; hit rate and queries-to-reach
+            pooled over runs). With one dataset this equals that dataset's entry without curves.
         wall_seconds: Wall seconds of the whole comparison (cached runs cost nothing).
         n_cached: Runs taken from the cache instead of being run.
         jobs: Worker processes used.
@@ -342,7 +342,6 @@ def compare(
     config = {
         "space": sp.name,
         "table": tbl.name,
-        "table_path": str(tbl.path),
         "table_content_hash": tbl.content_hash,
         "metric": metric,
         "draw_seed": bool(draw_seed),
@@ -487,15 +486,17 @@ def summarize(
 ) -> dict[str, dict[str, Any]]:
     """Per strategy: final regret, best val, test acc, hit rate, queries to thresholds, timing.
 
-    Runs of several datasets are combined per seed (mean over the datasets, then a t-interval
-    over seeds), so each seed counts once; hit rates and queries-to-reach are pooled over runs.
+    Runs of several datasets are combined per seed (mean over the datasets, then a seeded
+    percentile-bootstrap interval over seeds, see ``mean_ci``), so each seed counts once; hit
+    rates and queries-to-reach are pooled over runs. Bootstrap intervals stay inside the range
+    of the per-seed values: a regret interval never goes below 0.
 
     Args:
         runs: Records of one or more datasets; every (dataset, seed) of a strategy must have the
             same budget.
         strategies: Strategies to summarize, in order (a strategy without runs is left out).
         thresholds: Regrets for the queries-to-reach statistics.
-        curves: Include per-step mean and 95% t-interval of regret, best val and test acc
+        curves: Include per-step mean and 95% bootstrap interval of regret, best val and test acc
             (only meaningful for one dataset).
 
     Returns:

@@ -11,7 +11,7 @@ Importing this package does not import torch or xgboost (scikit-learn and scipy 
 only when a model needs them).
 """
 
-from predictor_nas.curves._base import KINDS, CurveModel, check_partial
+from predictor_nas.curves._base import KINDS, CurveModel, check_partial, split_partial
 from predictor_nas.curves._corpus import (
     CURVE_CORPUS_FORMAT,
     CURVE_CORPUS_VERSION,
@@ -51,4 +51,5 @@ __all__ = [
     "load_curve_corpus",
     "load_nlp_curves",
     "probability_to_beat",
+    "split_partial",
 ]

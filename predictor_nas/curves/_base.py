@@ -7,7 +7,14 @@ Every model has the same two calls::
 
 Epochs are 1-based: column ``j`` of a curve array holds the value after epoch ``j + 1``. A batch of
 partial curves is either a 2-D array (n, t) whose rows are an observed prefix followed by NaN
-padding, or a list of n 1-D arrays of varying length (the same trailing-NaN rule applies to each).
+padding, or a list of n 1-D arrays of varying length (each array is the whole observed curve, so a
+NaN in it is a reported value, not padding).
+
+Diverged runs: a curve whose reported values turn NaN or inf (in a 2-D array: inf, since trailing
+NaN there is padding) and stay so to its end diverged. ``predict_final`` predicts it as diverged:
+mean = the worst value (``-inf`` for accuracy, ``+inf`` for loss, clipped to ``bounds`` when
+given) and std = 0 exactly (the only case of a zero std). A non-finite value followed by finite
+ones is refused with an error naming the value and its epoch.
 """
 
 from __future__ import annotations
@@ -33,20 +40,31 @@ CurveBatch = np.ndarray | Sequence[np.ndarray] | Sequence[Sequence[float]]
 
 
 # --------------------------------------------------------------------------- validation helpers
-def check_partial(partial: CurveBatch, owner: str) -> tuple[np.ndarray, np.ndarray]:
-    """Validate a batch of partial curves and return it NaN-padded.
+def split_partial(
+    partial: CurveBatch, owner: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Validate a batch of partial curves and separate diverged curves from padding.
+
+    How long each curve is: a list gives each curve's length explicitly (the length of its
+    array), so every NaN or inf in it is a reported value; a 2-D array (n, t) gives it by trailing
+    NaN padding (the curve ends at its last non-NaN value), so there a diverged run is marked by
+    ``inf`` (or passed in a list). A curve whose observed values turn non-finite at epoch ``e``
+    and stay non-finite to its end diverged at ``e``. A non-finite value followed by finite ones is
+    refused, naming the value and its epoch.
 
     Args:
         partial: 2-D array (n, t) with trailing NaN padding, or a list of n 1-D arrays.
         owner: Name used in error messages, e.g. ``"LastValueCurveModel.predict_final"``.
 
     Returns:
-        ``(values, lengths)``: float64 array (n, T) with NaN after each observed prefix
-        (T = the longest prefix) and int64 array (n,) of observed lengths (all >= 1).
+        ``(values, lengths, diverged_at)``: float64 array (n, T) holding each curve's finite
+        prefix with NaN after it, int64 array (n,) of finite-prefix lengths (0 for a curve that
+        diverged at epoch 1) and int64 array (n,) of the 1-based epoch of the first non-finite
+        value (0 for a curve that did not diverge).
 
     Raises:
         InvalidParameterError: wrong shape, a curve with no observed value, or a non-finite value
-            inside an observed prefix (only trailing NaN padding is allowed; inf never is).
+            followed by finite ones.
     """
     if isinstance(partial, np.ndarray):
         if partial.ndim != 2:
@@ -59,6 +77,9 @@ def check_partial(partial: CurveBatch, owner: str) -> tuple[np.ndarray, np.ndarr
             values = np.array(partial, dtype=np.float64)
         except (TypeError, ValueError) as exc:
             raise param_error("partial", owner, "numeric", f"dtype {partial.dtype}") from exc
+        width = values.shape[1]
+        notnan = ~np.isnan(values)
+        ends = np.where(notnan.any(axis=1), width - notnan[:, ::-1].argmax(axis=1), 0)
     elif isinstance(partial, (str, bytes)) or not isinstance(partial, Sequence):
         raise param_error(
             "partial", owner, "a 2-D array (n, t) or a list of 1-D arrays", type(partial).__name__
@@ -81,24 +102,67 @@ def check_partial(partial: CurveBatch, owner: str) -> tuple[np.ndarray, np.ndarr
         values = np.full((len(rows), width), np.nan)
         for i, r in enumerate(rows):
             values[i, : len(r)] = r
+        ends = np.array([len(r) for r in rows], dtype=np.int64)
     n, width = values.shape
+    ends = np.asarray(ends, dtype=np.int64).reshape(n)
     if n == 0:
-        return values.reshape(0, width), np.zeros(0, dtype=np.int64)
-    isnan = np.isnan(values)
-    lengths = np.where(isnan.any(axis=1), isnan.argmax(axis=1), width).astype(np.int64)
-    empty = np.flatnonzero(lengths == 0)
+        empty_i = np.zeros(0, dtype=np.int64)
+        return values.reshape(0, width), empty_i, empty_i.copy()
+    empty = np.flatnonzero(ends == 0)
     if empty.size:
         raise InvalidParameterError(
             f"{owner}: every curve needs at least one observed epoch; curves "
             f"{empty[:10].tolist()} have none (0-length or all-NaN)."
         )
-    after = np.arange(width)[None, :] >= lengths[:, None]
-    bad = (isnan != after) | np.isinf(values)
-    if bad.any():
-        i, j = np.argwhere(bad)[0]
+    inside = np.arange(width)[None, :] < ends[:, None]
+    nonfinite = inside & ~np.isfinite(values)
+    has_bad = nonfinite.any(axis=1)
+    first = np.where(has_bad, nonfinite.argmax(axis=1), ends)
+    after_first = np.arange(width)[None, :] >= first[:, None]
+    recovered = inside & after_first & np.isfinite(values)
+    if recovered.any():
+        i = int(np.flatnonzero(recovered.any(axis=1))[0])
+        j = int(first[i])
+        k = int(recovered[i].argmax())
+        bad_v, good_v = float(values[i, j]), float(values[i, k])
         raise InvalidParameterError(
-            f"{owner}: curve {i} has a non-finite value ({values[i, j]!r}) at epoch {j + 1} inside "
-            "its observed prefix; only trailing NaN padding is allowed."
+            f"{owner}: curve {i} has a non-finite value ({bad_v!r}) at epoch {j + 1} inside its "
+            f"observed prefix, followed by the finite value {good_v!r} at epoch {k + 1}; a curve "
+            "may only end in non-finite values (a diverged run). Fix or drop that report."
+        )
+    lengths = first.astype(np.int64)
+    diverged_at = np.where(has_bad, first + 1, 0).astype(np.int64)
+    values[after_first] = np.nan
+    return values, lengths, diverged_at
+
+
+def check_partial(partial: CurveBatch, owner: str) -> tuple[np.ndarray, np.ndarray]:
+    """Validate a batch of finite partial curves and return it NaN-padded.
+
+    Like :func:`split_partial`, but a diverged curve (one ending in NaN or inf) is refused.
+
+    Args:
+        partial: 2-D array (n, t) with trailing NaN padding, or a list of n 1-D arrays.
+        owner: Name used in error messages, e.g. ``"LastValueCurveModel.predict_final"``.
+
+    Returns:
+        ``(values, lengths)``: float64 array (n, T) with NaN after each observed prefix
+        (T = the longest prefix) and int64 array (n,) of observed lengths (all >= 1).
+
+    Raises:
+        InvalidParameterError: wrong shape, a curve with no observed value, or a non-finite value
+            anywhere in an observed curve (only trailing NaN padding of a 2-D array is allowed),
+            naming the curve, the value and its epoch.
+    """
+    values, lengths, diverged_at = split_partial(partial, owner)
+    bad = np.flatnonzero(diverged_at)
+    if bad.size:
+        i = int(bad[0])
+        e = int(diverged_at[i])
+        v = float(np.asarray(partial[i], dtype=np.float64)[e - 1])
+        raise InvalidParameterError(
+            f"{owner}: curve {i} has a non-finite value ({v!r}) at epoch {e}: a diverged run; "
+            "only finite values (and trailing NaN padding of a 2-D array) are allowed here."
         )
     return values, lengths
 
@@ -174,6 +238,15 @@ class CurveModel(abc.ABC):
     ``_fit(curves, extra)`` and ``_predict(values, lengths, final_epoch, extra) -> (mean, std)``
     on validated inputs, and must be deterministic for a given ``seed``.
 
+    Diverged curves (reported values that turn NaN or inf and stay so, as with a too-high
+    learning rate) are predicted as diverged by every model, in ``predict_final`` before the
+    model sees them: mean = the worst value (``-inf`` for accuracy, ``+inf`` for loss, clipped
+    to ``bounds``) and std = 0. ``_predict`` only ever sees finite prefixes. How a curve's length
+    is given: a list of 1-D arrays gives it explicitly (a NaN in an array is a reported value); a
+    2-D array gives it by trailing NaN padding, so mark divergence there with ``inf``.
+    ``fit`` refuses corpora with non-finite values: drop diverged runs first, e.g.
+    ``curves[np.isfinite(curves).all(axis=1)]``.
+
     Args:
         kind: ``"accuracy"`` (increasing, saturating, higher is better) or ``"loss"``
             (decreasing, lower is better).
@@ -238,13 +311,16 @@ class CurveModel(abc.ABC):
 
         Args:
             partial: 2-D array (n, t) of observed prefixes with trailing NaN padding, or a list
-                of n 1-D arrays of varying length. Column j is epoch j + 1.
+                of n 1-D arrays of varying length. Column j is epoch j + 1. A curve ending in
+                non-finite values (inf in a 2-D array; NaN or inf in a list) diverged.
             final_epoch: 1-based epoch to predict; must be >= every observed length.
             extra: Architecture features (n, d) when the model was fitted with them.
 
         Returns:
             ``Prediction`` with float64 ``mean`` (n,) and ``std`` (n,), std > 0. A curve already
             observed up to ``final_epoch`` gets its observed value as mean (std at the floor).
+            A diverged curve gets the worst value as mean (``-inf`` for accuracy, ``+inf`` for
+            loss, or the bound on that side when ``bounds`` is set) and std exactly 0.
 
         Raises:
             NotFittedError: the model requires ``fit`` and was not fitted.
@@ -260,14 +336,15 @@ class CurveModel(abc.ABC):
             )
         if not fitted:
             self._check_params()
-        values, lengths = check_partial(partial, owner)
+        values, lengths, diverged_at = split_partial(partial, owner)
         final = check_int(final_epoch, "final_epoch", owner, minimum=1)
         n = len(lengths)
-        if n and lengths.max() > final:
-            i = int(lengths.argmax())
+        observed = np.maximum(lengths, diverged_at)
+        if n and observed.max() > final:
+            i = int(observed.argmax())
             raise param_error(
                 "final_epoch", owner,
-                f"an int >= every observed length (curve {i} has {int(lengths[i])} epochs)", final,
+                f"an int >= every observed length (curve {i} has {int(observed[i])} epochs)", final,
             )
         x = None
         n_feat = getattr(self, "n_extra_features_", None)
@@ -288,17 +365,24 @@ class CurveModel(abc.ABC):
             x = check_extra(extra, n, owner, n_feat)
         if n == 0:
             return Prediction(np.zeros(0), np.zeros(0))
-        mean, std = self._predict(values, lengths, final, x)
-        mean = np.asarray(mean, dtype=np.float64).reshape(n).copy()
-        std = np.asarray(std, dtype=np.float64).reshape(n).copy()
-        done = lengths == final
-        mean[done] = last_observed(values, lengths)[done]
-        std[done] = 0.0
+        diverged = diverged_at > 0
+        mean = np.full(n, -self._sign * np.inf)
+        std = np.zeros(n)
+        ok = np.flatnonzero(~diverged)
+        if ok.size:
+            v, ln = values[ok], lengths[ok]
+            m, s = self._predict(v, ln, final, None if x is None else x[ok])
+            m = np.asarray(m, dtype=np.float64).reshape(ok.size).copy()
+            s = np.asarray(s, dtype=np.float64).reshape(ok.size).copy()
+            done = ln == final
+            m[done] = last_observed(v, ln)[done]
+            s[done] = 0.0
+            mean[ok], std[ok] = m, s
         if self.bounds is not None:
             lo, hi = self.bounds
             mean = np.clip(mean, lo, hi)
         std = np.where(np.isfinite(std), std, np.inf)
-        std = np.maximum(std, STD_FLOOR_REL * (1.0 + np.abs(mean)))
+        std = np.where(diverged, 0.0, np.maximum(std, STD_FLOOR_REL * (1.0 + np.abs(mean))))
         return Prediction(mean, std)
 
     # ----------------------------------------------------------------- to implement

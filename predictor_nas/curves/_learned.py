@@ -9,6 +9,7 @@ import numpy as np
 from predictor_nas._validation import check_float, check_int, param_error
 from predictor_nas.curves._base import CurveModel, Kind, last_observed
 from predictor_nas.curves._features import FEATURE_NAMES, curve_features
+from predictor_nas.exceptions import InvalidParameterError
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,25 @@ def training_pairs(
     return np.concatenate(curve), np.concatenate(t), np.concatenate(f)
 
 
+def exploded_curves(curves: np.ndarray, factor: float) -> np.ndarray:
+    """Indices of corpus curves that explode far outside the corpus' range of values.
+
+    The scale is robust to a minority of such curves: the median ``med`` and the interquartile
+    range ``iqr`` of all the corpus' values. A curve explodes when one of its values lies further
+    than ``factor * iqr`` from ``med`` (with ``iqr`` floored at ``1e-6 * (1 + |med|)``).
+
+    Args:
+        curves: Finite corpus (m, L).
+        factor: Multiple of the interquartile range (> 0).
+
+    Returns:
+        int64 array of the exploded curves' row indices, ascending.
+    """
+    q25, med, q75 = np.quantile(curves, (0.25, 0.5, 0.75))
+    scale = max(q75 - q25, 1e-6 * (1.0 + abs(med)))
+    return np.flatnonzero(np.abs(curves - med).max(axis=1) > factor * scale).astype(np.int64)
+
+
 class LearnedCurveModel(CurveModel):
     """Gradient boosting on partial-curve features, trained on a corpus of full curves.
 
@@ -57,6 +77,16 @@ class LearnedCurveModel(CurveModel):
     fitted: squared error for the mean and the 2.3% / 97.7% quantiles, a quarter of whose
     distance is the std (see ``Z_QUANTILE``). ``predict_final`` needs ``final_epoch`` <= the
     corpus length (boosted trees do not extrapolate in the horizon).
+
+    Preparing a corpus: ``fit`` takes an array (m, L) of full, finite curves of one length. Runs
+    that diverged to NaN or inf are refused with an error naming them: drop them first
+    (``curves[np.isfinite(curves).all(axis=1)]``) and cut or drop runs of other lengths. Runs that
+    exploded to huge finite values (a loss of 1e12 after a too-high learning rate) are dropped by
+    ``fit`` itself (see ``outlier_factor``; :func:`exploded_curves`): with squared error a few
+    of them would shift every prediction by their size (4% of curves at 1e12 moved predictions
+    by about 5e12), and no clean prefix could predict them anyway; divergence during a run is
+    the pruner's job (``CurvePruner`` stops it when it happens). ``fit`` logs a warning with
+    their count and stores their row indices in ``outlier_curves_``.
 
     Args:
         kind: ``"accuracy"`` or ``"loss"``.
@@ -70,7 +100,15 @@ class LearnedCurveModel(CurveModel):
         n_threads: OpenMP threads of the boosting (``None``: scikit-learn's default, all cores).
             1 by default: the training sets are small, and on busy cores OpenMP threads slow the
             fit down several times (measured 7x with 2 threads on a shared 2-core machine).
+        outlier_factor: Corpus curves with a value further than this many interquartile ranges
+            (of all corpus values) from the corpus median are dropped as exploded runs, with a
+            warning (a float > 0; ``None`` keeps every curve). The default 1000 is far beyond
+            the spread of curves that train: on NAS-Bench-NLP the widest clean curve reaches 29
+            interquartile ranges.
         seed: Seeds the pair sampling and the boosting.
+
+    Attributes:
+        outlier_curves_: int64 array of the corpus rows dropped as exploded (set by ``fit``).
     """
 
     name = "learned"
@@ -89,6 +127,7 @@ class LearnedCurveModel(CurveModel):
         l2_regularization: float = 1.0,
         extra_horizons: float = 0.5,
         n_threads: int | None = 1,
+        outlier_factor: float | None = 1000.0,
         seed: int = 0,
     ) -> None:
         super().__init__(kind=kind, bounds=bounds, seed=seed)
@@ -99,6 +138,7 @@ class LearnedCurveModel(CurveModel):
         self.l2_regularization = l2_regularization
         self.extra_horizons = extra_horizons
         self.n_threads = n_threads
+        self.outlier_factor = outlier_factor
 
     def _check_params(self) -> None:
         super()._check_params()
@@ -113,6 +153,8 @@ class LearnedCurveModel(CurveModel):
             raise param_error("extra_horizons", cls, "a finite float in [0, 10]", h)
         if self.n_threads is not None:
             check_int(self.n_threads, "n_threads", cls, minimum=1)
+        if self.outlier_factor is not None:
+            check_float(self.outlier_factor, "outlier_factor", cls, minimum=0.0, exclusive=True)
 
     def _threads(self):
         from threadpoolctl import threadpool_limits
@@ -133,6 +175,7 @@ class LearnedCurveModel(CurveModel):
         from sklearn.ensemble import HistGradientBoostingRegressor
 
         assert curves is not None  # requires_fit
+        curves, extra = self._drop_exploded(curves, extra)
         m, length = curves.shape
         rng = np.random.default_rng(self.seed)
         ci, t, f = training_pairs(length, m, rng, float(self.extra_horizons))
@@ -161,6 +204,34 @@ class LearnedCurveModel(CurveModel):
         self.feature_names_ = FEATURE_NAMES + tuple(
             f"extra{j}" for j in range(0 if extra is None else extra.shape[1])
         )
+
+    def _drop_exploded(
+        self, curves: np.ndarray, extra: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Drop exploded corpus curves (and their feature rows); set ``outlier_curves_``."""
+        if self.outlier_factor is None:
+            self.outlier_curves_ = np.zeros(0, dtype=np.int64)
+            return curves, extra
+        out = exploded_curves(curves, float(self.outlier_factor))
+        self.outlier_curves_ = out
+        if not out.size:
+            return curves, extra
+        m = len(curves)
+        if m - out.size < 2:
+            raise InvalidParameterError(
+                f"{type(self).__name__}.fit: {out.size} of the {m} corpus curves lie more than "
+                f"outlier_factor={self.outlier_factor} interquartile ranges from the corpus "
+                "median, leaving fewer than 2 curves; raise outlier_factor or pass None."
+            )
+        worst = float(np.abs(curves[out]).max())
+        log.warning(
+            "LearnedCurveModel.fit: dropped %d of %d corpus curves as exploded runs (values up to "
+            "%.3g, beyond %g interquartile ranges of the corpus); their rows are in "
+            "outlier_curves_: %s",
+            out.size, m, worst, self.outlier_factor, out[:10].tolist(),
+        )
+        keep = np.setdiff1d(np.arange(m), out)
+        return curves[keep], None if extra is None else extra[keep]
 
     def _predict(
         self, values: np.ndarray, lengths: np.ndarray, final_epoch: int, extra: np.ndarray | None

@@ -32,6 +32,14 @@ class CurvePruner(BasePruner):
     as N(mean, std^2); the trial is pruned when P(final beats the best completed trial's value)
     is below ``threshold``. Nothing is pruned before ``n_startup_trials`` trials completed.
 
+    Diverged runs are pruned at once, whatever the epoch or the number of completed trials: a
+    report that is NaN or inf, or whose absolute value exceeds ``max_abs_value``, marks the run
+    diverged. The pruner records it on the trial through the study's storage as the user
+    attributes ``diverged = True`` and ``diverged_epoch`` (the first such epoch), so that a
+    sampler can read a pruned trial with ``trial.user_attrs.get("diverged")`` as a bad result
+    (worse than every completed trial) rather than a missing one; its last intermediate value is
+    the non-finite or huge report itself.
+
     Args:
         model: A curve model (fitted if it ``requires_fit``; otherwise it is fitted without a
             corpus on first use). Its ``kind`` must match the study direction (accuracy ->
@@ -41,6 +49,10 @@ class CurvePruner(BasePruner):
         min_epochs: Epochs to observe before the first decision (>= 1).
         n_startup_trials: Completed trials needed before pruning starts (>= 1).
         interval: Decide every ``interval`` epochs only (>= 1).
+        max_abs_value: A finite report with ``|value|`` above this counts as diverged (a float
+            > 0, or ``None`` to treat only NaN and inf as divergence). The default 1e10 lies far
+            beyond any accuracy or loss of a run that still trains (cross-entropy starts at
+            ``ln(classes)``; a loss past 1e10 does not come back).
     """
 
     def __init__(
@@ -52,6 +64,7 @@ class CurvePruner(BasePruner):
         min_epochs: int = 3,
         n_startup_trials: int = 5,
         interval: int = 1,
+        max_abs_value: float | None = 1e10,
     ) -> None:
         owner = "CurvePruner"
         if not isinstance(model, CurveModel):
@@ -64,6 +77,10 @@ class CurvePruner(BasePruner):
         self.min_epochs = check_int(min_epochs, "min_epochs", owner, minimum=1)
         self.n_startup_trials = check_int(n_startup_trials, "n_startup_trials", owner, minimum=1)
         self.interval = check_int(interval, "interval", owner, minimum=1)
+        self.max_abs_value = (
+            None if max_abs_value is None
+            else check_float(max_abs_value, "max_abs_value", owner, minimum=0.0, exclusive=True)
+        )
         self._ready = model.requires_fit is False and hasattr(model, "n_curves_")
 
     def _ensure_model(self) -> None:
@@ -82,6 +99,16 @@ class CurvePruner(BasePruner):
         steps = sorted(trial.intermediate_values)
         if not steps:
             return False
+        diverged = self._diverged_epoch(trial, steps)
+        if diverged is not None:
+            value = trial.intermediate_values[diverged]
+            study._storage.set_trial_user_attr(trial._trial_id, "diverged", True)
+            study._storage.set_trial_user_attr(trial._trial_id, "diverged_epoch", int(diverged))
+            log.warning(
+                "pruning trial %d at epoch %d: it diverged (reported %r at epoch %d)",
+                trial.number, steps[-1], value, diverged,
+            )
+            return True
         last = steps[-1]
         if last < self.min_epochs or last >= self.final_epoch or last % self.interval:
             return False
@@ -114,6 +141,15 @@ class CurvePruner(BasePruner):
             )
             return True
         return False
+
+    def _diverged_epoch(self, trial: FrozenTrial, steps: list[int]) -> int | None:
+        """The first epoch whose report is non-finite or beyond ``max_abs_value``, else None."""
+        bound = self.max_abs_value
+        for s in steps:
+            v = trial.intermediate_values[s]
+            if not math.isfinite(v) or (bound is not None and abs(v) > bound):
+                return s
+        return None
 
 
 def _fill_forward(x: np.ndarray) -> np.ndarray:

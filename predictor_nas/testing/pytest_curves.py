@@ -12,7 +12,8 @@ Use from a test module::
             return MyCurveModel(kind="loss", seed=seed)
 
 The contract trains (where the model takes a corpus) on synthetic pow3-shaped curves with small
-noise and predicts the final epoch of other curves of the same kind cut at 40%.
+noise and predicts the final epoch of other curves of the same kind cut at 40%. Diverged curves
+(ending in NaN or inf) must predict the worst value with std 0, as ``CurveModel`` documents.
 """
 
 from __future__ import annotations
@@ -198,6 +199,24 @@ class CurveModelContract:
         corpus[3, 7] = np.nan
         with pytest.raises(InvalidParameterError, match="finite"):
             fresh.fit(corpus)
+
+    def test_diverged_curves_predict_the_worst_value(self):
+        """A curve ending in NaN/inf predicts the worst value with std 0; others unchanged."""
+        model = self._fitted()
+        test = self._test()[:3, : self.cut]
+        batch = [test[0], np.array([*test[1, :2], np.nan]), test[2], np.array([np.inf])]
+        pred = model.predict_final(batch, final_epoch=self.length)
+        worst = -np.inf if self.kind == "accuracy" else np.inf
+        np.testing.assert_array_equal(pred.mean[[1, 3]], [worst, worst])
+        np.testing.assert_array_equal(pred.std[[1, 3]], [0.0, 0.0])
+        alone = model.predict_final([test[0], test[2]], final_epoch=self.length)
+        np.testing.assert_allclose(pred.mean[[0, 2]], alone.mean, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(pred.std[[0, 2]], alone.std, rtol=1e-9, atol=1e-12)
+        padded = np.full((2, self.cut + 2), np.nan)
+        padded[0, : self.cut] = test[0]
+        padded[1, :3] = [*test[1, :2], np.inf]
+        pad = model.predict_final(padded, final_epoch=self.length)
+        assert pad.mean[0] == alone.mean[0] and pad.mean[1] == worst and pad.std[1] == 0.0
 
     def test_bad_settings_raise(self):
         """An unknown kind or a negative seed is refused by fit."""
