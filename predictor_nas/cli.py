@@ -406,6 +406,9 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             markdown_report(result, command=_compare_command_text(args), plot="regret.png")
         )
         written = [str(out / n) for n in ("compare.json", "compare.md", "regret.png", "runs.jsonl")]
+        from predictor_nas.compare._html import write_html_report  # index.html, plots embedded
+
+        written.append(write_html_report(out / "compare.md"))
     if args.json:
         _out(json.dumps(data, sort_keys=True, allow_nan=False))
         return 0

@@ -110,6 +110,7 @@ def test_bad_arguments(kwargs, message):
     assert message in str(info.value)
 
 
+@pytest.mark.slow
 def test_saves_epochs_on_real_curves(shared_data):
     """On NAS-Bench-NLP curves the pruner saves most epochs and still finds a near-best run."""
     from predictor_nas.curves import load_nlp_curves

@@ -239,6 +239,7 @@ def test_threads_on_journal_complete_budget_without_duplicates(tmp_path, nb201_t
     assert res.regret_val == pytest.approx(top - res.best_value, abs=1e-9)
 
 
+@pytest.mark.slow
 def test_guided_coordinator_with_a_full_queue_climbs_without_repeats(tmp_path, nb201_table):
     """The guided strategy as coordinator (queue of 3, two workers): pending proposals are
     excluded, every arch is evaluated once, the predictor scores ride on the proposals, and the
@@ -275,6 +276,7 @@ def _fail_like_a_reaper(study, proposal: int):
     return study.trials[-1]
 
 
+@pytest.mark.slow
 def test_trial_failed_before_its_retry_is_queued_is_not_replaced(tmp_path, nb201_table):
     """Between a reaper failing a dead worker's trial and queueing its copy, the coordinator
     counts the trial as waiting: it proposes no extra arch (the budget is not overshot) and
@@ -379,6 +381,7 @@ class _BrokenEvaluator:
         raise RuntimeError("CUDA out of memory")
 
 
+@pytest.mark.slow
 def test_coordinator_stops_when_evaluations_keep_failing(tmp_path):
     """When as many evaluations as the budget (at least 10) fail, the coordinator stops with
     the last error instead of proposing the whole space."""

@@ -147,6 +147,7 @@ def test_resume_with_other_options_is_refused(tmp_path):
     assert len(study.trials) == 5  # nothing stored was lost
 
 
+@pytest.mark.slow
 def test_killed_search_resumes_without_losing_or_repeating(tmp_path):
     """A search killed with SIGKILL and rerun ends with exactly the uninterrupted run's trials."""
     path = tmp_path / "k.journal"

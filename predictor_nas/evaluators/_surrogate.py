@@ -8,7 +8,8 @@ edges; ``x_cont`` float32 (n, 1) is the raw epoch. The output (n, 4) is ``[val_a
 val_cross_entropy, runtime (s), runtime_increase]``. The model is deterministic; rows do not
 interact, so a whole batch of architectures x epochs goes in one call.
 
-onnxruntime is imported when the evaluator is created, not with the package.
+onnxruntime (the ``nb301`` extra) is imported when the evaluator is created, not with the
+package.
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from predictor_nas._validation import check_int, param_error
-from predictor_nas.exceptions import InvalidParameterError
+from predictor_nas.exceptions import InvalidParameterError, PredictorNASError
 from predictor_nas.spaces import Arch, get_space
 from predictor_nas.spaces._nb301 import INACTIVE, YAHPO_PREFIX, read_config_space
 
@@ -70,6 +72,18 @@ def _resolve_folder(path: str | os.PathLike) -> Path:
     raise param_error("path", owner, allowed, os.fspath(path))
 
 
+def _import_onnxruntime() -> Any:
+    """The onnxruntime module, or a one-line error naming the extra that installs it."""
+    try:
+        import onnxruntime
+    except ImportError:
+        raise PredictorNASError(
+            "The NB301 surrogate needs onnxruntime, which is not installed: "
+            "pip install 'predictor-nas[nb301]'."
+        ) from None
+    return onnxruntime
+
+
 class NB301SurrogateEvaluator:
     """Validation accuracy (%) and simulated runtime of NB301 architectures at epochs 1-98.
 
@@ -81,6 +95,7 @@ class NB301SurrogateEvaluator:
     Raises:
         InvalidParameterError: the folder lacks a file, or its configuration space differs from
             ``NB301Space`` (another YAHPO version).
+        PredictorNASError: onnxruntime is not installed (``pip install 'predictor-nas[nb301]'``).
     """
 
     space_name = "nb301"
@@ -88,6 +103,7 @@ class NB301SurrogateEvaluator:
     max_epoch = MAX_EPOCH
 
     def __init__(self, path: str | os.PathLike, *, n_threads: int = 1) -> None:
+        ort = _import_onnxruntime()
         self.path = _resolve_folder(path)
         self.n_threads = check_int(n_threads, "n_threads", "NB301SurrogateEvaluator", minimum=1)
         self.space = get_space(self.space_name)
@@ -114,8 +130,6 @@ class NB301SurrogateEvaluator:
             self._codes.append(table)
         model = (self.path / MODEL_FILE).read_bytes()
         self.model_sha256 = "sha256:" + hashlib.sha256(model).hexdigest()
-        import onnxruntime as ort
-
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = self.n_threads
         opts.inter_op_num_threads = 1
