@@ -216,7 +216,7 @@ def test_sample_params_proposes_without_creating_a_trial(strategy, nb201_table, 
                 value=nb201_table.query(arch, "val_acc", dataset="cifar10"),
             )
         )
-    sampler = make_sampler(strategy, 3)
+    sampler = make_sampler(strategy, "nb201", 3)
     params, user, system = sample_params(study, sampler, space.distributions())
     assert len(study.trials) == 12
     assert space.from_params(params).ops == tuple(params[n] for n in space.param_names)

@@ -107,7 +107,7 @@ def test_xgb_guided_small_run_is_valid_and_deterministic():
 def test_guided_strategy_passes_a_short_contract_run():
     """The 'guided' strategy factory builds a working sampler (xgb, EI, predictor-steered local
     search with random restarts)."""
-    sampler = make_sampler("guided", 3)
+    sampler = make_sampler("guided", "nb201", 3)
     assert isinstance(sampler, PredictorGuidedSampler)
     assert sampler.predictor == "xgb" and sampler.acquisition == "ei"
     assert sampler.local_search and sampler.restart == "random"

@@ -74,7 +74,7 @@ def test_guided_zc_strategy_uses_the_proxies(rich_in_cache):
     predictor (it picks the restarts) sees the 49 zc columns on one-hot inputs; guided's sees
     op counts and path statistics of pruned cells."""
     assert "guided-zc" in available_strategies()
-    s = make_sampler("guided-zc", 0)
+    s = make_sampler("guided-zc", "nb201", 0)
     assert isinstance(s, PredictorGuidedSampler)
     assert s.warmup == "proxy" and s.warmup_pool == 1000 and s.warmup_scorer is not None
     assert s.climb_scorer is s.warmup_scorer and s.restart == "pool"
@@ -82,7 +82,7 @@ def test_guided_zc_strategy_uses_the_proxies(rich_in_cache):
     assert len(extra.names) == 49 and extra.names[-1] == "missing"
     # its predictor keeps the tuned one-hot inputs (+ zc); the guided strategy's sees path stats
     assert {k: v for k, v in s.predictor_kwargs.items() if k != "extra"} == {"n_estimators": 150}
-    g = make_sampler("guided", 0)
+    g = make_sampler("guided", "nb201", 0)
     assert g.predictor_kwargs == {
         "n_estimators": 150,
         "encoding": "counts+pathstats",
@@ -100,7 +100,7 @@ def test_guided_zc_strategy_without_the_table_says_how_to_import_it(
     monkeypatch.setenv("PREDICTOR_NAS_CACHE", str(tmp_path))
     _strategies._zero_cost_inputs.cache_clear()
     with pytest.raises(TableNotFoundError, match="predictor-nas tables import nb201-rich"):
-        make_sampler("guided-zc", 0)
+        make_sampler("guided-zc", "nb201", 0)
 
 
 def test_guided_zc_warmup_picks_proxy_favourites(rich_in_cache, nb201_table):
@@ -110,7 +110,7 @@ def test_guided_zc_warmup_picks_proxy_favourites(rich_in_cache, nb201_table):
     from predictor_nas.evaluators import TableEvaluator
 
     ev = TableEvaluator(nb201_table, "cifar10")
-    study = optuna.create_study(direction="maximize", sampler=make_sampler("guided-zc", 4))
+    study = optuna.create_study(direction="maximize", sampler=make_sampler("guided-zc", "nb201", 4))
     for _ in range(10):
         t = study.ask(SPACE.distributions())
         study.tell(t, ev.evaluate(SPACE.from_params(t.params)).value)
@@ -138,7 +138,7 @@ class TestGuidedZcContract(BasicSamplerContract):
 
     @staticmethod
     def make_sampler(seed):
-        return make_sampler("guided-zc", seed)
+        return make_sampler("guided-zc", "nb201", seed)
 
 
 class TestScorePredictorContract(PredictorContract):
@@ -176,7 +176,7 @@ def test_climbs_follow_the_proxy_ranker(strategy, rich_in_cache, nb201_table):
 
     ev = TableEvaluator(nb201_table, "cifar10")
     scorer = table_proxy_scorer(open_table("nb201-rich"))
-    sampler = make_sampler(strategy, 1)
+    sampler = make_sampler(strategy, "nb201", 1)
     study = optuna.create_study(direction="maximize", sampler=sampler)
     checked = 0
     for _ in range(25):

@@ -27,7 +27,7 @@ class TestStrategyFactoriesContract(BasicSamplerContract):
 
     @staticmethod
     def make_sampler(seed):
-        return make_sampler("rea", seed)
+        return make_sampler("rea", "nb201", seed)
 
 
 def _study(sampler, n):
@@ -96,7 +96,7 @@ def test_bad_arguments_are_rejected(kwargs, message):
 def test_unknown_strategy_lists_the_known_ones():
     """An unknown strategy name is refused with the list of strategies."""
     with pytest.raises(InvalidParameterError, match=r"'random', 'rea', 'reinforce', 'tpe', 'zc-ls'\. Got 'bogus' instead"):
-        make_sampler("bogus", 0)
+        make_sampler("bogus", "nb201", 0)
 
 
 def test_failed_trial_params_may_be_proposed_again():

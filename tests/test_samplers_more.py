@@ -111,7 +111,7 @@ class TestNewStrategyFactoriesContract(BasicSamplerContract):
 
     @pytest.fixture(autouse=True)
     def _factory(self, strategy):
-        self.make_sampler = lambda seed: make_sampler(strategy, seed)
+        self.make_sampler = lambda seed: make_sampler(strategy, "nb201", seed)
         self.learns = strategy != "grid"
 
 
@@ -386,10 +386,10 @@ def test_reinforce_refuses_a_space_with_dependent_decisions():
 
 def test_new_strategies_are_registered():
     """'ls', 'reinforce', 'gp' and 'grid' build the documented samplers, with descriptions."""
-    assert isinstance(make_sampler("ls", 0), LocalSearchSampler)
-    assert isinstance(make_sampler("reinforce", 0), ReinforceSampler)
-    assert isinstance(make_sampler("grid", 0), ExhaustiveSampler)
-    assert isinstance(make_sampler("gp", 0), optuna.samplers.GPSampler)
+    assert isinstance(make_sampler("ls", "nb201", 0), LocalSearchSampler)
+    assert isinstance(make_sampler("reinforce", "nb201", 0), ReinforceSampler)
+    assert isinstance(make_sampler("grid", "nb201", 0), ExhaustiveSampler)
+    assert isinstance(make_sampler("gp", "nb201", 0), optuna.samplers.GPSampler)
     for name in ("ls", "reinforce", "gp", "grid"):
         assert len(STRATEGIES[name][1]) > 20
 

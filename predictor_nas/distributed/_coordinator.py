@@ -511,7 +511,7 @@ def run_coordinator(
     counts = _counts(trials)
     resumed_from = counts[TrialState.COMPLETE] + counts[TrialState.PRUNED]
     # A restarted coordinator continues with a sampler seeded by where the study stands.
-    sampler = make_sampler(strategy, _step_seed(seed, len(trials)))
+    sampler = make_sampler(strategy, sp, _step_seed(seed, len(trials)))
     rng = np.random.default_rng([seed, len(trials), 2])
     next_proposal = 1 + max((t.user_attrs.get("proposal", -1) for t in trials), default=-1)
     distributions = sp.distributions()

@@ -7,7 +7,7 @@ from predictor_nas.samplers._acquisition import (
     thompson_sample,
     upper_confidence_bound,
 )
-from predictor_nas.samplers._evolution import RegularizedEvolutionSampler
+from predictor_nas.samplers._evolution import RegularizedEvolutionSampler, SpaceEvolutionSampler
 from predictor_nas.samplers._exhaustive import ExhaustiveSampler
 from predictor_nas.samplers._guided import PredictorGuidedSampler, ScoreFeatures, table_scorer
 from predictor_nas.samplers._local_search import LocalSearchSampler, LocalSearchStep
@@ -24,6 +24,7 @@ __all__ = [
     "RegularizedEvolutionSampler",
     "ReinforceSampler",
     "ScoreFeatures",
+    "SpaceEvolutionSampler",
     "acquisition_scores",
     "expected_improvement",
     "table_proxy_scorer",

@@ -12,7 +12,9 @@ from optuna.samplers import BaseSampler, RandomSampler
 from optuna.study import Study, StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
-from predictor_nas._validation import check_int
+from predictor_nas._validation import check_int, param_error
+from predictor_nas.samplers._space_sampler import Past, SpaceSampler
+from predictor_nas.spaces import Arch, SearchSpace
 
 
 class RegularizedEvolutionSampler(BaseSampler):
@@ -49,8 +51,6 @@ class RegularizedEvolutionSampler(BaseSampler):
             sample_size, "sample_size", "RegularizedEvolutionSampler", minimum=1
         )
         if self.sample_size > self.population_size:
-            from predictor_nas._validation import param_error
-
             raise param_error(
                 "sample_size",
                 "RegularizedEvolutionSampler",
@@ -153,3 +153,66 @@ class RegularizedEvolutionSampler(BaseSampler):
         shift = int(self._rng.integers(1, len(choices)))
         child[name] = choices[(current + shift) % len(choices)]
         return child
+
+
+class SpaceEvolutionSampler(SpaceSampler):
+    """Aging evolution with the space's own moves (for spaces with conditions or constraints).
+
+    The algorithm of ``RegularizedEvolutionSampler`` on whole architectures: the first
+    ``population_size`` completed trials are uniform random unused architectures
+    (``space.sample``); then the population is the ``population_size`` most recent completed
+    trials (by trial number), a tournament of ``sample_size`` of them is drawn without
+    replacement and its best is mutated with ``space.mutate`` (one active decision changes, the
+    decisions it activates are drawn, constraints always hold). A child already in the study is
+    re-mutated up to ``max_retries`` times, then a random unused architecture is proposed.
+    State is the study; the random generator of a proposal is seeded by ``(seed, number of
+    non-failed trials before it)`` (see ``SpaceSampler``).
+
+    Args:
+        space: The search space (or its name).
+        population_size: Recent trials forming the population (>= 2).
+        sample_size: Tournament size (1 <= sample_size <= population_size).
+        max_retries: Re-mutations tried to avoid an architecture already in the study.
+        canonical: Dedup by ``canonical_key`` rather than by the exact decisions.
+        seed: Seed of the proposals.
+    """
+
+    _owner = "SpaceEvolutionSampler"
+
+    def __init__(
+        self,
+        space: SearchSpace | str,
+        *,
+        population_size: int = 10,
+        sample_size: int = 3,
+        max_retries: int = 20,
+        canonical: bool = True,
+        seed: int | None = None,
+    ) -> None:
+        super().__init__(space, canonical=canonical, seed=seed)
+        self.population_size = check_int(
+            population_size, "population_size", self._owner, minimum=2
+        )
+        self.sample_size = check_int(sample_size, "sample_size", self._owner, minimum=1)
+        if self.sample_size > self.population_size:
+            raise param_error(
+                "sample_size",
+                self._owner,
+                f"an int in [1, population_size={self.population_size}]",
+                sample_size,
+            )
+        self.max_retries = check_int(max_retries, "max_retries", self._owner, minimum=0)
+
+    def _propose(self, study: Study, history: list[Past], rng: np.random.Generator) -> Arch:
+        used = {p.key for p in history}
+        complete = [p for p in history if p.value is not None]
+        if len(complete) < self.population_size:
+            return self.random_unused(used, rng)
+        population = complete[-self.population_size :]
+        for _ in range(self.max_retries + 1):
+            idx = rng.choice(len(population), size=self.sample_size, replace=False)
+            parent = max((population[int(i)] for i in idx), key=lambda p: p.value)
+            child = self.space.mutate(parent.arch, rng)
+            if self.key(child) not in used:
+                return child
+        return self.random_unused(used, rng)

@@ -24,6 +24,7 @@ from predictor_nas._validation import (
     scores_of,
 )
 from predictor_nas.samplers._acquisition import ACQUISITIONS, acquisition_scores, best_index
+from predictor_nas.samplers._space_sampler import check_param_of_space
 from predictor_nas.spaces import Arch, SearchSpace, get_space
 
 if TYPE_CHECKING:
@@ -381,7 +382,9 @@ class PredictorGuidedSampler(BaseSampler):
         #: Decisions are independent, all over ``choices``: candidates are made on code arrays.
         self._plain = self.space.plain
         self._cache = _cache_of(self.space)
+        self._dists = self.space.distributions()
         self._fit_cache: tuple[Any, Any] | None = None
+        self._proposal_cache: tuple[Any, dict[str, Any]] | None = None
         #: Wall seconds of each ``sample_relative`` call (warm-up ones included).
         self.proposal_seconds: list[float] = []
         #: Per proposal: ``"warmup"``, ``"local"`` (a climb step), ``"restart"`` (a random
@@ -406,6 +409,8 @@ class PredictorGuidedSampler(BaseSampler):
         Before any trial is complete it is the space's own distributions with a proxy warm-up
         (so the first arch is a proxy pick too), else empty.
         """
+        if not self._plain:
+            return {}  # conditional decisions: proposals go through sample_independent
         complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
         if not complete:
             # A proxy warm-up scores whole archs, the first one too; a random warm-up may as
@@ -451,15 +456,38 @@ class PredictorGuidedSampler(BaseSampler):
         param_name: str,
         param_distribution: BaseDistribution,
     ) -> Any:
-        """Params outside the relative space (first trial, other params) are uniform random."""
-        if isinstance(param_distribution, CategoricalDistribution):
-            choices = param_distribution.choices
-            return choices[int(self._rng.integers(len(choices)))]
-        return self._random.sample_independent(study, trial, param_name, param_distribution)
+        """The space's decisions outside the relative space: uniform random on a plain space
+        (the first trial of a random warm-up); on a space with conditional decisions, this
+        trial's proposal (computed once per trial).
+
+        Raises:
+            SearchError: ``param_name`` is not a decision of the space (or has other choices):
+                the objective searches another space than the sampler was given.
+        """
+        check_param_of_space(self.space, self._dists, param_name, param_distribution, _OWNER)
+        if not self._plain:
+            params = self._trial_proposal(study, trial)
+            if param_name in params:
+                return params[param_name]
+        choices = param_distribution.choices  # type: ignore[attr-defined]
+        return choices[int(self._rng.integers(len(choices)))]
+
+    def _trial_proposal(self, study: Study, trial: FrozenTrial) -> dict[str, Any]:
+        """``sample_relative``'s proposal for ``trial``, computed once per trial."""
+        tag = (study.study_name, trial.number)
+        if self._proposal_cache is None or self._proposal_cache[0] != tag:
+            self._proposal_cache = (tag, self.sample_relative(study, trial, {"*": None}))
+        return self._proposal_cache[1]
 
     # ----------------------------------------------------------------- the proposal
     def _codes(self, params: Mapping[str, Any]) -> Codes | None:
         """Integer codes of a trial's params, or None if it lacks a decision / is invalid."""
+        if not self._plain:
+            try:
+                arch = self.space.from_params({n: v for n, v in params.items() if n in self._dists})
+                return self.space.to_codes(arch)
+            except ValueError:  # InvalidArchitectureError: another space's or a broken trial
+                return None
         index = self._cache.index
         try:
             return tuple(index[params[n]] for n in self._names)
@@ -594,12 +622,19 @@ class PredictorGuidedSampler(BaseSampler):
         point, value = head[self._argbest(head)]
         tried = 0
         for codes, v in complete[self.n_warmup :]:
-            step = sum(a != b for a, b in zip(codes, point)) == 1
+            step = self._one_edit(codes, point)
             if not step or v > value:
                 point, value, tried = codes, v, 0
             else:
                 tried += 1
         return point, tried
+
+    def _one_edit(self, codes: Codes, point: Codes) -> bool:
+        """Whether ``codes`` is a one-edit neighbour of ``point`` (on a conditional space a
+        single move may also switch the decisions it activates)."""
+        if self._plain:
+            return sum(a != b for a, b in zip(codes, point)) == 1
+        return codes in {tuple(int(c) for c in row) for row in self._neighbours(np.array([point]))}
 
     def _local(self, complete: Sequence[tuple[Codes, float]], used: set[str]) -> list[Codes]:
         """The climb point's unused one-edit neighbours (one per key); none once ``patience``

@@ -6,7 +6,7 @@ trained by policy gradient with an exponential-moving-average baseline and Adam.
 
 from __future__ import annotations
 
-import math
+from typing import Any
 
 import numpy as np
 from optuna.study import Study
@@ -82,12 +82,11 @@ class ReinforceSampler(SpaceSampler):
             )
         self.baseline_momentum = momentum
         self.max_retries = check_int(max_retries, "max_retries", _OWNER, minimum=0)
-        n_combinations = math.prod(len(d.choices) for d in self._dists.values())
-        if len(self._dists) != len(self._names) or n_combinations != self.space.size:
+        if not self.space.plain and not hasattr(self.space, "active"):
             raise param_error(
                 "space",
                 _OWNER,
-                "a space whose decisions are independent categoricals (every combination valid)",
+                "a space of independent decisions or a declared space (conditions in order)",
                 self.space.name,
             )
         #: allowed[d, c]: decision d may take ``space.choices[c]``, shape (n_decisions, n_choices)
@@ -113,11 +112,30 @@ class ReinforceSampler(SpaceSampler):
         used = {p.key for p in history}
         n = probs.shape[1]
         for _ in range(self.max_retries + 1):
-            codes = [int(rng.choice(n, p=p)) for p in probs]
-            arch = self.space.from_codes(codes)
+            if self.space.plain:
+                arch = self.space.from_codes([int(rng.choice(n, p=p)) for p in probs])
+            else:
+                arch = self._draw_conditional(probs, rng)
+                if arch is None:
+                    continue
             if self.key(arch) not in used:
                 return arch
         return self.random_unused(used, rng)
+
+    def _draw_conditional(self, probs: np.ndarray, rng: np.random.Generator) -> Arch | None:
+        """Draw the active decisions in order (inactive ones are skipped); None if the draw
+        breaks a constraint of the space."""
+        space = self.space
+        values: dict[str, Any] = {}
+        for d, name in enumerate(self._names):
+            if space.active(values, space.decisions[d]):
+                values[name] = space.choices[int(rng.choice(probs.shape[1], p=probs[d]))]
+            else:
+                values[name] = None
+        try:
+            return space.make([values[n] for n in self._names])
+        except ValueError:  # a constraint of the space
+            return None
 
     def _replay(self, history: list[Past]) -> np.ndarray:
         """Logits after the update rule has seen every completed trial of ``history``."""
@@ -137,7 +155,10 @@ class ReinforceSampler(SpaceSampler):
             den = mom * den + (1.0 - mom)
             advantage = r - num / den
             grad = -_softmax(theta)
-            grad[rows, np.asarray(self.space.to_codes(past.arch))] += 1.0
+            codes = np.asarray(self.space.to_codes(past.arch))
+            grad[rows, codes] += 1.0
+            if not self.space.plain:  # inactive decisions were not drawn: no gradient
+                grad[np.asarray([a is None for a in past.arch.ops])] = 0.0
             grad *= advantage
             step += 1
             m = _BETA1 * m + (1.0 - _BETA1) * grad

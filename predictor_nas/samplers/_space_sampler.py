@@ -126,12 +126,20 @@ class SpaceSampler(BaseSampler):
         param_name: str,
         param_distribution: BaseDistribution,
     ) -> Any:
-        """A decision of the space asked with its own distribution gets this sampler's proposal;
-        anything else is uniform random (seeded by the seed, the trial and the param name)."""
-        if self._dists.get(param_name) == param_distribution:
-            params = self._proposal(study, trial)
-            if param_name in params:
-                return params[param_name]
+        """A decision of the space asked with its own distribution gets this sampler's proposal.
+
+        A decision the proposal leaves inactive (a conditional space whose objective asks for
+        it anyway) is uniform random, seeded by the seed, the trial and the param name.
+
+        Raises:
+            SearchError: ``param_name`` is not a decision of the space, or is asked with other
+                choices: the objective searches another space than the sampler was given (a
+                sampler never falls back to random search silently).
+        """
+        check_param_of_space(self.space, self._dists, param_name, param_distribution, self._owner)
+        params = self._proposal(study, trial)
+        if param_name in params:
+            return params[param_name]
         seed = np.random.SeedSequence(
             [self._base, trial.number, zlib.crc32(param_name.encode())]
         ).generate_state(1)[0]
@@ -222,6 +230,34 @@ class SpaceSampler(BaseSampler):
         params = self.space.to_params(self._propose(study, history, rng))
         self._cache = (tag, params)
         return params
+
+
+def check_param_of_space(
+    space: SearchSpace,
+    dists: Mapping[str, BaseDistribution],
+    name: str,
+    dist: BaseDistribution,
+    owner: str,
+) -> None:
+    """Refuse a param that is not one of ``space``'s decisions with its own choices.
+
+    Raises:
+        SearchError: Naming the param, the space and its decisions.
+    """
+    own = dists.get(name)
+    if own is None:
+        shown = ", ".join(space.param_names[:8]) + (", ..." if len(space.param_names) > 8 else "")
+        raise SearchError(
+            f"{owner} searches space {space.name!r} (decisions {shown}), but the study asked "
+            f"for the param {name!r}, which is not one of them. Give the sampler the space your "
+            "objective searches (a registered name, a YAML declaration or a SearchSpace)."
+        )
+    if own != dist:
+        raise SearchError(
+            f"{owner} searches space {space.name!r}, whose decision {name!r} takes "
+            f"{list(own.choices)!r}; the study asked for it with {dist!r}. Give the sampler the "
+            "space your objective searches."
+        )
 
 
 def _fresh_seed() -> int:

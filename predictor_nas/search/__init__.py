@@ -1,5 +1,6 @@
 """Run searches: strategies, storages, the table-driven loop and the real-training loop."""
 
+from predictor_nas.search._ask import INFEASIBLE_ATTR, ask_arch
 from predictor_nas.search._real import (
     TOPK,
     ProxyPrior,
@@ -19,6 +20,7 @@ from predictor_nas.search._strategies import STRATEGIES, available_strategies, m
 
 __all__ = [
     "DEFAULT_STORAGE",
+    "INFEASIBLE_ATTR",
     "STORAGE_FORMS",
     "STRATEGIES",
     "TOPK",
@@ -26,6 +28,7 @@ __all__ = [
     "RealSearchResult",
     "SearchResult",
     "TablePrior",
+    "ask_arch",
     "available_strategies",
     "default_study_name",
     "incumbent_trajectory",

@@ -556,7 +556,7 @@ def run_real_search(
                 )
                 trial = study.ask(fixed_distributions=distributions)
             else:
-                study.sampler = make_sampler(strategy, _step_seed(seed, n))
+                study.sampler = make_sampler(strategy, space, _step_seed(seed, n))
                 trial = study.ask(fixed_distributions=distributions)
             arch = space.from_params(trial.params)
             trial.set_user_attr("arch", space.format(arch))

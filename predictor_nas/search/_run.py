@@ -170,8 +170,7 @@ def run_search(
     if time_budget is not None:
         time_budget = check_float(time_budget, "time_budget", owner, minimum=0.0, exclusive=True)
     seed = check_int(seed, "seed", owner, minimum=0)
-    if strategy not in available_strategies():
-        make_sampler(strategy, 0)  # raises the standard message
+    check_choice(strategy, "strategy", owner, available_strategies())
     sp = get_space(space)
     tbl = open_table(table)
     if tbl.space != sp.name:
@@ -195,7 +194,7 @@ def run_search(
         study_name=name,
         direction=evaluator.direction,
         load_if_exists=True,
-        sampler=make_sampler(strategy, _step_seed(seed, 0)),
+        sampler=make_sampler(strategy, sp, _step_seed(seed, 0)),
     )
     stored = study.user_attrs.get(CONFIG_ATTR)
     if stored is None:
@@ -247,7 +246,7 @@ def run_search(
     t0 = time.perf_counter()
     try:
         while more():
-            study.sampler = make_sampler(strategy, _step_seed(seed, n))
+            study.sampler = make_sampler(strategy, sp, _step_seed(seed, n))
             trial = study.ask(fixed_distributions=distributions)
             arch = sp.from_params(trial.params)
             ev = evaluator.evaluate(arch, rng=np.random.default_rng([seed, n, 1]))

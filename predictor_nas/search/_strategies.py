@@ -1,4 +1,10 @@
-"""Search strategies by name: each is a factory of an Optuna sampler from a seed."""
+"""Search strategies by name: each is a factory of an Optuna sampler from a space and a seed.
+
+Every strategy is handed the space it searches (``make_sampler(strategy, space, seed)``); our
+samplers refuse params of another space instead of searching it at random. Optuna's own samplers
+(random, TPE, GP) see the space through the trial's distributions (define-by-run on conditional
+spaces); proposals that break a space's constraints are refused by the search loop.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +15,20 @@ from typing import Any
 import optuna
 
 from predictor_nas._validation import check_choice
+from predictor_nas.exceptions import InvalidParameterError
+from predictor_nas.spaces import SearchSpace, get_space
 
 
-def _random(seed: int) -> optuna.samplers.BaseSampler:
+def _random(space: SearchSpace, seed: int) -> optuna.samplers.BaseSampler:
     return optuna.samplers.RandomSampler(seed=seed)
 
 
-def _rea(seed: int) -> optuna.samplers.BaseSampler:
-    from predictor_nas.samplers import RegularizedEvolutionSampler
+def _rea(space: SearchSpace, seed: int) -> optuna.samplers.BaseSampler:
+    from predictor_nas.samplers import RegularizedEvolutionSampler, SpaceEvolutionSampler
 
-    return RegularizedEvolutionSampler(population_size=10, sample_size=3, seed=seed)
+    if space.plain:
+        return RegularizedEvolutionSampler(population_size=10, sample_size=3, seed=seed)
+    return SpaceEvolutionSampler(space, population_size=10, sample_size=3, seed=seed)
 
 
 #: Settings of the ``guided`` strategy (150 trees per xgb member instead of 300 keeps a fit at
@@ -69,10 +79,10 @@ GUIDED_ZC_KWARGS: dict = {"warmup": "proxy", "warmup_pool": 1000, "restart": "po
 GUIDED_ZC_PREDICTOR_KWARGS: dict = {"n_estimators": 150}
 
 
-def _guided(seed: int) -> optuna.samplers.BaseSampler:
+def _guided(space: SearchSpace, seed: int) -> optuna.samplers.BaseSampler:
     from predictor_nas.samplers import PredictorGuidedSampler
 
-    return PredictorGuidedSampler("nb201", seed=seed, **GUIDED_KWARGS)
+    return PredictorGuidedSampler(space, seed=seed, **GUIDED_KWARGS)
 
 
 #: Where the ``guided-zc`` strategy reads its zero-cost proxies: NAS-Bench-Suite-Zero's proxies
@@ -104,11 +114,20 @@ def _zero_cost_inputs() -> tuple[Any, Any]:
     return features, table_proxy_scorer(table, list(ZC_DATASETS))
 
 
-def _zero_cost_sampler(seed: int, *, learned: bool) -> optuna.samplers.BaseSampler:
+def _zero_cost_sampler(
+    space: SearchSpace, seed: int, *, learned: bool
+) -> optuna.samplers.BaseSampler:
     """guided-zc (``learned``: the XGBoost ensemble + zc features picks the restarts) or its
     ablation zc-ls (the proxy ranker picks them); everything else is shared."""
     from predictor_nas.predictors import ScorePredictor
     from predictor_nas.samplers import PredictorGuidedSampler
+
+    if space.name != "nb201":
+        raise InvalidParameterError(
+            f"The strategies 'guided-zc' and 'zc-ls' read zero-cost proxies of every arch from "
+            f"the table {ZC_TABLE!r}, which exists for space 'nb201' only; space {space.name!r} "
+            "has none. Use 'guided' (no proxies needed)."
+        )
 
     features, scorer = _zero_cost_inputs()
     kwargs = {**GUIDED_KWARGS, **GUIDED_ZC_KWARGS}
@@ -116,48 +135,50 @@ def _zero_cost_sampler(seed: int, *, learned: bool) -> optuna.samplers.BaseSampl
         kwargs["predictor_kwargs"] = {**GUIDED_ZC_PREDICTOR_KWARGS, "extra": features}
     else:
         kwargs.pop("predictor_kwargs", None)
-        kwargs["predictor"] = lambda s: ScorePredictor(scorer, "nb201", seed=s)
+        kwargs["predictor"] = lambda s: ScorePredictor(scorer, space, seed=s)
     return PredictorGuidedSampler(
-        "nb201", seed=seed, warmup_scorer=scorer, climb_scorer=scorer, **kwargs
+        space, seed=seed, warmup_scorer=scorer, climb_scorer=scorer, **kwargs
     )
 
 
-def _guided_zc(seed: int) -> optuna.samplers.BaseSampler:
-    return _zero_cost_sampler(seed, learned=True)
+def _guided_zc(space: SearchSpace, seed: int) -> optuna.samplers.BaseSampler:
+    return _zero_cost_sampler(space, seed, learned=True)
 
 
-def _zc_ls(seed: int) -> optuna.samplers.BaseSampler:
-    return _zero_cost_sampler(seed, learned=False)
+def _zc_ls(space: SearchSpace, seed: int) -> optuna.samplers.BaseSampler:
+    return _zero_cost_sampler(space, seed, learned=False)
 
 
-def _tpe(seed: int) -> optuna.samplers.BaseSampler:
+def _tpe(space: SearchSpace, seed: int) -> optuna.samplers.BaseSampler:
     return optuna.samplers.TPESampler(seed=seed)
 
 
-def _ls(seed: int) -> optuna.samplers.BaseSampler:
+def _ls(space: SearchSpace, seed: int) -> optuna.samplers.BaseSampler:
     from predictor_nas.samplers import LocalSearchSampler
 
-    return LocalSearchSampler("nb201", n_init=10, move="first", seed=seed)
+    return LocalSearchSampler(space, n_init=10, move="first", seed=seed)
 
 
-def _reinforce(seed: int) -> optuna.samplers.BaseSampler:
+def _reinforce(space: SearchSpace, seed: int) -> optuna.samplers.BaseSampler:
     from predictor_nas.samplers import ReinforceSampler
 
-    return ReinforceSampler("nb201", learning_rate=0.3, baseline_momentum=0.9, seed=seed)
+    return ReinforceSampler(space, learning_rate=0.3, baseline_momentum=0.9, seed=seed)
 
 
-def _gp(seed: int) -> optuna.samplers.BaseSampler:
+def _gp(space: SearchSpace, seed: int) -> optuna.samplers.BaseSampler:
     # Optuna imports torch itself, only when the GP is first fitted.
     return optuna.samplers.GPSampler(seed=seed)
 
 
-def _grid(seed: int) -> optuna.samplers.BaseSampler:
+def _grid(space: SearchSpace, seed: int) -> optuna.samplers.BaseSampler:
     from predictor_nas.samplers import ExhaustiveSampler
 
-    return ExhaustiveSampler("nb201", shuffle=True, seed=seed)
+    return ExhaustiveSampler(space, shuffle=True, seed=seed)
 
 
-STRATEGIES: dict[str, tuple[Callable[[int], optuna.samplers.BaseSampler], str]] = {
+Factory = Callable[[SearchSpace, int], optuna.samplers.BaseSampler]
+
+STRATEGIES: dict[str, tuple[Factory, str]] = {
     "gp": (_gp, "Gaussian-process Bayesian optimisation (Optuna GPSampler, default settings)"),
     "grid": (
         _grid,
@@ -204,7 +225,10 @@ def available_strategies() -> list[str]:
     return list(STRATEGIES)
 
 
-def make_sampler(strategy: str, seed: int) -> optuna.samplers.BaseSampler:
-    """A fresh sampler for ``strategy`` seeded with ``seed``."""
+def make_sampler(
+    strategy: str, space: SearchSpace | str, seed: int
+) -> optuna.samplers.BaseSampler:
+    """A fresh sampler for ``strategy`` on ``space`` (an instance or a name), seeded with
+    ``seed``."""
     check_choice(strategy, "strategy", "search", available_strategies())
-    return STRATEGIES[strategy][0](seed)
+    return STRATEGIES[strategy][0](get_space(space), seed)

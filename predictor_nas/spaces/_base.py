@@ -64,6 +64,10 @@ class SearchSpace(abc.ABC):
         """The labelled DAG of ``arch`` (see ``ArchGraph``): what encodings and keys read."""
         raise NotImplementedError(f"Space {self.name!r} does not define graph(arch).")
 
+    def prune(self, arch: Arch) -> Arch:
+        """``arch`` with dead operations removed; the base knows none and returns ``arch``."""
+        return self.validate(arch)
+
     def node_labels(self) -> tuple[str, ...]:
         """Every label a node of ``graph(arch)`` can carry: ``input``, ``output``, the ops."""
         return (INPUT, OUTPUT, *(str(c) for c in self.choices))
@@ -221,6 +225,13 @@ class SearchSpace(abc.ABC):
         from optuna.distributions import CategoricalDistribution
 
         return {p: CategoricalDistribution(list(self.param_choices(p))) for p in self.param_names}
+
+    def suggest(self, trial: Any) -> Arch:
+        """Ask an Optuna trial for every decision in order (define-by-run) and return the arch."""
+        params = {
+            p: trial.suggest_categorical(p, list(self.param_choices(p))) for p in self.param_names
+        }
+        return self.from_params(params)
 
     def to_params(self, arch: Arch) -> dict[str, str]:
         """Optuna params (decision name -> operation) of ``arch``."""

@@ -483,6 +483,20 @@ class NB301Space(SearchSpace):
         active = set(self.active_params(arch))
         return {p: op for p, op in zip(self.param_names, ops) if p in active}
 
+    def suggest(self, trial: Any) -> Arch:
+        """Ask an Optuna trial for the input pairs, then for the edges they make active."""
+        params: dict[str, Any] = {}
+        for p in _INPUT_PARAMS:
+            params[p] = trial.suggest_categorical(p, list(self.param_choices(p)))
+        ops = [INACTIVE] * len(self.param_names)
+        for p in _INPUT_PARAMS:
+            ops[self.param_names.index(p)] = params[p]
+        for c in CELLS:
+            for k in self._active_edges(ops, c):
+                p = f"edge_{c}_{k}"
+                params[p] = trial.suggest_categorical(p, list(NB301_OPS))
+        return self.from_params(params)
+
     def from_params(self, params: Mapping[str, Any]) -> Arch:
         """Build an ``Arch`` from the active decisions; inactive or unknown keys are refused."""
         missing = [p for p in _INPUT_PARAMS if p not in params]
