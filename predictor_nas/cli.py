@@ -248,8 +248,40 @@ def _cmd_tables_verify(args: argparse.Namespace) -> int:
 
 
 def _cmd_tables_import(args: argparse.Namespace) -> int:
-    from predictor_nas.tables.importers import IMPORTERS
+    from predictor_nas.exceptions import InvalidParameterError
+    from predictor_nas.tables.importers import IMPORTERS, import_file
 
+    file_only = ("space", "name", "metric", "dataset", "dataset_column", "fidelity")
+    if args.kind == "file":
+        missing = [f"--{k}" for k in ("space", "name", "metric") if not getattr(args, k)]
+        if missing:
+            raise InvalidParameterError(
+                f"`tables import file` needs {', '.join(missing)} (see --help)."
+            )
+        path, chash = import_file(
+            args.source,
+            fmt=args.format,
+            space=args.space,
+            name=args.name,
+            metrics=args.metric,
+            arch_column=args.arch_column,
+            dataset=args.dataset if args.dataset_column is None else None,
+            dataset_column=args.dataset_column,
+            fidelity=args.fidelity,
+            fidelity_column=args.fidelity_column,
+            seed_column=args.seed_column,
+            cost_column=args.cost_column,
+            curves=args.curve or (),
+            out=args.out,
+            overwrite=args.overwrite,
+        )
+        _out(f"wrote {path}\ncontent hash {chash}")
+        return 0
+    extra = [f"--{k.replace('_', '-')}" for k in file_only if getattr(args, k, None)]
+    if extra:
+        raise InvalidParameterError(
+            f"{', '.join(extra)} only apply to `tables import file`, not to {args.kind!r}."
+        )
     importer = IMPORTERS[args.kind]
     path, chash = importer(args.source, out=args.out, overwrite=args.overwrite)
     _out(f"wrote {path}\ncontent hash {chash}")
@@ -1015,8 +1047,39 @@ def build_parser() -> argparse.ArgumentParser:
     tv.add_argument("tables", nargs="*", help="names or paths (default: all known tables)")
     tv.set_defaults(func=_cmd_tables_verify)
     tim = tsub.add_parser("import", help="import richer benchmark data into the table cache")
-    tim.add_argument("kind", choices=["nb201-rich"], help="what to import")
+    tim.add_argument(
+        "kind",
+        choices=["file", "nb201-rich", "nas-bench-macro", "nb101-zc"],
+        help="what to import: 'file' = your own CSV / JSON / JSON-lines / Parquet file",
+    )
     tim.add_argument("--source", required=True, help="folder holding the source files")
+    tfile = tim.add_argument_group("file", "options of `tables import file`")
+    tfile.add_argument("--space", default=None, help="space name or .yaml declaration")
+    tfile.add_argument("--name", default=None, help="table name (file <name>.h5 in the cache)")
+    tfile.add_argument(
+        "--metric",
+        action="append",
+        metavar="NAME[=COLUMN]:max|min[:UNIT][@EPOCHS]",
+        help="a metric column (repeat), e.g. val_acc:max:%% or params:min:M@0",
+    )
+    tfile.add_argument("--arch-column", default="arch", help="column of arch strings (arch)")
+    tfile.add_argument("--dataset", default=None, help="fixed dataset name of every row")
+    tfile.add_argument("--dataset-column", default=None, help="column naming each row's dataset")
+    tfile.add_argument(
+        "--fidelity", type=int, default=None, help="training epochs of the values"
+    )
+    tfile.add_argument("--fidelity-column", default=None, help="column of the epochs per row")
+    tfile.add_argument("--seed-column", default=None, help="column of the training seed")
+    tfile.add_argument(
+        "--cost-column", default=None, help="column of training seconds (-> train_time)"
+    )
+    tfile.add_argument(
+        "--curve", action="append", metavar="NAME[=COLUMN]", help="a column of per-epoch lists"
+    )
+    tfile.add_argument(
+        "--format", default=None, choices=["csv", "json", "jsonl", "parquet"],
+        help="file format (default: from the suffix)",
+    )
     tim.add_argument("--out", default=None, help="output file (default: the table cache)")
     tim.add_argument("--overwrite", action="store_true", help="replace an existing table")
     tim.set_defaults(func=_cmd_tables_import)
