@@ -38,7 +38,13 @@ def _cases():
             yield space, strategy
 
 
-@pytest.mark.parametrize(("space", "strategy"), list(_cases()))
+@pytest.mark.parametrize(
+    ("space", "strategy"),
+    [
+        pytest.param(sp, st, marks=pytest.mark.slow) if st == "gp" else (sp, st)
+        for sp, st in _cases()
+    ],
+)
 def test_every_strategy_proposes_valid_architectures_of_its_space(space, strategy):
     """20 ask-and-tell steps, a fresh strategy sampler per step: valid archs, mostly new ones."""
     sp = get_space(space)
@@ -72,19 +78,28 @@ _GUIDED = {"n_warmup": 5, "n_candidates": 30, "predictor": "ridge"}
 TestEvolutionOnChain = _contract(
     "layer_chain", lambda sp, s: SpaceEvolutionSampler(sp, population_size=5, seed=s)
 )
-TestEvolutionOnNB101 = _contract(
-    "nb101", lambda sp, s: SpaceEvolutionSampler(sp, population_size=5, seed=s)
+# Contracts past the first two take 20-40 s each (journal resumes): run with -m slow.
+TestEvolutionOnNB101 = pytest.mark.slow(
+    _contract("nb101", lambda sp, s: SpaceEvolutionSampler(sp, population_size=5, seed=s))
 )
 TestLocalSearchOnMacro = _contract(
     "mobilenet_macro", lambda sp, s: LocalSearchSampler(sp, n_init=5, seed=s)
 )
-TestReinforceOnChain = _contract("layer_chain", lambda sp, s: ReinforceSampler(sp, seed=s))
-TestGuidedOnChain = _contract(
-    "layer_chain", lambda sp, s: PredictorGuidedSampler(sp, seed=s, **_GUIDED)
+TestReinforceOnChain = pytest.mark.slow(
+    _contract("layer_chain", lambda sp, s: ReinforceSampler(sp, seed=s))
 )
-TestGuidedOnNB101 = _contract("nb101", lambda sp, s: PredictorGuidedSampler(sp, seed=s, **_GUIDED))
-TestGuidedOnNB301 = _contract("nb301", lambda sp, s: PredictorGuidedSampler(sp, seed=s, **_GUIDED))
-TestGuidedStrategyOnTinyCell = _contract("tiny_cell", lambda sp, s: make_sampler("guided", sp, s))
+TestGuidedOnChain = pytest.mark.slow(
+    _contract("layer_chain", lambda sp, s: PredictorGuidedSampler(sp, seed=s, **_GUIDED))
+)
+TestGuidedOnNB101 = pytest.mark.slow(
+    _contract("nb101", lambda sp, s: PredictorGuidedSampler(sp, seed=s, **_GUIDED))
+)
+TestGuidedOnNB301 = pytest.mark.slow(
+    _contract("nb301", lambda sp, s: PredictorGuidedSampler(sp, seed=s, **_GUIDED))
+)
+TestGuidedStrategyOnTinyCell = pytest.mark.slow(
+    _contract("tiny_cell", lambda sp, s: make_sampler("guided", sp, s))
+)
 
 
 @pytest.mark.parametrize("strategy", ["guided", "ls", "reinforce", "grid"])
@@ -95,7 +110,7 @@ def test_sampler_refuses_params_of_another_space(strategy):
     def objective(trial):
         return trial.suggest_categorical("my_layer", ["conv", "pool"]) == "conv"
 
-    with pytest.raises(SearchError, match="searches space 'nb201'.*'my_layer'"):
+    with pytest.raises(SearchError, match=r"searches space 'nb201'.*'my_layer'"):
         study.optimize(objective, n_trials=3)
 
 
