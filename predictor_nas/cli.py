@@ -61,6 +61,8 @@ def _cmd_search(args: argparse.Namespace) -> int:
         storage=storage,
         study_name=args.study_name,
         draw_seed=args.draw_seed,
+        metric=args.metric,
+        test_metric=args.test_metric,
         progress=not args.no_progress and not args.json,
     )
     if args.json:
@@ -73,12 +75,17 @@ def _cmd_search(args: argparse.Namespace) -> int:
         else f"n/a (table {result.table!r} has no test metric for {result.dataset}{hint})"
     )
     resumed = f" (resumed after {result.resumed_from})" if result.resumed_from else ""
+    val_label, test_label = "validation accuracy", "test accuracy"
+    if args.metric != "val_acc":
+        val_label = f"{args.metric} (searched)"
+    if args.test_metric:
+        test_label = f"{args.test_metric} (reported)"
     rows = [
         ("best architecture", result.best_arch),
-        ("validation accuracy", f"{result.best_val:.2f} % (mean over trials)"),
-        ("test accuracy", test),
+        (val_label, f"{result.best_val:.2f} % (mean over trials)"),
+        (test_label, test),
         (
-            "regret (validation)",
+            "regret (searched)" if args.metric != "val_acc" else "regret (validation)",
             f"{result.regret_val:.2f} pp below the table's best {result.table_best_val:.2f} %",
         ),
         (
@@ -105,7 +112,7 @@ _TRAIN_ONLY = (
 def _cmd_search_train(args: argparse.Namespace) -> int:
     from predictor_nas.search import DEFAULT_STORAGE, run_real_search
 
-    if args.space != "nb201":
+    if args.space not in (None, "nb201"):
         from predictor_nas.exceptions import InvalidParameterError
 
         raise InvalidParameterError("--evaluator train builds NB201 networks; use --space nb201.")
@@ -391,8 +398,12 @@ def _compare_command_text(args: argparse.Namespace) -> str:
     """The ``compare`` command line that reproduces ``args`` (quoted in the report)."""
     import shlex
 
-    parts = ["predictor-nas", "compare", "--space", args.space, "--table", args.table]
+    parts = ["predictor-nas", "compare"]
+    parts += ["--space", args.space] if args.space is not None else []
+    parts += ["--table", args.table]
     parts += ["--dataset", args.dataset, "--strategies", args.strategies]
+    parts += ["--metric", args.metric] if args.metric != "val_acc" else []
+    parts += ["--test-metric", args.test_metric] if args.test_metric else []
     parts += ["--budget", str(args.budget), "--seeds", args.seeds, "--jobs", str(args.jobs)]
     parts += ["--thresholds", ",".join(f"{t:g}" for t in args.thresholds)]
     if args.draw_seed:
@@ -418,6 +429,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             seeds=args.seeds,
             jobs=args.jobs,
             draw_seed=args.draw_seed,
+            metric=args.metric,
+            test_metric=args.test_metric,
             thresholds=args.thresholds,
             cache=None if out is None else out / "runs.jsonl",
             progress=not args.no_progress and not args.json,
@@ -649,7 +662,7 @@ def _cmd_coordinate(args: argparse.Namespace) -> int:
     result = run_coordinator(
         args.storage,
         args.study_name,
-        space=args.space,
+        space="nb201" if args.space is None else args.space,
         table=args.table,
         dataset=args.dataset,
         metric=args.metric,
@@ -727,7 +740,6 @@ def _add_distributed_commands(sub: Any) -> None:
         DEFAULT_MAX_RETRY,
     )
     from predictor_nas.search import available_strategies
-    from predictor_nas.spaces import available_spaces
     from predictor_nas.tables import DEFAULT_TABLE
 
     storage_help = (
@@ -743,7 +755,9 @@ def _add_distributed_commands(sub: Any) -> None:
     )
     c.add_argument("--storage", required=True, help=storage_help)
     c.add_argument("--study-name", default=None, help="default: derived from the options")
-    c.add_argument("--space", default="nb201", choices=available_spaces())
+    c.add_argument(
+        "--space", default=None, type=_space_option, metavar="NAME|FILE.yaml", help=_SPACE_HELP
+    )
     c.add_argument(
         "--table", default=DEFAULT_TABLE, help=f"table name or file (default {DEFAULT_TABLE})"
     )
@@ -920,10 +934,27 @@ def _add_config_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+_SPACE_HELP = (
+    "search space: a registered name or a YAML declaration (see predictor_nas.spaces); "
+    "default: the table's space"
+)
+
+
+def _space_option(text: str) -> str:
+    """``--space``: a registered space name or a path to a YAML declaration."""
+    from predictor_nas.spaces import available_spaces, is_space_file
+
+    if is_space_file(text) or text in available_spaces():
+        return text
+    raise argparse.ArgumentTypeError(
+        f"unknown space {text!r}; use one of {', '.join(available_spaces())} or a path to a "
+        ".yaml declaration"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``predictor-nas``."""
     from predictor_nas.search import STORAGE_FORMS, available_strategies, real_strategies
-    from predictor_nas.spaces import available_spaces
     from predictor_nas.tables import DEFAULT_TABLE
 
     p = argparse.ArgumentParser(
@@ -944,7 +975,9 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["table", "train"],
         help="table: look results up (default); train: build and train each network",
     )
-    s.add_argument("--space", default="nb201", choices=available_spaces())
+    s.add_argument(
+        "--space", default=None, type=_space_option, metavar="NAME|FILE.yaml", help=_SPACE_HELP
+    )
     s.add_argument(
         "--table", default=DEFAULT_TABLE, help=f"table name or file (default {DEFAULT_TABLE})"
     )
@@ -952,6 +985,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--dataset",
         default="cifar10",
         help="dataset in the table, or with --evaluator train: digits or cifar10 (default cifar10)",
+    )
+    s.add_argument(
+        "--metric",
+        default="val_acc",
+        help="validation metric searched (default val_acc; a test metric is refused)",
+    )
+    s.add_argument(
+        "--test-metric",
+        default=None,
+        help="metric reported for the chosen architecture, never searched (default test_acc "
+        "where the table has it)",
     )
     s.add_argument(
         "--strategy",
@@ -1092,7 +1136,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train predictors on random samples of a table (mean validation metric) and "
         "score how they rank all other architectures.",
     )
-    pe.add_argument("--space", default="nb201", choices=available_spaces())
+    pe.add_argument(
+        "--space", default="nb201", type=_space_option, metavar="NAME|FILE.yaml",
+        help="search space: a registered name or a YAML declaration (default nb201)",
+    )
     pe.add_argument(
         "--table", default=DEFAULT_TABLE, help=f"table name or file (default {DEFAULT_TABLE})"
     )
@@ -1158,7 +1205,9 @@ def build_parser() -> argparse.ArgumentParser:
         "the anytime validation regret, hit rate, test accuracy of the validation-chosen "
         "architecture (where the table has it) and seconds per query, with 95% CIs.",
     )
-    c.add_argument("--space", default="nb201", choices=available_spaces())
+    c.add_argument(
+        "--space", default=None, type=_space_option, metavar="NAME|FILE.yaml", help=_SPACE_HELP
+    )
     c.add_argument(
         "--table",
         default=DEFAULT_TABLE,
@@ -1171,6 +1220,17 @@ def build_parser() -> argparse.ArgumentParser:
         default="cifar10",
         metavar="NAME[,NAME...]",
         help="dataset(s) in the table (default cifar10)",
+    )
+    c.add_argument(
+        "--metric",
+        default="val_acc",
+        help="validation metric searched (default val_acc; a test metric is refused)",
+    )
+    c.add_argument(
+        "--test-metric",
+        default=None,
+        help="metric reported for the chosen architecture, never searched (default test_acc "
+        "where the table has it)",
     )
     c.add_argument(
         "--strategies",

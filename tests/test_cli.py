@@ -89,7 +89,7 @@ def test_bad_input_exits_nonzero_with_clear_message(tmp_path, args, message):
 
 
 @pytest.mark.parametrize(
-    "args", [["search", "--budget", "ten"], ["search", "--space", "nb101"], ["frobnicate"]]
+    "args", [["search", "--budget", "ten"], ["search", "--space", "nb999"], ["frobnicate"]]
 )
 def test_argument_syntax_errors_exit_2(tmp_path, args):
     """Malformed arguments are rejected by the parser with usage help and status 2."""

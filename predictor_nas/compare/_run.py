@@ -213,7 +213,8 @@ def _run_one(task: dict[str, Any]) -> RunRecord:
     from predictor_nas.search import run_search
 
     r = run_search(
-        space=task["space"],
+        test_metric=task.get("test_metric"),
+        space=task.get("space_file") or task["space"],
         table=task["table"],
         dataset=task["dataset"],
         strategy=task["strategy"],
@@ -251,6 +252,8 @@ def _init_worker(log_level: int, optuna_level: int) -> None:
 def _cache_key(task: dict[str, Any], table_hash: str) -> str:
     key = {k: task[k] for k in ("space", "dataset", "strategy", "seed", "budget", "draw_seed")}
     key.update(metric=task["metric"], table_content_hash=table_hash, version=__version__)
+    if task.get("test_metric"):
+        key["test_metric"] = task["test_metric"]
     return json.dumps(key, sort_keys=True)
 
 
@@ -271,7 +274,7 @@ def _read_cache(path: Path) -> dict[str, RunRecord]:
 
 def compare(
     *,
-    space: str = "nb201",
+    space: str | None = None,
     table: str | os.PathLike | None = None,
     datasets: str | Sequence[str] = "cifar10",
     strategies: str | Sequence[str] = DEFAULT_STRATEGIES,
@@ -280,6 +283,7 @@ def compare(
     jobs: int = 1,
     draw_seed: bool = False,
     metric: str = "val_acc",
+    test_metric: str | None = None,
     thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
     cache: str | os.PathLike | None = None,
     progress: bool = False,
@@ -292,7 +296,8 @@ def compare(
     table has a test metric at the searched fidelity (e.g. ``nb201-rich``), its test value.
 
     Args:
-        space: Search-space name.
+        space: Search-space name or YAML declaration (a path, so that worker processes load
+            it too); None = the table's space.
         table: Table name or path; None = the embedded default (``nb201``, no test metric).
         datasets: Dataset name(s) of the table; a comma text or a sequence.
         strategies: Names from ``predictor_nas.search.available_strategies()`` (read when
@@ -304,6 +309,7 @@ def compare(
             importable code, since workers start fresh.
         draw_seed: Objective = one drawn training trial per query (regret stays on the mean).
         metric: Validation metric searched.
+        test_metric: Metric reported for the chosen architectures; ``None``: ``test_acc``.
         thresholds: Regrets for "queries to reach regret <= t" statistics.
         cache: JSON-lines file of finished runs: runs found there (same configuration) are not
             rerun, new ones are appended as they finish, so an interrupted sweep resumes.
@@ -318,7 +324,7 @@ def compare(
     """
     from predictor_nas.evaluators import TableEvaluator
     from predictor_nas.search import available_strategies
-    from predictor_nas.spaces import get_space
+    from predictor_nas.spaces import get_space, is_space_file
     from predictor_nas.tables import DEFAULT_TABLE, open_table
 
     budget = check_int(budget, "budget", OWNER, minimum=1)
@@ -329,8 +335,8 @@ def compare(
     for s in names:
         check_choice(s, "strategies", OWNER, known)
     ths = [check_float(t, "thresholds", OWNER, minimum=0.0) for t in thresholds]
-    sp = get_space(space)
     tbl = open_table(DEFAULT_TABLE if table is None else table)
+    sp = get_space(tbl.space if space is None else space)
     if tbl.space != sp.name:
         raise param_error(
             "table", OWNER, f"a table of space {sp.name!r}", f"{tbl.name} ({tbl.space})"
@@ -353,10 +359,13 @@ def compare(
     }
     base = {
         "space": sp.name,
+        # Worker processes load a space declared in a file again from that file.
+        "space_file": str(space) if is_space_file(space) else None,
         "table": str(tbl.path),
         "budget": budget,
         "draw_seed": bool(draw_seed),
         "metric": metric,
+        "test_metric": test_metric,
     }
     # Seed-major with strategies interleaved: every strategy runs under the same load.
     tasks = [
@@ -437,7 +446,7 @@ def compare(
         row, top = tbl.best(metric, dataset=d)
         ev = TableEvaluator(tbl, d, metric=metric)
         ref: dict[str, Any] = {"table_best_val": top, "best_val_arch": tbl.archs[row]}
-        ref["test_of_best_val_arch"] = _test_of_row(tbl, d, row, ev.fidelity)
+        ref["test_of_best_val_arch"] = _test_of_row(tbl, d, row, ev.fidelity, test_metric)
         ref["strategies"] = summarize(
             [r for r in runs if r.dataset == d], names, thresholds=ths, curves=True
         )
@@ -454,15 +463,19 @@ def compare(
     )
 
 
-def _test_of_row(tbl: Any, dataset: str, row: int, fidelity: int) -> float | None:
-    """Test value of a table row at ``fidelity``, or None without a test metric there."""
+def _test_of_row(
+    tbl: Any, dataset: str, row: int, fidelity: int, metric: str | None = None
+) -> float | None:
+    """Test value (``metric``, default ``test_acc``) of a table row at ``fidelity``, or None
+    without that metric there."""
     from predictor_nas.search._run import TEST_METRIC
 
-    if TEST_METRIC not in tbl.metrics(dataset) or fidelity not in tbl.fidelities(
-        TEST_METRIC, dataset=dataset
+    metric = metric or TEST_METRIC
+    if metric not in tbl.metrics(dataset) or fidelity not in tbl.fidelities(
+        metric, dataset=dataset
     ):
         return None
-    v = float(tbl.query_many(np.array([row]), TEST_METRIC, dataset=dataset, fidelity=fidelity)[0])
+    v = float(tbl.query_many(np.array([row]), metric, dataset=dataset, fidelity=fidelity)[0])
     return v if math.isfinite(v) else None
 
 

@@ -16,9 +16,10 @@ from optuna.trial import FrozenTrial, TrialState
 from predictor_nas._validation import check_choice, check_float, check_int, param_error
 from predictor_nas.evaluators import TableEvaluator
 from predictor_nas.exceptions import StudyConfigMismatchError
+from predictor_nas.search._ask import ask_arch
 from predictor_nas.search._storage import make_storage
 from predictor_nas.search._strategies import available_strategies, make_sampler
-from predictor_nas.spaces import get_space
+from predictor_nas.spaces import DeclaredSpace, SearchSpace, get_space
 from predictor_nas.tables import DEFAULT_TABLE, Table, open_table
 
 log = logging.getLogger(__name__)
@@ -129,7 +130,7 @@ def incumbent_trajectory(
 
 def run_search(
     *,
-    space: str = "nb201",
+    space: str | SearchSpace | None = None,
     table: str = DEFAULT_TABLE,
     dataset: str = "cifar10",
     strategy: str = "rea",
@@ -140,12 +141,14 @@ def run_search(
     study_name: str | None = None,
     draw_seed: bool = False,
     metric: str = "val_acc",
+    test_metric: str | None = None,
     progress: bool = False,
 ) -> SearchResult:
     """Search a table-backed space; resumes the study if it already exists in ``storage``.
 
     Args:
-        space: Search-space name; must match the table's.
+        space: Search-space name, YAML declaration or ``SearchSpace``; must be the table's.
+            ``None``: the table's space.
         table: Table name or path (see ``predictor_nas.tables.open_table``).
         dataset: Dataset of the table.
         strategy: One of ``available_strategies()``.
@@ -157,6 +160,8 @@ def run_search(
         study_name: Defaults to ``default_study_name(...)``.
         draw_seed: Objective is one drawn training trial per query instead of the mean.
         metric: Validation metric to maximize/minimize.
+        test_metric: Metric reported for the chosen architecture (never searched on);
+            ``None``: ``test_acc`` where the table has it.
         progress: Show a progress bar on stderr.
 
     Returns:
@@ -171,8 +176,8 @@ def run_search(
         time_budget = check_float(time_budget, "time_budget", owner, minimum=0.0, exclusive=True)
     seed = check_int(seed, "seed", owner, minimum=0)
     check_choice(strategy, "strategy", owner, available_strategies())
-    sp = get_space(space)
     tbl = open_table(table)
+    sp = get_space(tbl.space if space is None else space)
     if tbl.space != sp.name:
         raise param_error("table", owner, f"a table of space {sp.name!r}", f"{table} ({tbl.space})")
     check_choice(dataset, "dataset", owner, tbl.datasets)
@@ -188,6 +193,12 @@ def run_search(
         "seed": seed,
         "draw_seed": bool(draw_seed),
     }
+    if test_metric is not None:
+        check_choice(test_metric, "test_metric", owner, tbl.metrics(dataset))
+        config["test_metric"] = test_metric
+    report_metric = TEST_METRIC if test_metric is None else test_metric
+    if isinstance(sp, DeclaredSpace):  # a user's declaration: the study records all of it
+        config["space_spec"] = sp.spec()
     store = make_storage(storage)
     study = optuna.create_study(
         storage=store,
@@ -247,8 +258,9 @@ def run_search(
     try:
         while more():
             study.sampler = make_sampler(strategy, sp, _step_seed(seed, n))
-            trial = study.ask(fixed_distributions=distributions)
-            arch = sp.from_params(trial.params)
+            trial, arch = ask_arch(
+                study, sp, distributions=distributions, rng=np.random.default_rng([seed, n, 2])
+            )
             ev = evaluator.evaluate(arch, rng=np.random.default_rng([seed, n, 1]))
             trial.set_user_attr("arch", sp.format(arch))
             trial.set_user_attr("canonical_key", sp.canonical_key(arch))
@@ -278,12 +290,12 @@ def run_search(
     test = None
     test_traj: list[float | None] | None = None
     # Test accuracy at the searched fidelity only: a 12-epoch test value is no stand-in for 200.
-    if TEST_METRIC in tbl.metrics(dataset) and evaluator.fidelity in tbl.fidelities(
-        TEST_METRIC, dataset=dataset
+    if report_metric in tbl.metrics(dataset) and evaluator.fidelity in tbl.fidelities(
+        report_metric, dataset=dataset
     ):
         tv = tbl.query_many(
             np.array(inc_rows, dtype=np.int64),
-            TEST_METRIC,
+            report_metric,
             dataset=dataset,
             fidelity=evaluator.fidelity,
         )
