@@ -227,13 +227,18 @@ def _prepare(cmd: list[Command], request, monkeypatch, tmp_path) -> Path:
     if why:
         pytest.skip(f"parsed only: {why}")
     text = " ".join(" ".join(c.argv) for c in cmd)
-    if ("../shared/data" in text or "nb201-rich" in text) and not SHARED_DATA.is_dir():
+    needs_data = ("../shared/data", "nb201-rich", "nas-bench-macro")
+    if any(t in text for t in needs_data) and not SHARED_DATA.is_dir():
         pytest.skip(f"shared benchmark data not found at {SHARED_DATA}")
     monkeypatch.chdir(tmp_path)
     if "--table nb201-rich" in text:
         request.getfixturevalue("rich_in_cache")  # the imported table, findable by name
     else:
         monkeypatch.setenv("PREDICTOR_NAS_CACHE", str(tmp_path / "cache"))
+    if "--table nas-bench-macro" in text:  # imported by the README's line before
+        from predictor_nas.tables.importers import IMPORTERS
+
+        IMPORTERS["nas-bench-macro"](SHARED_DATA / "nas-bench-macro")
     return SHARED_DATA
 
 

@@ -460,17 +460,24 @@ class PredictorGuidedSampler(BaseSampler):
         (the first trial of a random warm-up); on a space with conditional decisions, this
         trial's proposal (computed once per trial).
 
+        Extra params next to the space's decisions (a learning rate) are uniform random.
+
         Raises:
-            SearchError: ``param_name`` is not a decision of the space (or has other choices):
-                the objective searches another space than the sampler was given.
+            SearchError: ``param_name`` is not a decision of the space (or has other choices)
+                and the study holds none of them: the objective searches another space than
+                the sampler was given.
         """
-        check_param_of_space(self.space, self._dists, param_name, param_distribution, _OWNER)
-        if not self._plain:
+        own = check_param_of_space(
+            self.space, self._dists, param_name, param_distribution, _OWNER, study, trial
+        )
+        if own and not self._plain:
             params = self._trial_proposal(study, trial)
             if param_name in params:
                 return params[param_name]
-        choices = param_distribution.choices  # type: ignore[attr-defined]
-        return choices[int(self._rng.integers(len(choices)))]
+        if isinstance(param_distribution, CategoricalDistribution):
+            choices = param_distribution.choices
+            return choices[int(self._rng.integers(len(choices)))]
+        return self._random.sample_independent(study, trial, param_name, param_distribution)
 
     def _trial_proposal(self, study: Study, trial: FrozenTrial) -> dict[str, Any]:
         """``sample_relative``'s proposal for ``trial``, computed once per trial."""

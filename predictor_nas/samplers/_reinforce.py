@@ -86,7 +86,8 @@ class ReinforceSampler(SpaceSampler):
             raise param_error(
                 "space",
                 _OWNER,
-                "a space of independent decisions or a declared space (conditions in order)",
+                "a space whose decisions are independent or a declared space (conditions in "
+                "order)",
                 self.space.name,
             )
         #: allowed[d, c]: decision d may take ``space.choices[c]``, shape (n_decisions, n_choices)

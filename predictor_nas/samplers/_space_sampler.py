@@ -129,17 +129,20 @@ class SpaceSampler(BaseSampler):
         """A decision of the space asked with its own distribution gets this sampler's proposal.
 
         A decision the proposal leaves inactive (a conditional space whose objective asks for
-        it anyway) is uniform random, seeded by the seed, the trial and the param name.
+        it anyway) and an extra param next to the space's decisions (``check_param_of_space``)
+        are uniform random, seeded by the seed, the trial and the param name.
 
         Raises:
             SearchError: ``param_name`` is not a decision of the space, or is asked with other
                 choices: the objective searches another space than the sampler was given (a
                 sampler never falls back to random search silently).
         """
-        check_param_of_space(self.space, self._dists, param_name, param_distribution, self._owner)
-        params = self._proposal(study, trial)
-        if param_name in params:
-            return params[param_name]
+        if check_param_of_space(
+            self.space, self._dists, param_name, param_distribution, self._owner, study, trial
+        ):
+            params = self._proposal(study, trial)
+            if param_name in params:
+                return params[param_name]
         seed = np.random.SeedSequence(
             [self._base, trial.number, zlib.crc32(param_name.encode())]
         ).generate_state(1)[0]
@@ -238,14 +241,30 @@ def check_param_of_space(
     name: str,
     dist: BaseDistribution,
     owner: str,
-) -> None:
-    """Refuse a param that is not one of ``space``'s decisions with its own choices.
+    study: Study,
+    trial: FrozenTrial,
+) -> bool:
+    """Whether ``name`` is one of ``space``'s decisions (True) or an extra param of a study
+    that searches the space (False: e.g. a learning rate next to the architecture, sampled at
+    random by the caller).
+
+    A param of no decision in a study where neither this trial nor any other holds a decision
+    of the space means the objective searches another space: that is refused, at the first
+    trial, so a sampler never searches at random without a word. (An objective that tunes
+    extra params asks the architecture's decisions first.)
 
     Raises:
-        SearchError: Naming the param, the space and its decisions.
+        SearchError: Naming the param, the space and its decisions; or a decision asked with
+            other choices than the space's.
     """
     own = dists.get(name)
     if own is None:
+        if any(n in trial.params for n in dists) or any(
+            any(n in t.params for n in dists)
+            for t in study.get_trials(deepcopy=False)
+            if t.number != trial.number
+        ):
+            return False
         shown = ", ".join(space.param_names[:8]) + (", ..." if len(space.param_names) > 8 else "")
         raise SearchError(
             f"{owner} searches space {space.name!r} (decisions {shown}), but the study asked "
@@ -258,6 +277,7 @@ def check_param_of_space(
             f"{list(own.choices)!r}; the study asked for it with {dist!r}. Give the sampler the "
             "space your objective searches."
         )
+    return True
 
 
 def _fresh_seed() -> int:
