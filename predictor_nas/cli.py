@@ -1137,8 +1137,7 @@ def build_parser() -> argparse.ArgumentParser:
         "score how they rank all other architectures.",
     )
     pe.add_argument(
-        "--space", default="nb201", type=_space_option, metavar="NAME|FILE.yaml",
-        help="search space: a registered name or a YAML declaration (default nb201)",
+        "--space", default=None, type=_space_option, metavar="NAME|FILE.yaml", help=_SPACE_HELP
     )
     pe.add_argument(
         "--table", default=DEFAULT_TABLE, help=f"table name or file (default {DEFAULT_TABLE})"

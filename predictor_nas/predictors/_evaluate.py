@@ -168,7 +168,7 @@ def _clean(x: float | None) -> float | None:
 # --------------------------------------------------------------------------- evaluation
 def evaluate_predictors(
     *,
-    space: str = "nb201",
+    space: str | None = None,
     table: str | os.PathLike = "nb201",
     dataset: str = "cifar10",
     metric: str = "val_acc",
@@ -192,7 +192,8 @@ def evaluate_predictors(
     untimed warm-up fit per predictor (lazy imports excluded).
 
     Args:
-        space: Search-space name; must be the table's.
+        space: Search-space name or YAML declaration; must be the table's (``None``: the
+            table's).
         table: Table name or file holding the target.
         dataset: Dataset of the table.
         metric: Target metric; validation metrics only (names starting with ``test`` are refused).
@@ -241,8 +242,8 @@ def evaluate_predictors(
             "a validation metric (test metrics are never a training target)",
             metric,
         )
-    sp = get_space(space)
     tbl = open_table(table)
+    sp = get_space(tbl.space if space is None else space)
     if tbl.space != sp.name:
         raise param_error("table", owner, f"a table of space {sp.name!r}", f"{table} ({tbl.space})")
     check_choice(dataset, "dataset", owner, tbl.datasets)
