@@ -12,7 +12,7 @@ whole study on the next run. Hence:
   naming the byte offset where the damage starts;
 - ``repair_journal`` (``predictor-nas storage repair FILE``) keeps the intact prefix and moves
   everything from the first bad byte on to a backup file next to it;
-- ``GuardedJournalFileBackend`` never appends to a file whose last byte is not ``\\n``, removes
+- ``GuardedJournalFileBackend`` never appends after a torn or garbled last record, removes
   its own partial record when a write fails, turns read errors into ``StorageCorruptedError`` and
   a read-only file into a one-line ``SearchError``;
 - ``GuardedJournalStorage`` does not append a ``CREATE_STUDY`` record when the study exists, so a
@@ -292,6 +292,24 @@ def repair_journal(path: str) -> RepairResult:
 _READ_ONLY_ERRNOS = (errno.EACCES, errno.EPERM, errno.EROFS)
 
 
+def _last_line_problem(fd: int, size: int) -> str | None:
+    """What is wrong with the last line of the open journal ``fd`` of ``size`` bytes, or None.
+
+    Reads only the tail (4 KB, more for a longer last record), so it costs about one
+    ``json.loads`` per append.
+    """
+    if os.pread(fd, 1, size - 1) != b"\n":
+        return "incomplete last record"
+    chunk = 4096
+    while True:
+        start = max(0, size - 1 - chunk)
+        tail = os.pread(fd, size - 1 - start, start)
+        nl = tail.rfind(b"\n")
+        if nl != -1 or start == 0:
+            return _check_record(tail[nl + 1 :])
+        chunk *= 4
+
+
 class GuardedJournalFileBackend(JournalFileBackend):
     """``JournalFileBackend`` that never builds on a damaged file (see the module docstring)."""
 
@@ -315,7 +333,7 @@ class GuardedJournalFileBackend(JournalFileBackend):
         )
 
     def append_logs(self, logs: list[dict[str, Any]]) -> None:
-        """Append ``logs`` as Optuna does, unless the file's last byte is not a newline."""
+        """Append ``logs`` as Optuna does (under its lock, fsync'd), after a valid record only."""
         folder = os.path.dirname(os.path.abspath(self._file_path))
         if not (os.access(self._file_path, os.W_OK) and os.access(folder, os.W_OK)):
             raise self._read_only()
@@ -324,7 +342,7 @@ class GuardedJournalFileBackend(JournalFileBackend):
             with get_lock_file(self._lock), open(self._file_path, "a+b") as f:
                 fd = f.fileno()
                 size = os.fstat(fd).st_size
-                if size and os.pread(fd, 1, size - 1) != b"\n":
+                if size and _last_line_problem(fd, size) is not None:
                     scan = scan_journal(self._file_path, settle_seconds=0.0)
                     raise StorageCorruptedError(scan.error_message())
                 try:

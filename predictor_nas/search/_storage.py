@@ -139,6 +139,10 @@ def journal_path(spec: str) -> str:
     path = spec[len("journal:") :] if spec.startswith("journal:") else spec
     if not path:
         raise InvalidParameterError("The 'storage' spec 'journal:' needs a file path after it.")
+    if "\0" in path:
+        raise InvalidParameterError(
+            f"The journal file path must not contain a NUL character. Got {path!r} instead."
+        )
     return path
 
 
