@@ -23,7 +23,6 @@ whole study on the next run. Hence:
 from __future__ import annotations
 
 import errno
-import fcntl
 import hashlib
 import json
 import logging
@@ -417,6 +416,8 @@ class StudyRunLock:
         target = _storage_file(spec)
         if target is None:
             return cls("", None)
+        import fcntl  # POSIX only; imported here so that the package imports everywhere
+
         digest = hashlib.sha256(study_name.encode("utf-8")).hexdigest()[:12]
         path = f"{target}.{digest}.run-lock"
         for _ in range(5):
