@@ -116,6 +116,10 @@ def _cmd_search_train(args: argparse.Namespace) -> int:
         from predictor_nas.exceptions import InvalidParameterError
 
         raise InvalidParameterError("--evaluator train builds NB201 networks; use --space nb201.")
+    if args.checkpoint_dir is not None:
+        from predictor_nas._paths import check_output_dir
+
+        check_output_dir(args.checkpoint_dir, "--checkpoint-dir", "search")
     storage = DEFAULT_STORAGE if args.storage is None else args.storage
 
     def opt(name: str, default: Any) -> Any:
@@ -290,9 +294,42 @@ def _cmd_tables_import(args: argparse.Namespace) -> int:
             f"{', '.join(extra)} only apply to `tables import file`, not to {args.kind!r}."
         )
     importer = IMPORTERS[args.kind]
+    if args.out is not None:
+        from predictor_nas._paths import check_output_file
+
+        check_output_file(args.out, "--out", "tables import")
     path, chash = importer(args.source, out=args.out, overwrite=args.overwrite)
     _out(f"wrote {path}\ncontent hash {chash}")
     return 0
+
+
+# --------------------------------------------------------------------------- storage
+def _cmd_storage_repair(args: argparse.Namespace) -> int:
+    from predictor_nas.search._journal import repair_journal
+
+    r = repair_journal(args.file)
+    if not r.moved_bytes:
+        _out(f"{r.path} is intact: {r.kept_records} records, {r.kept_bytes} bytes; nothing to do")
+        return 0
+    _out(f"{r.path}: {r.problem}")
+    _out(f"kept {r.kept_records} intact records (bytes 0-{r.kept_bytes})")
+    _out(f"moved {r.moved_bytes} bytes (from byte offset {r.kept_bytes} on) to {r.backup}")
+    _out("rerun the same command to resume the study")
+    return 0
+
+
+def _add_storage_parser(sub: Any) -> None:
+    st = sub.add_parser("storage", help="check and repair study storages (journal files)")
+    stsub = st.add_subparsers(dest="storage_command", required=True, metavar="ACTION")
+    sr = stsub.add_parser(
+        "repair",
+        help="keep the intact records of a damaged journal, move the rest to a backup file",
+        description="Keep the longest prefix of complete journal records and move everything "
+        "from the first torn or garbled byte on to FILE.damaged-<time> next to it (nothing is "
+        "deleted). An intact journal is left as it is.",
+    )
+    sr.add_argument("file", metavar="FILE", help="the journal file")
+    sr.set_defaults(func=_cmd_storage_repair)
 
 
 # --------------------------------------------------------------------------- predictors
@@ -302,6 +339,10 @@ def _cmd_predictors_evaluate(args: argparse.Namespace) -> int:
     from predictor_nas.predictors._evaluate import plot_kendall
 
     n_seeds = check_int(args.seeds, "seeds", "predictors evaluate", minimum=1)
+    if args.plot:
+        from predictor_nas._paths import check_output_file
+
+        check_output_file(args.plot, "--plot", "predictors evaluate")
     names = args.predictors.split(",") if args.predictors else ["ridge"]
     zc = None
     if args.zc:
@@ -416,9 +457,10 @@ def _compare_command_text(args: argparse.Namespace) -> str:
 def _cmd_compare(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from predictor_nas._paths import check_output_dir
     from predictor_nas.compare import compare, markdown_report, plot_regret
 
-    out = Path(args.out) if args.out else None
+    out = Path(check_output_dir(args.out, "--out", "compare")) if args.out else None
     try:
         result = compare(
             space=args.space,
@@ -1278,6 +1320,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(_config_parsers={"search": s, "compare": c})
     _add_multifidelity_parser(sub)
     _add_distributed_commands(sub)
+    _add_storage_parser(sub)
     return p
 
 

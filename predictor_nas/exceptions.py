@@ -11,7 +11,10 @@
     │   ├── TableCorruptedError       checksum / content-hash mismatch, truncated, unreadable
     │   └── TableQueryError           (LookupError) unknown arch, metric, dataset, fidelity, seed
     ├── SearchError                   a search cannot start or continue
-    │   └── StudyConfigMismatchError  resuming a stored study with a different configuration
+    │   ├── StudyConfigMismatchError  resuming a stored study with a different configuration
+    │   ├── StorageCorruptedError     a journal file with a torn or garbled record (names the
+    │   │                             file and byte offset; fix: predictor-nas storage repair)
+    │   └── StudyInUseError           another process is running the same single-process search
     └── DatasetError                  a training dataset is missing, fails its checksum, is
                                       unsafe to read (a pickle asking for code) or cannot be
                                       downloaded
@@ -28,7 +31,9 @@ __all__ = [
     "InvalidParameterError",
     "PredictorNASError",
     "SearchError",
+    "StorageCorruptedError",
     "StudyConfigMismatchError",
+    "StudyInUseError",
     "TableCorruptedError",
     "TableError",
     "TableFormatError",
@@ -75,6 +80,14 @@ class SearchError(PredictorNASError):
 
 class StudyConfigMismatchError(SearchError):
     """A stored study was created with a different configuration than the one given now."""
+
+
+class StorageCorruptedError(SearchError):
+    """A journal file holds a torn or garbled record; nothing was written to it."""
+
+
+class StudyInUseError(SearchError):
+    """Another live process holds the run lock of the same single-process study."""
 
 
 class DatasetError(PredictorNASError):

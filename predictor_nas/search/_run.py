@@ -17,6 +17,7 @@ from predictor_nas._validation import check_choice, check_float, check_int, para
 from predictor_nas.evaluators import TableEvaluator
 from predictor_nas.exceptions import StudyConfigMismatchError
 from predictor_nas.search._ask import ask_arch
+from predictor_nas.search._journal import StudyRunLock
 from predictor_nas.search._storage import make_storage
 from predictor_nas.search._strategies import available_strategies, make_sampler
 from predictor_nas.spaces import DeclaredSpace, SearchSpace, get_space
@@ -166,6 +167,12 @@ def run_search(
 
     Returns:
         The ``SearchResult`` of the whole study (including queries made before a resume).
+
+    Raises:
+        StudyInUseError: Another process is running the same study in the same journal or
+            SQLite file (see ``StudyRunLock``).
+        StorageCorruptedError: The journal file is damaged (nothing is written).
+        SearchError: The study needs writing and its journal is read-only.
     """
     owner = "search"
     if budget is None and time_budget is None:
@@ -200,6 +207,8 @@ def run_search(
     if isinstance(sp, DeclaredSpace):  # a user's declaration: the study records all of it
         config["space_spec"] = sp.spec()
     store = make_storage(storage)
+    # One process per study (released in the loop's ``finally`` or when an error drops it).
+    run_lock = StudyRunLock.acquire(storage, name)
     study = optuna.create_study(
         storage=store,
         study_name=name,
@@ -275,6 +284,7 @@ def run_search(
                 bar.update(1)
                 bar.set_postfix(best=f"{study.best_value:.2f}")
     finally:
+        run_lock.release()
         if bar is not None:
             bar.close()
     wall = time.perf_counter() - t0

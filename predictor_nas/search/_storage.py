@@ -92,7 +92,10 @@ def make_storage(
 
     Raises:
         InvalidParameterError: A spec of no known form, SQLite or memory for several workers, a
-            journal file in a folder that does not exist, or no PostgreSQL driver installed.
+            journal or SQLite file that is a folder or in a folder that does not exist, or no
+            PostgreSQL driver installed.
+        StorageCorruptedError: The journal file has a torn or garbled record (checked before
+            anything is written; ``predictor-nas storage repair FILE`` fixes it).
         SearchError: The PostgreSQL server cannot be reached.
     """
     kind = storage_kind(spec)
@@ -115,6 +118,9 @@ def make_storage(
                 "get duplicated). Use a journal file for several processes on one machine or "
                 "postgresql://... for several machines."
             )
+        db = sqlite_path(spec)
+        if db is not None:
+            _check_storage_file(db, "SQLite database", "search.db")
         return optuna.storages.RDBStorage(spec)
     if kind == "postgresql":
         return _postgres_storage(
@@ -124,18 +130,66 @@ def make_storage(
             max_retry=max_retry,
             connect_retries=connect_retries,
         )
+    return _journal_storage(journal_path(spec))
+
+
+def journal_path(spec: str) -> str:
+    """The file path of a journal storage spec (``PATH`` or ``journal:PATH``)."""
+    spec = spec.strip()
     path = spec[len("journal:") :] if spec.startswith("journal:") else spec
     if not path:
         raise InvalidParameterError("The 'storage' spec 'journal:' needs a file path after it.")
+    if "\0" in path:
+        raise InvalidParameterError(
+            f"The journal file path must not contain a NUL character. Got {path!r} instead."
+        )
+    return path
+
+
+def sqlite_path(spec: str) -> str | None:
+    """The database file of a ``sqlite:///PATH`` spec, or None for an in-memory database."""
+    rest = spec.strip()[len("sqlite:") :]
+    if not rest.startswith("///"):
+        return None
+    path = rest[3:].split("?", 1)[0]
+    return path if path and path != ":memory:" else None
+
+
+def _check_storage_file(path: str, what: str, example: str) -> None:
+    """Refuse a storage file that is a folder or whose folder does not exist."""
+    if os.path.isdir(path):
+        raise InvalidParameterError(
+            f"The {what} {path!r} is a folder; give a file path such as "
+            f"{os.path.join(path, example)!r}."
+        )
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise InvalidParameterError(
-            f"The folder of the journal file {path!r} does not exist; create {folder!r} first."
+            f"The folder of the {what} {path!r} does not exist; create {folder!r} first."
         )
-    from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock
+    if not os.path.exists(path) and not os.access(folder, os.W_OK):
+        raise InvalidParameterError(
+            f"The {what} {path!r} does not exist and its folder {folder!r} is not writable."
+        )
 
-    backend = JournalFileBackend(path, lock_obj=JournalFileOpenLock(path))
-    return optuna.storages.JournalStorage(backend)
+
+def _journal_storage(path: str) -> optuna.storages.BaseStorage:
+    """A journal storage on ``path``, refused before any write if the file is damaged."""
+    from optuna.storages.journal import JournalFileOpenLock
+
+    from predictor_nas.search._journal import (
+        GuardedJournalFileBackend,
+        GuardedJournalStorage,
+        check_journal,
+    )
+
+    _check_storage_file(path, "journal file", "search.journal")
+    if os.path.exists(path):
+        if not os.path.isfile(path) or not os.access(path, os.R_OK):
+            raise InvalidParameterError(f"The journal file {path!r} is not a readable file.")
+        check_journal(path)
+    backend = GuardedJournalFileBackend(path, lock_obj=JournalFileOpenLock(path))
+    return GuardedJournalStorage(backend)
 
 
 def _check_database_url(spec: str) -> None:
