@@ -218,3 +218,14 @@ def test_python_declared_space_through_register_space():
     register_space(sp)
     arch = get_space("tiny_nodes_py").sample(0)
     assert str(arch) == sp.format(arch) and "|" in str(arch)
+
+
+def test_nb201_dead_cells_and_prune_as_documented():
+    """NB201: 341 cells have no live path; 5 key classes; 225 prune to all-none (docstring)."""
+    sp = get_space("nb201")
+    allnone = sp.make(["none"] * 6)
+    dead = [a for a in sp if not list(sp.graph(a).paths(frozenset({"none"})))]
+    assert len(dead) == 341
+    assert len({sp.canonical_key(a) for a in dead}) == 5
+    assert sum(sp.prune(a) == allnone for a in dead) == 225
+    assert len({sp.canonical_key(a) for a in sp}) == 6466
