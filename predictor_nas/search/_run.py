@@ -27,6 +27,10 @@ log = logging.getLogger(__name__)
 
 CONFIG_ATTR = "predictor_nas_config"
 TEST_METRIC = "test_acc"
+#: Write each trial of a search on a journal file as one record at its end (one write, one
+#: fsync; see ``BufferedJournalStorage``) instead of one fsync'd record per operation. False
+#: gives Optuna's record-per-operation journal (``benchmarks/journal_overhead.py`` compares).
+JOURNAL_BUFFERED = True
 
 
 @dataclass
@@ -206,7 +210,7 @@ def run_search(
     report_metric = TEST_METRIC if test_metric is None else test_metric
     if isinstance(sp, DeclaredSpace):  # a user's declaration: the study records all of it
         config["space_spec"] = sp.spec()
-    store = make_storage(storage)
+    store = make_storage(storage, journal_buffered=JOURNAL_BUFFERED)
     # One process per study (released in the loop's ``finally`` or when an error drops it).
     run_lock = StudyRunLock.acquire(storage, name)
     study = optuna.create_study(
