@@ -582,9 +582,8 @@ class BufferedJournalStorage(GuardedJournalStorage):
         """
         backend = self._guarded_backend()
         if not self._pending:
-            if durable and self._unsynced:
-                backend.fsync()
-                self._last_fsync, self._unsynced = time.monotonic(), False
+            if durable:
+                self.sync()
             return
         replay = self._replay_result
         pending = list(self._pending)
@@ -607,6 +606,16 @@ class BufferedJournalStorage(GuardedJournalStorage):
         replay.apply_logs(foreign)
         replay.log_number_read += len(records)
         backend.set_read_end(replay.log_number_read, end)
+
+    def sync(self) -> None:
+        """fsync the trials written but not yet fsync'd (see ``fsync_interval``).
+
+        A trial still in flight is not written: like a killed process, an interrupted search
+        leaves nothing of it.
+        """
+        if self._unsynced:
+            self._guarded_backend().fsync()
+            self._last_fsync, self._unsynced = time.monotonic(), False
 
     def _rebuild(self, pending: list[int]) -> None:
         """Replay the whole file: others' records before ours changed the ids of ours."""
