@@ -8,7 +8,10 @@ One process, the same search three ways (random strategy on the embedded ``nb201
   builds it for distributed workers): Optuna's record per operation, each appended under the
   lock file and fsync'd (about 13 records per trial);
 - ``journal_buffered``: what ``run_search`` uses now (``BufferedJournalStorage``): each trial
-  written as one record at its tell, one write and one fsync.
+  written as one record at its tell, one write and one fsync;
+- ``journal_buffered_fsync_1s``: the same with ``JOURNAL_FSYNC_INTERVAL = 1`` (a finished trial
+  is written at its tell, as safe against a SIGKILL, but fsync'd at most once a second and at
+  the end of the search: a power loss may lose up to a second of finished trials).
 
 Wall and CPU (process) seconds, medians over ``--repeats``; the ratios are against ``memory``.
 The file's size and record count per trial are reported too, and the buffered journal is checked
@@ -40,13 +43,14 @@ from _common import git_revision
 
 import predictor_nas.search._run as run_module
 
-CASES = ("memory", "journal_per_record", "journal_buffered")
+CASES = ("memory", "journal_per_record", "journal_buffered", "journal_buffered_fsync_1s")
 
 
 def _one_run(case: str, trials: int, folder: str, repeat: int) -> dict[str, Any]:
     """Run the search once in ``case``; wall and CPU seconds, file size and records."""
     path = None if case == "memory" else os.path.join(folder, f"{case}-{repeat}.journal")
-    run_module.JOURNAL_BUFFERED = case == "journal_buffered"
+    run_module.JOURNAL_BUFFERED = case.startswith("journal_buffered")
+    run_module.JOURNAL_FSYNC_INTERVAL = 1.0 if case.endswith("fsync_1s") else 0.0
     wall0, cpu0 = time.perf_counter(), time.process_time()
     result = run_module.run_search(strategy="random", budget=trials, seed=0, storage=path)
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
