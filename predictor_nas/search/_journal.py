@@ -17,6 +17,8 @@ whole study on the next run. Hence:
   a read-only file into a one-line ``SearchError``;
 - ``GuardedJournalStorage`` does not append a ``CREATE_STUDY`` record when the study exists, so a
   finished study can be read from a read-only journal;
+- ``BufferedJournalStorage`` (single-process searches) writes each trial as one record at its
+  ``tell``, in one write and one fsync, instead of about 13 fsync'd records (issue 19);
 - ``StudyRunLock`` lets only one process run a single-process search of a given study.
 """
 
@@ -599,7 +601,12 @@ class BufferedJournalStorage(GuardedJournalStorage):
             self._last_fsync, self._unsynced = now, False
         else:
             self._unsynced = True
-        foreign = [json.loads(line) for line in foreign_bytes.splitlines() if line.strip()]
+        try:
+            foreign = [json.loads(line) for line in foreign_bytes.splitlines() if line.strip()]
+        except ValueError:  # another process's garbage: reported as any damaged journal
+            raise StorageCorruptedError(
+                scan_journal(backend._file_path, settle_seconds=0.0).error_message()
+            ) from None
         if any(r.get("op_code") in _POSITIONAL_OPS for r in foreign):
             self._rebuild(pending)
             return
