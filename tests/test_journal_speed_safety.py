@@ -1,0 +1,187 @@
+"""Buffered journal of a single-process search: one record per trial, the same ledger, and no
+finished trial lost to a SIGKILL (issue 19)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import optuna
+import pytest
+from optuna.storages import JournalStorage
+from optuna.storages.journal import JournalFileBackend
+from optuna.trial import TrialState
+
+import predictor_nas.search._run as run_module
+from predictor_nas.search import make_storage
+from predictor_nas.search._journal import BufferedJournalStorage
+
+STUDY = "nb201-nb201-cifar10-rea-seed3"
+
+
+def _plain_ledger(path: Path, study_name: str = STUDY) -> list[tuple]:
+    """The study's trials as plain Optuna reads them (no predictor_nas class involved)."""
+    storage = JournalStorage(JournalFileBackend(str(path)))
+    study = optuna.load_study(study_name=study_name, storage=storage)
+    return [
+        (t.number, t.state, t.params, t.values, t.user_attrs, t.distributions) for t in study.trials
+    ]
+
+
+def _search(path: Path, monkeypatch, *, buffered: bool, budget: int = 40, interval=0.0):
+    monkeypatch.setattr(run_module, "JOURNAL_BUFFERED", buffered)
+    monkeypatch.setattr(run_module, "JOURNAL_FSYNC_INTERVAL", interval)
+    return run_module.run_search(strategy="rea", budget=budget, seed=3, storage=str(path))
+
+
+def test_buffered_journal_holds_the_same_ledger_as_optunas_per_record_journal(
+    tmp_path, monkeypatch
+):
+    """Plain Optuna reads identical trials from both journals; the buffered one has 1 line/trial."""
+    per_record, buffered = tmp_path / "p.journal", tmp_path / "b.journal"
+    r1 = _search(per_record, monkeypatch, buffered=False)
+    r2 = _search(buffered, monkeypatch, buffered=True)
+    assert r1.to_dict(trajectory=True) | {"storage": "", "wall_seconds": 0} == r2.to_dict(
+        trajectory=True
+    ) | {"storage": "", "wall_seconds": 0}
+    ledger = _plain_ledger(buffered)
+    assert ledger == _plain_ledger(per_record)
+    assert len(ledger) == 40 and all(t[1] == TrialState.COMPLETE for t in ledger)
+    assert set(ledger[0][4]) == {"arch", "canonical_key", "metrics", "cost_s"}
+    # CREATE_STUDY + the config attr + one record per trial (Optuna writes 12 per trial)
+    assert buffered.read_bytes().count(b"\n") == 2 + 40
+    assert per_record.read_bytes().count(b"\n") >= 2 + 12 * 40
+    # the per-record journal's datetimes survive the round trip to within a microsecond
+    plain = optuna.load_study(
+        study_name=STUDY, storage=JournalStorage(JournalFileBackend(str(buffered)))
+    )
+    t0 = plain.trials[0]
+    assert t0.datetime_start is not None and t0.datetime_complete >= t0.datetime_start
+
+
+def test_one_fsync_per_finished_trial(tmp_path, monkeypatch):
+    """A buffered search fsyncs once per trial (plus the study's two records), not per record."""
+    calls = []
+    real_fsync = os.fsync
+
+    def counting_fsync(fd):
+        calls.append(fd)
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", counting_fsync)
+    _search(tmp_path / "f.journal", monkeypatch, buffered=True, budget=25)
+    assert len(calls) == 25 + 2
+    calls.clear()
+    _search(tmp_path / "g.journal", monkeypatch, buffered=True, budget=25, interval=3600.0)
+    assert len(calls) == 2 + 1  # the study's records, then one fsync at the end of the run
+    assert len(_plain_ledger(tmp_path / "g.journal")) == 25
+
+
+def test_resumed_buffered_search_continues_a_per_record_journal(tmp_path, monkeypatch):
+    """A journal written record by record before issue 19 resumes under the buffered storage."""
+    path = tmp_path / "old.journal"
+    _search(path, monkeypatch, buffered=False, budget=15)
+    r = _search(path, monkeypatch, buffered=True, budget=40)
+    assert r.resumed_from == 15 and r.n_queries == 40
+    assert _plain_ledger(path) == _plain_ledger_of_fresh(tmp_path, monkeypatch)
+
+
+def _plain_ledger_of_fresh(tmp_path: Path, monkeypatch) -> list[tuple]:
+    fresh = tmp_path / "fresh.journal"
+    _search(fresh, monkeypatch, buffered=False, budget=40)
+    return _plain_ledger(fresh)
+
+
+def test_other_processes_studies_in_the_same_file_keep_their_ids(tmp_path):
+    """Trials another writer adds to its own study while ours is in flight: both ledgers exact."""
+    path = tmp_path / "shared.journal"
+    mine = optuna.create_study(
+        study_name="mine", storage=make_storage(str(path), journal_buffered=True)
+    )
+    other_store = make_storage(str(path))
+    other = optuna.create_study(study_name="other", storage=other_store)
+    assert isinstance(mine._storage, BufferedJournalStorage)
+    other.optimize(lambda t: t.suggest_float("y", 0, 1), n_trials=2)
+    for i in range(3):
+        trial = mine.ask()
+        x = trial.suggest_float("x", 0, 1)
+        trial.set_user_attr("i", i)
+        if i == 0:  # a non-positional record: a user attr of the other study
+            other.set_user_attr("late", True)
+        else:  # positional: the other writer creates trials (ids shift)
+            other.optimize(lambda t: t.suggest_float("y", 0, 1), n_trials=i)
+        mine.tell(trial, x)
+    assert len(mine.trials) == 3
+    plain = JournalStorage(JournalFileBackend(str(path)))
+    for name, n in (("mine", 3), ("other", 5)):
+        want = optuna.load_study(study_name=name, storage=plain).trials
+        got = optuna.load_study(study_name=name, storage=mine._storage).trials
+        assert [(t.number, t.params, t.values, t.user_attrs, t.state) for t in got] == [
+            (t.number, t.params, t.values, t.user_attrs, t.state) for t in want
+        ]
+        assert len(want) == n
+    assert [t.user_attrs["i"] for t in mine.trials] == [0, 1, 2]
+    assert optuna.load_study(study_name="other", storage=mine._storage).user_attrs == {"late": True}
+
+
+def test_a_trial_in_flight_is_not_in_the_file(tmp_path):
+    """Until its tell, a buffered trial is in memory only; the tell writes it in one record."""
+    path = tmp_path / "f.journal"
+    study = optuna.create_study(storage=make_storage(str(path), journal_buffered=True))
+    size = path.stat().st_size
+    trial = study.ask()
+    trial.suggest_int("a", 0, 9)
+    trial.set_user_attr("k", "v")
+    assert path.stat().st_size == size
+    assert study.trials[0].params == {"a": trial.params["a"]}  # visible to this process
+    study.tell(trial, 1.0)
+    assert path.read_bytes()[size:].count(b"\n") == 1
+
+
+def _complete(path: Path) -> list[tuple]:
+    storage = JournalStorage(JournalFileBackend(str(path)))
+    try:
+        study = optuna.load_study(study_name=STUDY, storage=storage)
+    except KeyError:
+        return []
+    trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    return [(t.number, t.params, t.values, t.user_attrs) for t in trials]
+
+
+@pytest.mark.slow
+def test_sigkilled_search_resumes_with_every_completed_trial(tmp_path):
+    """SIGKILL mid-search: every trial completed before the kill is kept; the rerun finishes
+    with exactly the trials of an uninterrupted search, in order."""
+    path = tmp_path / "k.journal"
+    budget = 1500
+    cmd = [sys.executable, "-m", "predictor_nas.cli", "search", "--strategy", "rea"]
+    cmd += ["--budget", str(budget), "--seed", "3", "--storage", str(path), "--no-progress"]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    before: list[tuple] = []
+    deadline = time.time() + 90
+    while time.time() < deadline and proc.poll() is None and len(before) < 30:
+        time.sleep(0.05)
+        if path.exists():
+            before = _complete(path)
+    assert proc.poll() is None, "search finished before it could be killed; raise the budget"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    at_kill = _complete(path)
+    assert 30 <= len(at_kill) < budget
+    assert at_kill[: len(before)] == before  # nothing read before the kill was lost
+    subprocess.run(cmd, check=True, env=env, capture_output=True)
+    resumed = _complete(path)
+    assert len(resumed) == budget
+    straight = tmp_path / "straight.journal"
+    cmd[cmd.index(str(path))] = str(straight)
+    subprocess.run(cmd, check=True, env=env, capture_output=True)
+    want = _complete(straight)
+    # the same trials, numbers included: the trial in flight was never written, so no failed
+    # trial is left behind either
+    assert resumed == want
+    assert resumed[: len(at_kill)] == at_kill
