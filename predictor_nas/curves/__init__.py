@@ -25,12 +25,13 @@ from predictor_nas.curves._evaluate import (
     load_nlp_curves,
 )
 from predictor_nas.curves._families import DEFAULT_FAMILIES, FAMILIES, Family
+from predictor_nas.curves._features import FEATURE_NAMES
 from predictor_nas.curves._last_value import LastValueCurveModel
 from predictor_nas.curves._learned import LearnedCurveModel
 from predictor_nas.curves._parametric import ParametricEnsembleCurveModel
 from predictor_nas.curves._pruner import CurvePruner, probability_to_beat
 from predictor_nas.curves._registry import CURVE_MODELS, make_curve_model
-from predictor_nas.predictors._base import NotFittedError, Prediction
+from predictor_nas.predictors import NotFittedError, Prediction
 
 __all__ = [
     "CURVE_CORPUS_FORMAT",
@@ -38,6 +39,7 @@ __all__ = [
     "CURVE_MODELS",
     "DEFAULT_FAMILIES",
     "FAMILIES",
+    "FEATURE_NAMES",
     "KINDS",
     "CurveEvaluation",
     "CurveModel",

@@ -63,7 +63,7 @@ from predictor_nas.multifidelity._promotion import (
     calibration_scale,
     combine_gaussians,
 )
-from predictor_nas.samplers._acquisition import expected_improvement
+from predictor_nas.samplers import expected_improvement
 from predictor_nas.spaces import Arch
 
 log = logging.getLogger(__name__)
