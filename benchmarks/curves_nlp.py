@@ -87,11 +87,11 @@ def git_revision() -> str | None:
 def model_specs(n_threads: int) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
     """(models without arch features, models with them, one-line description per model)."""
     from predictor_nas.curves import (
+        FEATURE_NAMES,
         LastValueCurveModel,
         LearnedCurveModel,
         ParametricEnsembleCurveModel,
     )
-    from predictor_nas.curves._features import FEATURE_NAMES
 
     plain = {
         "last-value": lambda s: LastValueCurveModel(kind="loss", seed=s),

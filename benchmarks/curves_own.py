@@ -58,11 +58,11 @@ BOUNDS = (0.0, 100.0)
 def model_specs(n_threads: int) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
     """(models without run features, models with them, one-line description per model)."""
     from predictor_nas.curves import (
+        FEATURE_NAMES,
         LastValueCurveModel,
         LearnedCurveModel,
         ParametricEnsembleCurveModel,
     )
-    from predictor_nas.curves._features import FEATURE_NAMES
 
     kw = {"kind": "accuracy", "bounds": BOUNDS}
     plain = {

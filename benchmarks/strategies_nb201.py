@@ -129,7 +129,7 @@ def _init_worker(extra_rea: Sequence[tuple[int, int]]) -> None:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     if extra_rea:
-        from predictor_nas.search._strategies import STRATEGIES
+        from predictor_nas.search import STRATEGIES
 
         for p, s in extra_rea:
             STRATEGIES[rea_variant_name(p, s)] = (

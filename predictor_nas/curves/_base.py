@@ -28,7 +28,7 @@ import numpy as np
 
 from predictor_nas._validation import check_choice, check_int, param_error
 from predictor_nas.exceptions import InvalidParameterError
-from predictor_nas.predictors._base import NotFittedError, Prediction
+from predictor_nas.predictors import NotFittedError, Prediction
 
 Kind = Literal["accuracy", "loss"]
 KINDS: tuple[str, ...] = ("accuracy", "loss")

@@ -18,7 +18,7 @@ import numpy as np
 from predictor_nas._validation import check_int, param_error
 from predictor_nas.curves._base import CurveModel, check_corpus, check_extra
 from predictor_nas.exceptions import InvalidParameterError
-from predictor_nas.predictors._base import Prediction
+from predictor_nas.predictors import Prediction
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ Each family (see ``_families``) is fitted to every curve of the batch together, 
 ``solver="scipy"`` instead refines the grid start with one bounded
 ``scipy.optimize.least_squares(method="trf")`` call per curve and family on the full parameter
 vector (analytic Jacobian): the slow reference the batched solver is tested against (it reaches
-the same optimum within 1% on >= 90% of the fits in ``tests/test_curves.py``).
+the same optimum within 1% on >= 90% of the fits in ``tests/curves/test_curve_models.py``).
 """
 
 from __future__ import annotations

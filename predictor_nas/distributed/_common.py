@@ -30,7 +30,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from predictor_nas._validation import check_int
 from predictor_nas.exceptions import InvalidParameterError, SearchError
-from predictor_nas.search._storage import make_storage, redact_storage, storage_kind
+from predictor_nas.search import make_storage, redact_storage, storage_kind
 
 log = logging.getLogger(__name__)
 

@@ -31,8 +31,8 @@ from predictor_nas.distributed._common import (
 )
 from predictor_nas.distributed._evaluators import available_evaluators, check_evaluator_config
 from predictor_nas.exceptions import SearchError, StudyConfigMismatchError
+from predictor_nas.search import available_strategies, make_sampler
 from predictor_nas.search._run import _step_seed
-from predictor_nas.search._strategies import available_strategies, make_sampler
 from predictor_nas.spaces import Arch, SearchSpace, get_space
 from predictor_nas.tables import DEFAULT_TABLE, open_table
 
@@ -125,7 +125,7 @@ class _Scorer:
     def score(self, arch: Arch) -> dict[str, Any]:
         if self._model is None:
             return {}
-        from predictor_nas.samplers._acquisition import expected_improvement
+        from predictor_nas.samplers import expected_improvement
 
         pred = self._model.predict([arch])
         std = None if pred.std is None else float(pred.std[0])
@@ -491,7 +491,7 @@ def run_coordinator(
     if score_predictor == "auto":
         score_predictor = None
         if strategy == "guided":
-            from predictor_nas.search._strategies import GUIDED_KWARGS
+            from predictor_nas.search import GUIDED_KWARGS
 
             score_predictor = GUIDED_KWARGS.get("predictor", "xgb")
     scorer = None
@@ -501,7 +501,7 @@ def run_coordinator(
         check_choice(score_predictor, "score_predictor", _OWNER, sorted(PREDICTORS))
         kwargs: dict = {}
         if strategy == "guided":
-            from predictor_nas.search._strategies import GUIDED_KWARGS
+            from predictor_nas.search import GUIDED_KWARGS
 
             if GUIDED_KWARGS.get("predictor") == score_predictor:
                 kwargs = dict(GUIDED_KWARGS.get("predictor_kwargs", {}))

@@ -35,7 +35,7 @@ from predictor_nas.distributed._common import (
 )
 from predictor_nas.distributed._evaluators import make_evaluator
 from predictor_nas.exceptions import PredictorNASError, SearchError
-from predictor_nas.search._storage import storage_kind
+from predictor_nas.search import storage_kind
 from predictor_nas.spaces import get_space
 
 log = logging.getLogger(__name__)

@@ -20,7 +20,7 @@ node 3 is the output. Operations keep channels and resolution: ``none`` (zero), 
 statistics) and ``avg_pool_3x3`` (stride 1, pad 1, ``count_include_pad=False``).
 
 With the defaults (C = 16, N = 5) the parameter count equals NAS-Bench-201's ``params`` column for
-every one of the 15,625 cells (see ``tests/test_models_nb201.py``).
+every one of the 15,625 cells (see ``tests/models/test_nb201_model.py``).
 """
 
 from __future__ import annotations

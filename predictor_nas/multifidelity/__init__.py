@@ -10,6 +10,7 @@ arithmetic.
 Importing this package does not import torch, xgboost or onnxruntime.
 """
 
+from predictor_nas.curves import CURVE_MODELS, make_curve_model
 from predictor_nas.multifidelity._brackets import (
     Bracket,
     Rung,
@@ -24,11 +25,9 @@ from predictor_nas.multifidelity._evaluators import (
     TableFidelityEvaluator,
 )
 from predictor_nas.multifidelity._promotion import (
-    CURVE_MODELS,
     LinearFidelityMapping,
     calibration_scale,
     combine_gaussians,
-    make_curve_model,
 )
 from predictor_nas.multifidelity._run import (
     DEFAULT_PREDICTOR_KWARGS,

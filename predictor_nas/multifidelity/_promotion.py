@@ -3,8 +3,8 @@
 * On a table with two fidelities (NB201: 12 and 200 epochs) there is no curve to extrapolate:
   :class:`LinearFidelityMapping` learns ``final ~ a + b * low`` from the architectures the search
   has evaluated at both fidelities.
-* With learning curves (NB301 surrogate) a curve model from ``predictor_nas.curves``
-  extrapolates the observed prefix to the final epoch.
+* With learning curves (NB301 surrogate) a curve model from ``predictor_nas.curves`` (by name,
+  ``make_curve_model``) extrapolates the observed prefix to the final epoch.
 * :func:`combine_gaussians` merges such an estimate with the accuracy predictor's (both as
   Gaussians, precision-weighted) and :func:`calibration_scale` rescales a model's std so that its
   past errors have unit RMS z-score.
@@ -17,12 +17,9 @@ from typing import Self
 
 import numpy as np
 
-from predictor_nas._validation import check_choice, check_int, param_error
+from predictor_nas._validation import check_int, param_error
 from predictor_nas.exceptions import InvalidParameterError
 from predictor_nas.predictors import NotFittedError, Prediction
-
-#: Curve models ``run_multifidelity`` can use on benchmarks with curves.
-CURVE_MODELS = ("learned", "parametric", "last-value")
 
 
 class LinearFidelityMapping:
@@ -81,41 +78,6 @@ class LinearFidelityMapping:
             lever = lever + (x - self.x_mean_) ** 2 / self.sxx_
         std = np.maximum(self.resid_std_ * np.sqrt(lever), 1e-9)
         return Prediction(mean, std)
-
-
-def make_curve_model(name: str, corpus: np.ndarray | None, *, min_corpus: int = 5, seed: int = 0):
-    """A fitted curve model for accuracy curves in percent.
-
-    Args:
-        name: ``"learned"`` (``LearnedCurveModel`` fitted on ``corpus`` once it holds
-            ``min_corpus`` curves, ``LastValueCurveModel`` before), ``"parametric"``
-            (``ParametricEnsembleCurveModel``, no corpus) or ``"last-value"``
-            (``LastValueCurveModel``, its std from the corpus when there is one).
-        corpus: Full curves seen so far, (m, L), or ``None``.
-        min_corpus: Curves the learned model needs (>= 2).
-        seed: Seed of the model.
-
-    Returns:
-        A ``CurveModel`` ready for ``predict_final``.
-    """
-    from predictor_nas.curves import (
-        LastValueCurveModel,
-        LearnedCurveModel,
-        ParametricEnsembleCurveModel,
-    )
-
-    check_choice(name, "curve_model", "run_multifidelity", CURVE_MODELS)
-    bounds = (0.0, 100.0)
-    m = 0 if corpus is None else len(corpus)
-    if name == "learned" and m >= max(min_corpus, 2):
-        return LearnedCurveModel(kind="accuracy", bounds=bounds, max_iter=50, seed=seed).fit(corpus)
-    if name == "parametric":
-        # Without the corpus calibration (~1 s per fit): run_multifidelity calibrates every
-        # estimate on the search's own outcomes instead (calibration_scale).
-        return ParametricEnsembleCurveModel(kind="accuracy", bounds=bounds, seed=seed).fit()
-    return LastValueCurveModel(kind="accuracy", bounds=bounds, seed=seed).fit(
-        corpus if m >= 2 else None
-    )
 
 
 def calibration_scale(

@@ -49,6 +49,7 @@ from optuna.distributions import CategoricalDistribution
 from optuna.trial import FrozenTrial, TrialState
 
 from predictor_nas._validation import check_choice, check_float, check_int, param_error
+from predictor_nas.curves import CURVE_MODELS, make_curve_model
 from predictor_nas.exceptions import StudyConfigMismatchError
 from predictor_nas.multifidelity._brackets import (
     Bracket,
@@ -58,13 +59,11 @@ from predictor_nas.multifidelity._brackets import (
 )
 from predictor_nas.multifidelity._evaluators import FidelityEvaluator, Observation
 from predictor_nas.multifidelity._promotion import (
-    CURVE_MODELS,
     LinearFidelityMapping,
     calibration_scale,
     combine_gaussians,
-    make_curve_model,
 )
-from predictor_nas.samplers._acquisition import expected_improvement
+from predictor_nas.samplers import expected_improvement
 from predictor_nas.spaces import Arch
 
 log = logging.getLogger(__name__)

@@ -15,11 +15,23 @@ from predictor_nas.search._run import (
     incumbent_trajectory,
     run_search,
 )
-from predictor_nas.search._storage import DEFAULT_STORAGE, STORAGE_FORMS, make_storage
-from predictor_nas.search._strategies import STRATEGIES, available_strategies, make_sampler
+from predictor_nas.search._storage import (
+    DEFAULT_STORAGE,
+    STORAGE_FORMS,
+    make_storage,
+    redact_storage,
+    storage_kind,
+)
+from predictor_nas.search._strategies import (
+    GUIDED_KWARGS,
+    STRATEGIES,
+    available_strategies,
+    make_sampler,
+)
 
 __all__ = [
     "DEFAULT_STORAGE",
+    "GUIDED_KWARGS",
     "INFEASIBLE_ATTR",
     "STORAGE_FORMS",
     "STRATEGIES",
@@ -35,6 +47,8 @@ __all__ = [
     "make_sampler",
     "make_storage",
     "real_strategies",
+    "redact_storage",
     "run_real_search",
     "run_search",
+    "storage_kind",
 ]

@@ -690,10 +690,37 @@ class _Planner:
     the study shows what was planned and predicted.
     """
 
-    def __init__(self, space: SearchSpace, study: optuna.Study, **kw: Any) -> None:
+    def __init__(
+        self,
+        space: SearchSpace,
+        study: optuna.Study,
+        *,
+        seed: int,
+        top_k: int,
+        n_init: int,
+        pool_size: int,
+        n_parents: int,
+        n_mutations: int,
+        predictor: str,
+        predictor_kwargs: Mapping[str, Any],
+        acquisition: str,
+        prior: TablePrior | ProxyPrior | None,
+        epochs: int,
+    ) -> None:
+        """Settings as ``run_real_search`` checked them (``n_mutations`` per parent)."""
         self.space = space
         self.study = study
-        self.__dict__.update(kw)
+        self.seed = seed
+        self.top_k = top_k
+        self.n_init = n_init
+        self.pool_size = pool_size
+        self.n_parents = n_parents
+        self.n_mutations = n_mutations
+        self.predictor = predictor
+        self.predictor_kwargs = predictor_kwargs
+        self.acquisition = acquisition
+        self.prior = prior
+        self.epochs = epochs
 
     def n_rounds(self) -> int:
         attrs = self.study.user_attrs

@@ -11,7 +11,7 @@ import pytest
 
 from predictor_nas.tables import Table
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "scripts" / "build_nb201_tables.py"
 
 needs_source = pytest.mark.skipif(

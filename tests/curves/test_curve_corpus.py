@@ -20,7 +20,7 @@ from predictor_nas.curves import (
 from predictor_nas.exceptions import DatasetError, InvalidParameterError
 from predictor_nas.spaces import get_space
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 BENCHMARKS = REPO / "benchmarks"
 CORPUS = BENCHMARKS / "results" / "digits_nb201_curves.jsonl.gz"
 

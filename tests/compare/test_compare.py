@@ -441,7 +441,8 @@ def test_committed_reports_carry_no_machine_paths():
     import re
     from pathlib import Path
 
-    results = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
+    results = Path(__file__).resolve().parents[2] / "benchmarks" / "results"
+    assert results.is_dir(), results  # a wrong path must not pass vacuously
     pattern = re.compile(rb"(?<![\w.])/(work|tmp|root|home)/")
     hits = []
     for path in sorted(results.rglob("*")):

@@ -22,7 +22,7 @@ from predictor_nas.exceptions import SearchError, StorageCorruptedError
 from predictor_nas.search import make_storage
 from predictor_nas.search._journal import repair_journal, scan_journal
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 STUDY = "nb201-nb201-cifar10-rea-seed0"
 
 
