@@ -14,8 +14,7 @@ import pytest
 from optuna.trial import TrialState
 
 from predictor_nas.curves import CurvePruner, LastValueCurveModel
-from predictor_nas.samplers import LocalSearchSampler, PredictorGuidedSampler
-from predictor_nas.samplers._space_sampler import observed_targets
+from predictor_nas.samplers import LocalSearchSampler, PredictorGuidedSampler, observed_targets
 from predictor_nas.search import make_sampler
 from predictor_nas.spaces import get_space
 
