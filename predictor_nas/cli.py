@@ -39,7 +39,10 @@ def _cmd_search(args: argparse.Namespace) -> int:
     from predictor_nas.search import DEFAULT_STORAGE, run_search
 
     if args.evaluator == "train":
+        if args.threads is not None:  # training keeps torch's default unless told
+            _apply_threads(args.threads, "search")
         return _cmd_search_train(args)
+    _apply_threads(args.threads, "search")
     given = [f"--{k.replace('_', '-')}" for k in _TRAIN_ONLY if getattr(args, k) is not None]
     given += ["--no-prune"] * bool(args.no_prune) + ["--download"] * bool(args.download)
     if given:
@@ -102,10 +105,18 @@ def _cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def _apply_threads(threads: int | None, command: str) -> None:
+    """Limit this process's BLAS/OpenMP/torch threads once, from ``--threads`` or the default
+    (``predictor_nas._threads.default_threads``: $OMP_NUM_THREADS, else 1)."""
+    from predictor_nas._threads import default_threads, set_thread_limits
+
+    set_thread_limits(default_threads() if threads is None else threads, command)
+
+
 #: Options of ``search`` that only real training (``--evaluator train``) reads.
 _TRAIN_ONLY = (
     "budget_seconds", "top_k", "epochs", "width", "depth", "batch_size", "lr", "pool_size",
-    "warm_start", "device", "threads", "data_root", "checkpoint_dir",
+    "warm_start", "device", "data_root", "checkpoint_dir",
 )
 
 
@@ -461,6 +472,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from predictor_nas.compare import compare, markdown_report, plot_regret
 
     out = Path(check_output_dir(args.out, "--out", "compare")) if args.out else None
+    _apply_threads(args.threads, "compare")  # inherited by the --jobs workers
     try:
         result = compare(
             space=args.space,
@@ -1076,6 +1088,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     s.add_argument(
+        "--threads",
+        type=_positive_int_or_raw,
+        default=None,
+        help="CPU threads per pool (BLAS, OpenMP, torch); default $OMP_NUM_THREADS or 1 (a "
+        "table search's fits are too small to gain from more); with --evaluator train also "
+        "torch's training threads (default: torch's own)",
+    )
+    s.add_argument(
         "--config",
         default=None,
         metavar="FILE.yaml",
@@ -1107,7 +1127,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tr.add_argument("--no-prune", action="store_true", help="train every picked arch fully")
     tr.add_argument("--device", default=None, help="auto (default: CUDA if present), cpu, cuda")
-    tr.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     tr.add_argument("--data-root", default=None, help="folder of CIFAR-10 (torchvision layout)")
     tr.add_argument(
         "--download", action="store_true", help="download CIFAR-10 into --data-root if missing"
@@ -1293,6 +1312,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_int_or_raw,
         default=1,
         help="worker processes (default 1; results do not depend on it)",
+    )
+    c.add_argument(
+        "--threads",
+        type=_positive_int_or_raw,
+        default=None,
+        help="CPU threads per pool (BLAS, OpenMP, torch) in each process; default "
+        "$OMP_NUM_THREADS or 1 (runs go in parallel over --jobs, not threads)",
     )
     c.add_argument(
         "--thresholds",

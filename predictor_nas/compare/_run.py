@@ -242,8 +242,13 @@ def _run_one(task: dict[str, Any]) -> RunRecord:
 
 
 def _init_worker(log_level: int, optuna_level: int) -> None:
-    """Give a spawned worker the parent's logging and Optuna verbosity."""
+    """Give a spawned worker the parent's logging, Optuna verbosity and thread limit (the
+    ``--threads`` of ``compare``, passed in ``PREDICTOR_NAS_THREADS``)."""
     import optuna
+
+    from predictor_nas._threads import limit_threads_from_env
+
+    limit_threads_from_env()
 
     logging.basicConfig(level=log_level, format="%(levelname)s %(name)s: %(message)s")
     optuna.logging.set_verbosity(optuna_level)

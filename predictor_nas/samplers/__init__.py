@@ -13,6 +13,7 @@ from predictor_nas.samplers._guided import PredictorGuidedSampler, ScoreFeatures
 from predictor_nas.samplers._local_search import LocalSearchSampler, LocalSearchStep
 from predictor_nas.samplers._proxy_scorer import TABLE_PROXY_ENSEMBLE, table_proxy_scorer
 from predictor_nas.samplers._reinforce import ReinforceSampler
+from predictor_nas.samplers._space_sampler import observed_targets
 
 __all__ = [
     "ACQUISITIONS",
@@ -27,6 +28,7 @@ __all__ = [
     "SpaceEvolutionSampler",
     "acquisition_scores",
     "expected_improvement",
+    "observed_targets",
     "table_proxy_scorer",
     "table_scorer",
     "thompson_sample",

@@ -24,7 +24,7 @@ from predictor_nas._validation import (
     scores_of,
 )
 from predictor_nas.samplers._acquisition import ACQUISITIONS, acquisition_scores, best_index
-from predictor_nas.samplers._space_sampler import check_param_of_space
+from predictor_nas.samplers._space_sampler import check_param_of_space, observed_targets
 from predictor_nas.spaces import Arch, SearchSpace, get_space
 
 if TYPE_CHECKING:
@@ -177,7 +177,15 @@ def table_scorer(
 class PredictorGuidedSampler(BaseSampler):
     """Propose the candidate architecture an accuracy predictor likes best (BANANAS-style).
 
-    The first ``n_warmup`` completed trials are warm-up: uniform random architectures
+    **Which one to take.** ``PredictorGuidedSampler.benchmarked(space, seed=...)`` builds the
+    sampler of the ``guided`` strategy, the one whose numbers the README and the committed
+    comparisons report (settings: ``predictor_nas.search._strategies.GUIDED_KWARGS``: a
+    predictor-steered local search with random restarts, rank targets, 150-tree xgb members on
+    path statistics). Take it unless you mean to change a setting. The constructor's defaults
+    are the plain BANANAS pool (mutations of the 10 best, raw targets, one-hot xgb): kept for
+    code that relies on them, not what was benchmarked.
+
+    The first ``n_warmup`` trials with a target (below) are warm-up: uniform random architectures
     (``warmup="random"``), or, with ``warmup="proxy"``, the best-scored by ``warmup_scorer`` of
     ``warmup_pool`` uniform random ones (a zero-cost proxy, or a model of another dataset); never
     a repeat. After that, every proposal
@@ -186,9 +194,9 @@ class PredictorGuidedSampler(BaseSampler):
     2. drops every candidate whose ``canonical_key`` (isomorphic cells share one) belongs to a
        trial that is complete, pruned, running or waiting, and duplicates within the pool;
        failed trials gave no result, so their architectures may be proposed again;
-    3. refits the predictor on all COMPLETE trials (architecture from the params, target = the
-       trial's value, negated for a minimised study, so the predictor always maximises; with
-       ``target="rank"`` the targets are their ranks scaled to [0, 1]);
+    3. refits the predictor on all trials with a target (architecture from the params, target
+       = the trial's value, negated for a minimised study, so the predictor always maximises;
+       with ``target="rank"`` the targets are their ranks scaled to [0, 1]);
     4. scores the candidates with the acquisition and proposes the best (ties: higher predicted
        mean, then pool order):
 
@@ -218,6 +226,15 @@ class PredictorGuidedSampler(BaseSampler):
     scorer ranks highest instead, and the predictor is fitted only to pick the restarts: a
     proxy ranks the cells around a good one well, while the predictor, fitted on the trials,
     judges where to go once the proxy's climb is stuck (``guided-zc``).
+
+    **Pruned trials are censored data**, not missing ones (``observed_targets``): a PRUNED
+    trial enters with its last reported intermediate value, a pessimistic estimate of its final
+    value; one that diverged (user attribute ``diverged``, set by ``CurvePruner``, or a NaN/inf
+    last report) enters below every finite target seen, so the predictor learns that its region
+    is bad. So a study whose pruner stops most runs still leaves the warm-up and is steered by
+    the predictor. COMPLETE trials with a finite value are the other trials with a target; the
+    climb, the EI incumbent and the fit all read the same list. A study without pruned trials
+    sees exactly its complete trials.
 
     **Targets.** ``target="rank"`` keeps the few collapsed cells (NB201: ~10 % accuracy) from
     dominating the ensemble: with raw targets the members disagree by several points on any arch
@@ -252,7 +269,8 @@ class PredictorGuidedSampler(BaseSampler):
             ``Predictor`` instance (deep-copied for each fit, so it is never modified).
         predictor_kwargs: Constructor arguments for a named predictor (``make_predictor``).
         acquisition: ``"ei"``, ``"ucb"`` or ``"ts"``.
-        n_warmup: Completed trials before the predictor is used (>= 2; a fit needs 2 points).
+        n_warmup: Trials with a target (complete or pruned) before the predictor is used (>= 2;
+            a fit needs 2 points).
         warmup: ``"random"`` or ``"proxy"`` (needs ``warmup_scorer``).
         warmup_scorer: Callable mapping (n,) archs to (n,) scores, higher = better (NaN: never
             preferred); used by ``warmup="proxy"``.
@@ -391,6 +409,25 @@ class PredictorGuidedSampler(BaseSampler):
         #: restart), ``"predictor"`` (the BANANAS pool) or ``"fallback"`` (pool empty).
         self.proposal_kinds: list[str] = []
 
+    @classmethod
+    def benchmarked(
+        cls, space: SearchSpace | str = "nb201", *, seed: int | None = None
+    ) -> PredictorGuidedSampler:
+        """The ``guided`` strategy's sampler: exactly what ``make_sampler("guided", space,
+        seed)`` builds (same settings, same proposals).
+
+        Args:
+            space: The search space (or its name).
+            seed: Seed of the sampler's random generator.
+
+        Returns:
+            A new sampler with the settings of ``GUIDED_KWARGS`` (see the class docstring).
+        """
+        from predictor_nas.search._strategies import GUIDED_KWARGS
+
+        kwargs = {**GUIDED_KWARGS, "predictor_kwargs": dict(GUIDED_KWARGS["predictor_kwargs"])}
+        return cls(space, seed=seed, **kwargs)
+
     def reseed_rng(self) -> None:
         """Reseed from fresh OS entropy (Optuna calls this for parallel workers)."""
         self._rng = np.random.default_rng()
@@ -403,15 +440,23 @@ class PredictorGuidedSampler(BaseSampler):
         """The space's categorical params, when every completed trial has them.
 
         As for the evolution sampler the relative space is the intersection over completed
-        trials, restricted to categoricals; it is used only when it holds all of the space's
-        decisions (otherwise everything falls back to ``sample_independent``). Computed
+        trials (and pruned trials that hold every decision: a study whose pruner stops most
+        runs has few complete ones), restricted to categoricals; it is used only when it holds
+        all of the space's decisions (otherwise everything falls back to
+        ``sample_independent``). Computed
         directly: every complete trial must have the same categorical distribution per decision.
         Before any trial is complete it is the space's own distributions with a proxy warm-up
         (so the first arch is a proxy pick too), else empty.
         """
         if not self._plain:
             return {}  # conditional decisions: proposals go through sample_independent
-        complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        complete = [
+            t
+            for t in study.get_trials(
+                deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED)
+            )
+            if t.state == TrialState.COMPLETE or all(n in t.distributions for n in self._names)
+        ]
         if not complete:
             # A proxy warm-up scores whole archs, the first one too; a random warm-up may as
             # well draw the first arch param by param (``sample_independent``).
@@ -502,10 +547,10 @@ class PredictorGuidedSampler(BaseSampler):
             return None
 
     def _propose(self, study: Study, trial: FrozenTrial) -> tuple[Codes, str]:
-        complete: list[tuple[Codes, float]] = []
         pending: list[Codes] = []
         used: set[str] = set()
         maximize = study.direction == StudyDirection.MAXIMIZE
+        seen: list[tuple[Codes, FrozenTrial]] = []
         for t in study.get_trials(deepcopy=False):
             if t.state == TrialState.FAIL or t.number == trial.number:
                 continue
@@ -513,10 +558,14 @@ class PredictorGuidedSampler(BaseSampler):
             if c is None:
                 continue
             used.add(self._cache.key(c))
-            if t.state == TrialState.COMPLETE and t.value is not None and np.isfinite(t.value):
-                complete.append((c, float(t.value) if maximize else -float(t.value)))
-            elif t.state in (TrialState.RUNNING, TrialState.WAITING):
+            if t.state in (TrialState.RUNNING, TrialState.WAITING):
                 pending.append(c)
+            else:
+                seen.append((c, t))
+        # Every trial with a target: complete, or pruned with its censored value (see
+        # ``observed_targets``); named "complete" below as in the class docstring.
+        targets = observed_targets([t for _, t in seen], maximize)
+        complete = [(c, v) for (c, _), v in zip(seen, targets) if v is not None]
         if len(complete) < self.n_warmup:
             if self.warmup == "proxy":
                 return self._proxy_unused(used), "warmup"

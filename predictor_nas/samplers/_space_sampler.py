@@ -14,7 +14,7 @@ sampler whose proposal is a pure function of ``(seed, study)``:
 from __future__ import annotations
 
 import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,14 +38,71 @@ class Past:
         number: Optuna trial number.
         arch: The trial's architecture.
         key: Its dedup key (``canonical_key`` or the exact ops, see ``canonical``).
-        value: Its objective, negated for a minimised study (so larger is better); ``None`` unless
-            the trial is COMPLETE with a finite value.
+        value: Its objective, negated for a minimised study (so larger is better): a COMPLETE
+            trial's finite value, or a PRUNED trial's censored value (see
+            ``observed_targets``); ``None`` otherwise (running, waiting, a complete trial with a
+            non-finite value, a pruned trial that reported nothing).
+        pruned: Whether ``value`` is a pruned trial's censored value rather than a result.
     """
 
     number: int
     arch: Arch
     key: Any
     value: float | None
+    pruned: bool = False
+
+
+#: User attribute that marks a diverged trial (set by ``CurvePruner``).
+DIVERGED_ATTR = "diverged"
+
+
+def observed_targets(trials: Sequence[FrozenTrial], maximize: bool) -> list[float | None]:
+    """The targets (larger is better) that the samplers learn from, one per trial.
+
+    * COMPLETE with a finite value: the value (negated when minimising); non-finite: ``None``.
+    * PRUNED, censored data: its last reported intermediate value (negated when minimising), a
+      pessimistic estimate of what the run would have reached (a curve that improves ends
+      above it). A pruned trial whose user attribute ``diverged`` is true (``CurvePruner``) or
+      whose last report is NaN or +-inf is a *diverged* run: it gets the *floor*, strictly below
+      every finite target of ``trials``: ``lo - (hi - lo)`` over the finite targets' min ``lo``
+      and max ``hi`` (``lo - max(|lo|, 1)`` when they are equal, ``-1`` when there are none).
+      A pruned trial that reported nothing (and is not marked diverged): ``None``.
+    * Any other state: ``None``.
+
+    Studies without pruned trials get exactly the COMPLETE trials' values, as before.
+
+    Args:
+        trials: The trials, in the order the caller wants the targets.
+        maximize: Whether the study maximises.
+
+    Returns:
+        A list of ``len(trials)`` floats or ``None``.
+    """
+    sign = 1.0 if maximize else -1.0
+    out: list[float | None] = []
+    diverged: list[int] = []
+    for t in trials:
+        value: float | None = None
+        if t.state == TrialState.COMPLETE:
+            if t.value is not None and np.isfinite(t.value):
+                value = sign * float(t.value)
+        elif t.state == TrialState.PRUNED:
+            steps = t.intermediate_values
+            last = steps[max(steps)] if steps else None
+            if t.user_attrs.get(DIVERGED_ATTR) is True or (
+                last is not None and not np.isfinite(last)
+            ):
+                diverged.append(len(out))
+            elif last is not None:
+                value = sign * float(last)
+        out.append(value)
+    if diverged:
+        finite = [v for v in out if v is not None]
+        lo, hi = (min(finite), max(finite)) if finite else (0.0, 0.0)
+        floor = lo - (hi - lo if hi > lo else max(abs(lo), 1.0))
+        for i in diverged:
+            out[i] = floor
+    return out
 
 
 def resolve_space(space: SearchSpace | str, owner: str) -> SearchSpace:
@@ -165,6 +222,16 @@ class SpaceSampler(BaseSampler):
     def history(self, study: Study, before: int | None = None) -> list[Past]:
         """Trials of ``study`` that did not fail and hold a valid architecture, by number.
 
+        Each ``Past.value`` follows ``observed_targets`` over these trials: PRUNED trials enter
+        with their censored value (last report, a pessimistic estimate; a diverged run below
+        every finite result), marked ``pruned=True``. Every sampler built on this base learns
+        from them, so that a study whose pruner stops most runs still leaves the random start:
+        ``LocalSearchSampler`` counts them in its random start and moves to one that beats the
+        incumbent, ``SpaceEvolutionSampler`` keeps them in its population (a diverged one never
+        wins a tournament against a finite one), ``ReinforceSampler`` takes their value as the
+        reward (a diverged run is the worst reward) and ``ExhaustiveSampler`` reads only the
+        keys. Without pruned trials nothing differs from reading COMPLETE trials only.
+
         Args:
             study: The study.
             before: Only trials numbered below this (``None``: all).
@@ -174,19 +241,19 @@ class SpaceSampler(BaseSampler):
         """
         if len(study.directions) > 1:
             raise ValueError(f"{self._owner} supports single-objective studies only.")
-        sign = 1.0 if study.direction == StudyDirection.MAXIMIZE else -1.0
-        out = []
+        maximize = study.direction == StudyDirection.MAXIMIZE
+        kept: list[tuple[FrozenTrial, Arch]] = []
         for t in sorted(study.get_trials(deepcopy=False), key=lambda t: t.number):
             if t.state == TrialState.FAIL or (before is not None and t.number >= before):
                 continue
             arch = self._arch(t.params)
-            if arch is None:
-                continue
-            value = None
-            if t.state == TrialState.COMPLETE and t.value is not None and np.isfinite(t.value):
-                value = sign * float(t.value)
-            out.append(Past(t.number, arch, self.key(arch), value))
-        return out
+            if arch is not None:
+                kept.append((t, arch))
+        values = observed_targets([t for t, _ in kept], maximize)
+        return [
+            Past(t.number, arch, self.key(arch), v, t.state == TrialState.PRUNED)
+            for (t, arch), v in zip(kept, values)
+        ]
 
     def random_unused(self, used: set, rng: np.random.Generator, tries: int = 100) -> Arch:
         """A uniform random architecture whose key is not in ``used``.

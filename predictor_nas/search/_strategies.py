@@ -31,9 +31,10 @@ def _rea(space: SearchSpace, seed: int) -> optuna.samplers.BaseSampler:
     return SpaceEvolutionSampler(space, population_size=10, sample_size=3, seed=seed)
 
 
-#: Settings of the ``guided`` strategy (150 trees per xgb member instead of 300 keeps a fit at
-#: 100 trials near 0.4 s on one core). Chosen on NB201 tuning seeds 1000-1029 (never the
-#: reported seeds 0-99), 100 queries, all three datasets: a predictor-steered local search
+#: Settings of the ``guided`` strategy; ``PredictorGuidedSampler.benchmarked`` builds its sampler.
+#: (150 trees per xgb member instead of 300 keeps a fit at 100 trials near 0.4 s on one core.)
+#: Chosen on NB201 tuning seeds 1000-1029 (never the reported seeds 0-99), 100 queries, all
+#: three datasets: a predictor-steered local search
 #: (neighbours tried best-predicted first) whose restarts are the predictor's pick among 200
 #: random unused archs. Mean val regret at 30/50/100 queries: cifar10 0.34/0.19/0.09, cifar100
 #: 1.32/0.39/0.04, ImageNet16-120 0.97/0.61/0.24; local search on the same seeds 0.32/0.16/0.04,
@@ -82,7 +83,7 @@ GUIDED_ZC_PREDICTOR_KWARGS: dict = {"n_estimators": 150}
 def _guided(space: SearchSpace, seed: int) -> optuna.samplers.BaseSampler:
     from predictor_nas.samplers import PredictorGuidedSampler
 
-    return PredictorGuidedSampler(space, seed=seed, **GUIDED_KWARGS)
+    return PredictorGuidedSampler.benchmarked(space, seed=seed)
 
 
 #: Where the ``guided-zc`` strategy reads its zero-cost proxies: NAS-Bench-Suite-Zero's proxies
