@@ -11,6 +11,8 @@ from predictor_nas.samplers._evolution import RegularizedEvolutionSampler, Space
 from predictor_nas.samplers._exhaustive import ExhaustiveSampler
 from predictor_nas.samplers._guided import PredictorGuidedSampler, ScoreFeatures, table_scorer
 from predictor_nas.samplers._local_search import LocalSearchSampler, LocalSearchStep
+from predictor_nas.samplers._mo_evolution import MORegularizedEvolutionSampler
+from predictor_nas.samplers._mo_guided import MOPredictorGuidedSampler
 from predictor_nas.samplers._proxy_scorer import TABLE_PROXY_ENSEMBLE, table_proxy_scorer
 from predictor_nas.samplers._reinforce import ReinforceSampler
 from predictor_nas.samplers._space_sampler import observed_targets
@@ -21,6 +23,8 @@ __all__ = [
     "ExhaustiveSampler",
     "LocalSearchSampler",
     "LocalSearchStep",
+    "MOPredictorGuidedSampler",
+    "MORegularizedEvolutionSampler",
     "PredictorGuidedSampler",
     "RegularizedEvolutionSampler",
     "ReinforceSampler",
