@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any
 
@@ -18,7 +19,6 @@ from predictor_nas.encodings import (
     graph_arrays,
     prune_archs,
 )
-from predictor_nas.exceptions import InvalidParameterError
 from predictor_nas.predictors._base import Prediction, Predictor, check_calibration
 from predictor_nas.spaces import Arch, SearchSpace
 
@@ -180,18 +180,36 @@ class GINPredictor(Predictor):
             for part in self.readout_encoding.split("+"):
                 check_choice(part, "readout_encoding", owner, list(ENCODINGS))
 
-    def _graphs(self, archs: list[Arch]) -> np.ndarray:
-        """Node features (n, nodes, features) of ``archs``; checks they share one edge list."""
-        xs = []
-        for a in prune_archs(self.space_, archs) if self.prune else archs:
-            x, edges = _graph(self.space_, a)
-            if edges != self.edges_key_:
-                raise InvalidParameterError(
-                    f"{type(self).__name__} needs every graph of a space to share one structure; "
-                    f"{a} does not."
-                )
-            xs.append(x)
-        return np.stack(xs)
+    def _graphs(self, archs: list[Arch]) -> tuple[np.ndarray, _Varying | None]:
+        """Node features (n, nodes, features) of ``archs`` and, when their graphs do not all
+        share the space's first structure (NB101 cells, chains of different depth), the
+        per-graph edges and node counts (features zero-padded to the largest graph)."""
+        items = [
+            _graph(self.space_, a)
+            for a in (prune_archs(self.space_, archs) if self.prune else archs)
+        ]
+        if all(e == self.edges_key_ for _, e in items):
+            return np.stack([x for x, _ in items]), None
+        counts = np.array([x.shape[0] for x, _ in items])
+        padded = np.zeros((len(items), int(counts.max()), items[0][0].shape[1]), np.float32)
+        for i, (x, _) in enumerate(items):
+            padded[i, : x.shape[0]] = x
+        edges = [np.frombuffer(e, dtype=np.int64).reshape(2, -1).copy() for _, e in items]
+        return padded, _Varying(edges, counts)
+
+    def _varying_batch(self, v: _Varying, idx: Any, n_nodes: int) -> tuple[Any, Any, Any, Any]:
+        """``edge_index``, ``batch``, node mask and node counts of the graphs ``idx`` (b,),
+        each padded to ``n_nodes`` nodes."""
+        import torch
+
+        rows = [int(i) for i in idx]
+        ei = torch.cat(
+            [torch.from_numpy(v.edges[i]) + k * n_nodes for k, i in enumerate(rows)], dim=1
+        )
+        batch = torch.arange(len(rows)).repeat_interleave(n_nodes)
+        counts = torch.from_numpy(v.counts[rows])
+        mask = (torch.arange(n_nodes)[None, :] < counts[:, None]).reshape(-1).to(torch.float32)
+        return ei, batch, mask, counts.to(torch.float32)
 
     def _batched_edges(self, n_graphs: int) -> tuple[Any, Any]:
         """``edge_index`` and ``batch`` vector of ``n_graphs`` copies of the space's graph."""
@@ -236,9 +254,10 @@ class GINPredictor(Predictor):
     # ----------------------------------------------------------------- fit / predict
     def _fit(self, archs: list[Arch], y: np.ndarray, **extra: Any) -> None:
         self._check_params()
-        _, self.edge_index_ = graph_arrays(self.space_, archs[0])
+        first = prune_archs(self.space_, archs[:1])[0] if self.prune else archs[0]
+        _, self.edge_index_ = graph_arrays(self.space_, first)
         self.edges_key_ = self.edge_index_.tobytes()
-        graphs = self._graphs(archs)
+        graphs, varying = self._graphs(archs)
         self.n_nodes_, self.n_features_ = graphs.shape[1], graphs.shape[2]
         feats = None
         raw = self._raw_side_features(archs)
@@ -254,8 +273,8 @@ class GINPredictor(Predictor):
         seeds = np.random.SeedSequence([self.seed, 0x47494E]).generate_state(self.ensemble_size)
         self._edges_cache = None
         with _torch_context(self.n_threads):
-            self._train(graphs, z, feats, [int(s) for s in seeds])
-            scores = None if self.loss == "mse" else self._scores(graphs, feats)  # (members, n)
+            self._train(graphs, z, feats, [int(s) for s in seeds], varying)
+            scores = None if self.loss == "mse" else self._scores(graphs, feats, varying)
         if scores is None:
             self.scale_ = np.full(self.ensemble_size, self.y_std_)
             self.shift_ = np.full(self.ensemble_size, self.y_mean_)
@@ -267,7 +286,17 @@ class GINPredictor(Predictor):
             self.shift_ = y.mean() - self.scale_ * s_mean
         self._calibrate_std(archs, y)
 
-    def _train(self, graphs: np.ndarray, z: np.ndarray, feats: np.ndarray | None, seeds) -> None:
+    def _train(
+        self,
+        graphs: np.ndarray,
+        z: np.ndarray,
+        feats: np.ndarray | None,
+        seeds,
+        varying: _Varying | None = None,
+    ) -> None:
+        """Train the stacked members. Graphs of one structure: each member its own batch
+        order. Varying structures: one batch order (seeds[0]) for all members, which share
+        each batch's edge list; members still differ in their initial weights."""
         import torch
 
         members = len(seeds)
@@ -286,14 +315,22 @@ class GINPredictor(Predictor):
         n = len(z)
         n_batches = math.ceil(n / min(self.batch_size, n))
         self.net_.train()
+        n_nodes = graphs.shape[1]
         for _ in range(self.epochs):
-            perm = torch.stack([torch.randperm(n, generator=g) for g in gens])  # (members, n)
+            if varying is None:
+                perm = torch.stack([torch.randperm(n, generator=g) for g in gens])  # (members, n)
+            else:
+                perm = torch.randperm(n, generator=gens[0])[None].expand(members, -1)
             for idx in torch.tensor_split(perm, n_batches, dim=1):
                 b = idx.shape[1]
-                edge_index, batch = self._batched_edges(b)
-                x = x_all[idx].reshape(members, b * self.n_nodes_, self.n_features_)
+                mask = counts = None
+                if varying is None:
+                    edge_index, batch = self._batched_edges(b)
+                else:
+                    edge_index, batch, mask, counts = self._varying_batch(varying, idx[0], n_nodes)
+                x = x_all[idx].reshape(members, b * n_nodes, self.n_features_)
                 f = None if f_all is None else f_all[idx]
-                out = self.net_(x, edge_index, batch, b, f)  # (members, b)
+                out = self.net_(x, edge_index, batch, b, f, mask, counts)  # (members, b)
                 t = z_all[idx]
                 if self.loss == "mse":
                     loss = ((out - t) ** 2).mean(dim=1).sum()
@@ -307,34 +344,51 @@ class GINPredictor(Predictor):
                 opt.step()
         self.net_.eval()
 
-    def _scores(self, graphs: np.ndarray, feats: np.ndarray | None) -> np.ndarray:
+    def _scores(
+        self, graphs: np.ndarray, feats: np.ndarray | None, varying: _Varying | None = None
+    ) -> np.ndarray:
         """Raw network outputs, shape (members, n); call inside ``_torch_context``."""
         import torch
 
         members = self.ensemble_size
+        n_nodes = graphs.shape[1]
         out = []
         with torch.no_grad():
             for start in range(0, len(graphs), _PREDICT_CHUNK):
                 g = torch.from_numpy(graphs[start : start + _PREDICT_CHUNK])
                 b = g.shape[0]
-                edge_index, batch = self._batched_edges(b)
-                x = g.reshape(1, b * self.n_nodes_, self.n_features_).expand(members, -1, -1)
+                mask = counts = None
+                if varying is None:
+                    edge_index, batch = self._batched_edges(b)
+                else:
+                    rows = range(start, start + b)
+                    edge_index, batch, mask, counts = self._varying_batch(varying, rows, n_nodes)
+                x = g.reshape(1, b * n_nodes, self.n_features_).expand(members, -1, -1)
                 f = None
                 if feats is not None:
                     f = torch.from_numpy(feats[start : start + b])[None].expand(members, -1, -1)
-                out.append(self.net_(x, edge_index, batch, b, f).numpy())
+                out.append(self.net_(x, edge_index, batch, b, f, mask, counts).numpy())
         return np.concatenate(out, axis=1).astype(np.float64)
 
     def _predict(self, archs: list[Arch]) -> Prediction:
-        graphs = self._graphs(archs)
+        graphs, varying = self._graphs(archs)
         feats = self._extra_features(archs)
         with _torch_context(self.n_threads):
-            scores = self._scores(graphs, feats)
+            scores = self._scores(graphs, feats, varying)
         preds = scores * self.scale_[:, None] + self.shift_[:, None]
         std = None
         if self.ensemble_size > 1:
             std = self._calibrated(preds.std(axis=0))
         return Prediction(preds.mean(axis=0), std)
+
+
+@dataclass(frozen=True)
+class _Varying:
+    """Per-graph edge lists ((2, e_i) int64 each) and node counts (n,) of graphs that do not
+    share one structure."""
+
+    edges: list[np.ndarray]
+    counts: np.ndarray
 
 
 @lru_cache(maxsize=1 << 15)
@@ -417,11 +471,18 @@ def _classes() -> dict[str, type]:
                 StackedLinear(members, hidden, 1, gens),
             )
 
-        def forward(self, x, edge_index, batch, n_graphs, extra=None):
+        def forward(self, x, edge_index, batch, n_graphs, extra=None, mask=None, counts=None):
             h = x
             for conv in self.convs:
                 h = torch.relu(conv(h, edge_index))
-            g = self.pool(h, batch, size=n_graphs)  # (members, n_graphs, hidden)
+                if mask is not None:  # padding nodes of smaller graphs stay zero
+                    h = h * mask[None, :, None]
+            if mask is None:
+                g = self.pool(h, batch, size=n_graphs)  # (members, n_graphs, hidden)
+            else:
+                g = global_add_pool(h, batch, size=n_graphs)
+                if self.pool is global_mean_pool:
+                    g = g / counts[None, :, None]
             if extra is not None:
                 g = torch.cat([g, extra], dim=-1)
             return self.head(g).squeeze(-1)
