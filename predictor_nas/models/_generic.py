@@ -429,7 +429,7 @@ class _EdgeCell(nn.Module):
     ) -> None:
         super().__init__()
         self.n_nodes = max(j for _, j in edges) + 1
-        live = [not isinstance(_make_cell_op(o, 1, zero, identity), _Zero) for o in ops]
+        live = [not (o in zero or o in _ZERO_NAMES) for o in ops]
         self.sources = [i for i, _ in edges]
         self.targets = [j for _, j in edges]
         self.live = live
@@ -768,8 +768,9 @@ def build_model(
     elif isinstance(space, CellEdgesSpace):
         c = _cell_width(width)
         zero, ident = space.zero_ops, space.identity_ops
-        for op in set(a.ops):
-            _make_cell_op(op, 1, zero, ident)  # unknown op -> clear error before building
+        with torch.device("meta"):  # unknown op -> clear error; meta: no RNG draw
+            for op in set(a.ops):
+                _make_cell_op(op, 1, zero, ident)
 
         def builder() -> nn.Module:
             return CellEdgesNetwork(
@@ -779,8 +780,9 @@ def build_model(
     elif isinstance(space, CellNodesSpace):
         c = _cell_width(width)
         g = space.graph(a).pruned()
-        for op in set(g.labels[1:-1]):
-            _make_cell_op(op, 1, frozenset(), frozenset())
+        with torch.device("meta"):
+            for op in set(g.labels[1:-1]):
+                _make_cell_op(op, 1, frozenset(), frozenset())
 
         def builder() -> nn.Module:
             return CellNodesNetwork(g.labels, g.edges, in_channels, num_classes, c, depth)
