@@ -195,6 +195,85 @@ def _cmd_search_train(args: argparse.Namespace) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- train
+def _cmd_train(args: argparse.Namespace) -> int:
+    from predictor_nas.training import train_final
+
+    _apply_threads(args.threads, "train")
+    r = train_final(
+        args.space,
+        args.arch,
+        out=args.out,
+        dataset=args.dataset,
+        data_root=args.data_root,
+        download=args.download,
+        epochs=args.epochs,
+        seed=args.seed,
+        width=args.width,
+        depth=args.depth,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        device=args.device,
+        num_threads=args.threads,
+    )
+    if args.json:
+        _out(json.dumps(r.to_dict(), sort_keys=True))
+        return 0
+    ts = r.torchscript
+    rows = [
+        ("architecture", r.arch),
+        ("validation accuracy", f"{r.val_acc:.2f} % (after epoch {len(r.val_curve)})"),
+        ("test accuracy", "n/a (no test split)" if r.test_acc is None else f"{r.test_acc:.2f} %"),
+        ("parameters", f"{r.n_params:,}"),
+        ("time", f"{_fmt_seconds(r.seconds)} training on {r.device}"),
+        ("saved", f"{', '.join(r.files)} in {r.out}"),
+        ("torchscript", ts.get("method", f"not exported ({ts.get('error')})")),
+    ]
+    width = max(len(k) for k, _ in rows)
+    for k, v in rows:
+        _out(f"{k:<{width}}  {v}")
+    return 0
+
+
+def _add_train_parser(sub: Any) -> None:
+    tr = sub.add_parser(
+        "train",
+        help="fully train one architecture and save it (state dict, arch.json, TorchScript)",
+        description="Build the network of one architecture (nb201: the NB201 network; declared "
+        "chain/cell/macro spaces: predictor_nas.models.build_model), train it on the train "
+        "split, report validation and test accuracy, and write OUT/model.pt, OUT/arch.json and "
+        "OUT/model.ts.",
+    )
+    tr.add_argument("--space", required=True, type=_space_option, metavar="NAME|FILE.yaml")
+    tr.add_argument("--arch", required=True, help="architecture string of the space")
+    tr.add_argument("--dataset", default="digits", help="digits (default) or cifar10")
+    tr.add_argument("--data-root", default=None, help="folder of CIFAR-10 (torchvision layout)")
+    tr.add_argument(
+        "--download", action="store_true", help="download CIFAR-10 into --data-root if missing"
+    )
+    tr.add_argument("--epochs", type=_positive_int_or_raw, default=10, help="epochs (10)")
+    tr.add_argument("--seed", type=_positive_int_or_raw, default=0)
+    tr.add_argument("--out", required=True, metavar="DIR", help="folder for the saved model")
+    tr.add_argument(
+        "--width",
+        type=float,
+        default=None,
+        help="chain/macro: channel multiplier (1.0); cell spaces and nb201: channels of the "
+        "first stage (16)",
+    )
+    tr.add_argument(
+        "--depth", type=int, default=None, help="cell spaces: cells per stage (edges 5, nodes 3)"
+    )
+    tr.add_argument("--batch-size", type=int, default=64, help="training batch size (64)")
+    tr.add_argument("--lr", type=float, default=0.1, help="initial learning rate (0.1)")
+    tr.add_argument("--device", default=None, help="auto (default: CUDA if present), cpu, cuda")
+    tr.add_argument(
+        "--threads", type=_positive_int_or_raw, default=None, help="CPU threads (BLAS, torch)"
+    )
+    tr.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    tr.set_defaults(func=_cmd_train)
+
+
 # --------------------------------------------------------------------------- tables
 def _cmd_tables_list(args: argparse.Namespace) -> int:
     from predictor_nas.tables import cache_dir, embedded_dir, open_table, table_paths
@@ -1347,6 +1426,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_multifidelity_parser(sub)
     _add_distributed_commands(sub)
     _add_storage_parser(sub)
+    _add_train_parser(sub)
     return p
 
 

@@ -20,6 +20,7 @@ from predictor_nas.training._datasets import (
     md5_file,
     stratified_split,
 )
+from predictor_nas.training._final import FINAL_FORMAT, FinalResult, load_trained, train_final
 from predictor_nas.training._trainer import (
     CHECKPOINT_FORMAT,
     TrainResult,
@@ -37,6 +38,8 @@ __all__ = [
     "CIFAR10_TGZ_MD5",
     "CIFAR10_URL",
     "DATASETS",
+    "FINAL_FORMAT",
+    "FinalResult",
     "ImageData",
     "TrainResult",
     "evaluate_accuracy",
@@ -45,9 +48,11 @@ __all__ = [
     "load_cifar_pickle",
     "load_dataset",
     "load_digits_data",
+    "load_trained",
     "md5_file",
     "resolve_amp",
     "resolve_device",
     "stratified_split",
     "train",
+    "train_final",
 ]
