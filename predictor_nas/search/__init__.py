@@ -10,6 +10,7 @@ from predictor_nas.search._mo import (
     mo_strategies,
     parse_constraints,
     parse_objectives,
+    plot_mo_front,
     run_mo_search,
 )
 from predictor_nas.search._real import (
@@ -65,6 +66,7 @@ __all__ = [
     "mo_strategies",
     "parse_constraints",
     "parse_objectives",
+    "plot_mo_front",
     "real_strategies",
     "redact_storage",
     "run_mo_search",

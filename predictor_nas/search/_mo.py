@@ -637,6 +637,62 @@ def _ask_feasible(
     return trial, int(tbl.row(arch)), arch
 
 
+def plot_mo_front(result: MOSearchResult, path: str | Any) -> Any:
+    """Write a PNG of the found front over all evaluated points and over the true front.
+
+    Two objectives are drawn as they are; with three or more, the first two are drawn (the
+    title says so). A single objective has no front to draw.
+
+    Args:
+        result: A ``MOSearchResult`` (it holds the evaluated points and the true front).
+        path: The PNG file; its folder is created if needed.
+
+    Returns:
+        The ``Path`` written.
+
+    Raises:
+        InvalidParameterError: The search had a single objective.
+    """
+    from pathlib import Path
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    m = len(result.objectives)
+    if m < 2:
+        raise InvalidParameterError(
+            "The --plot option of search draws a Pareto front and needs at least 2 objectives; "
+            f"got {m} ({', '.join(result.objectives)})."
+        )
+    fig = Figure(figsize=(6.4, 4.8), dpi=110)
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    ev = np.asarray(result.evaluated, dtype=np.float64).reshape(-1, m)
+    tf = np.asarray(result.true_front, dtype=np.float64).reshape(-1, m)
+    fr = np.asarray([p["values"] for p in result.front], dtype=np.float64).reshape(-1, m)
+    ax.scatter(ev[:, 0], ev[:, 1], s=12, c="0.7", label=f"evaluated ({len(ev)})")
+    ax.plot(tf[:, 0], tf[:, 1], "k.-", lw=0.8, ms=4, label=f"true front ({len(tf)})")
+    ax.plot(fr[:, 0], fr[:, 1], "o-", c="tab:red", lw=1.2, ms=5, label=f"found front ({len(fr)})")
+    ax.set_xlabel(result.objectives[0])
+    ax.set_ylabel(result.objectives[1])
+    title = (
+        f"{result.strategy}, {result.dataset}, {result.n_queries} queries: hypervolume "
+        f"{result.hypervolume:.4g} of {result.true_hypervolume:.4g}"
+    )
+    if m > 2:
+        title += f"\n(first 2 of {m} objectives shown)"
+    if result.constraints:
+        title += f"\nconstraints: {', '.join(result.constraints)}"
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, format="png")
+    return out
+
+
 __all__ = [
     "MO_STRATEGIES",
     "Constraint",
@@ -646,5 +702,6 @@ __all__ = [
     "mo_strategies",
     "parse_constraints",
     "parse_objectives",
+    "plot_mo_front",
     "run_mo_search",
 ]
