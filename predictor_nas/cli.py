@@ -136,6 +136,12 @@ def _cmd_search_mo(args: argparse.Namespace) -> int:
         from predictor_nas._paths import check_output_file
 
         check_output_file(args.plot, "--plot", "search")
+        n_obj = len([o for o in str(args.objectives).split(",") if o.strip()])
+        if n_obj < 2:
+            raise InvalidParameterError(
+                "The --plot option of search draws a Pareto front and needs at least 2 "
+                f"objectives; got {n_obj} ({args.objectives})."
+            )
     result = run_mo_search(
         objectives=args.objectives,
         constraints=args.constraint,

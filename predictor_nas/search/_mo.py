@@ -29,6 +29,7 @@ import logging
 import math
 import re
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -218,7 +219,9 @@ def _nsga2(sp: SearchSpace, seed: int, ctx: _Context) -> optuna.samplers.BaseSam
 
 
 def _nsga3(sp: SearchSpace, seed: int, ctx: _Context) -> optuna.samplers.BaseSampler:
-    return optuna.samplers.NSGAIIISampler(seed=seed)
+    with warnings.catch_warnings():  # "experimental" once per query would drown the output
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.samplers.NSGAIIISampler(seed=seed)
 
 
 def _motpe(sp: SearchSpace, seed: int, ctx: _Context) -> optuna.samplers.BaseSampler:
