@@ -38,6 +38,8 @@ def _fmt_seconds(s: float) -> str:
 def _cmd_search(args: argparse.Namespace) -> int:
     from predictor_nas.search import DEFAULT_STORAGE, run_search
 
+    if args.objectives is not None or args.constraint or args.plot is not None:
+        return _cmd_search_mo(args)
     if args.evaluator == "train":
         if args.threads is not None:  # training keeps torch's default unless told
             _apply_threads(args.threads, "search")
@@ -103,6 +105,102 @@ def _cmd_search(args: argparse.Namespace) -> int:
     for k, v in rows:
         _out(f"{k:<{width}}  {v}")
     return 0
+
+
+def _cmd_search_mo(args: argparse.Namespace) -> int:
+    """``search --objectives ...``: the multi-objective / constrained table search."""
+    from predictor_nas.exceptions import InvalidParameterError
+    from predictor_nas.search import DEFAULT_STORAGE, plot_mo_front, run_mo_search
+
+    if args.evaluator != "table":
+        raise InvalidParameterError(
+            "--objectives, --constraint and --plot search a table only; drop --evaluator train."
+        )
+    if args.objectives is None:
+        raise InvalidParameterError(
+            "--constraint and --plot need --objectives, e.g. --objectives val_acc:max "
+            "(one objective: a constrained search) or --objectives val_acc:max,params:min."
+        )
+    given = [f"--{k.replace('_', '-')}" for k in _TRAIN_ONLY if getattr(args, k) is not None]
+    given += ["--no-prune"] * bool(args.no_prune) + ["--download"] * bool(args.download)
+    given += [f"--{k.replace('_', '-')}" for k in _SINGLE_ONLY if getattr(args, k)]
+    given += ["--metric"] * (args.metric != "val_acc")
+    if given:
+        raise InvalidParameterError(
+            f"{', '.join(given)} {'is' if len(given) == 1 else 'are'} not used by a search with "
+            "--objectives (the objectives name the metrics); drop "
+            f"{'it' if len(given) == 1 else 'them'}."
+        )
+    _apply_threads(args.threads, "search")
+    if args.plot is not None:
+        from predictor_nas._paths import check_output_file
+
+        check_output_file(args.plot, "--plot", "search")
+        n_obj = len([o for o in str(args.objectives).split(",") if o.strip()])
+        if n_obj < 2:
+            raise InvalidParameterError(
+                "The --plot option of search draws a Pareto front and needs at least 2 "
+                f"objectives; got {n_obj} ({args.objectives})."
+            )
+    result = run_mo_search(
+        objectives=args.objectives,
+        constraints=args.constraint,
+        space=args.space,
+        table=args.table,
+        dataset=args.dataset,
+        strategy=args.strategy or "mo-guided",
+        budget=100 if args.budget is None else args.budget,
+        seed=args.seed,
+        storage=DEFAULT_STORAGE if args.storage is None else args.storage,
+        study_name=args.study_name,
+        progress=not args.no_progress and not args.json,
+    )
+    plot = None if args.plot is None else plot_mo_front(result, args.plot)
+    if args.json:
+        d = result.to_dict()
+        if plot is not None:
+            d["plot"] = str(plot)
+        _out(json.dumps(d, sort_keys=True))
+        return 0
+    head = ["arch", *result.objectives]
+    rows = [[p["arch"], *(f"{v:.6g}" for v in p["values"])] for p in result.front]
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+    _out(f"Pareto front of the {result.n_queries} evaluated architectures ({len(rows)} points):")
+    for r in [head, *rows]:
+        cells = [c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))]
+        _out("  ".join(cells))
+    _out()
+    resumed = f" (resumed after {result.resumed_from})" if result.resumed_from else ""
+    refused = f", {result.n_infeasible} infeasible proposals refused" if result.constraints else ""
+    ref = ", ".join(f"{o}={v:.6g}" for o, v in zip(result.objectives, result.reference_point))
+    info = [
+        ("hypervolume", f"{result.hypervolume:.6g}"),
+        ("reference point", f"{ref} (table's worst + 10% of its range)"),
+        (
+            "true front",
+            f"hypervolume {result.true_hypervolume:.6g}, {result.true_front_size} points",
+        ),
+        (
+            "hypervolume regret",
+            f"{result.hypervolume_regret:.6g} "
+            f"({result.front_coverage:.1%} of the true front's points found)",
+        ),
+        ("constraints", ", ".join(result.constraints) or "none"),
+        ("queries", f"{result.n_queries}{resumed}{refused}"),
+        ("strategy / dataset", f"{result.strategy} / {result.dataset} (seed {result.seed})"),
+        ("study", f"{result.study_name} in {result.storage}"),
+    ]
+    if plot is not None:
+        more = len(result.objectives) > 2
+        info.append(("plot", f"{plot}" + (" (first 2 objectives shown)" if more else "")))
+    width = max(len(k) for k, _ in info)
+    for k, v in info:
+        _out(f"{k:<{width}}  {v}")
+    return 0
+
+
+#: Single-objective options a search with ``--objectives`` refuses.
+_SINGLE_ONLY = ("time_budget", "draw_seed", "test_metric", "trajectory")
 
 
 def _apply_threads(threads: int | None, command: str) -> None:
@@ -1087,7 +1185,12 @@ def _space_option(text: str) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``predictor-nas``."""
-    from predictor_nas.search import STORAGE_FORMS, available_strategies, real_strategies
+    from predictor_nas.search import (
+        STORAGE_FORMS,
+        available_strategies,
+        mo_strategies,
+        real_strategies,
+    )
     from predictor_nas.tables import DEFAULT_TABLE
 
     p = argparse.ArgumentParser(
@@ -1135,6 +1238,28 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help=f"one of {', '.join(available_strategies())} (default rea); with --evaluator "
         f"train one of {', '.join(real_strategies())} (default topk)",
+    )
+    s.add_argument(
+        "--objectives",
+        default=None,
+        metavar="METRIC:max|min,...",
+        help="multi-objective table search, e.g. val_acc:max,params:min (strategies "
+        f"{', '.join(mo_strategies())}; default mo-guided); one objective + --constraint: a "
+        "constrained search",
+    )
+    s.add_argument(
+        "--constraint",
+        action="append",
+        default=None,
+        metavar="METRIC<=X",
+        help="with --objectives: bound a table metric (<=, >=, <, >), e.g. 'latency<=0.02'; "
+        "repeat for more; infeasible proposals cost no budget",
+    )
+    s.add_argument(
+        "--plot",
+        default=None,
+        metavar="PATH.png",
+        help="with --objectives: draw the found front, all evaluated points and the true front",
     )
     s.add_argument(
         "--budget",

@@ -6,7 +6,12 @@ import numpy as np
 from optuna.study import Study
 
 from predictor_nas._validation import check_int, param_error
-from predictor_nas.samplers._mo_space_sampler import MOPast, MOSpaceSampler, rank_and_crowding
+from predictor_nas.samplers._mo_space_sampler import (
+    Feasible,
+    MOPast,
+    MOSpaceSampler,
+    rank_and_crowding,
+)
 from predictor_nas.spaces import Arch, SearchSpace
 
 
@@ -21,7 +26,8 @@ class MORegularizedEvolutionSampler(MOSpaceSampler):
     then the largest crowding distance, then the earlier draw. The winner is mutated with
     ``space.mutate``; a child already in the study (complete, pruned, running or waiting; failed
     trials gave no result and may be proposed again) is re-mutated up to ``max_retries`` times,
-    then a random unused architecture is proposed. With one objective this is
+    then a random unused architecture is proposed. With ``feasible`` (see ``MOSpaceSampler``) a
+    child it refuses is re-mutated like a used one. With one objective this is
     ``SpaceEvolutionSampler``'s tournament (rank = order of the values).
 
     State is the study; proposals are a pure function of ``(seed, study)`` (see
@@ -34,6 +40,7 @@ class MORegularizedEvolutionSampler(MOSpaceSampler):
         max_retries: Re-mutations tried to avoid an architecture already in the study.
         canonical: Dedup by ``canonical_key`` rather than by the exact decisions.
         seed: Seed of the proposals.
+        feasible: ``arch -> bool``: only architectures it accepts are proposed (``None``: all).
     """
 
     _owner = "MORegularizedEvolutionSampler"
@@ -47,8 +54,9 @@ class MORegularizedEvolutionSampler(MOSpaceSampler):
         max_retries: int = 20,
         canonical: bool = True,
         seed: int | None = None,
+        feasible: Feasible | None = None,
     ) -> None:
-        super().__init__(space, canonical=canonical, seed=seed)
+        super().__init__(space, canonical=canonical, seed=seed, feasible=feasible)
         self.population_size = check_int(population_size, "population_size", self._owner, minimum=2)
         self.sample_size = check_int(sample_size, "sample_size", self._owner, minimum=1)
         if self.sample_size > self.population_size:
@@ -73,6 +81,6 @@ class MORegularizedEvolutionSampler(MOSpaceSampler):
             ]
             winner = min(idx, key=lambda i: (rank[i], -crowd[i]))
             child = self.space.mutate(population[winner].arch, rng)
-            if self.key(child) not in used:
+            if self.key(child) not in used and self.allowed(child):
                 return child
         return self.random_unused(used, rng)

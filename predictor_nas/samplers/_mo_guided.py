@@ -15,7 +15,7 @@ from predictor_nas.multiobjective import (
     is_non_dominated,
     reference_point,
 )
-from predictor_nas.samplers._mo_space_sampler import MOPast, MOSpaceSampler
+from predictor_nas.samplers._mo_space_sampler import Feasible, MOPast, MOSpaceSampler
 from predictor_nas.spaces import Arch, SearchSpace
 
 #: Acquisitions of ``MOPredictorGuidedSampler``.
@@ -40,7 +40,8 @@ class MOPredictorGuidedSampler(MOSpaceSampler):
        from the current non-dominated set of the completed trials, plus ``n_random`` uniform
        random architectures. Candidates whose dedup key belongs to a trial that is complete,
        pruned, running or waiting (pending proposals of other workers: batch-friendly) and
-       duplicates within the pool are dropped; failed trials may be proposed again.
+       duplicates within the pool are dropped; failed trials may be proposed again. With
+       ``feasible`` (see ``MOSpaceSampler``) candidates it refuses are dropped too.
     3. **Acquisition (ParEGO-style scalarisation, ranked by hypervolume improvement).** All
        objectives are turned to minimisation and normalised by the extent of the current
        non-dominated set: ``(f - ideal) / (nadir - ideal)``, with ``ideal`` the best completed
@@ -76,6 +77,7 @@ class MOPredictorGuidedSampler(MOSpaceSampler):
         rho: Weight of the augmentation term of the Chebyshev scalarisation (>= 0).
         canonical: Dedup by ``canonical_key`` rather than by the exact decisions.
         seed: Seed of the proposals and of the predictors.
+        feasible: ``arch -> bool``: only architectures it accepts are proposed (``None``: all).
     """
 
     _owner = "MOPredictorGuidedSampler"
@@ -95,8 +97,9 @@ class MOPredictorGuidedSampler(MOSpaceSampler):
         acquisition: str = "hvi",
         canonical: bool = True,
         seed: int | None = None,
+        feasible: Feasible | None = None,
     ) -> None:
-        super().__init__(space, canonical=canonical, seed=seed)
+        super().__init__(space, canonical=canonical, seed=seed, feasible=feasible)
         from predictor_nas.predictors import PREDICTORS
 
         if predictor not in PREDICTORS:
@@ -167,7 +170,7 @@ class MOPredictorGuidedSampler(MOSpaceSampler):
 
         def add(arch: Arch) -> None:
             k = self.key(arch)
-            if k not in seen:
+            if k not in seen and self.allowed(arch):
                 seen.add(k)
                 pool.append(arch)
 

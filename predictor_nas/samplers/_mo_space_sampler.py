@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,9 +10,14 @@ import numpy as np
 from optuna.study import Study
 from optuna.trial import TrialState
 
+from predictor_nas._validation import param_error
+from predictor_nas.exceptions import SearchError
 from predictor_nas.multiobjective import crowding_distance, direction_signs, non_dominated_sort
 from predictor_nas.samplers._space_sampler import SpaceSampler
-from predictor_nas.spaces import Arch
+from predictor_nas.spaces import Arch, SearchSpace
+
+#: Tells whether an architecture satisfies the user's constraints (e.g. ``params <= 1.5``).
+Feasible = Callable[[Arch], bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,9 +43,59 @@ class MOSpaceSampler(SpaceSampler):
 
     ``history`` returns ``MOPast`` entries (minimised value vectors) instead of ``Past``; the rest
     (seeding by ``(seed, non-failed trials before)``, dedup, random unused archs) is the base's.
+
+    ``feasible`` (optional, added for ``run_mo_search``'s constraints): a callable
+    ``arch -> bool``; the subclasses then never propose an architecture it refuses (mutations
+    and candidates it refuses are dropped, ``random_unused`` draws feasible ones only). Without
+    it every proposal, and every random draw, is exactly as before.
+
+    Args:
+        space: The search space (or its name).
+        canonical: Dedup by ``canonical_key`` rather than by the exact decisions.
+        seed: Seed of the proposals.
+        feasible: ``arch -> bool``, or ``None`` (every architecture is allowed).
     """
 
     _owner = "MOSpaceSampler"
+
+    def __init__(
+        self,
+        space: SearchSpace | str,
+        *,
+        canonical: bool = True,
+        seed: int | None = None,
+        feasible: Feasible | None = None,
+    ) -> None:
+        super().__init__(space, canonical=canonical, seed=seed)
+        if feasible is not None and not callable(feasible):
+            raise param_error("feasible", self._owner, "None or a callable arch -> bool", feasible)
+        self.feasible = feasible
+
+    def allowed(self, arch: Arch) -> bool:
+        """Whether ``arch`` satisfies ``feasible`` (always True without it)."""
+        return self.feasible is None or bool(self.feasible(arch))
+
+    def random_unused(self, used: set, rng: np.random.Generator, tries: int = 100) -> Arch:
+        """A uniform random unused architecture that ``feasible`` accepts.
+
+        Without ``feasible`` this is ``SpaceSampler.random_unused`` (same draws). With it:
+        rejection sampling first, then a uniform choice among all unused feasible architectures
+        (the space is enumerated); ``SearchError`` if none is left.
+        """
+        if self.feasible is None:
+            return super().random_unused(used, rng, tries)
+        for _ in range(tries):
+            arch = self.space.sample(rng)
+            if self.key(arch) not in used and self.allowed(arch):
+                return arch
+        left = [a for a in self.space if self.key(a) not in used and self.allowed(a)]
+        if not left:
+            raise SearchError(
+                f"{self._owner} has no unused architecture of space {self.space.name!r} left "
+                f"that satisfies the constraints ({len(used)} already in the study). Stop the "
+                "search, loosen the constraints or use a new study."
+            )
+        return left[int(rng.integers(len(left)))]
 
     def history(self, study: Study, before: int | None = None) -> list[MOPast]:  # type: ignore[override]
         """Trials of ``study`` that did not fail and hold a valid architecture, by number.

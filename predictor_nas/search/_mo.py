@@ -1,0 +1,710 @@
+"""Multi-objective (and constrained) table search: an Optuna study with several directions.
+
+Objectives are table metrics with a direction (``"val_acc:max"``, ``"params:min"``); constraints
+bound table metrics (``"params<=1.5"``, ``"latency<0.02"``). A table search looks every metric
+up, so every constraint is checked *before* the architecture is evaluated: a proposal that
+breaks one is told FAIL with the user attribute ``infeasible`` (the violated constraints) and
+costs no budget, as ``ask_arch`` does for a space's own constraints. Every trial, refused or
+not, carries its constraint values the Optuna way (``Trial.set_constraint``, one value per
+constraint named like ``"params<=1.5"``, <= 0 when satisfied; Optuna 5 replaced the samplers'
+``constraints_func`` by these stored values, which NSGA-II/III and TPE read for their constrained
+dominance). Optuna's samplers ignore failed trials, so only evaluated (feasible) trials reach
+them; our samplers (``mo-rea``, ``mo-guided``) are given the constraints as a feasibility test and
+never propose an infeasible architecture. After ``MAX_INFEASIBLE`` refusals in a row the query
+takes a uniform random feasible unused architecture of the table, marked with the user attribute
+``fallback`` and a warning in the log.
+
+Hypervolume: objectives are turned to minimisation (maximised ones negated); the reference
+point is ``reference_point`` over **every** architecture of the table (the worst value of each
+objective plus 10 % of its range), so searches with different strategies, seeds or constraints
+are compared against one point. The true front is the Pareto front of the table's architectures
+that satisfy the constraints; the hypervolume regret is its hypervolume minus the found one's,
+and ``front_coverage`` the share of its points whose objective values the search evaluated.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import re
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import optuna
+from optuna.trial import TrialState
+
+from predictor_nas._validation import check_choice, check_int, param_error
+from predictor_nas.exceptions import InvalidParameterError, StudyConfigMismatchError
+from predictor_nas.multiobjective import (
+    front_coverage,
+    hypervolume,
+    is_non_dominated,
+    pareto_front,
+    reference_point,
+)
+from predictor_nas.search._ask import FALLBACK_ATTR, INFEASIBLE_ATTR, ask_arch
+from predictor_nas.search._journal import StudyRunLock
+from predictor_nas.search._run import (
+    CONFIG_ATTR,
+    JOURNAL_BUFFERED,
+    JOURNAL_FSYNC_INTERVAL,
+    _step_seed,
+)
+from predictor_nas.search._storage import make_storage
+from predictor_nas.spaces import Arch, DeclaredSpace, SearchSpace, get_space
+from predictor_nas.tables import DEFAULT_TABLE, Table, open_table
+
+log = logging.getLogger(__name__)
+
+OWNER = "search"
+#: Direction words of an objective string and Optuna's names for them.
+DIRECTIONS = {"max": "maximize", "min": "minimize"}
+#: Metrics known without training (a table's cost columns): ``mo-guided`` reads them exactly
+#: from the table instead of learning them, as are metrics the table holds at fidelity 0.
+STATIC_METRICS = ("params", "flops", "latency")
+#: Refused proposals in a row after which a random feasible architecture is used for the query.
+MAX_INFEASIBLE = 50
+#: Constraint operators and their tests.
+_OPS: dict[str, Callable[[float, float], bool]] = {
+    "<=": lambda v, b: v <= b,
+    ">=": lambda v, b: v >= b,
+    "<": lambda v, b: v < b,
+    ">": lambda v, b: v > b,
+}
+_CONSTRAINT_RE = re.compile(r"^\s*([A-Za-z_][\w\-.]*)\s*(<=|>=|<|>)\s*(\S+)\s*$")
+
+
+@dataclass(frozen=True)
+class Objective:
+    """One objective: a table metric and its Optuna direction (``"maximize"``/``"minimize"``)."""
+
+    metric: str
+    direction: str
+
+    def __str__(self) -> str:
+        return f"{self.metric}:{self.direction[:3]}"
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """A bound on a table metric, e.g. ``params <= 1.5``."""
+
+    metric: str
+    op: str
+    bound: float
+
+    def __str__(self) -> str:
+        return f"{self.metric}{self.op}{self.bound:g}"
+
+    def satisfied(self, value: float) -> bool:
+        """Whether ``value`` satisfies the bound (a missing value, NaN, never does)."""
+        return value == value and _OPS[self.op](value, self.bound)
+
+    def violation(self, value: float) -> float:
+        """Optuna's constraint value: <= 0 when satisfied, > 0 by how much it is not.
+
+        A strict bound met with equality gets the smallest positive float; NaN gets ``inf``.
+        """
+        if value != value:
+            return math.inf
+        v = value - self.bound if self.op in ("<=", "<") else self.bound - value
+        if not self.satisfied(value):
+            return max(v, 5e-324)
+        return v
+
+
+def _split(items: Sequence[str] | str | None) -> list[str]:
+    if items is None:
+        return []
+    if isinstance(items, str):
+        items = items.split(",")
+    return [str(s).strip() for s in items if str(s).strip()]
+
+
+def _metric_listing(table: Table, dataset: str) -> str:
+    return ", ".join(repr(m) for m in table.metrics(dataset))
+
+
+def parse_objectives(
+    objectives: Sequence[str] | str, table: Table, dataset: str
+) -> list[Objective]:
+    """Objectives from strings ``METRIC:max`` / ``METRIC:min`` (a list or one comma-separated).
+
+    Raises:
+        InvalidParameterError: Naming the metrics of ``table``/``dataset`` and the directions
+            allowed; a test metric, a repeated metric or an empty list is refused too.
+    """
+    metrics = table.metrics(dataset)
+    allowed = (
+        f"a non-empty list of METRIC:DIRECTION, METRIC one of {_metric_listing(table, dataset)} "
+        f"(table {table.name!r}, {dataset}) and DIRECTION max or min"
+    )
+    items = _split(objectives) if isinstance(objectives, (str, list, tuple)) else None
+    if not items:
+        raise param_error("objectives", OWNER, allowed, objectives)
+    out: list[Objective] = []
+    for item in items:
+        metric, sep, direction = item.rpartition(":")
+        metric, direction = metric.strip(), direction.strip().lower()
+        if not sep or metric not in metrics or direction not in DIRECTIONS:
+            raise param_error("objectives", OWNER, allowed, item)
+        if metric.startswith("test"):
+            raise InvalidParameterError(
+                f"Searching on {metric!r} would select architectures by test accuracy; use a "
+                "validation metric as the objective (allowed: "
+                f"{_metric_listing(table, dataset)})."
+            )
+        if any(o.metric == metric for o in out):
+            raise param_error("objectives", OWNER, "a list naming each metric once", item)
+        out.append(Objective(metric, DIRECTIONS[direction]))
+    return out
+
+
+def parse_constraints(
+    constraints: Sequence[str] | str | None, table: Table, dataset: str
+) -> list[Constraint]:
+    """Constraints from strings ``METRIC<=NUMBER`` (also ``>=``, ``<``, ``>``).
+
+    Raises:
+        InvalidParameterError: Naming the metrics of ``table``/``dataset`` and the operators.
+    """
+    metrics = table.metrics(dataset)
+    allowed = (
+        f"a list of METRIC OP NUMBER, METRIC one of {_metric_listing(table, dataset)} (table "
+        f"{table.name!r}, {dataset}), OP one of <=, >=, <, > and NUMBER a finite number, e.g. "
+        "'params<=1.5'"
+    )
+    if constraints is not None and not isinstance(constraints, (str, list, tuple)):
+        raise param_error("constraints", OWNER, allowed, constraints)
+    out = []
+    for item in _split(constraints) if constraints is not None else []:
+        m = _CONSTRAINT_RE.match(item)
+        if m is None or m.group(1) not in metrics:
+            raise param_error("constraints", OWNER, allowed, item)
+        try:
+            bound = float(m.group(3))
+        except ValueError:
+            raise param_error("constraints", OWNER, allowed, item) from None
+        if not math.isfinite(bound):
+            raise param_error("constraints", OWNER, allowed, item)
+        if m.group(1).startswith("test"):
+            raise InvalidParameterError(
+                f"A constraint on {m.group(1)!r} would select architectures by test results; "
+                f"constrain another metric ({_metric_listing(table, dataset)})."
+            )
+        out.append(Constraint(m.group(1), m.group(2), bound))
+    return out
+
+
+# ----------------------------------------------------------------- strategies
+@dataclass
+class _Context:
+    """What a strategy factory may use besides the space and the seed."""
+
+    feasible: Callable[[Arch], bool] | None
+    known: dict[int, Callable[[Sequence[Arch]], Any]]
+
+
+def _random(sp: SearchSpace, seed: int, ctx: _Context) -> optuna.samplers.BaseSampler:
+    return optuna.samplers.RandomSampler(seed=seed)
+
+
+def _nsga2(sp: SearchSpace, seed: int, ctx: _Context) -> optuna.samplers.BaseSampler:
+    return optuna.samplers.NSGAIISampler(seed=seed)
+
+
+def _nsga3(sp: SearchSpace, seed: int, ctx: _Context) -> optuna.samplers.BaseSampler:
+    with warnings.catch_warnings():  # "experimental" once per query would drown the output
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.samplers.NSGAIIISampler(seed=seed)
+
+
+def _motpe(sp: SearchSpace, seed: int, ctx: _Context) -> optuna.samplers.BaseSampler:
+    return optuna.samplers.TPESampler(seed=seed)
+
+
+def _mo_rea(sp: SearchSpace, seed: int, ctx: _Context) -> optuna.samplers.BaseSampler:
+    from predictor_nas.samplers import MORegularizedEvolutionSampler
+
+    return MORegularizedEvolutionSampler(sp, seed=seed, feasible=ctx.feasible)
+
+
+def _mo_guided(sp: SearchSpace, seed: int, ctx: _Context) -> optuna.samplers.BaseSampler:
+    from predictor_nas.samplers import MOPredictorGuidedSampler
+
+    return MOPredictorGuidedSampler(sp, seed=seed, known=ctx.known, feasible=ctx.feasible)
+
+
+MO_STRATEGIES: dict[str, tuple[Callable[..., optuna.samplers.BaseSampler], str]] = {
+    "mo-guided": (
+        _mo_guided,
+        "predictor-guided: ridge model per learned objective (params, flops, latency read "
+        "exactly), candidate adding the most hypervolume; 10 random warm-up (ours)",
+    ),
+    "mo-rea": (
+        _mo_rea,
+        "regularized evolution, population 20, tournament 5 by non-dominated rank and crowding "
+        "(ours)",
+    ),
+    "motpe": (_motpe, "multi-objective TPE (Optuna TPESampler, default settings)"),
+    "nsga2": (_nsga2, "NSGA-II (Optuna NSGAIISampler, population 50)"),
+    "nsga3": (_nsga3, "NSGA-III (Optuna NSGAIIISampler, population 50)"),
+    "random": (_random, "uniform random sampling (Optuna RandomSampler)"),
+}
+
+
+def mo_strategies() -> list[str]:
+    """Names accepted by ``run_mo_search``'s ``strategy``."""
+    return list(MO_STRATEGIES)
+
+
+# ----------------------------------------------------------------- result
+@dataclass
+class MOSearchResult:
+    """Outcome of a multi-objective table search; ``to_dict`` gives the CLI's JSON object.
+
+    Attributes:
+        objectives: The objectives, e.g. ``["val_acc:max", "params:min"]``.
+        constraints: The constraints, e.g. ``["params<=1.5"]`` (empty: none).
+        front: The Pareto front of the evaluated architectures, sorted by the first objective
+            (best first): one dict per point, ``{"arch": str, "values": [v_1, ..., v_m]}`` in the
+            objectives' own units and order (distinct architectures; equal values all kept).
+        hypervolume: Hypervolume of the evaluated points (objectives minimised, i.e. maximised
+            ones negated) against ``reference_point``.
+        reference_point: (m,) in the objectives' own units: the table's worst value of each
+            objective over all its architectures, 10 % of the range beyond it.
+        true_hypervolume: Hypervolume of the table's true front (feasible architectures only).
+        hypervolume_regret: ``true_hypervolume - hypervolume`` (>= 0).
+        front_coverage: Share of the true front's points whose values the search evaluated.
+        true_front_size: Points on the true front.
+        n_queries: Evaluated (COMPLETE) trials; the budget counts these only.
+        n_infeasible: Proposals refused before evaluation because they broke a constraint.
+        n_feasible_archs: Table architectures that satisfy the constraints.
+        evaluated: (n_queries, m) objective values of every evaluated trial (not in JSON unless
+            asked for).
+        evaluated_archs: (n_queries,) their architectures (same rule).
+        true_front: (k, m) the true front's values, sorted like ``front`` (same rule).
+    """
+
+    objectives: list[str]
+    constraints: list[str]
+    front: list[dict[str, Any]]
+    hypervolume: float
+    reference_point: list[float]
+    true_hypervolume: float
+    hypervolume_regret: float
+    front_coverage: float
+    true_front_size: int
+    n_queries: int
+    n_infeasible: int
+    n_feasible_archs: int
+    strategy: str
+    dataset: str
+    seed: int
+    table: str
+    study_name: str
+    storage: str
+    resumed_from: int
+    wall_seconds: float
+    evaluated: list[list[float]] = field(default_factory=list, repr=False)
+    evaluated_archs: list[str] = field(default_factory=list, repr=False)
+    true_front: list[list[float]] = field(default_factory=list, repr=False)
+
+    def to_dict(self, *, points: bool = False) -> dict[str, Any]:
+        """JSON-able dict; the evaluated points and the true front are left out unless asked."""
+        d = asdict(self)
+        if not points:
+            for k in ("evaluated", "evaluated_archs", "true_front"):
+                d.pop(k)
+        return d
+
+
+# ----------------------------------------------------------------- search
+def default_mo_study_name(
+    space: str,
+    table: str,
+    dataset: str,
+    strategy: str,
+    seed: int,
+    objectives: Sequence[Objective],
+    constraints: Sequence[Constraint],
+) -> str:
+    """Study name the CLI uses: rerunning the same command resumes the same study, and other
+    objectives or constraints get another study."""
+    name = f"{space}-{table}-{dataset}-{strategy}-seed{seed}-" + "+".join(map(str, objectives))
+    if constraints:
+        digest = hashlib.sha256(",".join(map(str, constraints)).encode()).hexdigest()[:8]
+        name += f"-c{digest}"
+    return name
+
+
+def _column(table: Table, metric: str, dataset: str) -> np.ndarray:
+    """(n_archs,) mean value of ``metric`` at its highest fidelity for every table row."""
+    return table.query_many(np.arange(len(table.archs)), metric, dataset=dataset)
+
+
+def _check_config(study: optuna.Study, config: dict, name: str, storage: str | None) -> None:
+    stored = study.user_attrs.get(CONFIG_ATTR)
+    if stored is None:
+        if study.trials:
+            raise StudyConfigMismatchError(
+                f"Study {name!r} in {storage!r} was not created by predictor-nas search; choose "
+                "another --study-name."
+            )
+        study.set_user_attr(CONFIG_ATTR, config)
+        return
+    if stored != config:
+        diff = ", ".join(
+            f"{k}: stored {stored.get(k)!r}, now {config.get(k)!r}"
+            for k in sorted(set(stored) | set(config))
+            if stored.get(k) != config.get(k)
+        )
+        raise StudyConfigMismatchError(
+            f"Study {name!r} in {storage!r} was created with a different configuration ({diff}). "
+            "Use the original options to resume it, or another --study-name for a new search."
+        )
+
+
+def run_mo_search(
+    *,
+    objectives: Sequence[str] | str,
+    constraints: Sequence[str] | str | None = None,
+    space: str | SearchSpace | None = None,
+    table: str = DEFAULT_TABLE,
+    dataset: str = "cifar10",
+    strategy: str = "mo-guided",
+    budget: int = 100,
+    seed: int = 0,
+    storage: str | None = None,
+    study_name: str | None = None,
+    progress: bool = False,
+) -> MOSearchResult:
+    """Search a table-backed space for the Pareto front of several metrics (module docstring).
+
+    One objective with constraints is a constrained single-objective search.
+
+    Args:
+        objectives: ``["val_acc:max", "params:min"]`` or ``"val_acc:max,params:min"``: table
+            metrics of ``dataset`` (mean over trials, highest fidelity) and directions.
+        constraints: ``["params<=1.5", "latency<0.02"]`` (or one comma-separated string).
+        space: Search-space name, YAML declaration or ``SearchSpace``; ``None``: the table's.
+        table: Table name or path.
+        dataset: Dataset of the table.
+        strategy: One of ``mo_strategies()``.
+        budget: Evaluated queries (refused infeasible proposals do not count).
+        seed: Seed of the search; same seed, same result.
+        storage: See ``make_storage``; ``None`` = in memory.
+        study_name: Defaults to ``default_mo_study_name(...)``.
+        progress: Show a progress bar on stderr.
+
+    Returns:
+        The ``MOSearchResult`` of the whole study (queries before a resume included).
+
+    Raises:
+        InvalidParameterError: A bad objective, constraint, strategy, budget or seed, or
+            constraints no architecture of the table satisfies.
+        StudyConfigMismatchError: The stored study was created with other options.
+        StudyInUseError: Another process runs the same study in the same file.
+    """
+    budget = check_int(budget, "budget", OWNER, minimum=1)
+    seed = check_int(seed, "seed", OWNER, minimum=0)
+    check_choice(strategy, "strategy", OWNER, mo_strategies())
+    tbl = open_table(table)
+    sp = get_space(tbl.space if space is None else space)
+    if tbl.space != sp.name:
+        raise param_error("table", OWNER, f"a table of space {sp.name!r}", f"{table} ({tbl.space})")
+    check_choice(dataset, "dataset", OWNER, tbl.datasets)
+    objs = parse_objectives(objectives, tbl, dataset)
+    cons = parse_constraints(constraints, tbl, dataset)
+
+    # Every metric is a lookup: whole columns once, then rows.
+    needed = {o.metric for o in objs} | {c.metric for c in cons}
+    columns = {m: _column(tbl, m, dataset) for m in sorted(needed)}
+    feasible_rows = np.ones(len(tbl.archs), dtype=bool)
+    for c in cons:
+        col = columns[c.metric]
+        feasible_rows &= np.array([c.satisfied(float(v)) for v in col], dtype=bool)
+    if not feasible_rows.any():
+        shown = ", ".join(
+            f"{c.metric} in [{np.nanmin(columns[c.metric]):.4g}, "
+            f"{np.nanmax(columns[c.metric]):.4g}]"
+            for c in cons
+        )
+        raise InvalidParameterError(
+            f"No architecture of table {tbl.name!r} ({dataset}) satisfies the constraints "
+            f"{', '.join(map(str, cons))}; the table's ranges: {shown}."
+        )
+    signs = np.array([-1.0 if o.direction == "maximize" else 1.0 for o in objs])
+    table_pts = np.stack([columns[o.metric] for o in objs], axis=1)  # (n_archs, m)
+    finite = np.all(np.isfinite(table_pts), axis=1)
+    ref_min = reference_point(table_pts[finite] * signs)
+    true_idx = np.flatnonzero(finite & feasible_rows)
+    true_mask = is_non_dominated(table_pts[true_idx] * signs)
+    true_pts = table_pts[true_idx][true_mask]
+    true_hv = hypervolume(true_pts * signs, ref_min)
+
+    def row_of(arch: Arch) -> int:
+        return int(tbl.row(arch))
+
+    def violations(row: int) -> list[float]:
+        return [c.violation(float(columns[c.metric][row])) for c in cons]
+
+    def lookup(metric: str) -> Callable[[Sequence[Arch]], np.ndarray]:
+        return lambda archs: columns[metric][tbl.rows(list(archs))]
+
+    static = {
+        i: lookup(o.metric)
+        for i, o in enumerate(objs)
+        if o.metric in STATIC_METRICS or tbl.fidelities(o.metric, dataset=dataset) == (0,)
+    }
+    ctx = _Context(
+        feasible=(lambda a: bool(feasible_rows[row_of(a)])) if cons else None,
+        known=static,
+    )
+
+    name = study_name or default_mo_study_name(
+        sp.name, tbl.name, dataset, strategy, seed, objs, cons
+    )
+    config = {
+        "kind": "multi-objective",
+        "space": sp.name,
+        "table": tbl.name,
+        "table_content_hash": tbl.content_hash,
+        "dataset": dataset,
+        "objectives": [str(o) for o in objs],
+        "constraints": [str(c) for c in cons],
+        "strategy": strategy,
+        "seed": seed,
+    }
+    if isinstance(sp, DeclaredSpace):
+        config["space_spec"] = sp.spec()
+    store = make_storage(
+        storage, journal_buffered=JOURNAL_BUFFERED, journal_fsync_interval=JOURNAL_FSYNC_INTERVAL
+    )
+    run_lock = StudyRunLock.acquire(storage, name)
+    factory = MO_STRATEGIES[strategy][0]
+    try:
+        study = optuna.create_study(
+            storage=store,
+            study_name=name,
+            directions=[o.direction for o in objs],
+            load_if_exists=True,
+            sampler=factory(sp, _step_seed(seed, 0), ctx),
+        )
+        if [d.name.lower() for d in study.directions] != [o.direction for o in objs]:
+            raise StudyConfigMismatchError(
+                f"Study {name!r} in {storage!r} has directions "
+                f"{[d.name.lower() for d in study.directions]}, not those of the objectives "
+                f"{[str(o) for o in objs]}; use another --study-name."
+            )
+        _check_config(study, config, name, storage)
+        for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING, TrialState.WAITING)):
+            study.tell(t.number, state=TrialState.FAIL)  # an interrupted query: asked again
+            log.info("marked interrupted trial %d of %s as failed", t.number, name)
+        n = len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
+        resumed_from = n
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(
+                total=budget, initial=min(n, budget), desc=strategy, unit="query", leave=False
+            )
+        distributions = sp.distributions()
+        t0 = time.perf_counter()
+        try:
+            while n < budget:
+                study.sampler = factory(sp, _step_seed(seed, n), ctx)
+                trial, row, arch = _ask_feasible(
+                    study, sp, tbl, distributions, feasible_rows, cons, violations, seed, n
+                )
+                values = [float(columns[o.metric][row]) for o in objs]
+                trial.set_user_attr("arch", sp.format(arch))
+                trial.set_user_attr("canonical_key", sp.canonical_key(arch))
+                trial.set_user_attr("metrics", {m: float(columns[m][row]) for m in columns})
+                _set_constraints(trial, cons, violations(row))
+                study.tell(trial, values)
+                n += 1
+                if bar is not None:
+                    bar.update(1)
+        finally:
+            if hasattr(store, "sync"):
+                store.sync()
+            if bar is not None:
+                bar.close()
+        wall = time.perf_counter() - t0
+    finally:
+        run_lock.release()
+
+    trials = sorted(study.get_trials(deepcopy=False), key=lambda t: t.number)
+    done = [t for t in trials if t.state == TrialState.COMPLETE]
+    n_infeasible = sum(
+        1 for t in trials if t.state == TrialState.FAIL and INFEASIBLE_ATTR in t.user_attrs
+    )
+    archs = [t.user_attrs["arch"] for t in done]
+    pts = np.array([t.values for t in done], dtype=np.float64).reshape(len(done), len(objs))
+    found_hv = hypervolume(pts * signs, ref_min) if len(done) else 0.0
+    front = []
+    seen: set[str] = set()
+    if len(done):
+        for i in pareto_front(pts * signs):
+            if archs[i] not in seen:
+                seen.add(archs[i])
+                front.append({"arch": archs[i], "values": [float(v) for v in pts[i]]})
+    order = pareto_front(true_pts * signs)
+    return MOSearchResult(
+        objectives=[str(o) for o in objs],
+        constraints=[str(c) for c in cons],
+        front=front,
+        hypervolume=float(found_hv),
+        reference_point=[float(v) for v in ref_min * signs],
+        true_hypervolume=float(true_hv),
+        hypervolume_regret=float(max(true_hv - found_hv, 0.0)),
+        front_coverage=front_coverage(pts * signs if len(done) else pts, true_pts * signs),
+        true_front_size=len(true_pts),
+        n_queries=len(done),
+        n_infeasible=n_infeasible,
+        n_feasible_archs=int(feasible_rows.sum()),
+        strategy=strategy,
+        dataset=dataset,
+        seed=seed,
+        table=tbl.name,
+        study_name=name,
+        storage=storage or "memory",
+        resumed_from=resumed_from,
+        wall_seconds=wall,
+        evaluated=[[float(v) for v in p] for p in pts],
+        evaluated_archs=archs,
+        true_front=[[float(v) for v in true_pts[i]] for i in order],
+    )
+
+
+def _set_constraints(
+    trial: optuna.trial.Trial, cons: Sequence[Constraint], values: Sequence[float]
+) -> None:
+    """Store each constraint's value on ``trial`` (Optuna's ``constraints:NAME`` attributes)."""
+    for c, v in zip(cons, values):
+        trial.set_constraint(str(c), v if math.isfinite(v) else 1e300)
+
+
+def _ask_feasible(
+    study: optuna.Study,
+    sp: SearchSpace,
+    tbl: Table,
+    distributions: dict,
+    feasible_rows: np.ndarray,
+    cons: Sequence[Constraint],
+    violations: Callable[[int], list[float]],
+    seed: int,
+    n: int,
+) -> tuple[optuna.trial.Trial, int, Arch]:
+    """A trial whose architecture satisfies the constraints; refused ones are told FAIL.
+
+    Returns:
+        ``(trial, table row, architecture)``.
+    """
+    for _ in range(MAX_INFEASIBLE):
+        trial, arch = ask_arch(
+            study, sp, distributions=distributions, rng=np.random.default_rng([seed, n, 2])
+        )
+        row = int(tbl.row(arch))
+        if feasible_rows[row]:
+            return trial, row, arch
+        v = violations(row)
+        broken = [str(c) for c, x in zip(cons, v) if x > 0]
+        trial.set_user_attr("arch", sp.format(arch))
+        trial.set_user_attr(INFEASIBLE_ATTR, "violates " + ", ".join(broken))
+        _set_constraints(trial, cons, v)
+        study.tell(trial, state=TrialState.FAIL)
+    used = {
+        t.user_attrs.get("canonical_key")
+        for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    }
+    rng = np.random.default_rng([seed, n, 3])
+    rows = [int(r) for r in np.flatnonzero(feasible_rows)]
+    unused = [r for r in rows if sp.canonical_key(sp.parse(tbl.archs[r])) not in used] or rows
+    arch = sp.parse(tbl.archs[unused[int(rng.integers(len(unused)))]])
+    what = f"The sampler proposed {MAX_INFEASIBLE} architectures in a row that break a constraint"
+    log.warning("%s; this query takes a random feasible architecture instead.", what)
+    study.enqueue_trial(sp.to_params(arch), user_attrs={FALLBACK_ATTR: f"random ({what})"})
+    trial = study.ask(fixed_distributions=distributions) if sp.plain else study.ask()
+    if not sp.plain:
+        arch = sp.suggest(trial)
+    else:
+        arch = sp.from_params(trial.params)
+    return trial, int(tbl.row(arch)), arch
+
+
+def plot_mo_front(result: MOSearchResult, path: str | Any) -> Any:
+    """Write a PNG of the found front over all evaluated points and over the true front.
+
+    Two objectives are drawn as they are; with three or more, the first two are drawn (the
+    title says so). A single objective has no front to draw.
+
+    Args:
+        result: A ``MOSearchResult`` (it holds the evaluated points and the true front).
+        path: The PNG file; its folder is created if needed.
+
+    Returns:
+        The ``Path`` written.
+
+    Raises:
+        InvalidParameterError: The search had a single objective.
+    """
+    from pathlib import Path
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    m = len(result.objectives)
+    if m < 2:
+        raise InvalidParameterError(
+            "The --plot option of search draws a Pareto front and needs at least 2 objectives; "
+            f"got {m} ({', '.join(result.objectives)})."
+        )
+    fig = Figure(figsize=(6.4, 4.8), dpi=110)
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    ev = np.asarray(result.evaluated, dtype=np.float64).reshape(-1, m)
+    tf = np.asarray(result.true_front, dtype=np.float64).reshape(-1, m)
+    fr = np.asarray([p["values"] for p in result.front], dtype=np.float64).reshape(-1, m)
+    ax.scatter(ev[:, 0], ev[:, 1], s=12, c="0.7", label=f"evaluated ({len(ev)})")
+    ax.plot(tf[:, 0], tf[:, 1], "k.-", lw=0.8, ms=4, label=f"true front ({len(tf)})")
+    ax.plot(fr[:, 0], fr[:, 1], "o-", c="tab:red", lw=1.2, ms=5, label=f"found front ({len(fr)})")
+    ax.set_xlabel(result.objectives[0])
+    ax.set_ylabel(result.objectives[1])
+    title = (
+        f"{result.strategy}, {result.dataset}, {result.n_queries} queries: hypervolume "
+        f"{result.hypervolume:.4g} of {result.true_hypervolume:.4g}"
+    )
+    if m > 2:
+        title += f"\n(first 2 of {m} objectives shown)"
+    if result.constraints:
+        title += f"\nconstraints: {', '.join(result.constraints)}"
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, format="png")
+    return out
+
+
+__all__ = [
+    "MO_STRATEGIES",
+    "Constraint",
+    "MOSearchResult",
+    "Objective",
+    "default_mo_study_name",
+    "mo_strategies",
+    "parse_constraints",
+    "parse_objectives",
+    "plot_mo_front",
+    "run_mo_search",
+]
