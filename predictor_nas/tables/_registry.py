@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -10,6 +11,8 @@ from predictor_nas.tables._reader import Table
 
 #: Name of the table searches use when none is given.
 DEFAULT_TABLE = "nb201"
+
+log = logging.getLogger(__name__)
 
 _OPEN: dict[tuple[str, float, int], Table] = {}
 
@@ -43,9 +46,12 @@ def table_paths() -> dict[str, Path]:
     """Name -> path of every table found (cache entries shadow embedded ones of the same name)."""
     found: dict[str, Path] = {}
     for folder in (embedded_dir(), cache_dir()):
-        if folder.is_dir():
-            for p in sorted(folder.glob("*.h5")):
-                found[p.stem] = p
+        try:
+            if folder.is_dir():
+                for p in sorted(folder.glob("*.h5")):
+                    found[p.stem] = p
+        except PermissionError:  # an unreadable cache holds no table we can open
+            log.warning("Cannot read the table folder %s (permission denied); skipped.", folder)
     return found
 
 

@@ -504,3 +504,30 @@ def test_open_table_by_path_reuses_the_open_table(tiny_path):
     """open_table accepts a file path and returns the same Table object for an unchanged file."""
     t = open_table(tiny_path)
     assert t.name == "tiny" and open_table(str(tiny_path)) is t
+
+
+def test_unreadable_cache_folder_is_skipped_not_a_traceback(tmp_path):
+    """A cache folder that cannot be listed is skipped: embedded tables still open by name."""
+    import os
+
+    from predictor_nas.tables import table_paths
+
+    if os.geteuid() != 0:
+        pytest.skip("needs root to drop to nobody in a forked child")
+    table_paths()  # import everything before the fork
+    cache = tmp_path / "cache"
+    (cache / "inner").mkdir(parents=True)
+    cache.chmod(0o700)  # nobody cannot look inside
+    tmp_path.chmod(0o755)
+    pid = os.fork()
+    if pid == 0:  # the child: nobody, an unreadable cache
+        code = 1
+        try:
+            os.setgid(65534)
+            os.setuid(65534)
+            os.environ["PREDICTOR_NAS_CACHE"] = str(cache / "inner")
+            code = 0 if "nb201" in table_paths() else 3
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
