@@ -38,6 +38,7 @@ import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -46,7 +47,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from predictor_nas._validation import check_choice, check_float, check_int, param_error
 from predictor_nas.exceptions import InvalidParameterError, StudyConfigMismatchError
-from predictor_nas.search._storage import make_storage
+from predictor_nas.search._storage import make_storage, storage_kind
 from predictor_nas.search._strategies import available_strategies, make_sampler
 from predictor_nas.spaces import Arch, SearchSpace
 
@@ -62,6 +63,18 @@ CONFIG_ATTR = "predictor_nas_real_config"
 TOPK = "topk"
 #: Benchmark-table dataset used as the warm-start prior when the searched dataset has none.
 PRIOR_DATASET = {"digits": "cifar10", "cifar10": "cifar10"}
+
+
+def default_checkpoint_dir(storage: str | None, study_name: str) -> Path | None:
+    """``<journal or SQLite file>.checkpoints/<study>`` for a file storage, else None."""
+    kind = storage_kind(storage)
+    if kind == "journal":
+        path = storage[len("journal:") :] if storage.startswith("journal:") else storage
+    elif kind == "sqlite":
+        path = storage.split(":///", 1)[-1]
+    else:
+        return None
+    return Path(path).with_name(Path(path).name + ".checkpoints") / study_name
 
 
 def real_strategies() -> list[str]:
@@ -398,7 +411,10 @@ def run_real_search(
         device: Training device (``None`` = CUDA if available).
         amp: Mixed precision (``None`` = on with CUDA).
         num_threads: Torch CPU threads while training.
-        checkpoint_dir: Per-arch training checkpoints (resume mid-training).
+        checkpoint_dir: Per-arch training checkpoints (resume mid-training). ``None``: next
+            to a journal or SQLite storage (``default_checkpoint_dir``), so a rerun after a
+            crash resumes the interrupted architecture mid-training; none for memory and
+            PostgreSQL storages (no local folder belongs to the study there).
         storage: See ``make_storage``; ``None`` = in memory.
         study_name: Default ``nb201-train-<dataset>-<strategy>-seed<seed>``.
         progress: Progress bar on stderr.
@@ -494,6 +510,10 @@ def run_real_search(
             warm_start=None if prior is None else prior.describe(),
         )
     name = study_name or f"{space.name}-train-{data.name}-{strategy}-seed{seed}"
+    if checkpoint_dir is None:
+        evaluator.checkpoint_dir = default_checkpoint_dir(storage, name)
+        if evaluator.checkpoint_dir is not None:
+            log.info("training checkpoints in %s", evaluator.checkpoint_dir)
     study = optuna.create_study(
         storage=make_storage(storage), study_name=name, direction="maximize",
         load_if_exists=True, pruner=optuna.pruners.NopPruner(),

@@ -224,3 +224,18 @@ def test_topk_search_runs_on_cifar_shaped_colour_images():
                         **{**TINY, "epochs": 2, "batch_size": 64})
     assert r.n_trained == 3 and r.device == "cpu" and r.best_test is not None
     assert r.best_val > 50.0  # chance is 33%
+
+
+def test_checkpoints_by_default_next_to_a_journal_not_for_memory(tmp_path):
+    """Without checkpoint_dir a journal search keeps per-arch checkpoints beside the journal
+    (so a rerun resumes an interrupted arch mid-training); an in-memory search keeps none."""
+    from predictor_nas.search._real import default_checkpoint_dir
+
+    journal = str(tmp_path / "r.journal")
+    r = run_real_search(strategy="random", max_trials=2, seed=0, storage=journal, **TINY)
+    folder = tmp_path / "r.journal.checkpoints" / r.study_name
+    assert default_checkpoint_dir(journal, r.study_name) == folder
+    assert len(list(folder.glob("*.pt"))) == 2
+    assert default_checkpoint_dir(None, "s") is None
+    assert default_checkpoint_dir("postgresql://u@h/db", "s") is None
+    assert default_checkpoint_dir(f"sqlite:///{tmp_path}/x.db", "s") == tmp_path / "x.db.checkpoints" / "s"
