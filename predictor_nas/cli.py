@@ -221,10 +221,6 @@ _TRAIN_ONLY = (
 def _cmd_search_train(args: argparse.Namespace) -> int:
     from predictor_nas.search import DEFAULT_STORAGE, run_real_search
 
-    if args.space not in (None, "nb201"):
-        from predictor_nas.exceptions import InvalidParameterError
-
-        raise InvalidParameterError("--evaluator train builds NB201 networks; use --space nb201.")
     if args.checkpoint_dir is not None:
         from predictor_nas._paths import check_output_dir
 
@@ -258,6 +254,7 @@ def _cmd_search_train(args: argparse.Namespace) -> int:
         storage=storage,
         study_name=args.study_name,
         progress=not args.no_progress and not args.json,
+        space=args.space,
     )
     if args.json:
         _out(json.dumps(result.to_dict(trajectory=args.trajectory), sort_keys=True))

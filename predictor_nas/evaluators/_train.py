@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,9 +53,11 @@ class TrainEvaluator:
 
     Args:
         data: The dataset (``load_digits_data``, ``load_cifar10``, ``from_arrays``).
-        space: Search space (or its name); ``"nb201"``.
-        width: Channels of the first stage (NB201: 16).
-        depth: Cells per stage (NB201: 5).
+        space: Search space (or its name, or a YAML declaration): ``nb201`` (the NB201
+            network) or a declared chain, cell or macro space (``models.build_model``).
+        width: Channels of the first stage (NB201: 16); cell spaces too. Chain and macro spaces
+            keep their declared channels (width multiplier 1).
+        depth: Cells per stage (NB201: 5); cell spaces too. Not used by chain and macro spaces.
         epochs: Epochs per architecture (the cosine schedule's length).
         batch_size: Training batch size.
         lr: Initial learning rate.
@@ -93,10 +96,9 @@ class TrainEvaluator:
         if not isinstance(data, ImageData):
             raise param_error("data", _OWNER, "an ImageData", type(data).__name__)
         self.data = data
-        self.space = get_space(space) if isinstance(space, str) else space
-        if self.space.name != "nb201":
-            raise param_error("space", _OWNER, "'nb201' (the only space with a model builder)",
-                              self.space.name)
+        self.space = get_space(space)
+        if getattr(self.space, "kind", None) == "chain":
+            self.space = _fitting(self.space, data)
         self.width = check_int(width, "width", _OWNER, minimum=1)
         self.depth = check_int(depth, "depth", _OWNER, minimum=1)
         self.epochs = check_int(epochs, "epochs", _OWNER, minimum=1)
@@ -109,14 +111,28 @@ class TrainEvaluator:
         self.num_threads = num_threads
         self.checkpoint_dir = None if checkpoint_dir is None else Path(checkpoint_dir)
 
+    @property
+    def _nb201(self) -> bool:
+        return self.space.name == "nb201"
+
+    def _arch_id(self, a: Arch) -> int:
+        """NB201: the official index; other spaces: a stable 63-bit hash of the arch string."""
+        if self._nb201:
+            return self.space.index(a)
+        digest = hashlib.blake2b(self.space.format(a).encode(), digest_size=8).digest()
+        return int.from_bytes(digest, "little") >> 1
+
     def arch_seed(self, arch: Arch | str) -> int:
-        """Seed of ``arch``'s training run: from the evaluator seed and the arch's NB201 index."""
+        """Seed of ``arch``'s training run: from the evaluator seed and the arch's id (NB201's
+        index; a hash of the arch string in other spaces)."""
         a = self.space.coerce(arch)
-        return int(np.random.SeedSequence([self.seed, self.space.index(a)]).generate_state(1)[0])
+        return int(np.random.SeedSequence([self.seed, self._arch_id(a)]).generate_state(1)[0])
 
     def config(self) -> dict[str, Any]:
         """Settings that change results (stored with a study so a resume can check them)."""
+        space = {} if self._nb201 else {"space": self.space.spec()}
         return {
+            **space,
             "dataset": self.data.name,
             "data_fingerprint": self.data.fingerprint,
             "width": self.width,
@@ -146,6 +162,20 @@ class TrainEvaluator:
         data = self.data
 
         def factory():
+            if not self._nb201:
+                from predictor_nas.models import build_model
+
+                cell = getattr(self.space, "kind", "").startswith("cell")
+                return build_model(
+                    self.space,
+                    a,
+                    in_channels=data.in_channels,
+                    num_classes=data.num_classes,
+                    seed=seed,
+                    width=self.width if cell else None,
+                    depth=self.depth if cell else None,
+                    image_size=int(data.x_train.shape[-1]),
+                )
             return build_nb201(
                 a,
                 width=self.width,
@@ -158,7 +188,7 @@ class TrainEvaluator:
         ckpt = None
         if self.checkpoint_dir is not None:
             self.checkpoint_dir.mkdir(parents=True, exist_ok=True)
-            ckpt = self.checkpoint_dir / f"nb201-{self.space.index(a)}-seed{seed}.pt"
+            ckpt = self.checkpoint_dir / f"{self.space.name}-{self._arch_id(a)}-seed{seed}.pt"
         r = train(
             factory,
             data,
@@ -190,3 +220,38 @@ class TrainEvaluator:
             pruned=r.pruned,
             device=r.device,
         )
+
+
+def _fitting(space: Any, data: Any) -> Any:
+    """``space`` with the constraint that its networks fit ``data``'s images: no chain layer
+    shrinks the image below one pixel (e.g. 'valid' 5x5 layers on 8x8 digits). Every sampler
+    then proposes only trainable networks; ``build_model`` checks the shapes (cached per arch)."""
+    from functools import lru_cache
+
+    from predictor_nas.exceptions import InvalidArchitectureError
+    from predictor_nas.spaces import Constraint
+
+    side = int(data.x_train.shape[-1])
+
+    @lru_cache(maxsize=1 << 16)
+    def fits(ops: tuple) -> bool:
+        from predictor_nas.models import build_model
+
+        try:
+            build_model(
+                space,
+                Arch(space.name, ops),
+                in_channels=data.in_channels,
+                num_classes=data.num_classes,
+                seed=0,
+                image_size=side,
+            )
+        except InvalidArchitectureError:
+            return False
+        return True
+
+    rule = Constraint(
+        f"fits a {side}x{side} input (no layer shrinks it below one pixel)",
+        lambda values: fits(tuple(values[n] for n in space.param_names)),
+    )
+    return space.with_constraints(rule)

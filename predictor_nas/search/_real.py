@@ -47,6 +47,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from predictor_nas._validation import check_choice, check_float, check_int, param_error
 from predictor_nas.exceptions import InvalidParameterError, StudyConfigMismatchError
+from predictor_nas.search._ask import ask_arch
 from predictor_nas.search._storage import make_storage, storage_kind
 from predictor_nas.search._strategies import available_strategies, make_sampler
 from predictor_nas.spaces import Arch, SearchSpace
@@ -365,8 +366,11 @@ def run_real_search(
     storage: str | None = None,
     study_name: str | None = None,
     progress: bool = False,
+    space: str | SearchSpace | None = None,
 ) -> RealSearchResult:
-    """Search NB201 cells by training them for real; resumes a stored study of the same name.
+    """Search a space by training its networks for real; resumes a stored study of the same
+    name. ``space``: ``None``/``"nb201"`` (NB201 cells) or a declared chain, cell or macro space
+    (a name or a YAML file; networks from ``predictor_nas.models.build_model``).
 
     See the module docstring for the ``"topk"`` strategy. The search stops once the summed
     seconds reach ``budget_seconds`` or ``max_trials`` archs were trained (the run under way
@@ -469,6 +473,11 @@ def run_real_search(
 
     if data is None:
         data = load_dataset(dataset, root=data_root, seed=data_seed, download=download)
+    if space not in (None, "nb201") and warm_start is not None:
+        raise param_error(
+            "warm_start", owner, "None on a declared space (table and proxy warm starts "
+            "exist for nb201 only)", warm_start,
+        )
     prior: TablePrior | ProxyPrior | None
     if warm_start is None or isinstance(warm_start, (TablePrior, ProxyPrior)):
         prior = warm_start
@@ -488,7 +497,8 @@ def run_real_search(
             warm_start,
         )
     evaluator = TrainEvaluator(
-        data, width=width, depth=depth, epochs=epochs, batch_size=batch_size, lr=lr,
+        data, space="nb201" if space is None else space, width=width, depth=depth,
+        epochs=epochs, batch_size=batch_size, lr=lr,
         weight_decay=weight_decay, seed=seed, device=device, amp=amp, num_threads=num_threads,
         checkpoint_dir=checkpoint_dir,
     )
@@ -574,11 +584,13 @@ def run_real_search(
                     space.to_params(space.parse(item["arch"])),
                     user_attrs={k: item[k] for k in ("round", "rank", "pred_mean", "pred_std")},
                 )
-                trial = study.ask(fixed_distributions=distributions)
+                trial, arch = ask_arch(study, space, distributions=distributions)
             else:
                 study.sampler = make_sampler(strategy, space, _step_seed(seed, n))
-                trial = study.ask(fixed_distributions=distributions)
-            arch = space.from_params(trial.params)
+                trial, arch = ask_arch(
+                    study, space, distributions=distributions,
+                    rng=np.random.default_rng([seed, n, 3]),
+                )
             trial.set_user_attr("arch", space.format(arch))
             trial.set_user_attr("canonical_key", space.canonical_key(arch))
             ev = evaluator.evaluate(arch, trial=trial)
@@ -658,7 +670,7 @@ def _clean_interrupted(study: optuna.Study, space: SearchSpace) -> None:
         study.tell(t.number, state=TrialState.FAIL)
         log.info("marked interrupted trial %d as failed; its arch is trained again", t.number)
     while study.get_trials(deepcopy=False, states=(TrialState.WAITING,)):
-        t = study.ask(fixed_distributions=space.distributions())
+        t = study.ask(fixed_distributions=space.distributions()) if space.plain else study.ask()
         study.tell(t, state=TrialState.FAIL)
 
 
@@ -797,7 +809,7 @@ class _Planner:
             pred = make_predictor(
                 self.predictor, seed=_step_seed(self.seed, r, 2),
                 extra=None if self.prior is None else self.prior.features,
-                **self.predictor_kwargs,
+                **{"space": self.space, **self.predictor_kwargs},
             )
             pred.fit(archs, y)
             p = pred.predict(pool)

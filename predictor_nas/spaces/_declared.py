@@ -12,6 +12,7 @@ a constraint. Subclasses (``_kinds``) add the graph of an architecture and its s
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -108,6 +109,15 @@ class DeclaredSpace(SearchSpace):
             union.insert(0, INACTIVE)
         self.choices = tuple(union)
         self._pos = {d.name: i for i, d in enumerate(self.decisions)}
+
+    def with_constraints(self, *extra: Constraint) -> DeclaredSpace:
+        """A copy of the space (same name and decisions) with ``extra`` constraints added, e.g.
+        what a network builder needs for a given input size."""
+        out = copy.copy(self)
+        out.constraints = (*self.constraints, *extra)
+        for cached in ("_all", "_index_of"):
+            out.__dict__.pop(cached, None)
+        return out
 
     # ----------------------------------------------------------------- structure
     @property
