@@ -56,6 +56,7 @@ from predictor_nas.search._run import (
     _step_seed,
 )
 from predictor_nas.search._storage import make_storage
+from predictor_nas.search._study import check_study_config
 from predictor_nas.spaces import Arch, DeclaredSpace, SearchSpace, get_space
 from predictor_nas.tables import DEFAULT_TABLE, Table, open_table
 
@@ -348,28 +349,6 @@ def _column(table: Table, metric: str, dataset: str) -> np.ndarray:
     return table.query_many(np.arange(len(table.archs)), metric, dataset=dataset)
 
 
-def _check_config(study: optuna.Study, config: dict, name: str, storage: str | None) -> None:
-    stored = study.user_attrs.get(CONFIG_ATTR)
-    if stored is None:
-        if study.trials:
-            raise StudyConfigMismatchError(
-                f"Study {name!r} in {storage!r} was not created by predictor-nas search; choose "
-                "another --study-name."
-            )
-        study.set_user_attr(CONFIG_ATTR, config)
-        return
-    if stored != config:
-        diff = ", ".join(
-            f"{k}: stored {stored.get(k)!r}, now {config.get(k)!r}"
-            for k in sorted(set(stored) | set(config))
-            if stored.get(k) != config.get(k)
-        )
-        raise StudyConfigMismatchError(
-            f"Study {name!r} in {storage!r} was created with a different configuration ({diff}). "
-            "Use the original options to resume it, or another --study-name for a new search."
-        )
-
-
 def run_mo_search(
     *,
     objectives: Sequence[str] | str,
@@ -502,7 +481,10 @@ def run_mo_search(
                 f"{[d.name.lower() for d in study.directions]}, not those of the objectives "
                 f"{[str(o) for o in objs]}; use another --study-name."
             )
-        _check_config(study, config, name, storage)
+        check_study_config(
+            study, config, attr=CONFIG_ATTR, name=name, storage=storage,
+            creator="predictor-nas search", name_option="--study-name",
+        )
         for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING, TrialState.WAITING)):
             study.tell(t.number, state=TrialState.FAIL)  # an interrupted query: asked again
             log.info("marked interrupted trial %d of %s as failed", t.number, name)

@@ -46,10 +46,11 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from predictor_nas._validation import check_choice, check_float, check_int, param_error
-from predictor_nas.exceptions import InvalidParameterError, StudyConfigMismatchError
+from predictor_nas.exceptions import InvalidParameterError
 from predictor_nas.search._ask import ask_arch
 from predictor_nas.search._storage import make_storage, storage_kind
 from predictor_nas.search._strategies import available_strategies, make_sampler
+from predictor_nas.search._study import check_study_config
 from predictor_nas.spaces import Arch, SearchSpace
 
 if TYPE_CHECKING:
@@ -529,24 +530,10 @@ def run_real_search(
         load_if_exists=True, pruner=optuna.pruners.NopPruner(),
         sampler=optuna.samplers.RandomSampler(seed=seed),
     )
-    stored = study.user_attrs.get(CONFIG_ATTR)
-    if stored is None:
-        if study.trials:
-            raise StudyConfigMismatchError(
-                f"Study {name!r} in {storage!r} was not created by a real-training search; "
-                "choose another study name."
-            )
-        study.set_user_attr(CONFIG_ATTR, config)
-    elif stored != config:
-        diff = ", ".join(
-            f"{k}: stored {stored.get(k)!r}, now {config.get(k)!r}"
-            for k in sorted(set(stored) | set(config))
-            if stored.get(k) != config.get(k)
-        )
-        raise StudyConfigMismatchError(
-            f"Study {name!r} in {storage!r} was created with a different configuration ({diff}). "
-            "Use the original options to resume it, or another study name for a new search."
-        )
+    check_study_config(
+        study, config, attr=CONFIG_ATTR, name=name, storage=storage,
+        creator="a real-training search", name_option="study name",
+    )
     _clean_interrupted(study, space)
 
     finished = _finished(study)

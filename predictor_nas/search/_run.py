@@ -15,11 +15,11 @@ from optuna.trial import FrozenTrial, TrialState
 
 from predictor_nas._validation import check_choice, check_float, check_int, param_error
 from predictor_nas.evaluators import TableEvaluator
-from predictor_nas.exceptions import StudyConfigMismatchError
 from predictor_nas.search._ask import ask_arch
 from predictor_nas.search._journal import StudyRunLock
 from predictor_nas.search._storage import make_storage
 from predictor_nas.search._strategies import available_strategies, make_sampler
+from predictor_nas.search._study import check_study_config
 from predictor_nas.spaces import DeclaredSpace, SearchSpace, get_space
 from predictor_nas.tables import DEFAULT_TABLE, Table, open_table
 
@@ -226,24 +226,10 @@ def run_search(
         load_if_exists=True,
         sampler=make_sampler(strategy, sp, _step_seed(seed, 0)),
     )
-    stored = study.user_attrs.get(CONFIG_ATTR)
-    if stored is None:
-        if study.trials:
-            raise StudyConfigMismatchError(
-                f"Study {name!r} in {storage!r} was not created by predictor-nas search; choose "
-                "another --study-name."
-            )
-        study.set_user_attr(CONFIG_ATTR, config)
-    elif stored != config:
-        diff = ", ".join(
-            f"{k}: stored {stored.get(k)!r}, now {config.get(k)!r}"
-            for k in sorted(set(stored) | set(config))
-            if stored.get(k) != config.get(k)
-        )
-        raise StudyConfigMismatchError(
-            f"Study {name!r} in {storage!r} was created with a different configuration ({diff}). "
-            "Use the original options to resume it, or another --study-name for a new search."
-        )
+    check_study_config(
+        study, config, attr=CONFIG_ATTR, name=name, storage=storage,
+        creator="predictor-nas search", name_option="--study-name",
+    )
     for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING, TrialState.WAITING)):
         # Left behind by an interrupted run of this single-process search: the query never
         # finished, so it is marked failed and the same step is proposed again.
