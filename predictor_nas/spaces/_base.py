@@ -111,8 +111,14 @@ class SearchSpace(abc.ABC):
         """Number of architectures in the space."""
         return len(self.choices) ** len(self.param_names)
 
-    def validate(self, arch: Arch) -> Arch:
-        """Return ``arch`` if it belongs to this space, else raise ``InvalidArchitectureError``."""
+    def _check_form(self, arch: Arch, counted: str) -> None:
+        """Refuse anything but an ``Arch`` of this space with one value per decision.
+
+        Args:
+            arch: What was given.
+            counted: What the decisions are, after their number in the length message
+                (e.g. ``"operations (edge_0, ...)"``).
+        """
         if not isinstance(arch, Arch):
             raise InvalidArchitectureError(
                 f"Expected an Arch of space {self.name!r}, got {type(arch).__name__}: {arch!r}."
@@ -123,9 +129,13 @@ class SearchSpace(abc.ABC):
             )
         if len(arch.ops) != len(self.param_names):
             raise InvalidArchitectureError(
-                f"A {self.name} architecture has {len(self.param_names)} operations "
-                f"({', '.join(self.param_names)}); got {len(arch.ops)}."
+                f"A {self.name} architecture has {len(self.param_names)} {counted}; "
+                f"got {len(arch.ops)}."
             )
+
+    def validate(self, arch: Arch) -> Arch:
+        """Return ``arch`` if it belongs to this space, else raise ``InvalidArchitectureError``."""
+        self._check_form(arch, f"operations ({', '.join(self.param_names)})")
         for pname, op in zip(self.param_names, arch.ops):
             if op not in self.choices:
                 raise InvalidArchitectureError(

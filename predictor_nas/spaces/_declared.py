@@ -166,19 +166,7 @@ class DeclaredSpace(SearchSpace):
     # ----------------------------------------------------------------- validation
     def validate(self, arch: Arch) -> Arch:
         """Return ``arch`` if it belongs to the space, else raise ``InvalidArchitectureError``."""
-        if not isinstance(arch, Arch):
-            raise InvalidArchitectureError(
-                f"Expected an Arch of space {self.name!r}, got {type(arch).__name__}: {arch!r}."
-            )
-        if arch.space != self.name:
-            raise InvalidArchitectureError(
-                f"The architecture belongs to space {arch.space!r}, not {self.name!r}."
-            )
-        if len(arch.ops) != len(self.decisions):
-            raise InvalidArchitectureError(
-                f"A {self.name} architecture has {len(self.decisions)} decisions "
-                f"({', '.join(self.param_names)}); got {len(arch.ops)}."
-            )
+        self._check_form(arch, f"decisions ({', '.join(self.param_names)})")
         values: dict[str, Any] = {}
         for d, v in zip(self.decisions, arch.ops):
             if self.active(values, d):

@@ -181,19 +181,7 @@ class NB301Space(SearchSpace):
         Checks the input pairs, that every active edge holds one of the 7 ops and every inactive
         edge holds ``"none"``.
         """
-        if not isinstance(arch, Arch):
-            raise InvalidArchitectureError(
-                f"Expected an Arch of space {self.name!r}, got {type(arch).__name__}: {arch!r}."
-            )
-        if arch.space != self.name:
-            raise InvalidArchitectureError(
-                f"The architecture belongs to space {arch.space!r}, not {self.name!r}."
-            )
-        if len(arch.ops) != len(self.param_names):
-            raise InvalidArchitectureError(
-                f"A {self.name} architecture has {len(self.param_names)} decisions "
-                f"(28 edges, then 6 input pairs); got {len(arch.ops)}."
-            )
+        self._check_form(arch, "decisions (28 edges, then 6 input pairs)")
         values = dict(zip(self.param_names, arch.ops))
         for p in _INPUT_PARAMS:
             if values[p] not in self.param_choices(p):
