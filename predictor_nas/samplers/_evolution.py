@@ -17,6 +17,20 @@ from predictor_nas.samplers._space_sampler import Past, SpaceSampler
 from predictor_nas.spaces import Arch, SearchSpace
 
 
+def check_tournament(
+    population_size: object, sample_size: object, max_retries: object, owner: str
+) -> tuple[int, int, int]:
+    """The checked settings of an aging-evolution tournament: population >= 2, tournament in
+    [1, population], re-mutations >= 0 (standard messages naming ``owner``)."""
+    population = check_int(population_size, "population_size", owner, minimum=2)
+    sample = check_int(sample_size, "sample_size", owner, minimum=1)
+    if sample > population:
+        raise param_error(
+            "sample_size", owner, f"an int in [1, population_size={population}]", sample_size
+        )
+    return population, sample, check_int(max_retries, "max_retries", owner, minimum=0)
+
+
 class RegularizedEvolutionSampler(BaseSampler):
     """Aging evolution over categorical parameters.
 
@@ -44,21 +58,8 @@ class RegularizedEvolutionSampler(BaseSampler):
         seed: int | None = None,
         max_retries: int = 20,
     ) -> None:
-        self.population_size = check_int(
-            population_size, "population_size", "RegularizedEvolutionSampler", minimum=2
-        )
-        self.sample_size = check_int(
-            sample_size, "sample_size", "RegularizedEvolutionSampler", minimum=1
-        )
-        if self.sample_size > self.population_size:
-            raise param_error(
-                "sample_size",
-                "RegularizedEvolutionSampler",
-                f"an int in [1, population_size={self.population_size}]",
-                sample_size,
-            )
-        self.max_retries = check_int(
-            max_retries, "max_retries", "RegularizedEvolutionSampler", minimum=0
+        self.population_size, self.sample_size, self.max_retries = check_tournament(
+            population_size, sample_size, max_retries, "RegularizedEvolutionSampler"
         )
         self.seed = seed
         self._rng = np.random.default_rng(seed)
@@ -190,18 +191,9 @@ class SpaceEvolutionSampler(SpaceSampler):
         seed: int | None = None,
     ) -> None:
         super().__init__(space, canonical=canonical, seed=seed)
-        self.population_size = check_int(
-            population_size, "population_size", self._owner, minimum=2
+        self.population_size, self.sample_size, self.max_retries = check_tournament(
+            population_size, sample_size, max_retries, self._owner
         )
-        self.sample_size = check_int(sample_size, "sample_size", self._owner, minimum=1)
-        if self.sample_size > self.population_size:
-            raise param_error(
-                "sample_size",
-                self._owner,
-                f"an int in [1, population_size={self.population_size}]",
-                sample_size,
-            )
-        self.max_retries = check_int(max_retries, "max_retries", self._owner, minimum=0)
 
     def _propose(self, study: Study, history: list[Past], rng: np.random.Generator) -> Arch:
         used = {p.key for p in history}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from optuna.study import Study
 
-from predictor_nas._validation import check_int, param_error
+from predictor_nas.samplers._evolution import check_tournament
 from predictor_nas.samplers._mo_space_sampler import (
     Feasible,
     MOPast,
@@ -57,16 +57,9 @@ class MORegularizedEvolutionSampler(MOSpaceSampler):
         feasible: Feasible | None = None,
     ) -> None:
         super().__init__(space, canonical=canonical, seed=seed, feasible=feasible)
-        self.population_size = check_int(population_size, "population_size", self._owner, minimum=2)
-        self.sample_size = check_int(sample_size, "sample_size", self._owner, minimum=1)
-        if self.sample_size > self.population_size:
-            raise param_error(
-                "sample_size",
-                self._owner,
-                f"an int in [1, population_size={self.population_size}]",
-                sample_size,
-            )
-        self.max_retries = check_int(max_retries, "max_retries", self._owner, minimum=0)
+        self.population_size, self.sample_size, self.max_retries = check_tournament(
+            population_size, sample_size, max_retries, self._owner
+        )
 
     def _propose(self, study: Study, history: list[MOPast], rng: np.random.Generator) -> Arch:  # type: ignore[override]
         used = {p.key for p in history}
