@@ -118,9 +118,16 @@ def format_edge_cell(edges: Sequence[tuple[int, int]], ops: Sequence[str]) -> st
 
 
 def parse_edge_cell(
-    text: Any, edges: Sequence[tuple[int, int]], ops: Sequence[str], what: str
+    text: Any,
+    edges: Sequence[tuple[int, int]],
+    ops: Sequence[str],
+    what: str,
+    token: re.Pattern[str] = _TOKEN,
 ) -> list[str]:
-    """Inverse of ``format_edge_cell``: the op per edge, with errors that say what is wrong."""
+    """Inverse of ``format_edge_cell``: the op per edge, with errors that say what is wrong.
+
+    ``token`` matches one ``op~source`` item (group 1 the op, group 2 the source).
+    """
     if not isinstance(text, str):
         raise InvalidArchitectureError(
             f"A {what} architecture string must be a str; got {type(text).__name__}."
@@ -142,13 +149,18 @@ def parse_edge_cell(
         want = [(k, i) for k, (i, jj) in enumerate(edges) if jj == j]
         tokens = group[1:-1].split("|")
         if len(tokens) != len(want):
+            sources = [i for _, i in want]
+            listed = (
+                f"op~0 .. op~{len(want) - 1}"
+                if sources == list(range(len(want)))
+                else ", ".join(f"op~{i}" for i in sources)
+            )
             raise InvalidArchitectureError(
-                f"Node {j} must have {len(want)} incoming edge(s) "
-                f"({', '.join(f'op~{i}' for _, i in want)}); got {len(tokens)} in group "
-                f"{group!r} of {text!r}."
+                f"Node {j} must have {len(want)} incoming edge(s) ({listed}); "
+                f"got {len(tokens)} in group {group!r} of {text!r}."
             )
         for (k, i), tok in zip(want, tokens):
-            m = _TOKEN.match(tok)
+            m = token.match(tok)
             if m is None:
                 raise InvalidArchitectureError(
                     f"Edge token {tok!r} in {text!r} is not of the form 'op~source'."
@@ -156,8 +168,8 @@ def parse_edge_cell(
             op, src = m.group(1), int(m.group(2))
             if src != i:
                 raise InvalidArchitectureError(
-                    f"Edge token {tok!r} of node {j} must have source node {i} (edges are "
-                    f"listed in source order); in {text!r}."
+                    f"Edge token {tok!r} of node {j} must have source node {i} "
+                    f"(edges are listed as ~0, ~1, ... in order); in {text!r}."
                 )
             if op not in ops:
                 raise InvalidArchitectureError(

@@ -19,6 +19,7 @@ from predictor_nas.spaces._cells import (
     edge_op_expression,
     edge_op_graph,
     greedy_prune,
+    parse_edge_cell,
     route_lengths,
 )
 from predictor_nas.spaces._graph import ArchGraph
@@ -82,47 +83,7 @@ class NB201Space(SearchSpace):
     # ----------------------------------------------------------------- strings
     def parse(self, text: str) -> Arch:
         """Parse ``|op~0|+|op~0|op~1|+|op~0|op~1|op~2|`` (surrounding whitespace allowed)."""
-        if not isinstance(text, str):
-            raise InvalidArchitectureError(
-                f"A NAS-Bench-201 architecture string must be a str; got {type(text).__name__}."
-            )
-        form = "|op~0|+|op~0|op~1|+|op~0|op~1|op~2|"
-        s = text.strip()
-        nodes = s.split("+")
-        if len(nodes) != 3:
-            raise InvalidArchitectureError(
-                f"A NAS-Bench-201 string has 3 node groups joined by '+', like {form}; "
-                f"got {len(nodes)} group(s) in {text!r}."
-            )
-        ops: list[str] = []
-        for j, group in enumerate(nodes, start=1):
-            if not (group.startswith("|") and group.endswith("|")) or len(group) < 2:
-                raise InvalidArchitectureError(
-                    f"Node group {j} of {text!r} must start and end with '|', like {form}."
-                )
-            tokens = group[1:-1].split("|")
-            if len(tokens) != j:
-                raise InvalidArchitectureError(
-                    f"Node {j} must have {j} incoming edge(s) (op~0 .. op~{j - 1}); "
-                    f"got {len(tokens)} in group {group!r} of {text!r}."
-                )
-            for i, tok in enumerate(tokens):
-                m = _TOKEN.match(tok)
-                if m is None:
-                    raise InvalidArchitectureError(
-                        f"Edge token {tok!r} in {text!r} is not of the form 'op~source'."
-                    )
-                op, src = m.group(1), int(m.group(2))
-                if src != i:
-                    raise InvalidArchitectureError(
-                        f"Edge token {tok!r} of node {j} must have source node {i} "
-                        f"(edges are listed as ~0, ~1, ... in order); in {text!r}."
-                    )
-                if op not in NB201_OPS:
-                    raise InvalidArchitectureError(
-                        f"Unknown operation {op!r} in {text!r}; allowed: {', '.join(NB201_OPS)}."
-                    )
-                ops.append(op)
+        ops = parse_edge_cell(text, self.edges, NB201_OPS, "NAS-Bench-201", token=_TOKEN)
         return Arch(self.name, tuple(ops))
 
     def format(self, arch: Arch) -> str:
