@@ -22,6 +22,21 @@ def _out(text: str = "") -> None:
     sys.stdout.write(text + "\n")
 
 
+def _out_rows(rows: Sequence[tuple[str, str]]) -> None:
+    """Print ``(label, value)`` rows with the values aligned in one column."""
+    width = max(len(k) for k, _ in rows)
+    for k, v in rows:
+        _out(f"{k:<{width}}  {v}")
+
+
+def _out_table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """Print a table: the header, then the rows; first column left-aligned, the rest right."""
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+    for r in [head, *rows]:
+        cells = (c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+        _out("  ".join(cells))
+
+
 def _err(text: str) -> None:
     sys.stderr.write(text + "\n")
 
@@ -101,9 +116,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
         ("strategy / dataset", f"{result.strategy} / {result.dataset} (seed {result.seed})"),
         ("study", f"{result.study_name} in {result.storage}"),
     ]
-    width = max(len(k) for k, _ in rows)
-    for k, v in rows:
-        _out(f"{k:<{width}}  {v}")
+    _out_rows(rows)
     return 0
 
 
@@ -164,11 +177,8 @@ def _cmd_search_mo(args: argparse.Namespace) -> int:
         return 0
     head = ["arch", *result.objectives]
     rows = [[p["arch"], *(f"{v:.6g}" for v in p["values"])] for p in result.front]
-    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
     _out(f"Pareto front of the {result.n_queries} evaluated architectures ({len(rows)} points):")
-    for r in [head, *rows]:
-        cells = [c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))]
-        _out("  ".join(cells))
+    _out_table(head, rows)
     _out()
     resumed = f" (resumed after {result.resumed_from})" if result.resumed_from else ""
     refused = f", {result.n_infeasible} infeasible proposals refused" if result.constraints else ""
@@ -193,9 +203,7 @@ def _cmd_search_mo(args: argparse.Namespace) -> int:
     if plot is not None:
         more = len(result.objectives) > 2
         info.append(("plot", f"{plot}" + (" (first 2 objectives shown)" if more else "")))
-    width = max(len(k) for k, _ in info)
-    for k, v in info:
-        _out(f"{k:<{width}}  {v}")
+    _out_rows(info)
     return 0
 
 
@@ -284,9 +292,7 @@ def _cmd_search_train(args: argparse.Namespace) -> int:
         ("strategy / dataset", f"{result.strategy} / {result.dataset} (seed {result.seed})"),
         ("study", f"{result.study_name} in {result.storage}"),
     ]
-    width = max(len(k) for k, _ in rows)
-    for k, v in rows:
-        _out(f"{k:<{width}}  {v}")
+    _out_rows(rows)
     return 0
 
 
@@ -324,9 +330,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         ("saved", f"{', '.join(r.files)} in {r.out}"),
         ("torchscript", ts.get("method", f"not exported ({ts.get('error')})")),
     ]
-    width = max(len(k) for k, _ in rows)
-    for k, v in rows:
-        _out(f"{k:<{width}}  {v}")
+    _out_rows(rows)
     return 0
 
 
@@ -597,13 +601,7 @@ def _cmd_predictors_evaluate(args: argparse.Namespace) -> int:
                 f(r["predict_seconds"], ".3f"),
             ]
         )
-    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(head)]
-    for row in [head, *rows]:
-        _out(
-            "  ".join(
-                c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))
-            )
-        )
+    _out_table(head, rows)
     _out("(coverage: fraction of true values within mean ± 1σ / 2σ; ideal 0.68 / 0.95)")
     if args.plot:
         _out(f"plot written to {result['plot']}")
@@ -712,14 +710,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
                     f"{1e3 * e['seconds_per_query']:.2f}",
                 ]
             )
-        widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
-        for row in [head, *rows]:
-            _out(
-                "  ".join(
-                    c.ljust(w) if i == 0 else c.rjust(w)
-                    for i, (c, w) in enumerate(zip(row, widths))
-                )
-            )
+        _out_table(head, rows)
         _out()
     _out(
         f"{data['n_runs']} runs ({data['n_cached']} cached) in {data['wall_seconds']:.1f} s "
@@ -802,9 +793,7 @@ def _cmd_multifidelity(args: argparse.Namespace) -> int:
         ),
         ("study", f"{result.study_name} in {result.storage}"),
     ]
-    width = max(len(k) for k, _ in rows)
-    for k, v in rows:
-        _out(f"{k:<{width}}  {v}")
+    _out_rows(rows)
     return 0
 
 
@@ -927,9 +916,7 @@ def _cmd_coordinate(args: argparse.Namespace) -> int:
         ("best architecture", best),
         ("best value", value or "n/a"),
     ]
-    width = max(len(k) for k, _ in rows)
-    for k, v in rows:
-        _out(f"{k:<{width}}  {v}")
+    _out_rows(rows)
     return 0
 
 
