@@ -27,16 +27,15 @@ Stored (dataset ``cifar10``), never renamed::
 
 from __future__ import annotations
 
-import json
 import os
 from os import PathLike
-from pathlib import Path
 
 import numpy as np
 
-from predictor_nas.exceptions import TableFormatError, TableNotFoundError
+from predictor_nas.exceptions import TableFormatError
 from predictor_nas.spaces import get_space
 from predictor_nas.tables.importers._generic import MetricSpec, import_records
+from predictor_nas.tables.importers._sources import read_json, source_file
 
 TABLE_NAME = "nas-bench-macro"
 SPACE = "nas_bench_macro"
@@ -65,17 +64,6 @@ _SPLIT_DESC = (
 )
 
 
-def _json_path(source: str | PathLike) -> Path:
-    src = Path(os.fspath(source)).expanduser()
-    path = src if src.is_file() else src / FILE_NAME
-    if not path.is_file():
-        raise TableNotFoundError(
-            f"Cannot import {TABLE_NAME!r} from {os.fspath(source)!r}: no {FILE_NAME} there. "
-            f"Expected the folder holding it (e.g. ../shared/data/nas-bench-macro) or the file."
-        )
-    return path
-
-
 def import_nas_bench_macro(
     source: str | PathLike,
     *,
@@ -96,12 +84,9 @@ def import_nas_bench_macro(
         TableNotFoundError: no such file.
         TableFormatError: not the benchmark's JSON (keys, 3 trials, mean/std consistency).
     """
-    path = _json_path(source)
+    path = source_file(source, FILE_NAME, TABLE_NAME, "../shared/data/nas-bench-macro")
     where = os.fspath(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise TableFormatError(f"{where!r} is not valid JSON: {exc}") from exc
+    data = read_json(path)
     if not isinstance(data, dict):
         raise TableFormatError(f"{where!r} must be a JSON object {{arch: record}}.")
     space = get_space(SPACE)

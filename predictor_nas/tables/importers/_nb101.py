@@ -27,7 +27,6 @@ Stored (dataset ``cifar10``)::
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections.abc import Sequence
@@ -35,9 +34,10 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
-from predictor_nas.exceptions import PredictorNASError, TableFormatError, TableNotFoundError
-from predictor_nas.spaces import get_space
+from predictor_nas.exceptions import PredictorNASError, TableFormatError
+from predictor_nas.spaces import INPUT, OUTPUT, ArchGraph, get_space
 from predictor_nas.tables.importers._generic import MetricSpec, import_records
+from predictor_nas.tables.importers._sources import read_json, source_file
 
 log = logging.getLogger(__name__)
 
@@ -64,17 +64,11 @@ LICENSE = "Apache-2.0 (GitHub automl/NASLib, see ../shared/data/licenses)"
 
 
 def live_nodes(matrix: Sequence[Sequence[int]]) -> set[int]:
-    """Nodes on some path from node 0 (input) to node N-1 (output) of an upper-triangular DAG."""
+    """Nodes on some path from node 0 (input) to node N-1 (output) of an upper-triangular DAG
+    (``ArchGraph.live_nodes`` of the matrix's graph)."""
     n = len(matrix)
-    fwd = {0}
-    for j in range(1, n):
-        if any(matrix[i][j] and i in fwd for i in range(j)):
-            fwd.add(j)
-    bwd = {n - 1}
-    for i in range(n - 2, -1, -1):
-        if any(matrix[i][j] and j in bwd for j in range(i + 1, n)):
-            bwd.add(i)
-    return fwd & bwd
+    edges = tuple((i, j) for i in range(n) for j in range(i + 1, n) if matrix[i][j])
+    return set(ArchGraph((INPUT, *("node",) * (n - 2), OUTPUT), edges).live_nodes())
 
 
 def prune_matrix(matrix: Sequence[Sequence[int]]) -> list[list[int]]:
@@ -86,17 +80,6 @@ def prune_matrix(matrix: Sequence[Sequence[int]]) -> list[list[int]]:
     ]
 
 
-def _json_path(source: str | PathLike) -> Path:
-    src = Path(os.fspath(source)).expanduser()
-    path = src if src.is_file() else src / FILE_NAME
-    if not path.is_file():
-        raise TableNotFoundError(
-            f"Cannot import {TABLE_NAME!r} from {os.fspath(source)!r}: no {FILE_NAME} there. "
-            "Expected the folder holding it (e.g. ../shared/data/nb101) or the file."
-        )
-    return path
-
-
 def nb101_records(path: Path) -> tuple[list[dict[str, Any]], dict[str, int]]:
     """Records ``{"arch": standard nb101 string, "val_acc", "zc_<proxy>"...}`` and counts.
 
@@ -106,10 +89,7 @@ def nb101_records(path: Path) -> tuple[list[dict[str, Any]], dict[str, int]]:
         ``distinct_cells`` (rows kept), ``isomorphism_classes`` (distinct canonical keys).
     """
     where = os.fspath(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise TableFormatError(f"{where!r} is not valid JSON: {exc}") from exc
+    data = read_json(path)
     if not isinstance(data, list):
         raise TableFormatError(f"{where!r} must hold a JSON list of records.")
     space = get_space(SPACE)
@@ -183,7 +163,7 @@ def import_nb101_zc(
         TableNotFoundError: no such file.
         TableFormatError: a record that is not an NB101 cell or lacks a field.
     """
-    path = _json_path(source)
+    path = source_file(source, FILE_NAME, TABLE_NAME, "../shared/data/nb101")
     records, counts = nb101_records(path)
     log.info("nb101-zc: %s", counts)
     note = (
