@@ -403,6 +403,7 @@ class PredictorGuidedSampler(BaseSampler):
         self._dists = self.space.distributions()
         self._fit_cache: tuple[Any, Any] | None = None
         self._proposal_cache: tuple[Any, dict[str, Any]] | None = None
+        self._point_neighbours: tuple[Codes, set[Codes]] | None = None
         #: Wall seconds of each ``sample_relative`` call (warm-up ones included).
         self.proposal_seconds: list[float] = []
         #: Per proposal: ``"warmup"``, ``"local"`` (a climb step), ``"restart"`` (a random
@@ -690,7 +691,12 @@ class PredictorGuidedSampler(BaseSampler):
         single move may also switch the decisions it activates)."""
         if self._plain:
             return sum(a != b for a, b in zip(codes, point)) == 1
-        return codes in {tuple(int(c) for c in row) for row in self._neighbours(np.array([point]))}
+        # The replay asks this for every trial after the warm-up while the point changes
+        # rarely: the point's neighbour set is built once per point, not once per trial.
+        if self._point_neighbours is None or self._point_neighbours[0] != point:
+            rows = self._neighbours(np.array([point]))
+            self._point_neighbours = (point, {tuple(int(c) for c in row) for row in rows})
+        return codes in self._point_neighbours[1]
 
     def _local(self, complete: Sequence[tuple[Codes, float]], used: set[str]) -> list[Codes]:
         """The climb point's unused one-edit neighbours (one per key); none once ``patience``
