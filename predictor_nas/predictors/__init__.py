@@ -12,9 +12,10 @@ from predictor_nas._validation import check_choice
 from predictor_nas.predictors._base import NotFittedError, Prediction, Predictor
 from predictor_nas.predictors._bayesian_ridge import BayesianRidgePredictor
 from predictor_nas.predictors._ensemble import DEFAULT_MEMBERS, DEFAULT_WEIGHTS, EnsemblePredictor
-from predictor_nas.predictors._evaluate import evaluate_predictors, plot_kendall, ranking_metrics
+from predictor_nas.predictors._evaluate import evaluate_predictors, plot_kendall
 from predictor_nas.predictors._extra_trees import ExtraTreesPredictor
 from predictor_nas.predictors._gin import GINPredictor
+from predictor_nas.predictors._ranking import ranking_metrics
 from predictor_nas.predictors._score import ScorePredictor
 from predictor_nas.predictors._xgb import XGBPredictor
 

@@ -18,88 +18,11 @@ from typing import Any
 import numpy as np
 
 from predictor_nas._validation import check_choice, param_error
-from predictor_nas.exceptions import InvalidParameterError
+from predictor_nas.predictors._ranking import IDEAL_COVERAGE, ranking_metrics
 
 _OWNER = "evaluate_predictors"
 
-#: Ideal coverage of the ±1σ and ±2σ intervals of a Gaussian.
-IDEAL_COVERAGE = {"coverage_1sigma": 0.6827, "coverage_2sigma": 0.9545}
 
-#: Smallest std used in the Gaussian log-likelihood (a zero std would give -inf).
-_MIN_STD = 1e-9
-
-
-# --------------------------------------------------------------------------- metrics
-def ranking_metrics(
-    y_true: Sequence[float] | np.ndarray,
-    mean: Sequence[float] | np.ndarray,
-    std: Sequence[float] | np.ndarray | None = None,
-    *,
-    top_k: Iterable[int] = (10, 50, 100),
-    higher_is_better: bool = True,
-) -> dict[str, float]:
-    """Ranking quality of predictions, and their calibration when a std is given.
-
-    Args:
-        y_true: (n,) true values.
-        mean: (n,) predicted values.
-        std: (n,) predicted standard deviations, or ``None``.
-        top_k: Sizes ``k`` of the top sets compared by precision@k (``k`` is capped at ``n``).
-        higher_is_better: Direction of the metric: which end of the ranking is the "top".
-
-    Returns:
-        ``kendall_tau`` (tau-b) and ``spearman`` (``nan`` when either side is constant),
-        ``precision_at_{k}`` for each ``k`` (fraction of the predicted top-k that is in the true
-        top-k), and with ``std``: ``coverage_1sigma`` / ``coverage_2sigma`` (fraction of true values
-        within mean ± 1σ / 2σ; ideal 0.683 / 0.954) and ``log_likelihood`` (mean Gaussian
-        log-density of the true values, std floored at 1e-9).
-    """
-    from scipy.stats import ConstantInputWarning, kendalltau, spearmanr
-
-    y = np.asarray(y_true, dtype=np.float64)
-    m = np.asarray(mean, dtype=np.float64)
-    if y.ndim != 1 or m.shape != y.shape or len(y) < 2:
-        raise InvalidParameterError(
-            f"ranking_metrics needs y_true and mean as 1-d arrays of one common length >= 2; "
-            f"got shapes {y.shape} and {m.shape}."
-        )
-    if not (np.all(np.isfinite(y)) and np.all(np.isfinite(m))):
-        raise InvalidParameterError("ranking_metrics got non-finite values (NaN or inf).")
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConstantInputWarning)
-        out: dict[str, float] = {
-            "kendall_tau": float(kendalltau(y, m).statistic),
-            "spearman": float(spearmanr(y, m).statistic),
-        }
-    sign = 1.0 if higher_is_better else -1.0
-    # Stable sorts: ties are broken by position, the same way on both sides.
-    true_order = np.argsort(-sign * y, kind="stable")
-    pred_order = np.argsort(-sign * m, kind="stable")
-    for k in top_k:
-        if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
-            raise param_error("top_k", "ranking_metrics", "ints >= 1", k)
-        kk = min(int(k), len(y))
-        hits = np.intersect1d(true_order[:kk], pred_order[:kk], assume_unique=True).size
-        out[f"precision_at_{int(k)}"] = hits / kk
-    if std is not None:
-        s = np.asarray(std, dtype=np.float64)
-        if s.shape != y.shape or not np.all(np.isfinite(s)) or np.any(s < 0):
-            raise InvalidParameterError(
-                f"ranking_metrics needs std as finite values >= 0 of shape {y.shape}; "
-                f"got shape {s.shape}."
-            )
-        err = np.abs(y - m)
-        out["coverage_1sigma"] = float(np.mean(err <= s))
-        out["coverage_2sigma"] = float(np.mean(err <= 2 * s))
-        sf = np.maximum(s, _MIN_STD)
-        ll = -0.5 * np.log(2 * np.pi * sf**2) - 0.5 * (err / sf) ** 2
-        out["log_likelihood"] = float(np.mean(ll))
-    return out
-
-
-# --------------------------------------------------------------------------- helpers
 def _registry() -> dict[str, Any]:
     """Registered predictor names -> classes (imported lazily: the package imports this module)."""
     from predictor_nas.predictors import PREDICTORS
@@ -166,6 +89,199 @@ def _clean(x: float | None) -> float | None:
 
 
 # --------------------------------------------------------------------------- evaluation
+def _check_names_seeds_metric(
+    predictors: str | Sequence[str], seeds: Iterable[int], metric: object
+) -> tuple[list[str], list[int]]:
+    """Registered predictor names without repeats, the seeds, and a validation metric."""
+    owner = _OWNER
+    names = _names(predictors, "predictors", owner)
+    registry = _registry()
+    for n in names:
+        check_choice(n, "predictors", owner, sorted(registry))
+    if len(set(names)) != len(names):
+        raise param_error("predictors", owner, "names without repeats", names)
+    seed_list = _ints(seeds, "seeds", owner, "a non-empty sequence of ints >= 0", 0, math.inf)
+    if not isinstance(metric, str) or metric.lower().startswith("test"):
+        raise param_error(
+            "metric",
+            owner,
+            "a validation metric (test metrics are never a training target)",
+            metric,
+        )
+    return names, seed_list
+
+
+def _zc_features(
+    tbl: Any,
+    sp: Any,
+    dataset: str,
+    zc: str | Sequence[str] | None,
+    zc_table: str | os.PathLike | None,
+    proxy_dataset: str | Sequence[str] | None,
+) -> tuple[list[str] | None, Any, list[str], Any]:
+    """Check the zero-cost feature options; ``(names, their table, datasets, TableFeatures)``."""
+    from predictor_nas.encodings import DEFAULT_ZC, TableFeatures, zero_cost_metrics
+    from predictor_nas.tables import open_table
+
+    owner = _OWNER
+    zc_names: list[str] | None
+    if zc is None:
+        zc_names = None
+    elif isinstance(zc, str) and zc in ("default", "all"):
+        zc_names = [] if zc == "all" else list(DEFAULT_ZC)  # "all": filled in below
+    else:
+        zc_names = _names(zc, "zc", owner)
+    ztbl = None
+    features = None
+    zds: list[str] = []
+    if zc_names is not None:
+        for z in zc_names:
+            if _looks_like_accuracy(z):
+                raise param_error(
+                    "zc", owner, "feature metrics, not accuracies (they would leak the target)", z
+                )
+        ztbl = tbl if zc_table is None else open_table(zc_table)
+        if ztbl.space != sp.name:
+            raise param_error(
+                "zc_table", owner, f"a table of space {sp.name!r}", f"{zc_table} ({ztbl.space})"
+            )
+        if proxy_dataset is None:
+            check_choice(dataset, "dataset", f"{owner} (zc_table {ztbl.name!r})", ztbl.datasets)
+            zds = [dataset]
+        else:
+            zds = _names(proxy_dataset, "proxy_dataset", owner)
+            if len(set(zds)) != len(zds):
+                raise param_error("proxy_dataset", owner, "names without repeats", proxy_dataset)
+            for d in zds:
+                check_choice(d, "proxy_dataset", f"{owner} (zc_table {ztbl.name!r})", ztbl.datasets)
+        if not zc_names:
+            zc_names = zero_cost_metrics(ztbl, zds)
+            if not zc_names:
+                raise param_error(
+                    "zc", owner, f"'all' only with zero-cost metrics in {ztbl.name}/{zds}", zc
+                )
+        for d in zds:
+            for z in zc_names:
+                if z not in ztbl.metrics(d):
+                    raise param_error(
+                        "zc",
+                        owner,
+                        f"metrics of {ztbl.name}/{d} (available: {', '.join(ztbl.metrics(d))})",
+                        z,
+                    )
+        features = TableFeatures(ztbl, zds[0] if len(zds) == 1 else zds, zc_names)
+    elif proxy_dataset is not None:
+        raise param_error("proxy_dataset", owner, "None when zc is None", proxy_dataset)
+    return zc_names, ztbl, zds, features
+
+
+def _fit_all(
+    tbl: Any,
+    sp: Any,
+    names: Sequence[str],
+    y_all: np.ndarray,
+    pool: np.ndarray,
+    seed_list: Sequence[int],
+    size_list: Sequence[int],
+    features: Any,
+    scoring: tuple[Sequence[int], bool],
+    bar_desc: str | None,
+) -> dict[tuple[str, int], list[dict[str, Any]]]:
+    """Fit every predictor on every (seed, train size) draw; one row of scores per fit."""
+    top_list, hib = scoring
+    progress = bar_desc is not None
+    archs = [sp.parse(a) for a in tbl.archs]
+    # One untimed fit per predictor first, so lazy imports and one-off set-up do not land in the
+    # first timed fit.
+    warm = pool[:10]
+    for name in names:
+        _build(name, space=sp.name, seed=0, extra=features).fit(
+            [archs[r] for r in warm], y_all[warm]
+        ).predict([archs[r] for r in warm])
+    keys = [(p, n) for p in names for n in size_list]
+    per: dict[tuple[str, int], list[dict[str, Any]]] = {k: [] for k in keys}
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(
+            total=len(seed_list) * len(keys),
+            desc=bar_desc,
+            unit="fit",
+            leave=False,
+            disable=None,
+        )
+    try:
+        for seed in seed_list:
+            for n in size_list:
+                rng = np.random.default_rng([seed, n])
+                train_rows = np.sort(rng.choice(pool, size=n, replace=False))
+                test_rows = np.setdiff1d(pool, train_rows, assume_unique=True)
+                x_train = [archs[r] for r in train_rows]
+                x_test = [archs[r] for r in test_rows]
+                y_train, y_test = y_all[train_rows], y_all[test_rows]
+                for name in names:
+                    if bar is not None:
+                        bar.set_postfix_str(f"{name} n={n} seed={seed}")
+                    model = _build(name, space=sp.name, seed=seed, extra=features)
+                    t0 = time.perf_counter()
+                    model.fit(x_train, y_train)
+                    t1 = time.perf_counter()
+                    pred = model.predict(x_test)
+                    t2 = time.perf_counter()
+                    m = ranking_metrics(
+                        y_test, pred.mean, pred.std, top_k=top_list, higher_is_better=hib
+                    )
+                    row: dict[str, Any] = {k: _clean(v) for k, v in m.items()}
+                    row.update(
+                        seed=seed,
+                        n_test=len(test_rows),
+                        fit_seconds=t1 - t0,
+                        predict_seconds=t2 - t1,
+                    )
+                    per[(name, n)].append(row)
+                    if bar is not None:
+                        bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+
+    return per
+
+
+def _summarise(
+    per: dict[tuple[str, int], list[dict[str, Any]]], top_list: Sequence[int]
+) -> list[dict[str, Any]]:
+    """Means over seeds, the tau CI and the per-seed lists of each (predictor, train size)."""
+    keys = list(per)
+    metric_keys = [
+        "kendall_tau",
+        "spearman",
+        *(f"precision_at_{k}" for k in top_list),
+        "coverage_1sigma",
+        "coverage_2sigma",
+        "log_likelihood",
+    ]
+    results = []
+    for name, n in keys:
+        rows = per[(name, n)]
+        taus = np.array([np.nan if r["kendall_tau"] is None else r["kendall_tau"] for r in rows])
+        entry: dict[str, Any] = {"predictor": name, "train_size": n}
+        for k in metric_keys:
+            entry[k] = _mean_or_none([r.get(k) for r in rows])
+        entry["kendall_tau_ci95"] = _ci95(taus)
+        entry["fit_seconds"] = float(np.mean([r["fit_seconds"] for r in rows]))
+        entry["predict_seconds"] = float(np.mean([r["predict_seconds"] for r in rows]))
+        entry["n_seeds"] = len(rows)
+        entry["n_test"] = rows[0]["n_test"]
+        entry["per_seed"] = {
+            k: [r.get(k) for r in rows]
+            for k in ["seed", *metric_keys, "fit_seconds", "predict_seconds"]
+        }
+        results.append(entry)
+    return results
+
+
 def evaluate_predictors(
     *,
     space: str | None = None,
@@ -223,25 +339,11 @@ def evaluate_predictors(
         ``per_seed`` (metric name -> list aligned with ``seed``). Undefined values (e.g. tau of a
         constant prediction) are ``None`` and left out of the means.
     """
-    from predictor_nas.encodings import DEFAULT_ZC, TableFeatures, zero_cost_metrics
     from predictor_nas.spaces import get_space
     from predictor_nas.tables import open_table
 
     owner = _OWNER
-    names = _names(predictors, "predictors", owner)
-    registry = _registry()
-    for n in names:
-        check_choice(n, "predictors", owner, sorted(registry))
-    if len(set(names)) != len(names):
-        raise param_error("predictors", owner, "names without repeats", names)
-    seed_list = _ints(seeds, "seeds", owner, "a non-empty sequence of ints >= 0", 0, math.inf)
-    if not isinstance(metric, str) or metric.lower().startswith("test"):
-        raise param_error(
-            "metric",
-            owner,
-            "a validation metric (test metrics are never a training target)",
-            metric,
-        )
+    names, seed_list = _check_names_seeds_metric(predictors, seeds, metric)
     tbl = open_table(table)
     sp = get_space(tbl.space if space is None else space)
     if tbl.space != sp.name:
@@ -262,136 +364,20 @@ def evaluate_predictors(
     top_list = [int(k) for k in top_k]
     hib = tbl.metric_info(metric, dataset=dataset).higher_is_better
 
-    zc_names: list[str] | None
-    if zc is None:
-        zc_names = None
-    elif isinstance(zc, str) and zc in ("default", "all"):
-        zc_names = [] if zc == "all" else list(DEFAULT_ZC)  # "all": filled in below
-    else:
-        zc_names = _names(zc, "zc", owner)
-    ztbl = None
-    features = None
-    zds: list[str] = []
-    if zc_names is not None:
-        for z in zc_names:
-            if _looks_like_accuracy(z):
-                raise param_error(
-                    "zc", owner, "feature metrics, not accuracies (they would leak the target)", z
-                )
-        ztbl = tbl if zc_table is None else open_table(zc_table)
-        if ztbl.space != sp.name:
-            raise param_error(
-                "zc_table", owner, f"a table of space {sp.name!r}", f"{zc_table} ({ztbl.space})"
-            )
-        if proxy_dataset is None:
-            check_choice(dataset, "dataset", f"{owner} (zc_table {ztbl.name!r})", ztbl.datasets)
-            zds = [dataset]
-        else:
-            zds = _names(proxy_dataset, "proxy_dataset", owner)
-            if len(set(zds)) != len(zds):
-                raise param_error("proxy_dataset", owner, "names without repeats", proxy_dataset)
-            for d in zds:
-                check_choice(d, "proxy_dataset", f"{owner} (zc_table {ztbl.name!r})", ztbl.datasets)
-        if not zc_names:
-            zc_names = zero_cost_metrics(ztbl, zds)
-            if not zc_names:
-                raise param_error(
-                    "zc", owner, f"'all' only with zero-cost metrics in {ztbl.name}/{zds}", zc
-                )
-        for d in zds:
-            for z in zc_names:
-                if z not in ztbl.metrics(d):
-                    raise param_error(
-                        "zc",
-                        owner,
-                        f"metrics of {ztbl.name}/{d} (available: {', '.join(ztbl.metrics(d))})",
-                        z,
-                    )
-        features = TableFeatures(ztbl, zds[0] if len(zds) == 1 else zds, zc_names)
-    elif proxy_dataset is not None:
-        raise param_error("proxy_dataset", owner, "None when zc is None", proxy_dataset)
-
-    archs = [sp.parse(a) for a in tbl.archs]
-    # One untimed fit per predictor first, so lazy imports and one-off set-up do not land in the
-    # first timed fit.
-    warm = pool[:10]
-    for name in names:
-        _build(name, space=sp.name, seed=0, extra=features).fit(
-            [archs[r] for r in warm], y_all[warm]
-        ).predict([archs[r] for r in warm])
-    keys = [(p, n) for p in names for n in size_list]
-    per: dict[tuple[str, int], list[dict[str, Any]]] = {k: [] for k in keys}
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(
-            total=len(seed_list) * len(keys),
-            desc=f"predictors {dataset}",
-            unit="fit",
-            leave=False,
-            disable=None,
-        )
-    try:
-        for seed in seed_list:
-            for n in size_list:
-                rng = np.random.default_rng([seed, n])
-                train_rows = np.sort(rng.choice(pool, size=n, replace=False))
-                test_rows = np.setdiff1d(pool, train_rows, assume_unique=True)
-                x_train = [archs[r] for r in train_rows]
-                x_test = [archs[r] for r in test_rows]
-                y_train, y_test = y_all[train_rows], y_all[test_rows]
-                for name in names:
-                    if bar is not None:
-                        bar.set_postfix_str(f"{name} n={n} seed={seed}")
-                    model = _build(name, space=sp.name, seed=seed, extra=features)
-                    t0 = time.perf_counter()
-                    model.fit(x_train, y_train)
-                    t1 = time.perf_counter()
-                    pred = model.predict(x_test)
-                    t2 = time.perf_counter()
-                    m = ranking_metrics(
-                        y_test, pred.mean, pred.std, top_k=top_list, higher_is_better=hib
-                    )
-                    row: dict[str, Any] = {k: _clean(v) for k, v in m.items()}
-                    row.update(
-                        seed=seed,
-                        n_test=len(test_rows),
-                        fit_seconds=t1 - t0,
-                        predict_seconds=t2 - t1,
-                    )
-                    per[(name, n)].append(row)
-                    if bar is not None:
-                        bar.update(1)
-    finally:
-        if bar is not None:
-            bar.close()
-
-    metric_keys = [
-        "kendall_tau",
-        "spearman",
-        *(f"precision_at_{k}" for k in top_list),
-        "coverage_1sigma",
-        "coverage_2sigma",
-        "log_likelihood",
-    ]
-    results = []
-    for name, n in keys:
-        rows = per[(name, n)]
-        taus = np.array([np.nan if r["kendall_tau"] is None else r["kendall_tau"] for r in rows])
-        entry: dict[str, Any] = {"predictor": name, "train_size": n}
-        for k in metric_keys:
-            entry[k] = _mean_or_none([r.get(k) for r in rows])
-        entry["kendall_tau_ci95"] = _ci95(taus)
-        entry["fit_seconds"] = float(np.mean([r["fit_seconds"] for r in rows]))
-        entry["predict_seconds"] = float(np.mean([r["predict_seconds"] for r in rows]))
-        entry["n_seeds"] = len(rows)
-        entry["n_test"] = rows[0]["n_test"]
-        entry["per_seed"] = {
-            k: [r.get(k) for r in rows]
-            for k in ["seed", *metric_keys, "fit_seconds", "predict_seconds"]
-        }
-        results.append(entry)
+    zc_names, ztbl, zds, features = _zc_features(tbl, sp, dataset, zc, zc_table, proxy_dataset)
+    per = _fit_all(
+        tbl,
+        sp,
+        names,
+        y_all,
+        pool,
+        seed_list,
+        size_list,
+        features,
+        (top_list, hib),
+        f"predictors {dataset}" if progress else None,
+    )
+    results = _summarise(per, top_list)
     return {
         "space": sp.name,
         "table": tbl.name,
