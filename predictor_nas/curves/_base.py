@@ -40,9 +40,7 @@ CurveBatch = np.ndarray | Sequence[np.ndarray] | Sequence[Sequence[float]]
 
 
 # --------------------------------------------------------------------------- validation helpers
-def split_partial(
-    partial: CurveBatch, owner: str
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def split_partial(partial: CurveBatch, owner: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Validate a batch of partial curves and separate diverged curves from padding.
 
     How long each curve is: a list gives each curve's length explicitly (the length of its
@@ -69,7 +67,8 @@ def split_partial(
     if isinstance(partial, np.ndarray):
         if partial.ndim != 2:
             raise param_error(
-                "partial", owner,
+                "partial",
+                owner,
                 "a 2-D array (n, t) or a list of 1-D arrays (wrap a single curve as [curve])",
                 f"an array of shape {partial.shape}",
             )
@@ -177,7 +176,9 @@ def check_corpus(curves: Any, owner: str) -> np.ndarray:
         ) from exc
     if c.ndim != 2 or c.shape[0] < 2 or c.shape[1] < 2:
         raise param_error(
-            "curves", owner, "a 2-D array (m, L) with m >= 2 curves of L >= 2 epochs",
+            "curves",
+            owner,
+            "a 2-D array (m, L) with m >= 2 curves of L >= 2 epochs",
             f"an array of shape {c.shape}",
         )
     if not np.all(np.isfinite(c)):
@@ -343,8 +344,10 @@ class CurveModel(abc.ABC):
         if n and observed.max() > final:
             i = int(observed.argmax())
             raise param_error(
-                "final_epoch", owner,
-                f"an int >= every observed length (curve {i} has {int(observed[i])} epochs)", final,
+                "final_epoch",
+                owner,
+                f"an int >= every observed length (curve {i} has {int(observed[i])} epochs)",
+                final,
             )
         x = None
         n_feat = getattr(self, "n_extra_features_", None)

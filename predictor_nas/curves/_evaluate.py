@@ -67,7 +67,11 @@ def load_nlp_curves(
     skipped = len(records) - len(kept)
     log.info(
         "load_nlp_curves: %d runs with %d epochs of %s from %s; skipped %d failed runs",
-        len(kept), width, metric, p.name, skipped,
+        len(kept),
+        width,
+        metric,
+        p.name,
+        skipped,
     )
     if not kept:
         raise InvalidParameterError(f"load_nlp_curves: no complete OK run in {p}.")
@@ -238,8 +242,12 @@ def evaluate_curve_models(
         for cut, t in cut_epochs.items():
             rows = [r for r in per_seed if r["model"] == name and r["cut"] == cut]
             row: dict[str, Any] = {
-                "model": name, "cut": cut, "observed_epochs": t, "final_epoch": length,
-                "n_curves": n, "n_seeds": len(seed_list),
+                "model": name,
+                "cut": cut,
+                "observed_epochs": t,
+                "final_epoch": length,
+                "n_curves": n,
+                "n_seeds": len(seed_list),
             }
             for met in METRICS:
                 vals = np.array([r[met] for r in rows])

@@ -13,11 +13,17 @@ PREFIX_FRACTIONS = (0.0, 0.25, 0.5, 0.75)
 WINDOWS = (3, 10)
 
 FEATURE_NAMES: tuple[str, ...] = (
-    "t", "final_epoch", "fraction", "log_horizon", "last", "best_minus_last",
+    "t",
+    "final_epoch",
+    "fraction",
+    "log_horizon",
+    "last",
+    "best_minus_last",
     *(f"mean{w}_minus_last" for w in WINDOWS),
     *(f"slope{w}" for w in WINDOWS),
     *(f"at{f:g}_minus_last" for f in PREFIX_FRACTIONS),
-    "noise", "heuristic_std",
+    "noise",
+    "heuristic_std",
 )
 
 

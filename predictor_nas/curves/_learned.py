@@ -228,7 +228,11 @@ class LearnedCurveModel(CurveModel):
             "LearnedCurveModel.fit: dropped %d of %d corpus curves as exploded runs (values up to "
             "%.3g, beyond %g interquartile ranges of the corpus); their rows are in "
             "outlier_curves_: %s",
-            out.size, m, worst, self.outlier_factor, out[:10].tolist(),
+            out.size,
+            m,
+            worst,
+            self.outlier_factor,
+            out[:10].tolist(),
         )
         keep = np.setdiff1d(np.arange(m), out)
         return curves[keep], None if extra is None else extra[keep]
@@ -239,8 +243,10 @@ class LearnedCurveModel(CurveModel):
         length = self.curve_length_
         if final_epoch > length:
             raise param_error(
-                "final_epoch", f"{type(self).__name__}.predict_final",
-                f"an int <= the corpus curve length ({length})", final_epoch,
+                "final_epoch",
+                f"{type(self).__name__}.predict_final",
+                f"an int <= the corpus curve length ({length})",
+                final_epoch,
             )
         x = self._features(values, lengths, final_epoch, extra)
         with self._threads():

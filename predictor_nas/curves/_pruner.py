@@ -78,7 +78,8 @@ class CurvePruner(BasePruner):
         self.n_startup_trials = check_int(n_startup_trials, "n_startup_trials", owner, minimum=1)
         self.interval = check_int(interval, "interval", owner, minimum=1)
         self.max_abs_value = (
-            None if max_abs_value is None
+            None
+            if max_abs_value is None
             else check_float(max_abs_value, "max_abs_value", owner, minimum=0.0, exclusive=True)
         )
         self._ready = model.requires_fit is False and hasattr(model, "n_curves_")
@@ -88,7 +89,9 @@ class CurvePruner(BasePruner):
             if not hasattr(self.model, "n_curves_"):
                 if self.model.requires_fit:
                     raise param_error(
-                        "model", "CurvePruner", "fitted before use (it requires a corpus)",
+                        "model",
+                        "CurvePruner",
+                        "fitted before use (it requires a corpus)",
                         type(self.model).__name__,
                     )
                 self.model.fit()
@@ -106,7 +109,10 @@ class CurvePruner(BasePruner):
             study._storage.set_trial_user_attr(trial._trial_id, "diverged_epoch", int(diverged))
             log.warning(
                 "pruning trial %d at epoch %d: it diverged (reported %r at epoch %d)",
-                trial.number, steps[-1], value, diverged,
+                trial.number,
+                steps[-1],
+                value,
+                diverged,
             )
             return True
         last = steps[-1]
@@ -119,8 +125,11 @@ class CurvePruner(BasePruner):
         expected = "accuracy" if maximize else "loss"
         if self.model.kind != expected:
             raise param_error(
-                "model", "CurvePruner", f"a curve model of kind {expected!r} for a "
-                f"{'maximized' if maximize else 'minimized'} study", self.model.kind,
+                "model",
+                "CurvePruner",
+                f"a curve model of kind {expected!r} for a "
+                f"{'maximized' if maximize else 'minimized'} study",
+                self.model.kind,
             )
         self._ensure_model()
         values = [v for v in (complete_t.value for complete_t in complete) if v is not None]
@@ -137,7 +146,12 @@ class CurvePruner(BasePruner):
         if p < self.threshold:
             log.info(
                 "pruning trial %d at epoch %d: predicted final %.4g +- %.2g, P(beat %.4g) = %.3g",
-                trial.number, last, pred.mean[0], pred.std[0], best, p,
+                trial.number,
+                last,
+                pred.mean[0],
+                pred.std[0],
+                best,
+                p,
             )
             return True
         return False

@@ -24,7 +24,7 @@ from predictor_nas.curves import (
     load_nlp_curves,
 )
 from predictor_nas.curves._families import ASYMPTOTE_MAX
-from predictor_nas.curves._parametric import fit_family
+from predictor_nas.curves._parametric_fit import fit_family
 from predictor_nas.exceptions import InvalidParameterError
 from predictor_nas.testing.pytest_curves import CurveModelContract, pow3_curves
 
