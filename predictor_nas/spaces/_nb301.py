@@ -26,8 +26,6 @@ normal_concat=[2, 3, 4, 5], reduce=[...], reduce_concat=[2, 3, 4, 5])``.
 
 from __future__ import annotations
 
-import json
-import os
 import re
 from collections.abc import Mapping, Sequence
 from itertools import combinations
@@ -60,8 +58,6 @@ NB301_EDGES: tuple[tuple[int, int], ...] = tuple((i, j) for j in NODES for i in 
 INPUT_PAIRS: dict[int, tuple[str, ...]] = {
     n: tuple(f"{i}_{j}" for i, j in combinations(range(n), 2)) for n in (3, 4, 5)
 }
-#: Prefix of every decision name in YAHPO's files.
-YAHPO_PREFIX = "NetworkSelectorDatasetInfo_COLON_darts_COLON_"
 
 _EDGE_PARAMS = tuple(f"edge_{c}_{k}" for c in CELLS for k in range(len(NB301_EDGES)))
 _INPUT_PARAMS = tuple(f"inputs_node_{c}_{n}" for c in CELLS for n in (3, 4, 5))
@@ -73,38 +69,6 @@ _CONCAT = "[2, 3, 4, 5]"
 def _pair(text: str) -> tuple[int, int]:
     a, b = text.split("_")
     return int(a), int(b)
-
-
-def read_config_space(path: str | os.PathLike) -> dict[str, Any]:
-    """Read YAHPO's NB301 ``config_space_v2.json`` into plain Python values.
-
-    Args:
-        path: The JSON file (ConfigSpace's JSON format).
-
-    Returns:
-        ``{"choices": {name: tuple of values}, "conditions": {child: (parent, tuple of parent
-        values that activate it)}}`` with the ``YAHPO_PREFIX`` stripped from names; the
-        non-categorical ``epoch`` fidelity is left out.
-    """
-    with open(path, encoding="utf-8") as f:
-        raw = json.load(f)
-
-    def strip(name: str) -> str:
-        return name[len(YAHPO_PREFIX) :] if name.startswith(YAHPO_PREFIX) else name
-
-    choices = {
-        strip(h["name"]): tuple(h["choices"])
-        for h in raw["hyperparameters"]
-        if h["type"] == "categorical"
-    }
-    conditions = {}
-    for c in raw["conditions"]:
-        if c["type"] != "IN":
-            raise InvalidParameterError(
-                f"{os.fspath(path)!r}: only 'IN' conditions are expected; got {c['type']!r}."
-            )
-        conditions[strip(c["child"])] = (strip(c["parent"]), tuple(c["values"]))
-    return {"choices": choices, "conditions": conditions}
 
 
 class NB301Space(SearchSpace):
