@@ -26,8 +26,8 @@ import numpy as np
 
 from predictor_nas._validation import check_int, param_error
 from predictor_nas.exceptions import InvalidParameterError, PredictorNASError
-from predictor_nas.spaces import Arch, get_space
-from predictor_nas.spaces._nb301 import INACTIVE, YAHPO_PREFIX, read_config_space
+from predictor_nas.spaces import NB301_INACTIVE as INACTIVE
+from predictor_nas.spaces import YAHPO_PREFIX, Arch, get_space, read_config_space
 
 MODEL_FILE = "model_v2.onnx"
 ENCODING_FILE = "encoding_v2.json"
