@@ -216,8 +216,9 @@ def train_final(
     net = r.model.to("cpu", memory_format=torch.contiguous_format).eval()
     folder.mkdir(parents=True, exist_ok=True)
     torch.save(net.state_dict(), folder / "model.pt")
-    example = (torch.from_numpy(data.x_val[:8]).float() - torch.tensor(data.mean).reshape(
-        1, -1, 1, 1)) / torch.tensor(data.std).reshape(1, -1, 1, 1)
+    example = (
+        torch.from_numpy(data.x_val[:8]).float() - torch.tensor(data.mean).reshape(1, -1, 1, 1)
+    ) / torch.tensor(data.std).reshape(1, -1, 1, 1)
     ts = _export_torchscript(net, example, folder / "model.ts")
     files = ["model.pt", "arch.json"] + (["model.ts"] if "file" in ts else [])
     record = {

@@ -537,7 +537,13 @@ def train(
                     seen += len(yb)
                 sched.step()
                 acc = evaluate_accuracy(
-                    net, x_va, y_va, mean, std, batch_size=eval_batch_size, amp=amp_dtype,
+                    net,
+                    x_va,
+                    y_va,
+                    mean,
+                    std,
+                    batch_size=eval_batch_size,
+                    amp=amp_dtype,
                     channels_last=bool(channels_last),
                 )
                 mean_loss = float(loss_sum) / seen
@@ -584,7 +590,13 @@ def train(
         if data.x_test is not None and not pruned and val_acc:
             x_te, y_te = tensors(data.x_test, data.y_test)
             test = evaluate_accuracy(
-                net, x_te, y_te, mean, std, batch_size=eval_batch_size, amp=amp_dtype,
+                net,
+                x_te,
+                y_te,
+                mean,
+                std,
+                batch_size=eval_batch_size,
+                amp=amp_dtype,
                 channels_last=bool(channels_last),
             )
     return TrainResult(

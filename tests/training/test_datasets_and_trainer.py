@@ -26,7 +26,7 @@ from predictor_nas.training import (
     stratified_split,
     train,
 )
-from predictor_nas.training._datasets import _download_cifar10
+from predictor_nas.training._cifar10 import _download_cifar10
 from predictor_nas.training._trainer import _augment
 
 PY_FILES = [*(f"data_batch_{i}" for i in range(1, 6)), "test_batch"]
