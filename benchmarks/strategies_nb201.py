@@ -20,179 +20,46 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
-import functools
-import json
 import logging
-import multiprocessing as mp
 import os
-import platform
 import shlex
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from _common import cpu_name, git_revision, parse_seeds, seeds_text
+from _common import (
+    bounded_ci,
+    bounded_ci_curve,
+    git_revision,
+    machine_info,
+    paired,
+    parse_seeds,
+    seeds_text,
+    shared_data,
+    t_ci,
+    welch,
+    wilson,
+    write_json,
+)
 
 log = logging.getLogger("benchmarks.strategies_nb201")
 
 ALL_STRATEGIES = ("random", "rea", "tpe")
 ALL_DATASETS = ("cifar10", "cifar100", "ImageNet16-120")
 CHECKPOINTS = (10, 20, 50, 100)
-RICH_SOURCE = "/work/shared/data/nb201"
+RICH_SOURCE = shared_data("nb201")
 RICH_FIDELITY = 200
 FOUND_TOL = 1e-9  # regret <= this counts as "found the table's best-validation architecture"
 LOG_FLOOR = 1e-3  # plotted regret floor on the log axis (percentage points)
 
 
 # --------------------------------------------------------------------------- helpers
-def t_ci(x: Iterable[float], level: float = 0.95) -> tuple[float, float, float]:
-    """Mean and two-sided t-interval of the mean over independent seeds."""
-    from scipy import stats
-
-    a = np.asarray(list(x), dtype=np.float64)
-    m = float(a.mean())
-    if a.size < 2:
-        return m, float("nan"), float("nan")
-    se = float(a.std(ddof=1)) / np.sqrt(a.size)
-    if se == 0.0:
-        return m, m, m
-    h = float(stats.t.ppf(0.5 + level / 2, a.size - 1)) * se
-    return m, m - h, m + h
-
-
-def t_ci_curve(a: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Column-wise mean and t-interval of an (n_seeds, n_queries) array."""
-    from scipy import stats
-
-    m = a.mean(axis=0)
-    if a.shape[0] < 2:
-        nan = np.full_like(m, np.nan)
-        return m, nan, nan
-    h = stats.t.ppf(0.5 + level / 2, a.shape[0] - 1) * a.std(axis=0, ddof=1) / np.sqrt(a.shape[0])
-    return m, m - h, m + h
-
-
-def wilson(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval of a binomial share ``k / n``."""
-    from scipy import stats
-
-    if n == 0:
-        return float("nan"), float("nan")
-    z = float(stats.norm.ppf(0.5 + level / 2))
-    p = k / n
-    c = (p + z * z / (2 * n)) / (1 + z * z / n)
-    h = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, c - h), min(1.0, c + h)
-
-
-def machine_info() -> dict[str, Any]:
-    """Platform, CPU count and library versions for the report."""
-    import optuna
-    import scipy
-
-    cpu = cpu_name()
-    try:
-        affinity = len(os.sched_getaffinity(0))
-    except AttributeError:
-        affinity = None
-    return {
-        "platform": platform.platform(),
-        "cpu": cpu,
-        "cpu_count": os.cpu_count(),
-        "cpus_usable": affinity,
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "scipy": scipy.__version__,
-        "optuna": optuna.__version__,
-    }
-
-
-# --------------------------------------------------------------------------- workers
-def _rea_variant(population_size: int, sample_size: int, seed: int):
-    from predictor_nas.samplers import RegularizedEvolutionSampler
-
-    return RegularizedEvolutionSampler(population_size, sample_size, seed=seed)
-
-
-def rea_variant_name(population_size: int, sample_size: int) -> str:
-    """Strategy name under which ``run_tasks(extra_rea=...)`` registers an REA variant."""
-    return f"rea_p{population_size}_s{sample_size}"
-
-
-def _init_worker(extra_rea: Sequence[tuple[int, int]]) -> None:
-    import optuna
-
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    if extra_rea:
-        from predictor_nas.search import STRATEGIES
-
-        for p, s in extra_rea:
-            STRATEGIES[rea_variant_name(p, s)] = (
-                functools.partial(_rea_variant, p, s),
-                f"regularized evolution, population {p}, tournament {s} (tuning variant)",
-            )
-
-
-def _run_one(task: dict[str, Any]) -> dict[str, Any]:
-    from predictor_nas.search import run_search
-
-    t0 = time.perf_counter()
-    r = run_search(
-        table=task["table"], dataset=task["dataset"], strategy=task["strategy"],
-        budget=task["budget"], seed=task["seed"], storage=None, draw_seed=task["draw_seed"],
-    )
-    call = time.perf_counter() - t0
-    return {
-        **task,
-        "best_arch": r.best_arch,
-        "best_val": r.best_val,
-        "best_val_observed": r.best_val_observed,
-        "regret": r.regret_val,
-        "table_best_val": r.table_best_val,
-        "n_queries": r.n_queries,
-        "wall_s": r.wall_seconds,
-        "call_s": call,
-        "trajectory": np.asarray(r.trajectory_regret_val, dtype=np.float64),
-        "pid": os.getpid(),
-    }
-
-
+# --------------------------------------------------------------------------- searches
 def run_tasks(
-    tasks: Sequence[dict[str, Any]],
-    *,
-    workers: int = 2,
-    start_method: str = "spawn",
-    extra_rea: Sequence[tuple[int, int]] = (),
-    desc: str = "searches",
-) -> list[dict[str, Any]]:
-    """Run ``run_search`` for every task over ``workers`` processes, with a tqdm bar on stderr."""
-    from tqdm.auto import tqdm
-    from tqdm.contrib.logging import logging_redirect_tqdm
-
-    out: list[dict[str, Any]] = []
-    with logging_redirect_tqdm(), tqdm(total=len(tasks), desc=desc, unit="search",
-                                       file=sys.stderr, dynamic_ncols=True) as bar:
-        if workers <= 1:
-            _init_worker(extra_rea)
-            for t in tasks:
-                out.append(_run_one(t))
-                bar.update(1)
-        else:
-            ctx = mp.get_context(start_method)
-            chunk = max(1, min(8, len(tasks) // (workers * 20)))
-            with ctx.Pool(workers, initializer=_init_worker, initargs=(tuple(extra_rea),)) as pool:
-                for res in pool.imap_unordered(_run_one, tasks, chunksize=chunk):
-                    out.append(res)
-                    bar.update(1)
-    return out
-
-
-def make_tasks(
     strategies: Sequence[str],
     datasets: Sequence[str],
     seeds: Sequence[int],
@@ -200,14 +67,44 @@ def make_tasks(
     budget: int,
     draw_seed: bool,
     section: str,
-    table: str = "nb201",
+    table: str,
+    workers: int,
 ) -> list[dict[str, Any]]:
-    """Tasks ordered seed-major with strategies interleaved, so each strategy runs under the same
-    load (its wall time per query is measured in the same processes, at the same time)."""
+    """Run every (strategy, dataset, seed) search through ``predictor_nas.compare.compare``.
+
+    ``compare`` spawns ``workers`` processes and seeds every run on its own, so the runs do not
+    depend on ``workers``; the returned dicts are the rows ``summarise`` reads.
+    """
+    from predictor_nas.compare import compare
+
+    res = compare(
+        table=table,
+        datasets=list(datasets),
+        strategies=list(strategies),
+        budget=budget,
+        seeds=list(seeds),
+        jobs=workers,
+        draw_seed=draw_seed,
+        progress=True,
+    )
     return [
-        {"section": section, "strategy": st, "dataset": ds, "seed": sd, "budget": budget,
-         "draw_seed": draw_seed, "table": table}
-        for sd in seeds for ds in datasets for st in strategies
+        {
+            "section": section,
+            "strategy": r.strategy,
+            "dataset": r.dataset,
+            "seed": r.seed,
+            "budget": r.budget,
+            "draw_seed": draw_seed,
+            "best_arch": r.best_arch,
+            "best_val": r.best_val,
+            "best_val_observed": r.best_val_observed,
+            "regret": r.regret_val,
+            "table_best_val": r.best_val + r.regret_val,  # val_acc is maximised
+            "n_queries": r.n_queries,
+            "wall_s": r.wall_seconds,
+            "trajectory": np.asarray(r.trajectory_regret_val, dtype=np.float64),
+        }
+        for r in res.runs
     ]
 
 
@@ -291,8 +188,8 @@ def summarise(
                 continue
             traj = np.stack([r["trajectory"] for r in rs])
             final = traj[:, -1]
-            m, lo, hi = t_ci(final)
-            tm, tlo, thi = t_ci_curve(traj)
+            m, lo, hi = bounded_ci(final)
+            tm, tlo, thi = bounded_ci_curve(traj)
             entry: dict[str, Any] = {
                 "n_seeds": len(rs),
                 "budget": int(traj.shape[1]),
@@ -301,7 +198,7 @@ def summarise(
                 "regret_median": float(np.median(final)),
                 "regret_std": float(final.std(ddof=1)) if len(rs) > 1 else float("nan"),
                 "regret_at": {
-                    str(q): dict(zip(("mean", "ci_low", "ci_high"), t_ci(traj[:, q - 1])),
+                    str(q): dict(zip(("mean", "ci_low", "ci_high"), bounded_ci(traj[:, q - 1])),
                                  median=float(np.median(traj[:, q - 1])))
                     for q in CHECKPOINTS if q <= traj.shape[1]
                 },
@@ -326,7 +223,7 @@ def summarise(
             if ds in test_ds:
                 tst = rich.query_many([r["best_arch"] for r in rs], "test_acc", dataset=ds,
                                       fidelity=RICH_FIDELITY)
-                tm_, tlo_, thi_ = t_ci(tst)
+                tm_, tlo_, thi_ = bounded_ci(tst)
                 entry["test_acc_mean"] = tm_
                 entry["test_acc_ci95"] = [tlo_, thi_]
                 entry["per_seed"]["test_acc"] = tst.tolist()
@@ -334,28 +231,6 @@ def summarise(
         if ref:
             res[ds]["_reference"] = ref
     return res
-
-
-def welch(a: Sequence[float], b: Sequence[float]) -> dict[str, float]:
-    """Difference of means (a - b) with Welch's t-interval and two-sided p-value."""
-    from scipy import stats
-
-    a_, b_ = np.asarray(a, float), np.asarray(b, float)
-    t = stats.ttest_ind(a_, b_, equal_var=False)
-    d = float(a_.mean() - b_.mean())
-    ci = t.confidence_interval(0.95) if np.isfinite(t.statistic) else (d, d)
-    return {"diff": d, "ci_low": float(ci[0]), "ci_high": float(ci[1]),
-            "p_value": float(t.pvalue) if np.isfinite(t.pvalue) else float("nan")}
-
-
-def paired(a: Sequence[float], b: Sequence[float]) -> dict[str, float]:
-    """Mean of the per-seed differences (a - b) with a paired t-interval and p-value."""
-    from scipy import stats
-
-    d = np.asarray(a, float) - np.asarray(b, float)
-    m, lo, hi = t_ci(d)
-    p = stats.ttest_rel(a, b).pvalue if np.any(d != d[0]) else float("nan")
-    return {"diff": m, "ci_low": lo, "ci_high": hi, "p_value": float(p)}
 
 
 def timing(runs: list[dict[str, Any]], strategies: Sequence[str]) -> dict[str, Any]:
@@ -367,7 +242,6 @@ def timing(runs: list[dict[str, Any]], strategies: Sequence[str]) -> dict[str, A
             per_q = np.array([r["wall_s"] / r["n_queries"] for r in rs])
             out[st] = {"s_per_query": float(per_q.mean()),
                        "ci95": list(t_ci(per_q)[1:]),
-                       "call_s_mean": float(np.mean([r["call_s"] for r in rs])),
                        "n_runs": len(rs)}
     if "random" in out:
         for st in out:
@@ -422,8 +296,8 @@ def _section_md(title: str, res: dict[str, Any], strategies: Sequence[str],
         for ds in datasets:
             if "rea" in res[ds] and "random" in res[ds]:
                 w = res[ds]["_rea_vs_random"]
-                lines.append(f"| {ds} | {_fmt_ci(w['diff'], w['ci_low'], w['ci_high'])} | "
-                             f"{w['p_value']:.2g} |")
+                lines.append(f"| {ds} | {_fmt_ci(w['diff'], w['lo'], w['hi'])} | "
+                             f"{w['p']:.2g} |")
         lines.append("")
     return lines
 
@@ -441,7 +315,9 @@ def write_markdown(path: Path, report: dict[str, Any]) -> None:
         "validation accuracy minus that of the search's incumbent (percentage points; lower is "
         "better). **Found best** = share of seeds whose final incumbent is the table's "
         "best-validation architecture. Test accuracy (never seen by the search) is looked up for "
-        "the chosen architecture in the `nb201-rich` table. 95% CIs are t-intervals over seeds.",
+        "the chosen architecture in the `nb201-rich` table. 95% CIs of regrets and accuracies are "
+        "percentile-bootstrap intervals over seeds (inside the values' range), of times "
+        "t-intervals.",
         "",
         "```",
         meta["command"],
@@ -449,7 +325,7 @@ def write_markdown(path: Path, report: dict[str, Any]) -> None:
         "",
         f"- date: {meta['date']}; run time {meta['run_seconds']:.0f} s "
         f"({meta['run_seconds'] / 60:.1f} min) with {a['workers']} worker processes "
-        f"({a['start_method']})",
+        "(spawned by `predictor_nas.compare`)",
         f"- seeds: {seeds_text(a['seeds'])} ({len(a['seeds'])}); budget {a['budget']} queries; "
         f"strategies {', '.join(a['strategies'])}; datasets {', '.join(a['datasets'])}",
         f"- table: `{meta['table']['name']}` content hash `{meta['table']['content_hash']}`; "
@@ -496,8 +372,8 @@ def write_markdown(path: Path, report: dict[str, Any]) -> None:
             for ds, per in report["noise_effect"].items():
                 for st, w in per.items():
                     lines.append(f"| {ds} | {st} | "
-                                 f"{_fmt_ci(w['diff'], w['ci_low'], w['ci_high'])} | "
-                                 f"{w['p_value']:.2g} |")
+                                 f"{_fmt_ci(w['diff'], w['lo'], w['hi'])} | "
+                                 f"{w['p']:.2g} |")
             lines.append("")
     if report.get("notes"):
         lines += ["## Notes", ""] + [f"- {n}" for n in report["notes"]] + [""]
@@ -554,18 +430,6 @@ def plot(path: Path, report: dict[str, Any]) -> None:
     plt.close(fig)
 
 
-def _jsonable(x: Any) -> Any:
-    if isinstance(x, dict):
-        return {str(k): _jsonable(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, np.generic):
-        x = x.item()
-    if isinstance(x, float) and not np.isfinite(x):
-        return None
-    return x
-
-
 # --------------------------------------------------------------------------- main
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
@@ -581,7 +445,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--noise-seeds", type=parse_seeds, default=None,
                    help="seeds of the draw_seed section (default: --seeds)")
     p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--start-method", choices=["spawn", "fork", "forkserver"], default="spawn")
     p.add_argument("--table", default="nb201", help="table searched (name or path)")
     p.add_argument("--rich-source", default=RICH_SOURCE,
                    help="folder with nb201.csv.gz for the test-accuracy column ('' to skip)")
@@ -604,14 +467,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not rich_info["available"]:
         log.warning("no test-accuracy column: %s", rich_info["reason"])
     noise_seeds = args.noise_seeds or args.seeds
-    tasks = make_tasks(args.strategies, args.datasets, args.seeds, budget=args.budget,
-                       draw_seed=False, section="mean_val", table=args.table)
+    runs = run_tasks(args.strategies, args.datasets, args.seeds, budget=args.budget,
+                     draw_seed=False, section="mean_val", table=args.table, workers=args.workers)
     if args.noise_strategies:
-        tasks += make_tasks(args.noise_strategies, args.noise_datasets, noise_seeds,
-                            budget=args.budget, draw_seed=True, section="draw_seed",
-                            table=args.table)
-    log.info("%d searches on %d workers", len(tasks), args.workers)
-    runs = run_tasks(tasks, workers=args.workers, start_method=args.start_method)
+        runs += run_tasks(args.noise_strategies, args.noise_datasets, noise_seeds,
+                          budget=args.budget, draw_seed=True, section="draw_seed",
+                          table=args.table, workers=args.workers)
     search_seconds = time.perf_counter() - t_start
 
     main_runs = [r for r in runs if r["section"] == "mean_val"]
@@ -675,7 +536,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "args": {**{k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
                      "noise_seeds": noise_seeds},
             "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-            "machine": machine_info(),
+            "machine": machine_info("scipy", "optuna"),
             "git": git,
             "table": {"name": base.name, "content_hash": base.content_hash},
             "rich": rich_info,
@@ -694,7 +555,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     args.out.mkdir(parents=True, exist_ok=True)
     stem = args.out / args.name
-    stem.with_suffix(".json").write_text(json.dumps(_jsonable(report), indent=1) + "\n")
+    write_json(stem.with_suffix(".json"), report)
     write_markdown(stem.with_suffix(".md"), report)
     plot(stem.with_suffix(".png"), report)
     log.info("wrote %s.{json,md,png}; %d searches in %.1f s", stem, len(runs), run_seconds)

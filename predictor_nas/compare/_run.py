@@ -113,6 +113,8 @@ class RunRecord:
         trajectory_regret_val: (n_queries,) anytime validation regret.
         trajectory_val: (n_queries,) anytime incumbent's mean validation value.
         trajectory_test: (n_queries,) anytime incumbent's test value, or None.
+        best_val_observed: The objective value the search saw for the incumbent (a drawn
+            training trial with ``draw_seed``); None in caches written before it was kept.
     """
 
     strategy: str
@@ -128,6 +130,7 @@ class RunRecord:
     trajectory_regret_val: list[float] = field(repr=False)
     trajectory_val: list[float] = field(repr=False)
     trajectory_test: list[float | None] | None = field(default=None, repr=False)
+    best_val_observed: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able dict."""
@@ -238,6 +241,7 @@ def _run_one(task: dict[str, Any]) -> RunRecord:
         trajectory_regret_val=list(r.trajectory_regret_val),
         trajectory_val=list(r.trajectory_val),
         trajectory_test=None if r.trajectory_test is None else list(r.trajectory_test),
+        best_val_observed=r.best_val_observed,
     )
 
 
