@@ -23,10 +23,7 @@ import argparse
 import datetime as _dt
 import json
 import logging
-import os
-import platform
 import shlex
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -34,56 +31,18 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from _common import cpu_name, parse_seeds
+from _common import git_revision, machine_info, parse_seeds, shared_data
+
+NLP_LOGS = shared_data("curves", "nas-bench-nlp-wt2", "wikitext2_logs.jsonl.gz")
 
 log = logging.getLogger("benchmarks.curves_nlp")
 
-DEFAULT_DATA = "/work/shared/data/curves/nas-bench-nlp-wt2/wikitext2_logs.jsonl.gz"
 CUTS = (0.1, 0.2, 0.5)
 TARGET_SPEED = 1000.0  # curves per second, the issue's goal
 BASELINE = "last-value"
 
 
 # --------------------------------------------------------------------------- helpers
-def machine_info() -> dict[str, Any]:
-    """Platform, CPU and library versions for the report."""
-    import scipy
-    import sklearn
-
-    cpu = cpu_name()
-    try:
-        load = os.getloadavg()[0]
-    except OSError:
-        load = None
-    return {
-        "platform": platform.platform(),
-        "cpu": cpu,
-        "cpu_count": os.cpu_count(),
-        "load_avg_1min_at_start": load,
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "scipy": scipy.__version__,
-        "sklearn": sklearn.__version__,
-    }
-
-
-def git_revision() -> str | None:
-    """Commit of the working tree (``+dirty`` if tracked package files differ), or None."""
-    root = Path(__file__).resolve().parent.parent
-    try:
-        rev = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "predictor_nas/curves"], cwd=root,
-            capture_output=True, text=True, check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    return rev + ("+dirty(predictor_nas/curves)" if dirty else "")
-
-
 def model_specs(n_threads: int) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
     """(models without arch features, models with them, one-line description per model)."""
     from predictor_nas.curves import (
@@ -292,7 +251,7 @@ def write_markdown(path: Path, report: dict[str, Any]) -> None:
 # --------------------------------------------------------------------------- main
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--data", default=DEFAULT_DATA, help="wikitext2_logs.jsonl.gz")
+    p.add_argument("--data", default=NLP_LOGS, help="wikitext2_logs.jsonl.gz")
     p.add_argument("--seeds", type=parse_seeds, default=parse_seeds("0-2"),
                    help="fold seeds, e.g. 0-2 (default)")
     p.add_argument("--folds", type=int, default=5)
@@ -311,7 +270,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from predictor_nas.curves import evaluate_curve_models, load_nlp_curves
 
     t_start = time.perf_counter()
-    machine = machine_info()
+    machine = machine_info("scipy", "scikit-learn")
     curves, info = load_nlp_curves(args.data, with_info=True)
     plain, with_arch, desc = model_specs(args.threads)
     common = {"cuts": CUTS, "seeds": args.seeds, "n_folds": args.folds,

@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from _common import parse_seeds
+from _common import parse_seeds, t_ci
 from curves_nlp import git_revision, machine_info, paired_mae_diff
 
 log = logging.getLogger("benchmarks.curves_own")
@@ -202,18 +202,6 @@ def pruner_factories(
             lambda corpus: LearnedCurveModel(**kw, n_threads=threads).fit(corpus), 0.01
         ),
     }
-
-
-def t_ci(x: Sequence[float]) -> list[float]:
-    """[mean, lo, hi] with a 95% t-interval over seeds."""
-    from scipy import stats
-
-    a = np.asarray(x, dtype=np.float64)
-    m = float(a.mean())
-    if len(a) < 2 or a.std() == 0:
-        return [m, m, m]
-    lo, hi = stats.t.interval(0.95, len(a) - 1, loc=m, scale=stats.sem(a))
-    return [m, float(lo), float(hi)]
 
 
 def run_pruning(
@@ -540,7 +528,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from predictor_nas.curves import evaluate_curve_models, load_curve_corpus
 
     t_start = time.perf_counter()
-    machine = machine_info()
+    machine = machine_info("scipy", "scikit-learn", "torch")
     curves, info = load_curve_corpus(args.corpus, metric="val_acc", with_info=True)
     header = info["header"]
     n, length = curves.shape

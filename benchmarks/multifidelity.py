@@ -33,8 +33,6 @@ import datetime as _dt
 import json
 import logging
 import multiprocessing as mp
-import os
-import platform
 import shlex
 import sys
 import tempfile
@@ -44,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from _common import cpu_name, git_revision, parse_seeds, seeds_text
+from _common import git_revision, machine_info, paired, parse_seeds, seeds_text, shared_data, t_ci
 
 log = logging.getLogger("benchmarks.multifidelity")
 
@@ -82,44 +80,11 @@ PREDICTOR_KWARGS = {"n_estimators": 100, "ensemble_size": 3}
 NB301_MIN_FIDELITY = 10
 #: Random archs whose mean 98-epoch cost defines NB301's "full training" unit.
 NB301_UNIT_SAMPLE = 500
-DEFAULT_RICH = "/work/shared/data/nb201"
-DEFAULT_SURROGATE = "/work/shared/data/surrogates/yahpo/nb301"
-
 _EVALUATORS: dict[str, Any] = {}
 _PATHS: dict[str, str] = {}
 
 
 # --------------------------------------------------------------------------- statistics
-def t_ci(x: Sequence[float], level: float = 0.95) -> tuple[float, float, float]:
-    """Mean and two-sided t-interval of the mean over independent seeds."""
-    from scipy import stats
-
-    a = np.asarray(x, dtype=np.float64)
-    m = float(a.mean())
-    if a.size < 2:
-        return m, float("nan"), float("nan")
-    se = float(a.std(ddof=1)) / np.sqrt(a.size)
-    h = float(stats.t.ppf(0.5 + level / 2, a.size - 1)) * se
-    return m, m - h, m + h
-
-
-def paired(a: Sequence[float], b: Sequence[float], level: float = 0.95) -> dict[str, float]:
-    """Mean of the per-seed differences a - b, its t-interval and two-sided p-value.
-
-    Same-seed runs share their random warm-up (common random numbers), so pairing by seed is
-    both valid (seeds are independent) and tighter than comparing two independent means.
-    """
-    from scipy import stats
-
-    d = np.asarray(a, np.float64) - np.asarray(b, np.float64)
-    m, lo, hi = t_ci(d, level)
-    sd = float(d.std(ddof=1)) if d.size > 1 else float("nan")
-    if d.size < 2 or sd == 0:
-        return {"diff": m, "lo": m, "hi": m, "p": 1.0 if m == 0 else 0.0}
-    p = float(2 * stats.t.sf(abs(m) / (sd / np.sqrt(d.size)), d.size - 1))
-    return {"diff": m, "lo": lo, "hi": hi, "p": p}
-
-
 # --------------------------------------------------------------------------- workers
 def _init_worker(paths: dict[str, str]) -> None:
     import optuna
@@ -217,26 +182,6 @@ def units(paths: dict[str, str], benches: Sequence[str]) -> dict[str, float]:
             t = ev.table
             out[b] = float(np.nanmean(t.cost_many(np.arange(len(t)), dataset=b, fidelity=200)))
     return out
-
-
-def machine_info() -> dict[str, Any]:
-    """Platform, CPU and library versions for the report."""
-    import onnxruntime
-    import optuna
-    import sklearn
-    import xgboost
-
-    return {
-        "platform": platform.platform(),
-        "cpu": cpu_name(),
-        "cpu_count": os.cpu_count(),
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "optuna": optuna.__version__,
-        "xgboost": xgboost.__version__,
-        "scikit-learn": sklearn.__version__,
-        "onnxruntime": onnxruntime.__version__,
-    }
 
 
 # --------------------------------------------------------------------------- summaries
@@ -535,8 +480,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--methods", default=",".join(DEFAULT_METHODS), help=f"some of {', '.join(ALL_METHODS)}"
     )
     p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--rich-source", default=DEFAULT_RICH)
-    p.add_argument("--surrogate", default=DEFAULT_SURROGATE)
+    p.add_argument("--rich-source", default=shared_data("nb201"))
+    p.add_argument("--surrogate", default=shared_data("surrogates", "yahpo", "nb301"))
     p.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"))
     p.add_argument("--name", default="multifidelity")
     p.add_argument(
@@ -611,7 +556,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "run_seconds": run_seconds,
         "git": git_revision(),
-        "machine": machine_info(),
+        "machine": machine_info("optuna", "xgboost", "scikit-learn", "onnxruntime"),
         "config": cfg,
         "summary": summarise(runs, benches, methods, grid, checkpoints),
         "runs": sorted(runs, key=lambda r: (r["bench"], r["method"], r["seed"])),

@@ -46,7 +46,6 @@ import logging
 import math
 import multiprocessing as mp
 import os
-import platform
 import shlex
 import sys
 import tempfile
@@ -57,13 +56,22 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from _common import cpu_name, git_revision, parse_seeds, seeds_text
+from _common import (
+    git_revision,
+    jsonable,
+    machine_info,
+    parse_seeds,
+    seeds_text,
+    shared_data,
+    t_ci,
+)
+
+RICH_SOURCE = shared_data("nb201")
 
 log = logging.getLogger("benchmarks.predictors_nb201")
 
 ALL_DATASETS = ("cifar10", "cifar100", "ImageNet16-120")
 TRAIN_SIZES = (20, 50, 100, 200, 500, 1000)
-RICH_SOURCE = "/work/shared/data/nb201"
 GOAL_TAU = 0.80
 GOAL_N = 100
 TOP_K = (50, 156)  # top-50 and top-1 % (156 of 15,625)
@@ -112,23 +120,6 @@ GIN_REGISTRY = ("gin", "ensemble")
 
 
 # --------------------------------------------------------------------------- helpers
-def t_ci(x: Sequence[float], level: float = 0.95) -> tuple[float, float, float]:
-    """Mean and two-sided t-interval of the mean over independent seeds (NaN-free input)."""
-    from scipy import stats
-
-    a = np.asarray([v for v in x if v is not None and math.isfinite(v)], dtype=np.float64)
-    if a.size == 0:
-        return float("nan"), float("nan"), float("nan")
-    m = float(a.mean())
-    if a.size < 2:
-        return m, float("nan"), float("nan")
-    se = float(a.std(ddof=1)) / math.sqrt(a.size)
-    if se == 0.0:
-        return m, m, m
-    h = float(stats.t.ppf(0.5 + level / 2, a.size - 1)) * se
-    return m, m - h, m + h
-
-
 def split_config(name: str) -> tuple[str, bool, bool]:
     """``"et-pruned+zc+cal"`` -> (``"et-pruned"``, zc=True, cal=True)."""
     base, *suffixes = name.split("+")
@@ -153,27 +144,6 @@ def config_names(configs: Sequence[str], with_zc: bool) -> list[str]:
 def uses_gin(name: str) -> bool:
     """Whether fitting configuration ``name`` trains a GIN."""
     return BASES[split_config(name)[0]][0] in GIN_REGISTRY
-
-
-def machine_info() -> dict[str, Any]:
-    """Platform, CPU and library versions for the report."""
-    import scipy
-    import sklearn
-    import torch
-    import xgboost
-
-    cpu = cpu_name()
-    return {
-        "platform": platform.platform(),
-        "cpu": cpu,
-        "cpu_count": os.cpu_count(),
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "scipy": scipy.__version__,
-        "sklearn": sklearn.__version__,
-        "xgboost": xgboost.__version__,
-        "torch": torch.__version__,
-    }
 
 
 # --------------------------------------------------------------------------- worker state
@@ -844,22 +814,6 @@ def plot(path: Path, report: dict[str, Any]) -> None:
     plt.close(fig)
 
 
-def _jsonable(x: Any) -> Any:
-    if isinstance(x, Path):
-        return str(x)
-    if isinstance(x, dict):
-        return {str(k): _jsonable(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, np.ndarray):
-        return _jsonable(x.tolist())
-    if isinstance(x, np.generic):
-        x = x.item()
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
-
-
 # --------------------------------------------------------------------------- main
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
@@ -931,9 +885,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             rows, cold = run_tasks(tasks, state, args.workers)
             fit_seconds = time.perf_counter() - t_fit
             if args.rows_out:
-                args.rows_out.write_text(json.dumps(_jsonable(
+                args.rows_out.write_text(json.dumps(jsonable(
                     {"rows": rows, "cold": cold, "fit_seconds": fit_seconds,
-                     "machine": machine_info(), "git": git,
+                     "machine": machine_info("scipy", "scikit-learn", "xgboost", "torch"),
+                     "git": git,
                      "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")})) + "\n")
         zs = zero_shot(rich, base, args.datasets) if rich is not None else None
         zc_meta: dict[str, Any] = {}
@@ -978,7 +933,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "args": {**{k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
                      "train_sizes": sorted(args.train_sizes)},
             "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-            "machine": machine_info(),
+            "machine": machine_info("scipy", "scikit-learn", "xgboost", "torch"),
             "git": git,
             "table": {"name": base.name, "content_hash": base.content_hash},
             "rich": rich_meta,
@@ -1004,7 +959,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     args.out.mkdir(parents=True, exist_ok=True)
     stem = args.out / args.name
-    stem.with_suffix(".json").write_text(json.dumps(_jsonable(report), indent=1) + "\n")
+    stem.with_suffix(".json").write_text(json.dumps(jsonable(report), indent=1) + "\n")
     write_markdown(stem.with_suffix(".md"), report)
     plot(stem.with_suffix(".png"), report)
     log.info("wrote %s.{json,md,png}; %d fits in %.1f s", stem, len(rows), run_seconds)

@@ -33,7 +33,6 @@ import json
 import logging
 import multiprocessing as mp
 import os
-import platform
 import shlex
 import sys
 import tempfile
@@ -42,11 +41,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from _common import cpu_name, git_revision
+from _common import git_revision, machine_info, shared_data
+
+RICH_SOURCE = shared_data("nb201")
 
 log = logging.getLogger("benchmarks.proxies_nb201")
 
-RICH_SOURCE = "/work/shared/data/nb201"
 DATASET = "cifar10"
 #: Proxies whose value depends on the data (they see Gaussian noise here, CIFAR-10 in the table).
 CLOSE = ("params", "flops", "synflow")
@@ -220,15 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         "command": "nice -n 10 python benchmarks/proxies_nb201.py" + extra,
         "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "git": git_revision(),
-        "machine": {
-            "platform": platform.platform(),
-            "cpu": cpu_name(),
-            "cpu_count": os.cpu_count(),
-            "python": platform.python_version(),
-            "torch": __import__("torch").__version__,
-            "numpy": np.__version__,
-            "niceness": os.nice(0),
-        },
+        "machine": machine_info("torch", niceness=os.nice(0)),
         "settings": {
             "n_archs": args.n_archs,
             "n_full": args.n_full,

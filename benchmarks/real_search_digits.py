@@ -36,7 +36,6 @@ import datetime as _dt
 import json
 import logging
 import os
-import platform
 import shlex
 import sys
 import time
@@ -44,36 +43,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from _common import cpu_name, git_revision, parse_seeds, seeds_text
+from _common import git_revision, machine_info, paired, parse_seeds, seeds_text, t_ci
 
 log = logging.getLogger("real_search_digits")
 HERE = Path(__file__).resolve().parent
 GRID = 200  # points of the anytime curves over the wall budget
-
-
-def t_ci(x: Any, level: float = 0.95) -> tuple[float, float, float]:
-    """Mean and two-sided t-interval of the mean over independent seeds."""
-    from scipy import stats
-
-    a = np.asarray(list(x), dtype=np.float64)
-    m = float(a.mean())
-    if a.size < 2:
-        return m, float("nan"), float("nan")
-    se = float(a.std(ddof=1)) / np.sqrt(a.size)
-    if se == 0.0:
-        return m, m, m
-    h = float(stats.t.ppf(0.5 + level / 2, a.size - 1)) * se
-    return m, m - h, m + h
-
-
-def paired(a: Any, b: Any) -> dict[str, float]:
-    """Mean of the per-seed differences a - b, its 95% t-interval and two-sided p-value."""
-    from scipy import stats
-
-    d = np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)
-    m, lo, hi = t_ci(d)
-    p = float(stats.ttest_1samp(d, 0.0).pvalue) if d.size > 1 and d.std() > 0 else float("nan")
-    return {"mean": m, "lo": lo, "hi": hi, "p": p}
 
 
 def anytime(traj: list[dict[str, Any]], grid: np.ndarray, key: str) -> np.ndarray:
@@ -92,19 +66,6 @@ def to_match(traj: list[dict[str, Any]], target: float) -> tuple[float, float] |
         if p["val"] is not None and p["val"] >= target:
             return p["seconds"], p["epochs"]
     return None
-
-
-def machine_info() -> dict[str, Any]:
-    import torch
-
-    return {
-        "platform": platform.platform(),
-        "cpu": cpu_name(),
-        "cpu_count": os.cpu_count(),
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "git": git_revision(),
-    }
 
 
 def plot(path: Path, arms: list[str], curves: dict[str, dict[str, np.ndarray]], grid: np.ndarray,
@@ -175,7 +136,7 @@ def collect(args: argparse.Namespace, argv: list[str] | None) -> tuple[dict, dic
                      "data": data.sizes()},
         "total_seconds": total,
         "loadavg_before_after": [load_before, load_after],
-        "machine": machine_info(),
+        "machine": machine_info("torch", git=git_revision()),
     }
     return runs, meta
 
@@ -298,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
               "| comparison | val (pp) | test (pp) | archs trained | training epochs |",
               "|---|---|---|---|---|"]
     for name, c in comparisons.items():
-        cell = [f"{c[k]['mean']:+.2f} [{c[k]['lo']:+.2f}, {c[k]['hi']:+.2f}] p={c[k]['p']:.2f}"
+        cell = [f"{c[k]['diff']:+.2f} [{c[k]['lo']:+.2f}, {c[k]['hi']:+.2f}] p={c[k]['p']:.2f}"
                 for k in ("val", "test", "trained", "epochs")]
         lines.append(f"| {name} | " + " | ".join(cell) + " |")
     lines += [

@@ -21,11 +21,8 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import json
-import os
-import platform
 import shlex
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -33,45 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from _common import cpu_name
-
-
-def machine_info() -> dict[str, Any]:
-    """Platform, CPU, CPU count and library versions."""
-    import h5py
-
-    import predictor_nas
-
-    cpu = cpu_name()
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except AttributeError:
-        usable = None
-    return {
-        "platform": platform.platform(),
-        "cpu": cpu,
-        "cpu_count": os.cpu_count(),
-        "cpus_usable": usable,
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "h5py": h5py.__version__,
-        "predictor_nas": getattr(predictor_nas, "__version__", "unknown"),
-    }
-
-
-def git_revision() -> str | None:
-    """Commit of the working tree, or None outside a git checkout."""
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=Path(__file__).resolve().parent,
-        )
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    return out.stdout.strip() or None
+from _common import git_revision, machine_info
 
 
 def time_calls(fn: Callable[[], Any], repeats: int) -> list[float]:
@@ -158,7 +117,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "command": " ".join(shlex.quote(a) for a in [sys.executable, *sys.argv]),
         "git_revision": git_revision(),
-        "machine": machine_info(),
+        "machine": machine_info("h5py"),
         "table": {
             "name": table.name,
             "content_hash": table.content_hash,
