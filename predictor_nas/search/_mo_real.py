@@ -549,8 +549,9 @@ def _ask_feasible(
         arch = sp.sample(rng)
         if sp.canonical_key(arch) in used:
             continue
-        cost = costs.get(arch)
-        if all(c.satisfied(cost[c.metric]) for c in cons):
+        bounded = costs.get(arch, [c.metric for c in cons])
+        if all(c.satisfied(bounded[c.metric]) for c in cons):
+            cost = costs.get(arch)
             log.warning("%s; this query takes a random feasible architecture instead.", what)
             study.enqueue_trial(sp.to_params(arch), user_attrs={FALLBACK_ATTR: f"random ({what})"})
             trial, arch = ask_arch(study, sp, distributions=dists)
