@@ -45,8 +45,10 @@ def _check_shape(input_shape: Any, where: str) -> tuple[int, ...]:
     ok = ok and all(isinstance(s, int) and not isinstance(s, bool) and s >= 1 for s in input_shape)
     if not ok:
         raise param_error(
-            "input_shape", where, "the shape of one input without the batch, a tuple of ints "
-            ">= 1 such as (1, 8, 8)", input_shape,
+            "input_shape",
+            where,
+            "the shape of one input without the batch, a tuple of ints >= 1 such as (1, 8, 8)",
+            input_shape,
         )
     return tuple(input_shape)
 
@@ -173,10 +175,18 @@ def measure_latency(
     Returns:
         The median of the timed passes, in milliseconds (> 0).
     """
-    return float(statistics.median(latency_samples(
-        model, input_shape, batch_size=batch_size, repeats=repeats, warmup=warmup,
-        threads=threads,
-    )))
+    return float(
+        statistics.median(
+            latency_samples(
+                model,
+                input_shape,
+                batch_size=batch_size,
+                repeats=repeats,
+                warmup=warmup,
+                threads=threads,
+            )
+        )
+    )
 
 
 __all__ = ["count_flops", "count_params", "latency_samples", "measure_latency"]

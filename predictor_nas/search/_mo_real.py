@@ -217,7 +217,11 @@ class CostMeter:
                 have["flops"] = float(count_flops(net, self.shape))
             if "latency_ms" in missing:
                 have["latency_ms"] = measure_latency(
-                    net, self.shape, batch_size=1, repeats=self.repeats, warmup=self.warmup,
+                    net,
+                    self.shape,
+                    batch_size=1,
+                    repeats=self.repeats,
+                    warmup=self.warmup,
                     threads=1,
                 )
                 self.latency_measured += 1
@@ -295,8 +299,12 @@ def plot_mo_real_front(result: MORealSearchResult, path: str | Any) -> Any:
         f"{result.hypervolume:.4g}"
     )
     return draw_front(
-        path, objectives=result.objectives, evaluated=result.evaluated,
-        front=[p["values"] for p in result.front], title=title, constraints=result.constraints,
+        path,
+        objectives=result.objectives,
+        evaluated=result.evaluated,
+        front=[p["values"] for p in result.front],
+        title=title,
+        constraints=result.constraints,
     )
 
 
@@ -393,9 +401,19 @@ def run_mo_real_search(
     if data is None:
         data = load_dataset(dataset, root=data_root, seed=data_seed, download=download)
     evaluator = TrainEvaluator(
-        data, space="nb201" if space is None else space, width=width, depth=depth,
-        epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay, seed=seed,
-        device=device, amp=amp, num_threads=num_threads, checkpoint_dir=checkpoint_dir,
+        data,
+        space="nb201" if space is None else space,
+        width=width,
+        depth=depth,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        weight_decay=weight_decay,
+        seed=seed,
+        device=device,
+        amp=amp,
+        num_threads=num_threads,
+        checkpoint_dir=checkpoint_dir,
     )
     sp = evaluator.space
     costs = CostMeter(evaluator, latency_repeats=latency_repeats, latency_warmup=latency_warmup)
@@ -431,8 +449,10 @@ def run_mo_real_search(
     run_lock = StudyRunLock.acquire(storage, name)
     try:
         study = optuna.create_study(
-            storage=make_storage(storage), study_name=name,
-            directions=[o.direction for o in objs], load_if_exists=True,
+            storage=make_storage(storage),
+            study_name=name,
+            directions=[o.direction for o in objs],
+            load_if_exists=True,
             sampler=factory(sp, _step_seed(seed, 0), ctx),
         )
         if [d.name.lower() for d in study.directions] != [o.direction for o in objs]:
@@ -442,8 +462,13 @@ def run_mo_real_search(
                 f"{[str(o) for o in objs]}; use another study name."
             )
         check_study_config(
-            study, config, attr=CONFIG_ATTR, name=name, storage=storage,
-            creator="a real-training multi-objective search", name_option="study name",
+            study,
+            config,
+            attr=CONFIG_ATTR,
+            name=name,
+            storage=storage,
+            creator="a real-training multi-objective search",
+            name_option="study name",
         )
         _clean_interrupted(study, sp)
         costs.load(study.get_trials(deepcopy=False))
@@ -454,8 +479,9 @@ def run_mo_real_search(
         if progress:
             from tqdm.auto import tqdm
 
-            bar = tqdm(total=budget, initial=min(n, budget), desc=strategy, unit="arch",
-                       leave=False)
+            bar = tqdm(
+                total=budget, initial=min(n, budget), desc=strategy, unit="arch", leave=False
+            )
         try:
             while n < budget:
                 study.sampler = factory(sp, _step_seed(seed, n), ctx)
@@ -471,9 +497,20 @@ def run_mo_real_search(
     finally:
         run_lock.release()
     return _result(
-        study, objs, cons, signs, reference, ref_given, strategy=strategy, dataset=data.name,
-        seed=seed, study_name=name, storage=storage or "memory", resumed_from=resumed_from,
-        wall_seconds=wall, latency_measured=costs.latency_measured,
+        study,
+        objs,
+        cons,
+        signs,
+        reference,
+        ref_given,
+        strategy=strategy,
+        dataset=data.name,
+        seed=seed,
+        study_name=name,
+        storage=storage or "memory",
+        resumed_from=resumed_from,
+        wall_seconds=wall,
+        latency_measured=costs.latency_measured,
         latency_reused=costs.latency_reused,
     )
 
@@ -488,7 +525,9 @@ def _check_reference(reference: Sequence[float] | None, objs: Sequence[Objective
     )
     if not ok:
         raise param_error(
-            "reference", OWNER, f"None or {len(objs)} finite numbers (one per objective)",
+            "reference",
+            OWNER,
+            f"None or {len(objs)} finite numbers (one per objective)",
             reference,
         )
     return True
@@ -505,7 +544,11 @@ def _factory(
         from predictor_nas.samplers import MOPredictorGuidedSampler
 
         return MOPredictorGuidedSampler(
-            sp, seed=seed, known=ctx.known, feasible=ctx.feasible, n_warmup=n_init,
+            sp,
+            seed=seed,
+            known=ctx.known,
+            feasible=ctx.feasible,
+            n_warmup=n_init,
             predictor=predictor,
         )
 
@@ -617,11 +660,13 @@ def _result(
             arch = done[i].user_attrs["arch"]
             if arch not in seen:
                 seen.add(arch)
-                front.append({
-                    "arch": arch,
-                    "values": [float(v) for v in pts[i]],
-                    "metrics": dict(done[i].user_attrs.get(METRICS_ATTR, {})),
-                })
+                front.append(
+                    {
+                        "arch": arch,
+                        "values": [float(v) for v in pts[i]],
+                        "metrics": dict(done[i].user_attrs.get(METRICS_ATTR, {})),
+                    }
+                )
     return MORealSearchResult(
         objectives=[str(o) for o in objs],
         constraints=[str(c) for c in cons],

@@ -20,8 +20,9 @@ from predictor_nas.search import make_storage, run_mo_real_search
 from predictor_nas.search._mo_real import CostMeter
 from predictor_nas.training import load_digits_data
 
-TINY = dict(width=4, depth=1, epochs=1, batch_size=128, num_threads=1, latency_repeats=5,
-            latency_warmup=1)
+TINY = dict(
+    width=4, depth=1, epochs=1, batch_size=128, num_threads=1, latency_repeats=5, latency_warmup=1
+)
 ALL_CONV = (
     "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|"
     "nor_conv_3x3~2|"
@@ -127,8 +128,21 @@ def test_bad_objectives_and_constraints_list_the_metrics():
 
 def test_cli_bad_objective_exits_2_with_the_metric_list(capsys):
     """The CLI prints the objective error on one line and exits 2."""
-    code = main(["search", "--evaluator", "train", "--dataset", "digits", "--objectives",
-                 "val_acc:min", "--budget", "2", "--storage", ":memory:"])
+    code = main(
+        [
+            "search",
+            "--evaluator",
+            "train",
+            "--dataset",
+            "digits",
+            "--objectives",
+            "val_acc:min",
+            "--budget",
+            "2",
+            "--storage",
+            ":memory:",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "val_acc is maximized" in err and "latency_ms (min)" in err
     assert "Traceback" not in err and err.count("\n") == 1
@@ -139,9 +153,26 @@ def test_cli_prints_the_front_with_its_hypervolume(tmp_path, capsys):
     """search --evaluator train --objectives: a front table, the hypervolume, the plot, JSON."""
     journal = str(tmp_path / "s.journal")
     png = tmp_path / "front.png"
-    argv = ["search", "--evaluator", "train", "--dataset", "digits", "--objectives",
-            "val_acc:max,latency_ms:min", "--budget", "3", "--epochs", "1", "--width", "4",
-            "--storage", journal, "--no-progress", "--threads", "1"]
+    argv = [
+        "search",
+        "--evaluator",
+        "train",
+        "--dataset",
+        "digits",
+        "--objectives",
+        "val_acc:max,latency_ms:min",
+        "--budget",
+        "3",
+        "--epochs",
+        "1",
+        "--width",
+        "4",
+        "--storage",
+        journal,
+        "--no-progress",
+        "--threads",
+        "1",
+    ]
     assert main([*argv, "--plot", str(png)]) == 0
     out = capsys.readouterr().out
     assert "Pareto front of the 3 trained architectures" in out
@@ -158,8 +189,14 @@ def test_constraint_refuses_infeasible_archs_before_training(digits, tmp_path):
     """A proposal breaking params<=X is told FAIL with no training (no checkpoint, no curve)."""
     journal = str(tmp_path / "c.journal")
     r = run_mo_real_search(
-        objectives="val_acc:max,params:min", constraints="params<=6000", data=digits,
-        strategy="random", budget=3, seed=1, storage=journal, **TINY,
+        objectives="val_acc:max,params:min",
+        constraints="params<=6000",
+        data=digits,
+        strategy="random",
+        budget=3,
+        seed=1,
+        storage=journal,
+        **TINY,
     )
     assert r.n_trained == 3 and r.n_infeasible > 0
     trials = _study_trials(journal, r.study_name)
@@ -188,15 +225,24 @@ def test_constraint_refuses_infeasible_archs_before_training(digits, tmp_path):
 def test_resume_reuses_stored_latency(digits, tmp_path):
     """A resumed study reads each arch's stored latency back; only new archs are measured."""
     journal = str(tmp_path / "r.journal")
-    kw = dict(objectives="val_acc:max,latency_ms:min", data=digits, strategy="random", seed=3,
-              storage=journal, **TINY)
+    kw = dict(
+        objectives="val_acc:max,latency_ms:min",
+        data=digits,
+        strategy="random",
+        seed=3,
+        storage=journal,
+        **TINY,
+    )
     first = run_mo_real_search(budget=2, **kw)
     assert first.latency_measured == 2 and first.latency_reused == 0
     again = run_mo_real_search(budget=3, **kw)
     assert again.resumed_from == 2 and again.n_trained == 3
     assert again.latency_reused == 2 and again.latency_measured == 1
-    trials = [t for t in _study_trials(journal, first.study_name)
-              if t.state == optuna.trial.TrialState.COMPLETE]
+    trials = [
+        t
+        for t in _study_trials(journal, first.study_name)
+        if t.state == optuna.trial.TrialState.COMPLETE
+    ]
     assert [t.values for t in trials[:2]] == first.evaluated
     assert [t.values for t in trials] == again.evaluated
     for t in trials:
@@ -206,8 +252,15 @@ def test_resume_reuses_stored_latency(digits, tmp_path):
 @pytest.mark.slow
 def test_same_seed_gives_the_same_front_and_guided_proposals_are_feasible(digits):
     """mo-guided without latency: same seed -> same trained archs and values; all feasible."""
-    kw = dict(objectives="val_acc:max,flops:min", constraints="params<=6000", data=digits,
-              budget=5, n_init=3, seed=0, **TINY)
+    kw = dict(
+        objectives="val_acc:max,flops:min",
+        constraints="params<=6000",
+        data=digits,
+        budget=5,
+        n_init=3,
+        seed=0,
+        **TINY,
+    )
     a = run_mo_real_search(**kw)
     b = run_mo_real_search(**kw)
     assert a.evaluated_archs == b.evaluated_archs and a.evaluated == b.evaluated
@@ -226,8 +279,14 @@ def test_constrained_single_objective_search_on_latency(digits):
     fast = meter.get(ev.space.parse(NO_CONV))["latency_ms"]
     slow = meter.get(ev.space.parse(ALL_CONV))["latency_ms"]
     bound = float(np.sqrt(fast * slow)) if slow > fast else 2 * slow
-    r = run_mo_real_search(objectives=["val_acc:max"], constraints=[f"latency_ms<={bound}"],
-                           data=digits, budget=4, n_init=2, **TINY)
+    r = run_mo_real_search(
+        objectives=["val_acc:max"],
+        constraints=[f"latency_ms<={bound}"],
+        data=digits,
+        budget=4,
+        n_init=2,
+        **TINY,
+    )
     assert r.n_trained == 4 and len(r.front) == 1
     assert r.front[0]["metrics"]["latency_ms"] <= bound
     assert r.front[0]["values"][0] == max(v[0] for v in r.evaluated)
