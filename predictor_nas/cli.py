@@ -127,10 +127,6 @@ def _cmd_search_mo(args: argparse.Namespace) -> int:
     from predictor_nas.exceptions import InvalidParameterError
     from predictor_nas.search import DEFAULT_STORAGE, plot_mo_front, run_mo_search
 
-    if args.evaluator != "table":
-        raise InvalidParameterError(
-            "--objectives, --constraint and --plot search a table only; drop --evaluator train."
-        )
     if args.objectives is None:
         raise InvalidParameterError(
             "--constraint and --plot need --objectives, e.g. --objectives val_acc:max "
@@ -147,16 +143,7 @@ def _cmd_search_mo(args: argparse.Namespace) -> int:
             f"{'it' if len(given) == 1 else 'them'}."
         )
     _apply_threads(args.threads, "search")
-    if args.plot is not None:
-        from predictor_nas._paths import check_output_file
-
-        check_output_file(args.plot, "--plot", "search")
-        n_obj = len([o for o in str(args.objectives).split(",") if o.strip()])
-        if n_obj < 2:
-            raise InvalidParameterError(
-                "The --plot option of search draws a Pareto front and needs at least 2 "
-                f"objectives; got {n_obj} ({args.objectives})."
-            )
+    _check_plot_option(args)
     result = run_mo_search(
         objectives=args.objectives,
         constraints=args.constraint,
@@ -209,6 +196,22 @@ def _cmd_search_mo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_plot_option(args: argparse.Namespace) -> None:
+    """``--plot`` of a search with ``--objectives``: a writable PNG path and >= 2 objectives."""
+    if args.plot is None:
+        return
+    from predictor_nas._paths import check_output_file
+    from predictor_nas.exceptions import InvalidParameterError
+
+    check_output_file(args.plot, "--plot", "search")
+    n_obj = len([o for o in str(args.objectives).split(",") if o.strip()])
+    if n_obj < 2:
+        raise InvalidParameterError(
+            "The --plot option of search draws a Pareto front and needs at least 2 "
+            f"objectives; got {n_obj} ({args.objectives})."
+        )
+
+
 def _cmd_search_mo_train(args: argparse.Namespace) -> int:
     """``search --evaluator train --objectives ...``: multi-objective real training."""
     from predictor_nas.exceptions import InvalidParameterError
@@ -232,10 +235,7 @@ def _cmd_search_mo_train(args: argparse.Namespace) -> int:
         from predictor_nas._paths import check_output_dir
 
         check_output_dir(args.checkpoint_dir, "--checkpoint-dir", "search")
-    if args.plot is not None:
-        from predictor_nas._paths import check_output_file
-
-        check_output_file(args.plot, "--plot", "search")
+    _check_plot_option(args)
     if args.threads is not None:
         _apply_threads(args.threads, "search")
 
