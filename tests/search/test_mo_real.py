@@ -291,3 +291,27 @@ def test_constrained_single_objective_search_on_latency(digits):
     assert r.front[0]["metrics"]["latency_ms"] <= bound
     assert r.front[0]["values"][0] == max(v[0] for v in r.evaluated)
     assert r.hypervolume == pytest.approx(r.front[0]["values"][0])  # 1-D: best acc - 0
+
+
+@pytest.mark.slow
+def test_interrupted_trial_keeps_its_measured_costs(digits, tmp_path):
+    """An arch whose run was killed after measuring is not measured again on resume."""
+    kw = dict(objectives="val_acc:max,latency_ms:min", data=digits, strategy="random", seed=4)
+    full = run_mo_real_search(budget=3, storage=str(tmp_path / "full.journal"), **kw, **TINY)
+    journal = str(tmp_path / "killed.journal")
+    run_mo_real_search(budget=2, storage=journal, **kw, **TINY)
+    # What a run killed during the third architecture's training leaves: a RUNNING trial that
+    # holds the architecture and its measured costs (here a latency no real pass would give).
+    study = optuna.load_study(study_name=full.study_name, storage=make_storage(journal))
+    space = TrainEvaluator(digits, width=4, depth=1).space
+    third = space.parse(full.evaluated_archs[2])
+    study.enqueue_trial(space.to_params(third))
+    trial = study.ask(fixed_distributions=space.distributions())
+    trial.set_user_attr("arch", full.evaluated_archs[2])
+    trial.set_user_attr("metrics", {"params": 1.0, "flops": 2.0, "latency_ms": 123.0})
+    del study
+    resumed = run_mo_real_search(budget=3, storage=journal, **kw, **TINY)
+    assert resumed.evaluated_archs == full.evaluated_archs
+    assert resumed.latency_measured == 0 and resumed.latency_reused == 3
+    assert resumed.evaluated[2][1] == 123.0  # the stored latency, not a new measurement
+    assert [v[0] for v in resumed.evaluated] == [v[0] for v in full.evaluated]  # same training
