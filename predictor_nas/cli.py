@@ -54,6 +54,8 @@ def _cmd_search(args: argparse.Namespace) -> int:
     from predictor_nas.search import DEFAULT_STORAGE, run_search
 
     if args.objectives is not None or args.constraint or args.plot is not None:
+        if args.evaluator == "train":
+            return _cmd_search_mo_train(args)
         return _cmd_search_mo(args)
     if args.evaluator == "train":
         if args.threads is not None:  # training keeps torch's default unless told
@@ -125,10 +127,6 @@ def _cmd_search_mo(args: argparse.Namespace) -> int:
     from predictor_nas.exceptions import InvalidParameterError
     from predictor_nas.search import DEFAULT_STORAGE, plot_mo_front, run_mo_search
 
-    if args.evaluator != "table":
-        raise InvalidParameterError(
-            "--objectives, --constraint and --plot search a table only; drop --evaluator train."
-        )
     if args.objectives is None:
         raise InvalidParameterError(
             "--constraint and --plot need --objectives, e.g. --objectives val_acc:max "
@@ -145,16 +143,7 @@ def _cmd_search_mo(args: argparse.Namespace) -> int:
             f"{'it' if len(given) == 1 else 'them'}."
         )
     _apply_threads(args.threads, "search")
-    if args.plot is not None:
-        from predictor_nas._paths import check_output_file
-
-        check_output_file(args.plot, "--plot", "search")
-        n_obj = len([o for o in str(args.objectives).split(",") if o.strip()])
-        if n_obj < 2:
-            raise InvalidParameterError(
-                "The --plot option of search draws a Pareto front and needs at least 2 "
-                f"objectives; got {n_obj} ({args.objectives})."
-            )
+    _check_plot_option(args)
     result = run_mo_search(
         objectives=args.objectives,
         constraints=args.constraint,
@@ -203,6 +192,107 @@ def _cmd_search_mo(args: argparse.Namespace) -> int:
     if plot is not None:
         more = len(result.objectives) > 2
         info.append(("plot", f"{plot}" + (" (first 2 objectives shown)" if more else "")))
+    _out_rows(info)
+    return 0
+
+
+def _check_plot_option(args: argparse.Namespace) -> None:
+    """``--plot`` of a search with ``--objectives``: a writable PNG path and >= 2 objectives."""
+    if args.plot is None:
+        return
+    from predictor_nas._paths import check_output_file
+    from predictor_nas.exceptions import InvalidParameterError
+
+    check_output_file(args.plot, "--plot", "search")
+    n_obj = len([o for o in str(args.objectives).split(",") if o.strip()])
+    if n_obj < 2:
+        raise InvalidParameterError(
+            "The --plot option of search draws a Pareto front and needs at least 2 "
+            f"objectives; got {n_obj} ({args.objectives})."
+        )
+
+
+def _cmd_search_mo_train(args: argparse.Namespace) -> int:
+    """``search --evaluator train --objectives ...``: multi-objective real training."""
+    from predictor_nas.exceptions import InvalidParameterError
+    from predictor_nas.search import DEFAULT_STORAGE, plot_mo_real_front, run_mo_real_search
+
+    if args.objectives is None:
+        raise InvalidParameterError(
+            "--constraint and --plot need --objectives, e.g. --objectives val_acc:max "
+            "(one objective: a constrained search) or --objectives val_acc:max,latency_ms:min."
+        )
+    unused = ("budget_seconds", "top_k", "pool_size", "warm_start", *_SINGLE_ONLY)
+    given = [f"--{k.replace('_', '-')}" for k in unused if getattr(args, k)]
+    given += ["--no-prune"] * bool(args.no_prune) + ["--metric"] * (args.metric != "val_acc")
+    if given:
+        raise InvalidParameterError(
+            f"{', '.join(given)} {'is' if len(given) == 1 else 'are'} not used by a real-training "
+            "search with --objectives (it trains --budget archs fully); drop "
+            f"{'it' if len(given) == 1 else 'them'}."
+        )
+    if args.checkpoint_dir is not None:
+        from predictor_nas._paths import check_output_dir
+
+        check_output_dir(args.checkpoint_dir, "--checkpoint-dir", "search")
+    _check_plot_option(args)
+    if args.threads is not None:
+        _apply_threads(args.threads, "search")
+
+    def opt(name: str, default: Any) -> Any:
+        v = getattr(args, name)
+        return default if v is None else v
+
+    result = run_mo_real_search(
+        objectives=args.objectives, constraints=args.constraint, dataset=args.dataset,
+        data_root=args.data_root, download=args.download, space=args.space,
+        strategy=args.strategy or "mo-guided", budget=opt("budget", 10),
+        epochs=opt("epochs", 4), width=opt("width", 8), depth=opt("depth", 1),
+        batch_size=opt("batch_size", 64), lr=opt("lr", 0.1), seed=args.seed,
+        device=args.device, num_threads=args.threads, checkpoint_dir=args.checkpoint_dir,
+        storage=DEFAULT_STORAGE if args.storage is None else args.storage,
+        study_name=args.study_name, progress=not args.no_progress and not args.json,
+    )
+    plot = None if args.plot is None else plot_mo_real_front(result, args.plot)
+    if args.json:
+        d = result.to_dict()
+        if plot is not None:
+            d["plot"] = str(plot)
+        _out(json.dumps(d, sort_keys=True))
+        return 0
+    extra = [m for m in ("params", "flops", "latency_ms", "val_acc")
+             if all(not o.startswith(m + ":") for o in result.objectives)]
+    head = ["arch", *result.objectives, *extra]
+    rows = [
+        [p["arch"], *(f"{v:.6g}" for v in p["values"]),
+         *(f"{p['metrics'].get(m, float('nan')):.6g}" for m in extra)]
+        for p in result.front
+    ]
+    _out(f"Pareto front of the {result.n_trained} trained architectures ({len(rows)} points):")
+    _out_table(head, rows)
+    _out()
+    resumed = f" (resumed after {result.resumed_from})" if result.resumed_from else ""
+    ref = ", ".join(f"{o}={v:.6g}" for o, v in zip(result.objectives, result.reference_point))
+    info = [
+        ("hypervolume", f"{result.hypervolume:.6g}"),
+        ("reference point", f"{ref} (val_acc 0; others the worst trained + 10% of the range)"),
+        ("constraints", ", ".join(result.constraints) or "none"),
+        (
+            "trained",
+            f"{result.n_trained} archs{resumed}, {result.n_infeasible} infeasible proposals "
+            f"refused before training; {_fmt_seconds(result.train_seconds)} training on "
+            f"{result.device}",
+        ),
+        (
+            "latency",
+            f"measured {result.latency_measured}, reused {result.latency_reused} stored "
+            "(CPU, batch 1, 1 thread, median)",
+        ),
+        ("strategy / dataset", f"{result.strategy} / {result.dataset} (seed {result.seed})"),
+        ("study", f"{result.study_name} in {result.storage}"),
+    ]
+    if plot is not None:
+        info.append(("plot", str(plot)))
     _out_rows(info)
     return 0
 
@@ -1229,7 +1319,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="METRIC:max|min,...",
         help="multi-objective table search, e.g. val_acc:max,params:min (strategies "
         f"{', '.join(mo_strategies())}; default mo-guided); one objective + --constraint: a "
-        "constrained search",
+        "constrained search; with --evaluator train the metrics are params, flops, latency_ms "
+        "(min; known before training), val_acc (max), train_time (min)",
     )
     s.add_argument(
         "--constraint",
@@ -1237,7 +1328,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="METRIC<=X",
         help="with --objectives: bound a table metric (<=, >=, <, >), e.g. 'latency<=0.02'; "
-        "repeat for more; infeasible proposals cost no budget",
+        "repeat for more; infeasible proposals cost no budget; with --evaluator train: "
+        "params, flops or latency_ms, checked before training",
     )
     s.add_argument(
         "--plot",

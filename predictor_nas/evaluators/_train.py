@@ -144,6 +144,38 @@ class TrainEvaluator:
             "seed": self.seed,
         }
 
+    def build_network(self, arch: Arch | str) -> Any:
+        """The untrained network ``evaluate`` trains for ``arch`` (same seed, same weights).
+
+        Cost metrics that need no training (``predictor_nas.models.count_params``,
+        ``count_flops``, ``measure_latency``) are measured on it.
+        """
+        from predictor_nas.models import build_model, build_nb201
+
+        a = self.space.coerce(arch)
+        seed = self.arch_seed(a)
+        data = self.data
+        if not self._nb201:
+            cell = getattr(self.space, "kind", "").startswith("cell")
+            return build_model(
+                self.space,
+                a,
+                in_channels=data.in_channels,
+                num_classes=data.num_classes,
+                seed=seed,
+                width=self.width if cell else None,
+                depth=self.depth if cell else None,
+                image_size=int(data.x_train.shape[-1]),
+            )
+        return build_nb201(
+            a,
+            width=self.width,
+            depth=self.depth,
+            num_classes=data.num_classes,
+            in_channels=data.in_channels,
+            seed=seed,
+        )
+
     def evaluate(self, arch: Arch | str, *, trial: Any = None) -> TrainEvaluation:
         """Build and train ``arch``; report each epoch to ``trial`` (which may prune it).
 
@@ -154,7 +186,6 @@ class TrainEvaluator:
         Returns:
             The ``TrainEvaluation`` (``value`` = last validation accuracy, %).
         """
-        from predictor_nas.models import build_nb201
         from predictor_nas.training import train
 
         a = self.space.coerce(arch)
@@ -162,28 +193,7 @@ class TrainEvaluator:
         data = self.data
 
         def factory():
-            if not self._nb201:
-                from predictor_nas.models import build_model
-
-                cell = getattr(self.space, "kind", "").startswith("cell")
-                return build_model(
-                    self.space,
-                    a,
-                    in_channels=data.in_channels,
-                    num_classes=data.num_classes,
-                    seed=seed,
-                    width=self.width if cell else None,
-                    depth=self.depth if cell else None,
-                    image_size=int(data.x_train.shape[-1]),
-                )
-            return build_nb201(
-                a,
-                width=self.width,
-                depth=self.depth,
-                num_classes=data.num_classes,
-                in_channels=data.in_channels,
-                seed=seed,
-            )
+            return self.build_network(a)
 
         ckpt = None
         if self.checkpoint_dir is not None:

@@ -13,6 +13,13 @@ from predictor_nas.search._mo import (
     plot_mo_front,
     run_mo_search,
 )
+from predictor_nas.search._mo_real import (
+    COST_METRICS,
+    REAL_METRICS,
+    MORealSearchResult,
+    plot_mo_real_front,
+    run_mo_real_search,
+)
 from predictor_nas.search._real import (
     TOPK,
     ProxyPrior,
@@ -42,14 +49,17 @@ from predictor_nas.search._strategies import (
 )
 
 __all__ = [
+    "COST_METRICS",
     "DEFAULT_STORAGE",
     "GUIDED_KWARGS",
     "INFEASIBLE_ATTR",
     "MO_STRATEGIES",
+    "REAL_METRICS",
     "STORAGE_FORMS",
     "STRATEGIES",
     "TOPK",
     "Constraint",
+    "MORealSearchResult",
     "MOSearchResult",
     "Objective",
     "ProxyPrior",
@@ -67,8 +77,10 @@ __all__ = [
     "parse_constraints",
     "parse_objectives",
     "plot_mo_front",
+    "plot_mo_real_front",
     "real_strategies",
     "redact_storage",
+    "run_mo_real_search",
     "run_mo_search",
     "run_real_search",
     "run_search",

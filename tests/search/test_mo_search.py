@@ -263,7 +263,14 @@ def test_cli_three_objectives_plot_says_which_are_shown(tmp_path, capsys):
     [
         (["--constraint", "params<=1"], "--constraint and --plot need --objectives"),
         (["--objectives", "acc:max"], f"METRIC one of {METRICS}"),
-        (["--objectives", "val_acc:max", "--evaluator", "train"], "search a table only"),
+        (
+            ["--objectives", "val_acc:max", "--evaluator", "train", "--top-k", "2"],
+            "--top-k is not used by a real-training search",
+        ),
+        (
+            ["--objectives", "val_acc:max", "--evaluator", "train", "--plot", "x.png"],
+            "needs at least 2 objectives",
+        ),
         (["--objectives", "val_acc:max", "--draw-seed"], "--draw-seed is not used by a search"),
         (["--objectives", "val_acc:max", "--plot", "x.png"], "needs at least 2 objectives"),
     ],
