@@ -41,11 +41,19 @@ from predictor_nas.search._strategies import (
     make_sampler,
 )
 
+#: How ``predictor-nas search --evaluator`` evaluates an architecture: ``table`` looks its result
+#: up (``run_search`` / ``run_mo_search``), ``train`` builds and trains it (``run_real_search``).
+SEARCH_EVALUATORS: dict[str, str] = {
+    "table": "look results up",
+    "train": "build and train each network",
+}
+
 __all__ = [
     "DEFAULT_STORAGE",
     "GUIDED_KWARGS",
     "INFEASIBLE_ATTR",
     "MO_STRATEGIES",
+    "SEARCH_EVALUATORS",
     "STORAGE_FORMS",
     "STRATEGIES",
     "TOPK",

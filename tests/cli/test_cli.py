@@ -64,15 +64,15 @@ def test_search_output_names_the_dataset_without_a_test_metric(rich_in_cache, tm
     [
         (
             ["search", "--dataset", "imagenet"],
-            "The 'dataset' parameter of search must be one of 'ImageNet16-120', 'cifar10', 'cifar100'. Got 'imagenet' instead.",
+            "The --dataset option of search must be one of 'ImageNet16-120', 'cifar10', 'cifar100'. Got 'imagenet' instead.",
         ),
         (
             ["search", "--budget", "0"],
-            "The 'budget' parameter of search must be an int >= 1. Got 0 instead.",
+            "The --budget option of search must be an int >= 1. Got 0 instead.",
         ),
         (
             ["search", "--strategy", "nope"],
-            "The 'strategy' parameter of search must be one of 'gp', 'grid', 'guided', 'guided-zc', 'ls', 'random', 'rea', 'reinforce', 'tpe', 'zc-ls'. Got 'nope' instead.",
+            "The --strategy option of search must be one of 'gp', 'grid', 'guided', 'guided-zc', 'ls', 'random', 'rea', 'reinforce', 'tpe', 'zc-ls'. Got 'nope' instead.",
         ),
         (["search", "--table", "nb999"], "No table named or at 'nb999'. Known tables: 'nb201'"),
         (["search", "--storage", "x.db"], "The 'storage' must be"),
