@@ -147,6 +147,7 @@ def _add_coordinate_parser(sub: Any, storage_help: str) -> None:
         DEFAULT_MAX_RETRY,
     )
     from predictor_nas.search import available_strategies
+    from predictor_nas.training import DATASETS
 
     c = sub.add_parser(
         "coordinate",
@@ -173,7 +174,7 @@ def _add_coordinate_parser(sub: Any, storage_help: str) -> None:
         "--evaluator",
         default="table",
         help=f"how workers evaluate: {', '.join(available_evaluators())} (default table; "
-        "train = real training, --dataset digits or cifar10)",
+        f"train = real training, --dataset {' or '.join(DATASETS)})",
     )
     c.add_argument(
         "--evaluator-option",

@@ -284,6 +284,7 @@ def _add_search_options(s: argparse.ArgumentParser) -> None:
         mo_strategies,
         real_strategies,
     )
+    from predictor_nas.training import DATASETS
 
     s.add_argument(
         "--evaluator",
@@ -299,7 +300,8 @@ def _add_search_options(s: argparse.ArgumentParser) -> None:
     s.add_argument(
         "--dataset",
         default="cifar10",
-        help="dataset in the table, or with --evaluator train: digits or cifar10 (default cifar10)",
+        help=f"dataset in the table, or with --evaluator train: {' or '.join(DATASETS)} "
+        "(default cifar10)",
     )
     _add_metrics(s)
     s.add_argument(

@@ -60,6 +60,9 @@ def register(sub: Any) -> None:
 
 
 def _add_train_parser(sub: Any) -> None:
+    """The ``train`` subcommand."""
+    from predictor_nas.training import DATASETS
+
     tr = sub.add_parser(
         "train",
         help="fully train one architecture and save it (state dict, arch.json, TorchScript)",
@@ -70,7 +73,9 @@ def _add_train_parser(sub: Any) -> None:
     )
     tr.add_argument("--space", required=True, type=_space_option, metavar="NAME|FILE.yaml")
     tr.add_argument("--arch", required=True, help="architecture string of the space")
-    tr.add_argument("--dataset", default="digits", help="digits (default) or cifar10")
+    tr.add_argument(
+        "--dataset", default="digits", help=f"{' or '.join(DATASETS)} (default digits)"
+    )
     tr.add_argument("--data-root", default=None, help="folder of CIFAR-10 (torchvision layout)")
     tr.add_argument(
         "--download", action="store_true", help="download CIFAR-10 into --data-root if missing"
