@@ -116,7 +116,8 @@ def _flag_names(parser: argparse.ArgumentParser) -> dict[str, str]:
     for action in parser._actions:
         if action.option_strings and action.dest not in ("help", "config"):
             longs = [o for o in action.option_strings if o.startswith("--")]
-            flags[action.dest] = (longs or action.option_strings)[0]
+            named = f"--{action.dest.replace('_', '-')}"  # --predictors of --predictor/--predictors
+            flags[action.dest] = named if named in longs else (longs or action.option_strings)[0]
     return flags
 
 
