@@ -44,7 +44,16 @@ from predictor_nas.multifidelity._run import (
     schedule_brackets,
 )
 
+#: The benchmarks of ``predictor-nas multifidelity --benchmark``, each with its evaluator class:
+#: ``nb201`` reads a table (``TableFidelityEvaluator(table, dataset)``), ``nb301`` queries YAHPO's
+#: surrogate (``SurrogateFidelityEvaluator(folder)``).
+BENCHMARKS: dict[str, type[FidelityEvaluator]] = {
+    "nb201": TableFidelityEvaluator,
+    "nb301": SurrogateFidelityEvaluator,
+}
+
 __all__ = [
+    "BENCHMARKS",
     "CURVE_MODELS",
     "DEFAULT_PREDICTOR_KWARGS",
     "METHODS",

@@ -48,6 +48,13 @@ from predictor_nas.search._strategies import (
     make_sampler,
 )
 
+#: How ``predictor-nas search --evaluator`` evaluates an architecture: ``table`` looks its result
+#: up (``run_search`` / ``run_mo_search``), ``train`` builds and trains it (``run_real_search``).
+SEARCH_EVALUATORS: dict[str, str] = {
+    "table": "look results up",
+    "train": "build and train each network",
+}
+
 __all__ = [
     "COST_METRICS",
     "DEFAULT_STORAGE",
@@ -55,6 +62,7 @@ __all__ = [
     "INFEASIBLE_ATTR",
     "MO_STRATEGIES",
     "REAL_METRICS",
+    "SEARCH_EVALUATORS",
     "STORAGE_FORMS",
     "STRATEGIES",
     "TOPK",

@@ -394,20 +394,20 @@ def test_cli_out_dir_writes_report_plot_and_json(tmp_path, capsys):
     [
         (
             ["--strategies", "random,nope"],
-            "The 'strategies' parameter of compare must be one of "
+            "The --strategies option of compare must be one of "
             + ", ".join(repr(n) for n in available_strategies())  # read when the test runs
             + ". Got 'nope' instead.",
         ),
         (
             ["--dataset", "cifar10,imagenet"],
-            "The 'dataset' parameter of compare must be one of 'ImageNet16-120', 'cifar10', 'cifar100'. Got 'imagenet' instead.",
+            "The --dataset option of compare must be one of 'ImageNet16-120', 'cifar10', 'cifar100'. Got 'imagenet' instead.",
         ),
-        (["--seeds", "5-2"], "The 'seeds' parameter of compare must be an int N >= 1"),
+        (["--seeds", "5-2"], "The --seeds option of compare must be an int N >= 1"),
         (["--seeds", "0"], "Got '0' instead."),
-        (["--budget", "0"], "The 'budget' parameter of compare must be an int >= 1. Got 0 instead."),
-        (["--jobs", "0"], "The 'jobs' parameter of compare must be an int >= 1. Got 0 instead."),
-        (["--thresholds", "-1"], "The 'thresholds' parameter of compare must be a finite float >= 0.0"),
-        (["--strategies", "rea,rea"], "The 'strategies' parameter of compare must be a non-empty list"),
+        (["--budget", "0"], "The --budget option of compare must be an int >= 1. Got 0 instead."),
+        (["--jobs", "0"], "The --jobs option of compare must be an int >= 1. Got 0 instead."),
+        (["--thresholds", "-1"], "The --thresholds option of compare must be a finite float >= 0.0"),
+        (["--strategies", "rea,rea"], "The --strategies option of compare must be a non-empty list"),
     ],
 )
 def test_cli_bad_input_exits_2(args, message, capsys):

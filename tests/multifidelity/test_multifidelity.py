@@ -440,7 +440,7 @@ def test_cli_multifidelity_errors(capsys):
     assert main(["multifidelity", "--benchmark", "nb301", "--time-budget", "5"]) == 2
     assert "needs --surrogate FOLDER" in capsys.readouterr().err
     assert main(["multifidelity", "--table", "nb201", "--storage", "memory"]) == 2
-    assert "'time_budget' parameter of run_multifidelity" in capsys.readouterr().err
+    assert "The --time-budget option of multifidelity" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exc:
         main(["multifidelity", "--method", "bohb"])
     assert exc.value.code == 2

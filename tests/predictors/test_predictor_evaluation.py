@@ -418,16 +418,17 @@ def test_cli_evaluate_table_and_plot(capsys, tmp_path):
     [
         (
             ["--predictor", "nope"],
-            f"predictor-nas predictors: error: The 'predictors' parameter of {EP} one of "
+            "predictor-nas predictors: error: The --predictors option of predictors evaluate "
+            "must be one of "
             "'ensemble', 'et', 'gin', 'ridge', 'xgb'. Got 'nope' instead.",
         ),
         (["--predictor", "ridge,nope"], "Got 'nope' instead."),
         (
             ["--seeds", "0"],
-            "The 'seeds' parameter of predictors evaluate must be an int >= 1. Got 0 instead.",
+            "The --seeds option of predictors evaluate must be an int >= 1. Got 0 instead.",
         ),
-        (["--train-sizes", "1"], f"The 'train_sizes' parameter of {EP}"),
-        (["--metric", "test_acc"], f"The 'metric' parameter of {EP} a validation metric"),
+        (["--train-sizes", "1"], "The --train-sizes option of predictors evaluate must be"),
+        (["--metric", "test_acc"], "The --metric option of predictors evaluate must be a validation metric"),
     ],
 )
 def test_cli_bad_input_exits_2(capsys, args, message):

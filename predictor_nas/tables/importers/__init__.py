@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from predictor_nas.tables.importers._generic import (
+    FORMATS,
     CurveSpec,
     MetricSpec,
     import_file,
@@ -38,6 +39,7 @@ IMPORT_SOURCES: dict[str, str] = {
 }
 
 __all__ = [
+    "FORMATS",
     "IMPORTERS",
     "IMPORT_SOURCES",
     "CurveSpec",
