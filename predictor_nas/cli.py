@@ -226,6 +226,13 @@ _TRAIN_ONLY = (
 )
 
 
+def _train_defaults() -> Any:
+    """The training recipe's defaults (``TrainConfig``) for option defaults and help texts."""
+    from predictor_nas.training import TrainConfig
+
+    return TrainConfig()
+
+
 def _cmd_search_train(args: argparse.Namespace) -> int:
     from predictor_nas.search import DEFAULT_STORAGE, run_real_search
 
@@ -239,6 +246,7 @@ def _cmd_search_train(args: argparse.Namespace) -> int:
         v = getattr(args, name)
         return default if v is None else v
 
+    recipe = _train_defaults()
     result = run_real_search(
         dataset=args.dataset,
         data_root=args.data_root,
@@ -250,11 +258,11 @@ def _cmd_search_train(args: argparse.Namespace) -> int:
         pool_size=opt("pool_size", 500),
         warm_start=args.warm_start,
         prune=False if args.no_prune else None,
-        epochs=opt("epochs", 4),
-        width=opt("width", 8),
-        depth=opt("depth", 1),
-        batch_size=opt("batch_size", 64),
-        lr=opt("lr", 0.1),
+        epochs=opt("epochs", recipe.epochs),
+        width=opt("width", recipe.width),
+        depth=opt("depth", recipe.depth),
+        batch_size=opt("batch_size", recipe.batch_size),
+        lr=opt("lr", recipe.lr),
         seed=args.seed,
         device=args.device,
         num_threads=args.threads,
@@ -350,7 +358,11 @@ def _add_train_parser(sub: Any) -> None:
     tr.add_argument(
         "--download", action="store_true", help="download CIFAR-10 into --data-root if missing"
     )
-    tr.add_argument("--epochs", type=_positive_int_or_raw, default=10, help="epochs (10)")
+    recipe = _train_defaults()
+    tr.add_argument(
+        "--epochs", type=_positive_int_or_raw, default=recipe.epochs,
+        help=f"epochs ({recipe.epochs})",
+    )  # fmt: skip
     tr.add_argument("--seed", type=_positive_int_or_raw, default=0)
     tr.add_argument("--out", required=True, metavar="DIR", help="folder for the saved model")
     tr.add_argument(
@@ -363,8 +375,13 @@ def _add_train_parser(sub: Any) -> None:
     tr.add_argument(
         "--depth", type=int, default=None, help="cell spaces: cells per stage (edges 5, nodes 3)"
     )
-    tr.add_argument("--batch-size", type=int, default=64, help="training batch size (64)")
-    tr.add_argument("--lr", type=float, default=0.1, help="initial learning rate (0.1)")
+    tr.add_argument(
+        "--batch-size", type=int, default=recipe.batch_size,
+        help=f"training batch size ({recipe.batch_size})",
+    )  # fmt: skip
+    tr.add_argument(
+        "--lr", type=float, default=recipe.lr, help=f"initial learning rate ({recipe.lr})"
+    )
     tr.add_argument("--device", default=None, help="auto (default: CUDA if present), cpu, cuda")
     tr.add_argument(
         "--threads", type=_positive_int_or_raw, default=None, help="CPU threads (BLAS, torch)"
@@ -1300,11 +1317,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--budget-seconds", type=float, default=None, metavar="S", help="wall-clock budget"
     )
     tr.add_argument("--top-k", type=int, default=None, help="archs trained per round (4)")
-    tr.add_argument("--epochs", type=int, default=None, help="epochs per arch (4)")
-    tr.add_argument("--width", type=int, default=None, help="channels of stage 1 (8; NB201: 16)")
-    tr.add_argument("--depth", type=int, default=None, help="cells per stage (1; NB201: 5)")
-    tr.add_argument("--batch-size", type=int, default=None, help="training batch size (64)")
-    tr.add_argument("--lr", type=float, default=None, help="initial learning rate (0.1)")
+    recipe = _train_defaults()
+    tr.add_argument("--epochs", type=int, default=None, help=f"epochs per arch ({recipe.epochs})")
+    tr.add_argument(
+        "--width", type=int, default=None, help=f"channels of stage 1 ({recipe.width}; NB201: 16)"
+    )
+    tr.add_argument(
+        "--depth", type=int, default=None, help=f"cells per stage ({recipe.depth}; NB201: 5)"
+    )
+    tr.add_argument(
+        "--batch-size", type=int, default=None, help=f"training batch size ({recipe.batch_size})"
+    )
+    tr.add_argument("--lr", type=float, default=None, help=f"initial learning rate ({recipe.lr})")
     tr.add_argument("--pool-size", type=int, default=None, help="candidates per round (500)")
     tr.add_argument(
         "--warm-start",

@@ -5,6 +5,7 @@ are numpy arrays.
 """
 
 from predictor_nas.training._checkpoint import CHECKPOINT_FORMAT
+from predictor_nas.training._config import TrainConfig
 from predictor_nas.training._datasets import (
     AUGMENTATIONS,
     CIFAR10_CLASSES,
@@ -37,6 +38,7 @@ __all__ = [
     "FINAL_FORMAT",
     "FinalResult",
     "ImageData",
+    "TrainConfig",
     "TrainResult",
     "evaluate_accuracy",
     "from_arrays",
