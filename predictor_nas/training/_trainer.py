@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from predictor_nas._validation import param_error
 from predictor_nas.training._checkpoint import RunState, load_checkpoint, save_checkpoint
+from predictor_nas.training._config import TrainConfig
 from predictor_nas.training._datasets import ImageData
 from predictor_nas.training._runtime import autocast, deterministic_kernels, torch_threads
 from predictor_nas.training._setup import (
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _OWNER = "train"
+#: Defaults of batch size, learning rate and weight decay (``TrainConfig``).
+_RECIPE = TrainConfig()
 
 
 @dataclass
@@ -225,11 +228,11 @@ def train(
     data: ImageData,
     *,
     epochs: int,
-    batch_size: int = 64,
-    lr: float = 0.1,
+    batch_size: int = _RECIPE.batch_size,
+    lr: float = _RECIPE.lr,
     momentum: float = 0.9,
     nesterov: bool = True,
-    weight_decay: float = 5e-4,
+    weight_decay: float = _RECIPE.weight_decay,
     seed: int = 0,
     device: str | None = None,
     amp: bool | str | None = None,
