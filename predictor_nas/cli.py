@@ -390,6 +390,35 @@ def _add_train_parser(sub: Any) -> None:
     tr.set_defaults(func=_cmd_train)
 
 
+# --------------------------------------------------------------------------- evaluators
+def _cmd_evaluators(args: argparse.Namespace) -> int:
+    from predictor_nas.evaluators import available_evaluators, evaluator_summaries
+
+    rows = evaluator_summaries()
+    study = set(available_evaluators())
+    for r in rows:
+        r["coordinate"] = r["name"] in study
+    if args.json:
+        _out(json.dumps(rows, sort_keys=True))
+        return 0
+    _out_rows([
+        (r["name"], f"{r['kind']:<9}  {r['class']}{' (coordinate)' if r['coordinate'] else ''}")
+        for r in rows
+    ])  # fmt: skip
+    return 0
+
+
+def _add_evaluators_parser(sub: Any) -> None:
+    ev = sub.add_parser(
+        "evaluators",
+        help="list the evaluators (table, surrogate, fidelity, train) and their classes",
+        description="The evaluator registry (predictor_nas.evaluators.evaluator_classes); "
+        "'coordinate' marks those a distributed study can name with --evaluator.",
+    )
+    ev.add_argument("--json", action="store_true", help="print one JSON list on stdout")
+    ev.set_defaults(func=_cmd_evaluators)
+
+
 # --------------------------------------------------------------------------- tables
 def _cmd_tables_list(args: argparse.Namespace) -> int:
     from predictor_nas.tables import cache_dir, embedded_dir, open_table, table_paths
@@ -1560,6 +1589,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_distributed_commands(sub)
     _add_storage_parser(sub)
     _add_train_parser(sub)
+    _add_evaluators_parser(sub)
     return p
 
 

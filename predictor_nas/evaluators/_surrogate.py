@@ -27,8 +27,13 @@ import numpy as np
 from predictor_nas._validation import check_int, param_error
 from predictor_nas.evaluators._base import Evaluation, Evaluator
 from predictor_nas.exceptions import InvalidParameterError, PredictorNASError
-from predictor_nas.spaces import Arch, get_space
-from predictor_nas.spaces._nb301 import INACTIVE, YAHPO_PREFIX, read_config_space
+from predictor_nas.spaces import (
+    NB301_INACTIVE,
+    YAHPO_PREFIX,
+    Arch,
+    get_space,
+    read_config_space,
+)
 
 MODEL_FILE = "model_v2.onnx"
 ENCODING_FILE = "encoding_v2.json"
@@ -130,7 +135,7 @@ class NB301SurrogateEvaluator(Evaluator):
                     f"{self.path / ENCODING_FILE} has no code for every value of {p}."
                 )
             table = {v: int(enc[key][v]) for v in values}
-            table[INACTIVE] = table[_NA]
+            table[NB301_INACTIVE] = table[_NA]
             self._codes.append(table)
         model = (self.path / MODEL_FILE).read_bytes()
         self.model_sha256 = "sha256:" + hashlib.sha256(model).hexdigest()

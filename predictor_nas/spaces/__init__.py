@@ -18,7 +18,14 @@ from predictor_nas.spaces._declared import (
 )
 from predictor_nas.spaces._graph import INPUT, LABEL_SEP, OUTPUT, ArchGraph
 from predictor_nas.spaces._nb201 import NB201_EDGES, NB201_OPS, NB201Space
-from predictor_nas.spaces._nb301 import NB301_EDGES, NB301_OPS, NB301Space, read_config_space
+from predictor_nas.spaces._nb301 import INACTIVE as NB301_INACTIVE
+from predictor_nas.spaces._nb301 import (
+    NB301_EDGES,
+    NB301_OPS,
+    YAHPO_PREFIX,
+    NB301Space,
+    read_config_space,
+)
 from predictor_nas.spaces._registry import (
     available_spaces,
     get_space,
@@ -36,8 +43,10 @@ __all__ = [
     "NB201_EDGES",
     "NB201_OPS",
     "NB301_EDGES",
+    "NB301_INACTIVE",
     "NB301_OPS",
     "OUTPUT",
+    "YAHPO_PREFIX",
     "Arch",
     "ArchGraph",
     "CellEdgesSpace",

@@ -125,3 +125,19 @@ def test_train_evaluator_reports_its_fidelity_and_recipe():
     assert r.cost > 0 and np.isfinite(r.value)
     d = ev.describe()
     assert d["kind"] == "train" and (d["width"], d["epochs"], d["lr"]) == (4, 1, 0.1)
+
+
+def test_cli_lists_the_registry(capsys):
+    """predictor-nas evaluators prints every registered evaluator; --json gives the rows."""
+    import json
+
+    from predictor_nas.cli import main
+
+    assert main(["evaluators"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [ln.split()[0] for ln in lines] == list(evaluator_classes())
+    assert lines[-1].split() == ["train", "train", "predictor_nas.evaluators.TrainEvaluator",
+                                 "(coordinate)"]  # fmt: skip
+    assert main(["evaluators", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["name"] for r in rows if r["coordinate"]] == ["table", "train"]
