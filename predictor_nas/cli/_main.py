@@ -11,6 +11,7 @@ from predictor_nas import __version__
 from predictor_nas.cli import (
     _compare,
     _distributed,
+    _evaluators,
     _multifidelity,
     _predictors,
     _search,
@@ -34,6 +35,7 @@ COMMANDS = (
     _distributed,
     _storage,
     _train,
+    _evaluators,
 )
 
 

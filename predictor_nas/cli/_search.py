@@ -23,6 +23,7 @@ from predictor_nas.cli._options import (
 )
 from predictor_nas.cli._render import _fmt_seconds, _out_json, _out_rows
 from predictor_nas.cli._search_mo import _TRAIN_ONLY, _cmd_search_mo, _cmd_search_mo_train
+from predictor_nas.training import TrainConfig
 
 
 # --------------------------------------------------------------------------- search
@@ -111,6 +112,7 @@ def _cmd_search_train(args: argparse.Namespace) -> int:
         v = getattr(args, name)
         return default if v is None else v
 
+    recipe = TrainConfig()
     result = run_real_search(
         dataset=args.dataset,
         data_root=args.data_root,
@@ -122,11 +124,11 @@ def _cmd_search_train(args: argparse.Namespace) -> int:
         pool_size=opt("pool_size", 500),
         warm_start=args.warm_start,
         prune=False if args.no_prune else None,
-        epochs=opt("epochs", 4),
-        width=opt("width", 8),
-        depth=opt("depth", 1),
-        batch_size=opt("batch_size", 64),
-        lr=opt("lr", 0.1),
+        epochs=opt("epochs", recipe.epochs),
+        width=opt("width", recipe.width),
+        depth=opt("depth", recipe.depth),
+        batch_size=opt("batch_size", recipe.batch_size),
+        lr=opt("lr", recipe.lr),
         seed=args.seed,
         device=args.device,
         num_threads=args.threads,
@@ -277,11 +279,18 @@ def _add_train_options(s: argparse.ArgumentParser) -> None:
         "--budget-seconds", type=float, default=None, metavar="S", help="wall-clock budget"
     )
     tr.add_argument("--top-k", type=int, default=None, help="archs trained per round (4)")
-    tr.add_argument("--epochs", type=int, default=None, help="epochs per arch (4)")
-    tr.add_argument("--width", type=int, default=None, help="channels of stage 1 (8; NB201: 16)")
-    tr.add_argument("--depth", type=int, default=None, help="cells per stage (1; NB201: 5)")
-    tr.add_argument("--batch-size", type=int, default=None, help="training batch size (64)")
-    tr.add_argument("--lr", type=float, default=None, help="initial learning rate (0.1)")
+    recipe = TrainConfig()
+    tr.add_argument("--epochs", type=int, default=None, help=f"epochs per arch ({recipe.epochs})")
+    tr.add_argument(
+        "--width", type=int, default=None, help=f"channels of stage 1 ({recipe.width}; NB201: 16)"
+    )
+    tr.add_argument(
+        "--depth", type=int, default=None, help=f"cells per stage ({recipe.depth}; NB201: 5)"
+    )
+    tr.add_argument(
+        "--batch-size", type=int, default=None, help=f"training batch size ({recipe.batch_size})"
+    )
+    tr.add_argument("--lr", type=float, default=None, help=f"initial learning rate ({recipe.lr})")
     tr.add_argument("--pool-size", type=int, default=None, help="candidates per round (500)")
     tr.add_argument(
         "--warm-start",

@@ -8,6 +8,7 @@ from typing import Any
 
 from predictor_nas.cli._options import _apply_threads
 from predictor_nas.cli._render import _fmt_seconds, _out, _out_json, _out_rows, _out_table
+from predictor_nas.training import TrainConfig
 
 #: Single-objective options a search with ``--objectives`` refuses.
 _SINGLE_ONLY = ("time_budget", "draw_seed", "test_metric", "trajectory")
@@ -150,6 +151,7 @@ def _cmd_search_mo_train(args: argparse.Namespace) -> int:
         v = getattr(args, name)
         return default if v is None else v
 
+    recipe = TrainConfig()
     result = run_mo_real_search(
         objectives=args.objectives,
         constraints=args.constraint,
@@ -159,11 +161,11 @@ def _cmd_search_mo_train(args: argparse.Namespace) -> int:
         space=args.space,
         strategy=args.strategy or "mo-guided",
         budget=opt("budget", 10),
-        epochs=opt("epochs", 4),
-        width=opt("width", 8),
-        depth=opt("depth", 1),
-        batch_size=opt("batch_size", 64),
-        lr=opt("lr", 0.1),
+        epochs=opt("epochs", recipe.epochs),
+        width=opt("width", recipe.width),
+        depth=opt("depth", recipe.depth),
+        batch_size=opt("batch_size", recipe.batch_size),
+        lr=opt("lr", recipe.lr),
         seed=args.seed,
         device=args.device,
         num_threads=args.threads,

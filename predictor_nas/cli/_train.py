@@ -61,7 +61,7 @@ def register(sub: Any) -> None:
 
 def _add_train_parser(sub: Any) -> None:
     """The ``train`` subcommand."""
-    from predictor_nas.training import DATASETS
+    from predictor_nas.training import DATASETS, TrainConfig
 
     tr = sub.add_parser(
         "train",
@@ -78,7 +78,13 @@ def _add_train_parser(sub: Any) -> None:
     tr.add_argument(
         "--download", action="store_true", help="download CIFAR-10 into --data-root if missing"
     )
-    tr.add_argument("--epochs", type=_positive_int_or_raw, default=10, help="epochs (10)")
+    recipe = TrainConfig()
+    tr.add_argument(
+        "--epochs",
+        type=_positive_int_or_raw,
+        default=recipe.epochs,
+        help=f"epochs ({recipe.epochs})",
+    )
     tr.add_argument("--seed", type=_positive_int_or_raw, default=0)
     tr.add_argument("--out", required=True, metavar="DIR", help="folder for the saved model")
     tr.add_argument(
@@ -91,8 +97,15 @@ def _add_train_parser(sub: Any) -> None:
     tr.add_argument(
         "--depth", type=int, default=None, help="cell spaces: cells per stage (edges 5, nodes 3)"
     )
-    tr.add_argument("--batch-size", type=int, default=64, help="training batch size (64)")
-    tr.add_argument("--lr", type=float, default=0.1, help="initial learning rate (0.1)")
+    tr.add_argument(
+        "--batch-size",
+        type=int,
+        default=recipe.batch_size,
+        help=f"training batch size ({recipe.batch_size})",
+    )
+    tr.add_argument(
+        "--lr", type=float, default=recipe.lr, help=f"initial learning rate ({recipe.lr})"
+    )
     tr.add_argument("--device", default=None, help="auto (default: CUDA if present), cpu, cuda")
     _add_threads(tr, "CPU threads (BLAS, torch)")
     _add_json(tr)

@@ -25,14 +25,14 @@ from predictor_nas.distributed._coordinator import (
     run_coordinator,
     sample_params,
 )
-from predictor_nas.distributed._evaluators import (
+from predictor_nas.distributed._pgserver import TemporaryPostgres, find_postgres_bin
+from predictor_nas.distributed._worker import WorkerResult, run_worker
+from predictor_nas.evaluators import (
     Evaluator,
     available_evaluators,
     make_evaluator,
     register_evaluator,
 )
-from predictor_nas.distributed._pgserver import TemporaryPostgres, find_postgres_bin
-from predictor_nas.distributed._worker import WorkerResult, run_worker
 
 __all__ = [
     "CONFIG_ATTR",

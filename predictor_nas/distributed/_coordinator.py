@@ -29,7 +29,11 @@ from predictor_nas.distributed._common import (
     process_id,
     reap_stale_trials,
 )
-from predictor_nas.distributed._evaluators import available_evaluators, check_evaluator_config
+from predictor_nas.evaluators import (
+    available_evaluators,
+    check_evaluator_config,
+    study_evaluator_options,
+)
 from predictor_nas.exceptions import SearchError, StudyConfigMismatchError
 from predictor_nas.search import available_strategies, make_sampler
 from predictor_nas.search._run import _step_seed
@@ -452,7 +456,7 @@ def run_coordinator(
         "seed": seed,
         "draw_seed": bool(draw_seed),
         "evaluator": evaluator,
-        "evaluator_options": dict(evaluator_options or {}),
+        "evaluator_options": study_evaluator_options(evaluator, evaluator_options),
     }
     direction = check_evaluator_config(config, tbl)
     source = evaluator if tbl is None else tbl.name

@@ -33,7 +33,7 @@ from predictor_nas.distributed._common import (
     requeue,
     trial_id,
 )
-from predictor_nas.distributed._evaluators import make_evaluator
+from predictor_nas.evaluators import make_evaluator
 from predictor_nas.exceptions import PredictorNASError, SearchError
 from predictor_nas.search import storage_kind
 from predictor_nas.spaces import get_space
@@ -184,7 +184,7 @@ def run_worker(
     Args:
         storage: The coordinator's storage (journal file or ``postgresql://...``).
         study_name: Default: the only distributed study in the storage.
-        evaluator: An evaluator object (see ``predictor_nas.distributed._evaluators``);
+        evaluator: An evaluator object (``predictor_nas.evaluators.Evaluator``);
             default: the one named in the study's configuration.
         evaluator_options: This worker's own evaluator settings, merged over the study's
             (for ``train``: device, amp, num_threads, checkpoint_dir, data_root, download).

@@ -25,9 +25,15 @@ from typing import Any
 import numpy as np
 
 from predictor_nas._validation import check_int, param_error
+from predictor_nas.evaluators._base import Evaluation, Evaluator
 from predictor_nas.exceptions import InvalidParameterError, PredictorNASError
-from predictor_nas.spaces import NB301_INACTIVE as INACTIVE
-from predictor_nas.spaces import YAHPO_PREFIX, Arch, get_space, read_config_space
+from predictor_nas.spaces import (
+    NB301_INACTIVE,
+    YAHPO_PREFIX,
+    Arch,
+    get_space,
+    read_config_space,
+)
 
 MODEL_FILE = "model_v2.onnx"
 ENCODING_FILE = "encoding_v2.json"
@@ -84,7 +90,7 @@ def _import_onnxruntime() -> Any:
     return onnxruntime
 
 
-class NB301SurrogateEvaluator:
+class NB301SurrogateEvaluator(Evaluator):
     """Validation accuracy (%) and simulated runtime of NB301 architectures at epochs 1-98.
 
     Args:
@@ -98,6 +104,9 @@ class NB301SurrogateEvaluator:
         PredictorNASError: onnxruntime is not installed (``pip install 'predictor-nas[nb301]'``).
     """
 
+    kind = "surrogate"
+    metric = "val_acc"
+    higher_is_better = True
     space_name = "nb301"
     min_epoch = MIN_EPOCH
     max_epoch = MAX_EPOCH
@@ -126,7 +135,7 @@ class NB301SurrogateEvaluator:
                     f"{self.path / ENCODING_FILE} has no code for every value of {p}."
                 )
             table = {v: int(enc[key][v]) for v in values}
-            table[INACTIVE] = table[_NA]
+            table[NB301_INACTIVE] = table[_NA]
             self._codes.append(table)
         model = (self.path / MODEL_FILE).read_bytes()
         self.model_sha256 = "sha256:" + hashlib.sha256(model).hexdigest()
@@ -139,6 +148,15 @@ class NB301SurrogateEvaluator:
 
     def __repr__(self) -> str:
         return f"NB301SurrogateEvaluator(path={os.fspath(self.path)!r})"
+
+    def describe(self) -> dict[str, Any]:
+        """The surrogate model's hash and its epoch range."""
+        return {
+            "kind": self.kind,
+            "model_sha256": self.model_sha256,
+            "min_epoch": MIN_EPOCH,
+            "max_epoch": MAX_EPOCH,
+        }
 
     # ----------------------------------------------------------------- encoding
     def encode(self, archs: Sequence[Arch | str]) -> np.ndarray:
@@ -190,12 +208,22 @@ class NB301SurrogateEvaluator:
             epochs=e, val_acc=100.0 * y[:, :, 0], val_cross_entropy=y[:, :, 1], runtime=y[:, :, 2]
         )
 
-    def evaluate(self, arch: Arch | str, epoch: int = MAX_EPOCH) -> dict[str, float]:
-        """``{"val_acc": %, "val_cross_entropy": ..., "runtime": s}`` of one arch at ``epoch``."""
-        epoch = check_int(epoch, "epoch", "NB301SurrogateEvaluator.evaluate", minimum=MIN_EPOCH)
+    def evaluate(self, arch: Arch | str, fidelity: int = MAX_EPOCH) -> Evaluation:
+        """One arch at ``fidelity`` epochs (1-98).
+
+        Returns:
+            ``Evaluation`` with ``value`` = validation accuracy (%), ``cost`` = predicted
+            training seconds to that epoch, ``metrics`` = ``{"val_acc", "val_cross_entropy",
+            "runtime"}`` and ``fidelity``.
+        """
+        owner = "NB301SurrogateEvaluator.evaluate"
+        epoch = int(self._check_epochs(check_int(fidelity, "fidelity", owner), owner)[0])
         c = self.curves([arch], [epoch])
-        return {
+        metrics = {
             "val_acc": float(c.val_acc[0, 0]),
             "val_cross_entropy": float(c.val_cross_entropy[0, 0]),
             "runtime": float(c.runtime[0, 0]),
         }
+        return Evaluation(
+            value=metrics["val_acc"], metrics=metrics, cost=metrics["runtime"], fidelity=epoch
+        )

@@ -2,35 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from predictor_nas._validation import check_choice
+from predictor_nas.evaluators._base import Evaluation, Evaluator
 from predictor_nas.exceptions import InvalidParameterError, TableQueryError
 from predictor_nas.spaces import Arch
 from predictor_nas.tables import COST_METRIC, Table
 
 
-@dataclass(frozen=True)
-class Evaluation:
-    """Result of evaluating one architecture.
-
-    Attributes:
-        value: The objective (the chosen metric; a drawn trial's value when seeds are drawn).
-        metrics: Mean over trials of every metric the table holds for the dataset (at the
-            evaluator's fidelity where the metric has it, else the metric's highest fidelity).
-        cost: Simulated training seconds charged for this evaluation.
-        seed_position: The trial position drawn, or ``None`` when the mean was used.
-    """
-
-    value: float
-    metrics: dict[str, float] = field(default_factory=dict)
-    cost: float = 0.0
-    seed_position: int | None = None
-
-
-class TableEvaluator:
+class TableEvaluator(Evaluator):
     """Evaluate architectures by looking them up in a table.
 
     Args:
@@ -41,6 +24,8 @@ class TableEvaluator:
         draw_seed: Draw one training trial per query, uniformly among the measured ones (as the
             NAS-Bench-201 protocol does) instead of returning the mean over trials.
     """
+
+    kind = "table"
 
     def __init__(
         self,
@@ -77,30 +62,64 @@ class TableEvaluator:
             )
         self.higher_is_better = table.metric_info(metric, dataset=dataset).higher_is_better
 
-    @property
-    def direction(self) -> str:
-        """Optuna direction of the objective."""
-        return "maximize" if self.higher_is_better else "minimize"
+    def describe(self) -> dict[str, Any]:
+        """Table name and content hash, dataset, metric, fidelity, whether seeds are drawn."""
+        return {
+            "kind": self.kind,
+            "table": self.table.name,
+            "table_content_hash": self.table.content_hash,
+            "dataset": self.dataset,
+            "metric": self.metric,
+            "fidelity": self.fidelity,
+            "draw_seed": self.draw_seed,
+        }
 
-    def _metric_fidelity(self, metric: str) -> int:
+    def _metric_fidelity(self, metric: str, fidelity: int) -> int:
         fids = self.table.fidelities(metric, dataset=self.dataset)
-        return self.fidelity if self.fidelity in fids else fids[-1]
+        return fidelity if fidelity in fids else fids[-1]
 
-    def evaluate(self, arch: Arch | str, rng: np.random.Generator | None = None) -> Evaluation:
+    def _check_fidelity(self, fidelity: int | None) -> int:
+        """The fidelity of one evaluation: the evaluator's, or one the metric is stored at."""
+        if fidelity is None:
+            return self.fidelity
+        fids = self.table.fidelities(self.metric, dataset=self.dataset)
+        if fidelity not in fids or isinstance(fidelity, bool):
+            raise InvalidParameterError(
+                f"The 'fidelity' parameter of TableEvaluator.evaluate must be one of "
+                f"{list(fids)} for {self.dataset}/{self.metric}. Got {fidelity!r} instead."
+            )
+        info = self.table.metric_info(self.metric, dataset=self.dataset)
+        if self.draw_seed and not info.per_seed[fidelity]:
+            raise InvalidParameterError(
+                f"{self.dataset}/{self.metric} at {fidelity} epochs stores only the mean over "
+                "trials; seeds cannot be drawn."
+            )
+        return int(fidelity)
+
+    def evaluate(
+        self,
+        arch: Arch | str,
+        rng: np.random.Generator | None = None,
+        *,
+        fidelity: int | None = None,
+    ) -> Evaluation:
         """Look ``arch`` up.
 
         Args:
             arch: The architecture (or its string).
             rng: Required when ``draw_seed`` is set; draws the trial position.
+            fidelity: Epochs to look up (one the metric is stored at); ``None`` = the
+                evaluator's ``fidelity``.
 
         Returns:
             The ``Evaluation``; raises ``TableQueryError`` if the table has no value.
         """
+        fid = self._check_fidelity(fidelity)
         row = self.table.row(arch)
         metrics = {}
         for m in self.table.metrics(self.dataset):
             v = self.table.query_many(
-                np.array([row]), m, dataset=self.dataset, fidelity=self._metric_fidelity(m)
+                np.array([row]), m, dataset=self.dataset, fidelity=self._metric_fidelity(m, fid)
             )[0]
             if v == v:
                 metrics[m] = float(v)
@@ -114,9 +133,11 @@ class TableEvaluator:
         if self.draw_seed:
             if rng is None:
                 raise InvalidParameterError("draw_seed=True needs an rng to draw the trial.")
-            vals = self.table.values(self.metric, dataset=self.dataset, fidelity=self.fidelity)[row]
+            vals = self.table.values(self.metric, dataset=self.dataset, fidelity=fid)[row]
             measured = np.flatnonzero(~np.isnan(vals))
             seed_position = int(rng.choice(measured))
             value = float(vals[seed_position])
         cost = metrics.get(COST_METRIC, 0.0)
-        return Evaluation(value=value, metrics=metrics, cost=cost, seed_position=seed_position)
+        return Evaluation(
+            value=value, metrics=metrics, cost=cost, seed_position=seed_position, fidelity=fid
+        )

@@ -10,14 +10,17 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from predictor_nas._validation import check_float, check_int, param_error
-from predictor_nas.evaluators._table import Evaluation
+from predictor_nas._validation import check_int, param_error
+from predictor_nas.evaluators._base import Evaluation, Evaluator
 from predictor_nas.spaces import Arch, SearchSpace, get_space
+from predictor_nas.training import TrainConfig
 
 if TYPE_CHECKING:
     from predictor_nas.training import ImageData
 
 _OWNER = "TrainEvaluator"
+#: The training defaults (one place for all entry points: ``TrainConfig``).
+_DEFAULTS = TrainConfig()
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,7 @@ class TrainEvaluation(Evaluation):
     device: str = "cpu"
 
 
-class TrainEvaluator:
+class TrainEvaluator(Evaluator):
     """Evaluate an architecture by building its network and training it on a dataset.
 
     The network is ``predictor_nas.models.build_nb201(arch, width=..., depth=...)`` (NB201 is the
@@ -55,10 +58,12 @@ class TrainEvaluator:
         data: The dataset (``load_digits_data``, ``load_cifar10``, ``from_arrays``).
         space: Search space (or its name, or a YAML declaration): ``nb201`` (the NB201
             network) or a declared chain, cell or macro space (``models.build_model``).
-        width: Channels of the first stage (NB201: 16); cell spaces too. Chain and macro spaces
-            keep their declared channels (width multiplier 1).
-        depth: Cells per stage (NB201: 5); cell spaces too. Not used by chain and macro spaces.
+        width: Channels of the first stage (NB201's own network: 16); cell spaces too. Chain and
+            macro spaces keep their declared channels (width multiplier 1).
+        depth: Cells per stage (NB201's own network: 5); cell spaces too. Not used by chain and
+            macro spaces.
         epochs: Epochs per architecture (the cosine schedule's length).
+            Defaults of width, depth, epochs, batch_size, lr, weight_decay: ``TrainConfig``.
         batch_size: Training batch size.
         lr: Initial learning rate.
         weight_decay: L2 weight decay.
@@ -70,7 +75,7 @@ class TrainEvaluator:
             resumes from its last epoch; ``None`` = no checkpoints.
     """
 
-    direction = "maximize"
+    kind = "train"
     metric = "val_acc"
     higher_is_better = True
 
@@ -79,12 +84,12 @@ class TrainEvaluator:
         data: ImageData,
         *,
         space: SearchSpace | str = "nb201",
-        width: int = 16,
-        depth: int = 5,
-        epochs: int = 12,
-        batch_size: int = 64,
-        lr: float = 0.1,
-        weight_decay: float = 5e-4,
+        width: int = _DEFAULTS.width,
+        depth: int = _DEFAULTS.depth,
+        epochs: int = _DEFAULTS.epochs,
+        batch_size: int = _DEFAULTS.batch_size,
+        lr: float = _DEFAULTS.lr,
+        weight_decay: float = _DEFAULTS.weight_decay,
         seed: int = 0,
         device: str | None = None,
         amp: bool | str | None = None,
@@ -99,12 +104,13 @@ class TrainEvaluator:
         self.space = get_space(space)
         if getattr(self.space, "kind", None) == "chain":
             self.space = _fitting(self.space, data)
-        self.width = check_int(width, "width", _OWNER, minimum=1)
-        self.depth = check_int(depth, "depth", _OWNER, minimum=1)
-        self.epochs = check_int(epochs, "epochs", _OWNER, minimum=1)
-        self.batch_size = check_int(batch_size, "batch_size", _OWNER, minimum=1)
-        self.lr = check_float(lr, "lr", _OWNER, minimum=0.0, exclusive=True)
-        self.weight_decay = check_float(weight_decay, "weight_decay", _OWNER, minimum=0.0)
+        given = {"width": width, "depth": depth, "epochs": epochs, "batch_size": batch_size}
+        given.update(lr=lr, weight_decay=weight_decay)
+        #: The training recipe (checked; ``None`` arguments take the ``TrainConfig`` defaults).
+        self.train_config = TrainConfig.from_options(given, _OWNER)
+        self.width, self.depth = self.train_config.width, self.train_config.depth
+        self.epochs, self.batch_size = self.train_config.epochs, self.train_config.batch_size
+        self.lr, self.weight_decay = self.train_config.lr, self.train_config.weight_decay
         self.seed = check_int(seed, "seed", _OWNER, minimum=0)
         self.device = device
         self.amp = amp
@@ -176,6 +182,10 @@ class TrainEvaluator:
             seed=seed,
         )
 
+    def describe(self) -> dict[str, Any]:
+        """``kind`` and ``config()``: space, data, training recipe and seed."""
+        return {"kind": self.kind, **self.config()}
+
     def evaluate(self, arch: Arch | str, *, trial: Any = None) -> TrainEvaluation:
         """Build and train ``arch``; report each epoch to ``trial`` (which may prune it).
 
@@ -226,6 +236,7 @@ class TrainEvaluator:
             metrics=metrics,
             cost=r.seconds,
             val_curve=tuple(r.val_acc),
+            fidelity=r.epochs_run,
             epochs_run=r.epochs_run,
             pruned=r.pruned,
             device=r.device,

@@ -11,18 +11,18 @@ Importing this package does not import torch, xgboost or onnxruntime.
 """
 
 from predictor_nas.curves import CURVE_MODELS, make_curve_model
+from predictor_nas.evaluators import (
+    FidelityEvaluator,
+    Observation,
+    SurrogateFidelityEvaluator,
+    TableFidelityEvaluator,
+)
 from predictor_nas.multifidelity._brackets import (
     Bracket,
     Rung,
     fidelity_ladder,
     hyperband_brackets,
     successive_halving_bracket,
-)
-from predictor_nas.multifidelity._evaluators import (
-    FidelityEvaluator,
-    Observation,
-    SurrogateFidelityEvaluator,
-    TableFidelityEvaluator,
 )
 from predictor_nas.multifidelity._promotion import (
     LinearFidelityMapping,

@@ -50,6 +50,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from predictor_nas._validation import check_choice, check_float, check_int, param_error
 from predictor_nas.curves import CURVE_MODELS, make_curve_model
+from predictor_nas.evaluators import FidelityEvaluator, Observation
 from predictor_nas.exceptions import StudyConfigMismatchError
 from predictor_nas.multifidelity._brackets import (
     Bracket,
@@ -57,7 +58,6 @@ from predictor_nas.multifidelity._brackets import (
     hyperband_brackets,
     successive_halving_bracket,
 )
-from predictor_nas.multifidelity._evaluators import FidelityEvaluator, Observation
 from predictor_nas.multifidelity._promotion import (
     LinearFidelityMapping,
     calibration_scale,

@@ -52,6 +52,7 @@ from predictor_nas.search._storage import make_storage, storage_kind
 from predictor_nas.search._strategies import available_strategies, make_sampler
 from predictor_nas.search._study import check_study_config
 from predictor_nas.spaces import Arch, SearchSpace
+from predictor_nas.training import TrainConfig
 
 if TYPE_CHECKING:
     from predictor_nas.tables import Table
@@ -65,6 +66,8 @@ CONFIG_ATTR = "predictor_nas_real_config"
 TOPK = "topk"
 #: Benchmark-table dataset used as the warm-start prior when the searched dataset has none.
 PRIOR_DATASET = {"digits": "cifar10", "cifar10": "cifar10"}
+#: The training recipe's defaults (``TrainConfig``: one place for every training entry point).
+_TRAIN = TrainConfig()
 
 
 def default_checkpoint_dir(storage: str | None, study_name: str) -> Path | None:
@@ -353,12 +356,12 @@ def run_real_search(
     prune: bool | None = None,
     prune_threshold: float = 0.05,
     prune_min_epochs: int | None = None,
-    epochs: int = 4,
-    width: int = 8,
-    depth: int = 1,
-    batch_size: int = 64,
-    lr: float = 0.1,
-    weight_decay: float = 5e-4,
+    epochs: int = _TRAIN.epochs,
+    width: int = _TRAIN.width,
+    depth: int = _TRAIN.depth,
+    batch_size: int = _TRAIN.batch_size,
+    lr: float = _TRAIN.lr,
+    weight_decay: float = _TRAIN.weight_decay,
     seed: int = 0,
     device: str | None = None,
     amp: bool | str | None = None,

@@ -4,6 +4,8 @@ Importing this package does not import torch (``train`` imports it when called);
 are numpy arrays.
 """
 
+from predictor_nas.training._checkpoint import CHECKPOINT_FORMAT
+from predictor_nas.training._config import TrainConfig
 from predictor_nas.training._datasets import (
     AUGMENTATIONS,
     CIFAR10_CLASSES,
@@ -21,14 +23,9 @@ from predictor_nas.training._datasets import (
     stratified_split,
 )
 from predictor_nas.training._final import FINAL_FORMAT, FinalResult, load_trained, train_final
-from predictor_nas.training._trainer import (
-    CHECKPOINT_FORMAT,
-    TrainResult,
-    evaluate_accuracy,
-    resolve_amp,
-    resolve_device,
-    train,
-)
+from predictor_nas.training._runtime import resolve_amp, resolve_device
+from predictor_nas.training._steps import evaluate_accuracy
+from predictor_nas.training._trainer import TrainResult, train
 
 __all__ = [
     "AUGMENTATIONS",
@@ -41,6 +38,7 @@ __all__ = [
     "FINAL_FORMAT",
     "FinalResult",
     "ImageData",
+    "TrainConfig",
     "TrainResult",
     "evaluate_accuracy",
     "from_arrays",

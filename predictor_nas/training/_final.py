@@ -24,6 +24,7 @@ from predictor_nas._paths import check_output_dir
 from predictor_nas._validation import check_int, param_error
 from predictor_nas.exceptions import InvalidParameterError
 from predictor_nas.spaces import SearchSpace, available_spaces, get_space, space_from_spec
+from predictor_nas.training._config import TrainConfig
 from predictor_nas.training._datasets import load_dataset
 from predictor_nas.training._trainer import train
 
@@ -152,13 +153,13 @@ def train_final(
     dataset: str = "digits",
     data_root: str | os.PathLike[str] | None = None,
     download: bool = False,
-    epochs: int = 10,
+    epochs: int | None = None,
     seed: int = 0,
     width: float | None = None,
     depth: int | None = None,
-    batch_size: int = 64,
-    lr: float = 0.1,
-    weight_decay: float = 5e-4,
+    batch_size: int | None = None,
+    lr: float | None = None,
+    weight_decay: float | None = None,
     device: str | None = None,
     num_threads: int | None = None,
 ) -> FinalResult:
@@ -175,10 +176,11 @@ def train_final(
         dataset: ``"digits"`` or ``"cifar10"``.
         data_root: CIFAR-10 folder.
         download: Allow downloading CIFAR-10.
-        epochs: Training epochs.
+        epochs: Training epochs (``None``: ``TrainConfig().epochs``).
         seed: Seed of split, initialisation and data order.
         width, depth: Builder sizes (see above).
-        batch_size, lr, weight_decay: Training recipe (``train``).
+        batch_size, lr, weight_decay: Training recipe (``train``); ``None``: the
+            ``TrainConfig`` default.
         device: ``None``/``"auto"``, ``"cpu"``, ``"cuda"``.
         num_threads: Torch CPU threads (``None`` = leave as is).
 
@@ -194,7 +196,12 @@ def train_final(
     sp = get_space(space) if isinstance(space, str) else space
     if not isinstance(sp, SearchSpace):
         raise param_error("space", _OWNER, "a space name, YAML path or SearchSpace", space)
-    epochs = check_int(epochs, "epochs", _OWNER, minimum=1)
+    recipe = TrainConfig.from_options(
+        {"epochs": epochs, "batch_size": batch_size, "lr": lr, "weight_decay": weight_decay},
+        _OWNER,
+    )
+    epochs, batch_size, lr = recipe.epochs, recipe.batch_size, recipe.lr
+    weight_decay = recipe.weight_decay
     seed = check_int(seed, "seed", _OWNER, minimum=0)
     folder = check_output_dir(out, "--out", "train")
     a = sp.coerce(arch)

@@ -23,7 +23,8 @@ def _leaves(parser, name="predictor-nas"):
 def test_every_command_takes_config():
     """Each runnable (sub)command has a --config option."""
     leaves = dict(_leaves(build_parser()))
-    assert len(leaves) == 12  # search, tables x4, predictors evaluate, compare, mf, coord, ...
+    assert len(leaves) == 13  # search, tables x4, predictors evaluate, compare, mf, coord,
+    # worker, storage repair, train, evaluators
     for name, p in leaves.items():
         assert any("--config" in a.option_strings for a in p._actions), name
 

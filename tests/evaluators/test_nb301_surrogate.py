@@ -48,7 +48,9 @@ def test_surrogate_reproduces_readme_example(surrogate):
         assert c.val_cross_entropy[0, j] == pytest.approx(ce, abs=6e-5)
         assert c.runtime[0, j] == pytest.approx(rt, abs=6e-4)
     one = surrogate.evaluate(EXAMPLE, 98)
-    assert one["val_acc"] == pytest.approx(93.02, abs=0.006)
+    assert one.value == one.metrics["val_acc"] == pytest.approx(93.02, abs=0.006)
+    assert one.cost == one.metrics["runtime"] == pytest.approx(EXAMPLE_OUTPUT[98][2], abs=6e-4)
+    assert one.fidelity == 98
     assert surrogate.model_sha256.startswith("sha256:")
 
 

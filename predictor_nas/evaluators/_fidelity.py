@@ -26,6 +26,8 @@ from typing import Any
 import numpy as np
 
 from predictor_nas._validation import check_choice, check_int, param_error
+from predictor_nas.evaluators._base import Evaluation, Evaluator
+from predictor_nas.evaluators._surrogate import NB301SurrogateEvaluator
 from predictor_nas.exceptions import InvalidParameterError, TableQueryError
 from predictor_nas.spaces import Arch, SearchSpace, get_space
 from predictor_nas.tables import COST_METRIC, Table, open_table
@@ -51,8 +53,12 @@ class Observation:
     cost_total: float = 0.0
 
 
-class FidelityEvaluator(abc.ABC):
+class FidelityEvaluator(Evaluator):
     """Base class of the multi-fidelity evaluators ``run_multifidelity`` searches with.
+
+    ``evaluate(arch, fidelity)`` is ``observe([arch], fidelity)`` as an ``Evaluation``;
+    ``describe()["kind"]`` names the benchmark (``"table"``, ``"nb301-surrogate"``: the value
+    stored with multi-fidelity studies), ``kind`` is ``"fidelity"``.
 
     Attributes:
         space: The search space.
@@ -64,6 +70,9 @@ class FidelityEvaluator(abc.ABC):
         has_curves: Whether observations carry the per-epoch curve.
     """
 
+    kind = "fidelity"
+    metric = "val_acc"
+    higher_is_better = True
     space: SearchSpace
     max_fidelity: int
     min_fidelity: int
@@ -78,6 +87,22 @@ class FidelityEvaluator(abc.ABC):
     @abc.abstractmethod
     def final_values(self, archs: Sequence[Arch]) -> np.ndarray:
         """True objective at ``max_fidelity`` (for reporting only), float64 (n,)."""
+
+    def evaluate(self, arch: Arch | str, fidelity: int | None = None) -> Evaluation:
+        """One arch trained (looked up) to ``fidelity`` epochs (``None``: ``max_fidelity``).
+
+        Returns:
+            ``Evaluation`` with the value at ``fidelity``, ``metrics = {metric: value}``,
+            ``cost`` = seconds to train from scratch that far, and ``fidelity``.
+        """
+        f = self.max_fidelity if fidelity is None else fidelity
+        obs = self.observe([self.space.coerce(arch)], f)[0]
+        return Evaluation(
+            value=obs.value,
+            metrics={self.metric: obs.value},
+            cost=obs.cost_total,
+            fidelity=obs.fidelity,
+        )
 
     def test_values(self, archs: Sequence[Arch]) -> np.ndarray | None:
         """Test accuracy at ``max_fidelity`` where the benchmark has it (reporting only)."""
@@ -222,8 +247,6 @@ class SurrogateFidelityEvaluator(FidelityEvaluator):
         max_fidelity: int = 98,
         min_fidelity: int = 1,
     ) -> None:
-        from predictor_nas.evaluators import NB301SurrogateEvaluator
-
         owner = "SurrogateFidelityEvaluator"
         self.surrogate = (
             surrogate

@@ -1,6 +1,6 @@
-"""Which evaluator a worker uses: built from the configuration stored in the study.
+"""Evaluators built from a study's stored configuration (distributed workers and coordinators).
 
-An evaluator is any object with
+An evaluator is a ``predictor_nas.evaluators.Evaluator``, or any object with
 
 * ``evaluate(arch, rng=None) -> Evaluation`` (``predictor_nas.evaluators.Evaluation``: value,
   metrics, cost, seed_position); if ``evaluate`` also takes a ``trial`` keyword, the worker
@@ -19,27 +19,13 @@ worker passes those its signature names.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
-import numpy as np
-
-from predictor_nas._validation import check_choice, check_float, check_int, param_error
-from predictor_nas.evaluators import Evaluation, TableEvaluator
+from predictor_nas._validation import check_choice, check_int, param_error
+from predictor_nas.evaluators._table import TableEvaluator
 from predictor_nas.exceptions import InvalidParameterError, SearchError
-from predictor_nas.spaces import Arch
 from predictor_nas.tables import Table, open_table
-
-
-@runtime_checkable
-class Evaluator(Protocol):
-    """What a worker needs of an evaluator."""
-
-    direction: str
-
-    def evaluate(self, arch: Arch, rng: np.random.Generator | None = None) -> Evaluation:
-        """Evaluate ``arch``."""
-        ...
-
+from predictor_nas.training import TrainConfig
 
 #: name -> (factory(config) -> Evaluator, direction(config) -> "maximize" | "minimize")
 _REGISTRY: dict[str, tuple[Callable[[dict[str, Any]], Any], Callable[[dict[str, Any]], str]]] = {}
@@ -60,8 +46,9 @@ def _table_evaluator(config: dict[str, Any], table: Table | None = None) -> Tabl
 
 _REGISTRY["table"] = (_table_evaluator, lambda config: _table_evaluator(config).direction)
 
-#: ``evaluator_options`` of the ``train`` evaluator that change results (fixed by the study).
-TRAIN_OPTIONS = ("width", "depth", "epochs", "batch_size", "lr", "weight_decay")
+#: ``evaluator_options`` of the ``train`` evaluator that change results (fixed by the study):
+#: the fields of ``TrainConfig``, whose defaults they override.
+TRAIN_OPTIONS = TrainConfig.field_names()
 #: Options each worker may set for its own machine (``run_worker(evaluator_options=...)``).
 TRAIN_LOCAL_OPTIONS = ("device", "amp", "num_threads", "checkpoint_dir", "data_root", "download")
 TRAIN_DATASETS = ("digits", "cifar10")
@@ -82,15 +69,9 @@ def _check_train_options(config: dict[str, Any]) -> None:
     opts = config.get("evaluator_options", {})
     for key in opts:
         check_choice(key, "evaluator option", owner, allowed)
-    for key in ("width", "depth", "epochs", "batch_size"):
-        if key in opts:
-            check_int(opts[key], key, owner, minimum=1)
+    TrainConfig.from_options({k: v for k, v in opts.items() if k in TRAIN_OPTIONS}, owner)
     if opts.get("num_threads") is not None:
         check_int(opts["num_threads"], "num_threads", owner, minimum=1)
-    if "lr" in opts:
-        check_float(opts["lr"], "lr", owner, minimum=0.0, exclusive=True)
-    if "weight_decay" in opts:
-        check_float(opts["weight_decay"], "weight_decay", owner, minimum=0.0)
     if opts.get("amp") is not None and not isinstance(opts["amp"], bool):
         check_choice(opts["amp"], "amp", owner, ["bfloat16", "float16"])
     if "download" in opts and not isinstance(opts["download"], bool):
@@ -128,6 +109,21 @@ def _train_direction(config: dict[str, Any]) -> str:
 
 
 _REGISTRY["train"] = (_train_evaluator, _train_direction)
+
+
+def study_evaluator_options(name: str, options: dict[str, Any] | None) -> dict[str, Any]:
+    """The ``evaluator_options`` a coordinator stores in its study.
+
+    For ``train``, the full training recipe: ``TrainConfig``'s defaults overridden by
+    ``options`` (each bad value refused here, before the study exists). Storing every setting
+    keeps every worker on the same recipe whatever its version's defaults, and a study created
+    under other defaults is refused on resume instead of mixing two recipes.
+    """
+    opts = dict(options or {})
+    if name != "train":
+        return opts
+    recipe = TrainConfig.from_options(opts, "the train evaluator")
+    return {**opts, **recipe.to_dict()}
 
 
 def register_evaluator(
