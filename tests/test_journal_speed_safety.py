@@ -18,7 +18,7 @@ from optuna.trial import TrialState
 
 import predictor_nas.search._run as run_module
 from predictor_nas.search import make_storage
-from predictor_nas.search._journal import BufferedJournalStorage
+from predictor_nas.search._journal_buffered import BufferedJournalStorage
 
 STUDY = "nb201-nb201-cifar10-rea-seed3"
 

@@ -191,11 +191,11 @@ def _journal_storage(
     from optuna.storages.journal import JournalFileOpenLock
 
     from predictor_nas.search._journal import (
-        BufferedJournalStorage,
         GuardedJournalFileBackend,
         GuardedJournalStorage,
         check_journal,
     )
+    from predictor_nas.search._journal_buffered import BufferedJournalStorage
 
     _check_storage_file(path, "journal file", "search.journal")
     if os.path.exists(path):
