@@ -9,8 +9,8 @@ Recipes (NAS-Bench-201's weight-sharing baselines, Dong & Yang 2020, shortened):
   steps see the first half, architecture steps the second (bilevel DARTS). Each step is an
   architecture step (Adam, lr 3e-4, betas (0.5, 0.999), weight decay 1e-3) on a batch of the
   architecture half, then a weight step on a batch of the weight half. DARTS mixes every op with
-  ``softmax(alphas)``; ``order=2`` uses DARTS's unrolled gradient (one virtual SGD step and the
-  finite-difference Hessian-vector product, eps = 0.01 / ||grad||). GDAS samples one op per edge
+  ``softmax(alphas)``; ``order=2`` uses DARTS's unrolled gradient (one virtual SGD step; the Hessian-vector
+  product by double backpropagation, exact, instead of DARTS's finite difference). GDAS samples one op per edge
   from Gumbel-softmax(alphas / tau) in both steps (hard one-hot, straight-through), tau annealed
   linearly from 10 to 0.1 over the epochs.
 - **spos**: weight steps only, on the whole training split; every step trains the single path of
@@ -30,6 +30,7 @@ import logging
 import math
 import os
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -160,11 +161,15 @@ def _darts_unrolled_step(
     weight_decay: float,
     amp_dtype: Any,
 ) -> None:
-    """Set ``alphas.grad`` to DARTS's second-order gradient (Liu et al. 2019, eq. 7-8).
+    """Set ``alphas.grad`` to DARTS's second-order gradient (Liu et al. 2019, eq. 6-7).
 
     ``w' = w - xi (grad_w L_train(w, a) + wd w)``; grad = ``grad_a L_val(w', a) - xi
-    (grad_a L_train(w+, a) - grad_a L_train(w-, a)) / (2 eps)`` with ``w+- = w +- eps
-    grad_w' L_val(w', a)`` and ``eps = 0.01 / ||grad_w' L_val||``.
+    grad_a (grad_w L_train(w, a) . v)`` with ``v = grad_w' L_val(w', a)``: the exact gradient of
+    ``L_val(w'(a), a)``. The mixed Hessian-vector product is computed by double
+    backpropagation instead of DARTS's finite difference ``(grad_a L_train(w + eps v) -
+    grad_a L_train(w - eps v)) / 2 eps``: on ReLU networks the latter crosses activation kinks
+    (measured on a width-4 supernet in float64: relative error 0.2-4.6 for eps ||v|| between
+    1e-3 and 1e-6, exact only at 1e-7), at the cost of one double backward.
     """
     from torch.func import functional_call
 
@@ -177,22 +182,17 @@ def _darts_unrolled_step(
         state = {**dict(zip(names, ws, strict=True)), "alphas": alphas, **buffers}
         with _autocast(x.device, amp_dtype):
             out = functional_call(net, state, (x,), {"weights": torch.softmax(alphas, -1)})
-            return loss_fn(out.float(), y)
+            return loss_fn(out, y)  # cross-entropy runs in float32 under autocast
 
-    g_train = torch.autograd.grad(loss_at(params, xw, yw), params)
+    g_train = torch.autograd.grad(loss_at(params, xw, yw), params, create_graph=True)
     with torch.no_grad():
         virtual = [p - xi * (g + weight_decay * p) for p, g in zip(params, g_train, strict=True)]
     virtual = [v.requires_grad_() for v in virtual]
     grads = torch.autograd.grad(loss_at(virtual, xa, ya), [alphas, *virtual])
-    d_alpha, d_w = grads[0], grads[1:]
-    norm = torch.sqrt(sum((g.float() ** 2).sum() for g in d_w))
-    eps = 0.01 / float(norm.clamp_min(1e-12))
-    with torch.no_grad():
-        plus = [p + eps * g for p, g in zip(params, d_w, strict=True)]
-        minus = [p - eps * g for p, g in zip(params, d_w, strict=True)]
-    (g_plus,) = torch.autograd.grad(loss_at(plus, xw, yw), [alphas])
-    (g_minus,) = torch.autograd.grad(loss_at(minus, xw, yw), [alphas])
-    alphas.grad = d_alpha - xi * (g_plus - g_minus) / (2 * eps)
+    d_alpha, v = grads[0], grads[1:]
+    dot = sum((g * vi.detach()).sum() for g, vi in zip(g_train, v, strict=True))
+    (mixed,) = torch.autograd.grad(dot, [alphas])
+    alphas.grad = d_alpha - xi * mixed
 
 
 def _check_args(
@@ -239,6 +239,7 @@ def train_supernet(
     amp: bool | str | None = None,
     checkpoint: str | os.PathLike[str] | None = None,
     num_threads: int | None = None,
+    callback: Callable[[int, dict[str, list]], None] | None = None,
 ) -> SupernetResult:
     """Train ``supernet`` (in place) with DARTS, GDAS or SPOS; see the module docstring.
 
@@ -257,6 +258,9 @@ def train_supernet(
         amp: Mixed precision as in ``train`` (``None``: on with CUDA).
         checkpoint: Optional checkpoint path (resumed when it exists).
         num_threads: Torch CPU threads during the run (restored afterwards).
+        callback: Called as ``callback(epoch, history)`` after each epoch (1-based, after the
+            checkpoint is written) with the lists ``train_loss``, ``val_acc``, ``alphas`` and
+            ``epoch_seconds`` so far; an exception it raises stops the run.
 
     Returns:
         The ``SupernetResult``; ``supernet`` itself is trained and left on ``device``.
@@ -288,12 +292,12 @@ def train_supernet(
     cuda_devices = [dev.index or 0] if dev.type == "cuda" else []
     with _threads(num_threads), torch.random.fork_rng(devices=cuda_devices):
         torch.manual_seed(seed)
-        return _run(supernet, data, config, dev, amp_dtype, ckpt, cuda_devices)
+        return _run(supernet, data, config, dev, amp_dtype, ckpt, cuda_devices, callback)
 
 
 def _run(
     net: NB201Supernet, data: ImageData, config: dict[str, Any], dev: torch.device,
-    amp_dtype: Any, ckpt: Path | None, cuda_devices: list[int],
+    amp_dtype: Any, ckpt: Path | None, cuda_devices: list[int], callback: Any,
 ) -> SupernetResult:
     mode, order, epochs = config["mode"], config["order"], config["epochs"]
     batch_size, lr, wd = config["batch_size"], config["lr"], config["weight_decay"]
@@ -305,7 +309,6 @@ def _run(
         torch.optim.Adam(net.arch_parameters(), lr=ARCH_LR, betas=ARCH_BETAS, weight_decay=ARCH_WD)
         if bilevel else None
     )
-    net.alphas.requires_grad_(bilevel)
     fp16 = amp_dtype == torch.float16
     w_scaler = torch.amp.GradScaler(dev.type, enabled=fp16)
     a_scaler = torch.amp.GradScaler(dev.type, enabled=fp16)
@@ -414,6 +417,8 @@ def _run(
                 "rng_cuda": torch.cuda.get_rng_state(cuda_devices[0]) if cuda_devices else None,
                 "generator": gen.get_state(), **hist,
             })
+        if callback is not None:
+            callback(epoch + 1, hist)
     return SupernetResult(
         mode=mode, order=order, train_loss=[float(v) for v in hist["train_loss"]],
         val_acc=[float(v) for v in hist["val_acc"]], alphas=hist["alphas"], epochs=epochs,
