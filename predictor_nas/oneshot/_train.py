@@ -9,10 +9,10 @@ Recipes (NAS-Bench-201's weight-sharing baselines, Dong & Yang 2020, shortened):
   steps see the first half, architecture steps the second (bilevel DARTS). Each step is an
   architecture step (Adam, lr 3e-4, betas (0.5, 0.999), weight decay 1e-3) on a batch of the
   architecture half, then a weight step on a batch of the weight half. DARTS mixes every op with
-  ``softmax(alphas)``; ``order=2`` uses DARTS's unrolled gradient (one virtual SGD step; the Hessian-vector
-  product by double backpropagation, exact, instead of DARTS's finite difference). GDAS samples one op per edge
-  from Gumbel-softmax(alphas / tau) in both steps (hard one-hot, straight-through), tau annealed
-  linearly from 10 to 0.1 over the epochs.
+  ``softmax(alphas)``; ``order=2`` uses DARTS's unrolled gradient (one virtual SGD step; the
+  Hessian-vector product by double backpropagation, exact, instead of DARTS's finite
+  difference). GDAS samples one op per edge from Gumbel-softmax(alphas / tau) in both steps
+  (hard one-hot, straight-through), tau annealed linearly from 10 to 0.1 over the epochs.
 - **spos**: weight steps only, on the whole training split; every step trains the single path of
   a cell drawn uniformly (each edge's op uniform and independent).
 

@@ -227,7 +227,7 @@ def test_checkpoint_resume_equals_uninterrupted_training(tiny, tmp_path):
     trainer_ckpt = tmp_path / "trainer.pt"
     train(build_nb201(ARCHS[0], width=4, depth=1, in_channels=1), tiny, epochs=1,
           num_threads=1, checkpoint=trainer_ckpt)
-    with pytest.raises(InvalidParameterError, match="other settings.*kind: stored None"):
+    with pytest.raises(InvalidParameterError, match=r"other settings.*kind: stored None"):
         train_supernet(_net(3), tiny, mode="gdas", epochs=1, checkpoint=trainer_ckpt)
 
 
@@ -275,7 +275,7 @@ def test_darts_second_order_trains(tiny):
     a, b = _net(0), _net(0)
     ra = train_supernet(a, tiny, mode="darts", order=2, epochs=1, batch_size=32, seed=0,
                         num_threads=1)
-    rb = train_supernet(b, tiny, mode="darts", order=1, epochs=1, batch_size=32, seed=0,
+    train_supernet(b, tiny, mode="darts", order=1, epochs=1, batch_size=32, seed=0,
                         num_threads=1)
     assert ra.order == 2 and np.isfinite(ra.train_loss).all()
     assert not torch.equal(a.alphas, b.alphas)
@@ -307,7 +307,7 @@ def test_bad_training_settings_are_refused(tiny):
     with pytest.raises(InvalidParameterError, match=r"'mode' parameter of train_supernet must be"
                        r" one of 'darts', 'gdas', 'spos'\. Got 'enas'"):
         train_supernet(_net(), tiny, mode="enas", epochs=1)
-    with pytest.raises(InvalidParameterError, match="order.*2 only for mode 'darts'"):
+    with pytest.raises(InvalidParameterError, match=r"order.*2 only for mode 'darts'"):
         train_supernet(_net(), tiny, mode="gdas", order=2, epochs=1)
     small = build_supernet(width=4, in_channels=1, num_classes=3)
     with pytest.raises(InvalidParameterError, match="num_classes=10"):
