@@ -229,6 +229,13 @@ _TRAIN_ONLY = (
 def _cmd_search_train(args: argparse.Namespace) -> int:
     from predictor_nas.search import DEFAULT_STORAGE, run_real_search
 
+    if args.strategy is not None:  # one message listing the one-shot strategies too
+        from predictor_nas._validation import check_choice
+        from predictor_nas.search import real_strategies
+
+        check_choice(args.strategy, "strategy", "real search", [*real_strategies(), *_ONESHOT])
+    if args.strategy in _ONESHOT:
+        return _cmd_search_oneshot(args)
     if args.checkpoint_dir is not None:
         from predictor_nas._paths import check_output_dir
 
@@ -293,6 +300,59 @@ def _cmd_search_train(args: argparse.Namespace) -> int:
         ("study", f"{result.study_name} in {result.storage}"),
     ]
     _out_rows(rows)
+    return 0
+
+
+#: One-shot (weight-sharing) strategies of ``search --evaluator train``
+#: (``predictor_nas.oneshot.ONESHOT_STRATEGIES``; named here so the parser does not import torch).
+_ONESHOT = ("darts", "gdas", "spos")
+
+
+def _cmd_search_oneshot(args: argparse.Namespace) -> int:
+    """``search --evaluator train --strategy darts|gdas|spos``: ``run_oneshot_search``."""
+    from predictor_nas.exceptions import InvalidParameterError
+    from predictor_nas.oneshot import run_oneshot_search
+
+    unused = ["budget_seconds", "top_k", "pool_size", "warm_start", "storage", "study_name"]
+    given = [f"--{k.replace('_', '-')}" for k in unused if getattr(args, k) is not None]
+    given += ["--no-prune"] * bool(args.no_prune)
+    if args.space not in (None, "nb201"):
+        given.append(f"--space {args.space}")
+    if given:
+        raise InvalidParameterError(
+            f"{', '.join(given)} {'is' if len(given) == 1 else 'are'} not used by the one-shot "
+            f"strategy {args.strategy!r} (it searches nb201 with a supernet); drop "
+            f"{'it' if len(given) == 1 else 'them'}."
+        )
+    if args.checkpoint_dir is not None:
+        from predictor_nas._paths import check_output_dir
+
+        check_output_dir(args.checkpoint_dir, "--checkpoint-dir", "search")
+    epochs = 4 if args.epochs is None else args.epochs
+    r = run_oneshot_search(
+        args.strategy, dataset=args.dataset, data_root=args.data_root, download=args.download,
+        supernet_epochs=epochs, final_epochs=epochs,
+        width=8 if args.width is None else args.width,
+        depth=1 if args.depth is None else args.depth,
+        batch_size=64 if args.batch_size is None else args.batch_size,
+        final_lr=0.1 if args.lr is None else args.lr,
+        n_candidates=100 if args.budget is None else args.budget, seed=args.seed,
+        device=args.device, num_threads=args.threads, checkpoint_dir=args.checkpoint_dir,
+    )
+    if args.json:
+        _out(json.dumps(r.to_dict(), sort_keys=True))
+        return 0
+    picked = "argmax of the architecture weights" if args.strategy != "spos" else (
+        f"best of {len(r.candidates)} rea proposals on the supernet")
+    _out_rows([
+        ("best architecture", f"{r.arch} ({picked})"),
+        ("inherited accuracy", f"{r.inherited_acc:.2f} % (validation, supernet weights)"),
+        ("validation accuracy", f"{r.final_val_acc:.2f} % (trained stand-alone, {epochs} epochs)"),
+        ("test accuracy", "n/a" if r.test_acc is None else f"{r.test_acc:.2f} % (of that arch)"),
+        ("time", f"{_fmt_seconds(r.supernet_seconds)} supernet, {_fmt_seconds(r.search_seconds)}"
+         f" search, {_fmt_seconds(r.train_seconds)} stand-alone on {r.device}"),
+        ("strategy / dataset", f"{r.strategy} / {r.dataset} (seed {r.seed})"),
+    ])
     return 0
 
 
@@ -1221,7 +1281,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--strategy",
         default=None,
         help=f"one of {', '.join(available_strategies())} (default rea); with --evaluator "
-        f"train one of {', '.join(real_strategies())} (default topk)",
+        f"train one of {', '.join(real_strategies())} (default topk) or the one-shot "
+        f"{', '.join(_ONESHOT)} (a supernet picks the cell; --budget: SPOS proposals)",
     )
     s.add_argument(
         "--objectives",
