@@ -312,3 +312,14 @@ def test_bad_training_settings_are_refused(tiny):
     small = build_supernet(width=4, in_channels=1, num_classes=3)
     with pytest.raises(InvalidParameterError, match="num_classes=10"):
         train_supernet(small, tiny, mode="spos", epochs=1)
+
+
+@pytest.mark.parametrize(("mode", "order"), [("darts", 1), ("darts", 2), ("gdas", 1), ("spos", 1)])
+def test_bfloat16_autocast_runs_every_mode(tiny, mode, order):
+    """Mixed precision (bfloat16 autocast, the CUDA default where supported) trains every mode
+    on CPU with finite losses and float32 weights."""
+    net = _net(0)
+    r = train_supernet(net, tiny, mode=mode, order=order, epochs=1, batch_size=32,
+                       amp="bfloat16", num_threads=1)
+    assert r.amp == "bfloat16" and np.isfinite(r.train_loss).all()
+    assert net.stem[0].weight.dtype == torch.float32 and torch.isfinite(net.alphas).all()
