@@ -192,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         summary[mode] = {"mean_tau_sa_test": round(float(np.mean(ts)), 4),
                          "min": min(ts), "max": max(ts)}
     best = max((r for r in rows if r["score"].startswith("proxy")),
-               key=lambda r: abs(r["tau_sa_test"] or 0))
+               key=lambda r: -2.0 if r["tau_sa_test"] is None else r["tau_sa_test"])
     summary["best_proxy"] = {"name": best["score"], "tau_sa_test": best["tau_sa_test"]}
     result = {
         "command": "python benchmarks/" + " ".join(shlex.quote(a) for a in
