@@ -316,12 +316,10 @@ def _cmd_search_oneshot(args: argparse.Namespace) -> int:
     unused = ["budget_seconds", "top_k", "pool_size", "warm_start", "storage", "study_name"]
     given = [f"--{k.replace('_', '-')}" for k in unused if getattr(args, k) is not None]
     given += ["--no-prune"] * bool(args.no_prune)
-    if args.space not in (None, "nb201"):
-        given.append(f"--space {args.space}")
     if given:
         raise InvalidParameterError(
             f"{', '.join(given)} {'is' if len(given) == 1 else 'are'} not used by the one-shot "
-            f"strategy {args.strategy!r} (it searches nb201 with a supernet); drop "
+            f"strategy {args.strategy!r} (it trains a supernet); drop "
             f"{'it' if len(given) == 1 else 'them'}."
         )
     if args.checkpoint_dir is not None:
@@ -330,7 +328,8 @@ def _cmd_search_oneshot(args: argparse.Namespace) -> int:
         check_output_dir(args.checkpoint_dir, "--checkpoint-dir", "search")
     epochs = 4 if args.epochs is None else args.epochs
     r = run_oneshot_search(
-        args.strategy, dataset=args.dataset, data_root=args.data_root, download=args.download,
+        args.strategy, space=args.space or "nb201", dataset=args.dataset,
+        data_root=args.data_root, download=args.download,
         supernet_epochs=epochs, final_epochs=epochs,
         width=8 if args.width is None else args.width,
         depth=1 if args.depth is None else args.depth,

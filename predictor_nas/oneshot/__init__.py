@@ -5,7 +5,7 @@
 =====================  ===================================================================
 name                   what
 =====================  ===================================================================
-build_supernet         the NB201 supernet (every op on every edge, NB201's skeleton)
+build_supernet         the supernet of NB201 or a declared CellEdgesSpace (all ops on edges)
 train_supernet         DARTS (1st / 2nd order), GDAS or SPOS training; seeded, checkpointed
 inherited_accuracy     val accuracy of a sub-network with shared weights, BN recalibrated
 derive_argmax          the argmax cell of the architecture weights (DARTS / GDAS)
@@ -21,9 +21,11 @@ from predictor_nas.oneshot._evaluate import (
 )
 from predictor_nas.oneshot._search import ONESHOT_STRATEGIES, OneShotResult, run_oneshot_search
 from predictor_nas.oneshot._supernet import (
+    CellEdgesSupernet,
     MixedEdge,
     NB201Supernet,
     SuperCell,
+    Supernet,
     build_supernet,
     softmax_rows,
 )
@@ -37,10 +39,12 @@ from predictor_nas.oneshot._train import (
 __all__ = [
     "ONESHOT_STRATEGIES",
     "SUPERNET_MODES",
+    "CellEdgesSupernet",
     "MixedEdge",
     "NB201Supernet",
     "OneShotResult",
     "SuperCell",
+    "Supernet",
     "SupernetResult",
     "build_supernet",
     "derive_argmax",

@@ -2,42 +2,37 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import torch
 from torch import nn
 
 from predictor_nas._validation import check_int, param_error
-from predictor_nas.oneshot._supernet import NB201Supernet
-from predictor_nas.spaces import NB201_OPS, Arch
+from predictor_nas.oneshot._supernet import Supernet
+from predictor_nas.spaces import Arch
 from predictor_nas.training import ImageData, evaluate_accuracy
-
-if TYPE_CHECKING:
-    from predictor_nas.models import NB201Network
 
 __all__ = ["derive_argmax", "inherited_accuracy", "recalibrate_bn"]
 
 
-def _check_supernet(supernet: object, owner: str) -> NB201Supernet:
-    if not isinstance(supernet, NB201Supernet):
+def _check_supernet(supernet: object, owner: str) -> Supernet:
+    if not isinstance(supernet, Supernet):
         raise param_error(
-            "supernet", owner, "an NB201Supernet (see build_supernet)", type(supernet).__name__
+            "supernet", owner, "a Supernet (see build_supernet)", type(supernet).__name__
         )
     return supernet
 
 
-def derive_argmax(supernet: NB201Supernet) -> Arch:
+def derive_argmax(supernet: Supernet) -> Arch:
     """The cell of the largest architecture weight on each edge (DARTS / GDAS derivation).
 
-    Every op of ``NB201_OPS`` competes, ``none`` included (NAS-Bench-201's DARTS baseline); ties
-    go to the op listed first.
+    Every op competes, ``none`` included (NAS-Bench-201's DARTS baseline); ties go to the op
+    listed first.
 
     Returns:
-        A valid NB201 ``Arch``.
+        An ``Arch`` of the supernet's space.
     """
     net = _check_supernet(supernet, "derive_argmax")
     index = net.alphas.detach().float().argmax(dim=-1).cpu().tolist()
-    return net.space.make([NB201_OPS[i] for i in index])
+    return net.space.make([net.op_names[i] for i in index])
 
 
 @torch.no_grad()
@@ -69,7 +64,7 @@ def recalibrate_bn(
 
 
 def inherited_accuracy(
-    supernet: NB201Supernet,
+    supernet: Supernet,
     arch: Arch | str,
     data: ImageData,
     *,
@@ -80,7 +75,7 @@ def inherited_accuracy(
 ) -> float:
     """Accuracy (%) of ``arch``'s sub-network with the supernet's shared weights.
 
-    The sub-network is extracted (``supernet.extract``: a stand-alone ``NB201Network`` holding
+    The sub-network is extracted (``supernet.extract``: the stand-alone network holding
     copies of the weights, so the supernet is not changed); its BatchNorm statistics are then
     re-estimated on ``bn_recalibration_batches`` training batches (drawn by a permutation seeded
     with ``seed``; 0 keeps the supernet's statistics, which SPOS has averaged over all paths)
@@ -89,7 +84,7 @@ def inherited_accuracy(
 
     Args:
         supernet: A (trained) supernet.
-        arch: An NB201 ``Arch`` or cell string.
+        arch: An ``Arch`` of the supernet's space or its string.
         data: The dataset.
         bn_recalibration_batches: Training batches for the BN statistics (>= 0).
         batch_size: Images per recalibration batch (>= 2).
@@ -114,7 +109,7 @@ def inherited_accuracy(
 
 
 def subnet_accuracy(
-    sub: NB201Network, data: ImageData, *, batches: int, batch_size: int, seed: int,
+    sub: nn.Module, data: ImageData, *, batches: int, batch_size: int, seed: int,
     split: str = "val",
 ) -> float:
     """Recalibrate ``sub``'s BN on ``batches`` seeded training batches and evaluate it (%)."""

@@ -2,7 +2,8 @@
 
 ``run_oneshot_search(strategy, ...)``:
 
-1. builds the NB201 supernet and trains it (``train_supernet``, mode = the strategy);
+1. builds the supernet of the space (NB201 or a declared ``CellEdgesSpace``) and trains it
+   (``train_supernet``, mode = the strategy);
 2. picks a cell: DARTS and GDAS take ``derive_argmax``; SPOS runs one of our samplers
    (``make_sampler``: ``rea`` by default, any table strategy such as ``guided``) for
    ``n_candidates`` proposals in an in-memory Optuna study whose objective is the candidate's
@@ -39,7 +40,7 @@ class OneShotResult:
 
     Attributes:
         strategy: ``"darts"``, ``"gdas"`` or ``"spos"``.
-        arch: The chosen cell (NB201 string).
+        arch: The chosen cell (the space's string form).
         dataset: Dataset name.
         seed: Seed of the run.
         inherited_acc: Validation accuracy (%) of the chosen cell with the supernet's weights
@@ -116,6 +117,7 @@ def _spos_pick(
 def run_oneshot_search(
     strategy: str,
     *,
+    space: Any = "nb201",
     data: ImageData | None = None,
     dataset: str = "digits",
     data_root: str | os.PathLike[str] | None = None,
@@ -137,12 +139,14 @@ def run_oneshot_search(
     num_threads: int | None = None,
     checkpoint_dir: str | os.PathLike[str] | None = None,
 ) -> OneShotResult:
-    """Search the NB201 space by weight sharing, then train the chosen cell stand-alone.
+    """Search a cell space by weight sharing, then train the chosen cell stand-alone.
 
     See the module docstring for the three steps.
 
     Args:
         strategy: ``"darts"``, ``"gdas"`` or ``"spos"``.
+        space: ``"nb201"``, a ``CellEdgesSpace`` or its name / YAML file (the stand-alone
+            network: ``build_nb201`` or ``build_model``).
         data: The dataset; ``None`` loads ``dataset`` (split seeded by ``seed``).
         dataset: ``"digits"`` or ``"cifar10"`` when ``data`` is ``None``.
         data_root: CIFAR-10 folder.
@@ -168,7 +172,7 @@ def run_oneshot_search(
     Returns:
         The ``OneShotResult``.
     """
-    from predictor_nas.models import build_nb201
+    from predictor_nas.models import build_model, build_nb201
     from predictor_nas.oneshot._evaluate import derive_argmax, inherited_accuracy
     from predictor_nas.oneshot._supernet import build_supernet
     from predictor_nas.oneshot._train import train_supernet
@@ -192,7 +196,8 @@ def run_oneshot_search(
         ckdir.mkdir(parents=True, exist_ok=True)
     sizes = {"width": width, "depth": depth, "num_classes": data.num_classes,
              "in_channels": int(data.x_train.shape[1])}
-    supernet = build_supernet("nb201", seed=seed, **sizes)
+    supernet = build_supernet(space, seed=seed, **sizes)
+    sp = supernet.space
     sres = train_supernet(
         supernet, data, mode=strategy, order=order, epochs=supernet_epochs,
         batch_size=batch_size, lr=supernet_lr, seed=seed, device=device, amp=amp,
@@ -214,8 +219,14 @@ def run_oneshot_search(
         )
     search_seconds = time.perf_counter() - t0
     log.info("%s picked %s (inherited val %.2f %%)", strategy, arch, inherited)
+
+    def standalone() -> Any:
+        if sp.name == "nb201":
+            return build_nb201(arch, seed=seed, **sizes)
+        return build_model(sp, arch, seed=seed, **sizes)
+
     final = train(
-        lambda: build_nb201(arch, seed=seed, **sizes), data, epochs=final_epochs,
+        standalone, data, epochs=final_epochs,
         batch_size=batch_size, lr=final_lr, seed=seed, device=device, amp=amp,
         num_threads=num_threads,
         checkpoint=None if ckdir is None else ckdir / f"final-{strategy}.pt",

@@ -41,7 +41,7 @@ from torch import nn
 
 from predictor_nas._validation import check_choice, check_float, check_int, param_error
 from predictor_nas.exceptions import InvalidParameterError
-from predictor_nas.oneshot._supernet import NB201Supernet
+from predictor_nas.oneshot._supernet import Supernet
 from predictor_nas.training import ImageData, evaluate_accuracy, resolve_amp, resolve_device
 from predictor_nas.training._trainer import (
     CHECKPOINT_FORMAT,
@@ -74,7 +74,8 @@ class SupernetResult:
         train_loss: Mean training loss of the weight steps per epoch, shape (epochs,).
         val_acc: Validation accuracy (%) per epoch of the DARTS mixture / the GDAS argmax path
             with the supernet's BN statistics; empty for SPOS (see ``inherited_accuracy``).
-        alphas: Architecture weights after each epoch, shape (epochs, 6, 5) (empty for SPOS).
+        alphas: Architecture weights after each epoch, shape (epochs, n_edges, n_ops) (empty
+            for SPOS).
         epochs: Epochs trained.
         seconds: Wall seconds summed over epochs (including those before a resume).
         device: Device used.
@@ -105,7 +106,7 @@ class SupernetResult:
 def _gumbel_hard(
     alphas: torch.Tensor, tau: float, gen: torch.Generator
 ) -> tuple[torch.Tensor, tuple[int, ...]]:
-    """Straight-through Gumbel-softmax sample: hard (6, 5) weights and the chosen op per edge."""
+    """Straight-through Gumbel-softmax sample: hard (n_edges, n_ops) weights and the op per edge."""
     u = torch.rand(alphas.shape, generator=gen).clamp_(1e-10, 1.0 - 1e-7).to(alphas.device)
     g = -torch.log(-torch.log(u))
     soft = torch.softmax((alphas.float() + g) / tau, dim=-1)
@@ -151,7 +152,7 @@ class _Batches:
 
 
 def _darts_unrolled_step(
-    net: NB201Supernet,
+    net: Supernet,
     loss_fn: nn.Module,
     xw: torch.Tensor,
     yw: torch.Tensor,
@@ -199,9 +200,9 @@ def _check_args(
     supernet: Any, data: Any, mode: Any, order: Any, epochs: Any, batch_size: Any, lr: Any,
     seed: Any,
 ) -> tuple[str, int, int, int, float, int]:
-    if not isinstance(supernet, NB201Supernet):
+    if not isinstance(supernet, Supernet):
         raise param_error(
-            "supernet", _OWNER, "an NB201Supernet (see build_supernet)", type(supernet).__name__
+            "supernet", _OWNER, "a Supernet (see build_supernet)", type(supernet).__name__
         )
     if not isinstance(data, ImageData):
         raise param_error(
@@ -225,7 +226,7 @@ def _check_args(
 
 
 def train_supernet(
-    supernet: NB201Supernet,
+    supernet: Supernet,
     data: ImageData,
     *,
     mode: str,
@@ -288,6 +289,7 @@ def train_supernet(
         "batch_size": batch_size, "lr": lr, "weight_decay": weight_decay, "seed": seed,
         "amp": None if amp_dtype is None else str(amp_dtype).removeprefix("torch."),
         "data": data.fingerprint, "width": supernet.width, "depth": supernet.depth,
+        "space": supernet.space.name,
     }
     cuda_devices = [dev.index or 0] if dev.type == "cuda" else []
     with _threads(num_threads), torch.random.fork_rng(devices=cuda_devices):
@@ -296,7 +298,7 @@ def train_supernet(
 
 
 def _run(
-    net: NB201Supernet, data: ImageData, config: dict[str, Any], dev: torch.device,
+    net: Supernet, data: ImageData, config: dict[str, Any], dev: torch.device,
     amp_dtype: Any, ckpt: Path | None, cuda_devices: list[int], callback: Any,
 ) -> SupernetResult:
     mode, order, epochs = config["mode"], config["order"], config["epochs"]
@@ -428,7 +430,7 @@ def _run(
 
 
 def _supernet_val_acc(
-    net: NB201Supernet, mode: str, x: torch.Tensor, y: torch.Tensor, mean: torch.Tensor,
+    net: Supernet, mode: str, x: torch.Tensor, y: torch.Tensor, mean: torch.Tensor,
     std: torch.Tensor, amp_dtype: Any,
 ) -> float:
     """Validation accuracy (%) of the DARTS mixture or the GDAS argmax path (supernet BN stats)."""
@@ -454,5 +456,5 @@ def _supernet_val_acc(
 
 
 def as_numpy_alphas(result: SupernetResult) -> np.ndarray:
-    """The recorded architecture weights as an array of shape (epochs, 6, 5)."""
-    return np.asarray(result.alphas, dtype=np.float64).reshape(-1, 6, 5)
+    """The recorded architecture weights as an array of shape (epochs, n_edges, n_ops)."""
+    return np.asarray(result.alphas, dtype=np.float64)
