@@ -23,6 +23,7 @@ from predictor_nas.cli._options import (
 )
 from predictor_nas.cli._render import _fmt_seconds, _out_json, _out_rows
 from predictor_nas.cli._search_mo import _TRAIN_ONLY, _cmd_search_mo, _cmd_search_mo_train
+from predictor_nas.cli._search_oneshot import _ONESHOT, _cmd_search_oneshot
 from predictor_nas.training import TrainConfig
 
 
@@ -102,6 +103,13 @@ def _cmd_search(args: argparse.Namespace) -> int:
 def _cmd_search_train(args: argparse.Namespace) -> int:
     from predictor_nas.search import DEFAULT_STORAGE, run_real_search
 
+    if args.strategy is not None:  # one message listing the one-shot strategies too
+        from predictor_nas._validation import check_choice
+        from predictor_nas.search import real_strategies
+
+        check_choice(args.strategy, "strategy", "real search", [*real_strategies(), *_ONESHOT])
+    if args.strategy in _ONESHOT:
+        return _cmd_search_oneshot(args)
     if args.checkpoint_dir is not None:
         from predictor_nas._paths import check_output_dir
 
@@ -213,7 +221,8 @@ def _add_search_options(s: argparse.ArgumentParser) -> None:
         "--strategy",
         default=None,
         help=f"one of {', '.join(available_strategies())} (default rea); with --evaluator "
-        f"train one of {', '.join(real_strategies())} (default topk)",
+        f"train one of {', '.join(real_strategies())} (default topk) or the one-shot "
+        f"{', '.join(_ONESHOT)} (a supernet picks the cell; --budget: SPOS proposals)",
     )
     s.add_argument(
         "--objectives",
