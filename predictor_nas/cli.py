@@ -114,6 +114,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
             f"{_fmt_seconds(result.simulated_seconds)}",
         ),
         ("strategy / dataset", f"{result.strategy} / {result.dataset} (seed {result.seed})"),
+        ("stopped", result.stop_reason or "-"),
         ("study", f"{result.study_name} in {result.storage}"),
     ]
     _out_rows(rows)
@@ -198,6 +199,7 @@ def _cmd_search_mo(args: argparse.Namespace) -> int:
         ("constraints", ", ".join(result.constraints) or "none"),
         ("queries", f"{result.n_queries}{resumed}{refused}"),
         ("strategy / dataset", f"{result.strategy} / {result.dataset} (seed {result.seed})"),
+        ("stopped", result.stop_reason or "-"),
         ("study", f"{result.study_name} in {result.storage}"),
     ]
     if plot is not None:
@@ -290,6 +292,7 @@ def _cmd_search_train(args: argparse.Namespace) -> int:
             f"training on {result.device}",
         ),
         ("strategy / dataset", f"{result.strategy} / {result.dataset} (seed {result.seed})"),
+        ("stopped", result.stop_reason or "-"),
         ("study", f"{result.study_name} in {result.storage}"),
     ]
     _out_rows(rows)
@@ -791,6 +794,7 @@ def _cmd_multifidelity(args: argparse.Namespace) -> int:
             f"{result.promotion} promotions, eta {result.eta}, rungs {result.ladder}), "
             f"seed {result.seed}",
         ),
+        ("stopped", result.stop_reason or "-"),
         ("study", f"{result.study_name} in {result.storage}"),
     ]
     _out_rows(rows)
@@ -903,7 +907,7 @@ def _cmd_coordinate(args: argparse.Namespace) -> int:
     value = "" if result.best_value is None else f"{result.best_value:.2f}"
     if result.regret_val is not None:
         value += f" (regret {result.regret_val:.2f} pp to the table's best)"
-    state = "budget reached" if result.done else "stopped before the budget"
+    state = result.stop_reason or ("budget reached" if result.done else "stopped before the budget")
     rows = [
         ("study", f"{result.study_name} in {result.storage}"),
         ("evaluations", f"{result.n_complete + result.n_pruned} of {result.budget} ({state})"),

@@ -435,7 +435,7 @@ def run_mo_search(
             journal_fsync_interval=JOURNAL_FSYNC_INTERVAL,
         ),
         directions=[o.direction for o in objs], sampler=factory(sp, _step_seed(seed, 0), ctx),
-        lock=True,
+        lock=True, distributions=sp.distributions() if sp.plain else None,
     )
     study = opened.study
     n = len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))

@@ -16,7 +16,12 @@ from predictor_nas._validation import check_choice, check_int, param_error
 from predictor_nas.evaluators import TableEvaluator
 from predictor_nas.search._ask import ask_arch
 from predictor_nas.search._storage import make_storage
-from predictor_nas.search._strategies import available_strategies, make_sampler
+from predictor_nas.search._strategies import (
+    StepSamplers,
+    available_strategies,
+    make_sampler,
+    step_seed,
+)
 from predictor_nas.search._study import Budget, Progress, open_study
 from predictor_nas.spaces import DeclaredSpace, SearchSpace, get_space
 from predictor_nas.tables import DEFAULT_TABLE, Table, open_table
@@ -95,9 +100,8 @@ def default_study_name(
     return name + "-drawseed" if draw_seed else name
 
 
-def _step_seed(seed: int, step: int) -> int:
-    """Seed of the sampler for the ``step``-th query; a resumed run reuses the same seeds."""
-    return int(np.random.SeedSequence([seed, step]).generate_state(1)[0])
+#: Kept under its old name for the modules that import it from here.
+_step_seed = step_seed
 
 
 def incumbent_trajectory(
@@ -219,7 +223,7 @@ def run_search(
             journal_fsync_interval=JOURNAL_FSYNC_INTERVAL,
         ),
         direction=evaluator.direction, sampler=make_sampler(strategy, sp, _step_seed(seed, 0)),
-        lock=True,
+        lock=True, distributions=sp.distributions() if sp.plain else None,
     )
     study = opened.study
     complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
@@ -227,6 +231,7 @@ def run_search(
     n = len(complete)
     spent = float(sum(t.user_attrs.get("cost_s", 0.0) for t in complete))
     distributions = sp.distributions()
+    samplers = StepSamplers(strategy, sp, seed)
     t0 = time.perf_counter()
     bar = Progress(
         progress, total=budget, initial=min(n, budget) if budget else n,
@@ -234,8 +239,8 @@ def run_search(
     )
     try:
         while (reason := limits.stop_reason(queries=n, simulated_seconds=spent)) is None:
-            study.sampler = make_sampler(strategy, sp, _step_seed(seed, n))
-            spent += _query(study, sp, evaluator, distributions, seed, n)
+            study.sampler = samplers.at(study, n)
+            spent += _query(study, sp, evaluator, distributions, seed, n, samplers)
             n += 1
             bar.advance(1, best=f"{study.best_value:.2f}")
     finally:
@@ -256,6 +261,7 @@ def _query(
     distributions: dict[str, Any],
     seed: int,
     n: int,
+    samplers: StepSamplers,
 ) -> float:
     """Ask the ``n``-th query, look it up and tell it; returns its simulated cost (s)."""
     trial, arch = ask_arch(
@@ -268,6 +274,7 @@ def _query(
     trial.set_user_attr("cost_s", ev.cost)
     if ev.seed_position is not None:
         trial.set_user_attr("seed_position", ev.seed_position)
+    samplers.record(trial)
     study.tell(trial, ev.value)
     return float(ev.cost)
 

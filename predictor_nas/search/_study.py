@@ -114,7 +114,7 @@ def open_study(
     sampler: optuna.samplers.BaseSampler | None = None,
     pruner: optuna.pruners.BasePruner | None = None,
     lock: bool = False,
-    interrupted: str | None = "fail",
+    interrupted: bool = True,
     distributions: dict[str, Any] | None = None,
 ) -> OpenStudy:
     """Create study ``name`` in ``storage`` or resume it, checked like every search checks it.
@@ -128,12 +128,13 @@ def open_study(
             ``directions`` is refused.
         sampler, pruner: The study's initial sampler and pruner.
         lock: Take the ``StudyRunLock`` (a single-process search on a file storage).
-        interrupted: What to do with trials a killed run of a single-process search left
-            behind: ``"fail"`` (RUNNING and WAITING ones are told failed, so the same step is
-            proposed again), ``"ask"`` (RUNNING ones failed; WAITING ones asked, with
-            ``distributions``, and failed: enqueued plans are dropped) or None (keep them: a
-            multi-process study, or one whose trials are added whole).
-        distributions: The space's distributions, for ``interrupted="ask"`` on a plain space.
+        interrupted: Fail the trials a killed run of a single-process search left behind:
+            RUNNING ones are told failed (the same step is proposed again), WAITING ones (an
+            enqueued plan) are asked, with ``distributions``, and failed (Optuna cannot tell a
+            WAITING trial). False: keep them (a multi-process study, or one whose trials are
+            added whole).
+        distributions: The space's distributions for asking WAITING trials (plain spaces;
+            None: define-by-run).
 
     Returns:
         The ``OpenStudy``.
@@ -170,8 +171,8 @@ def open_study(
             opened.study, config, attr=attr, name=name, storage=storage, creator=creator,
             name_option=name_option, where=where,
         )
-        if interrupted is not None:
-            _fail_interrupted(opened.study, name, interrupted, distributions)
+        if interrupted:
+            _fail_interrupted(opened.study, name, distributions)
     except BaseException:
         if run_lock is not None:
             run_lock.release()
@@ -180,15 +181,14 @@ def open_study(
 
 
 def _fail_interrupted(
-    study: optuna.Study, name: str, how: str, distributions: dict[str, Any] | None
+    study: optuna.Study, name: str, distributions: dict[str, Any] | None
 ) -> None:
     """Fail the trials an interrupted run of a single-process search left (``open_study``)."""
-    states = (TrialState.RUNNING,) if how == "ask" else (TrialState.RUNNING, TrialState.WAITING)
-    for t in study.get_trials(deepcopy=False, states=states):
+    for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         # The query never finished: it is marked failed and the same step is proposed again.
         study.tell(t.number, state=TrialState.FAIL)
         log.info("marked interrupted trial %d of %s as failed", t.number, name)
-    if how == "ask":
-        while study.get_trials(deepcopy=False, states=(TrialState.WAITING,)):
-            t = study.ask(fixed_distributions=distributions) if distributions else study.ask()
-            study.tell(t, state=TrialState.FAIL)
+    while study.get_trials(deepcopy=False, states=(TrialState.WAITING,)):
+        t = study.ask(fixed_distributions=distributions) if distributions else study.ask()
+        study.tell(t, state=TrialState.FAIL)
+        log.info("dropped queued trial %d of %s", t.number, name)
