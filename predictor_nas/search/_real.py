@@ -51,7 +51,7 @@ from predictor_nas.exceptions import InvalidParameterError
 from predictor_nas.search._ask import ask_arch
 from predictor_nas.search._priors import ProxyPrior, TablePrior
 from predictor_nas.search._storage import storage_kind
-from predictor_nas.search._strategies import available_strategies, make_sampler
+from predictor_nas.search._strategies import StepSamplers, available_strategies
 from predictor_nas.search._study import Budget, Progress, open_study
 from predictor_nas.spaces import Arch, SearchSpace
 
@@ -464,6 +464,7 @@ def _train_loop(
     resumed_from = n = len(finished)
     spent = float(sum(t.user_attrs.get("clock_s", 0.0) for t in finished))
     distributions = space.distributions()
+    samplers = StepSamplers(a.strategy, space, a.seed) if a.strategy != TOPK else None
     bar = Progress(a.progress, total=a.max_trials, initial=n, desc=desc, unit="arch")
     _warm_imports(a.predictor if a.strategy == TOPK else None)
     t_last = time.perf_counter()
@@ -480,7 +481,7 @@ def _train_loop(
                 )
                 trial, arch = ask_arch(study, space, distributions=distributions)
             else:
-                study.sampler = make_sampler(a.strategy, space, _step_seed(a.seed, n))
+                study.sampler = samplers.at(study, n)
                 trial, arch = ask_arch(
                     study, space, distributions=distributions,
                     rng=np.random.default_rng([a.seed, n, 3]),
@@ -494,6 +495,8 @@ def _train_loop(
             trial.set_user_attr("clock_s", c_now - c_last)
             spent += c_now - c_last
             t_last, c_last = now, c_now
+            if samplers is not None:
+                samplers.record(trial)
             if ev.pruned:
                 study.tell(trial, state=TrialState.PRUNED)
             else:

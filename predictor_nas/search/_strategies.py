@@ -299,14 +299,15 @@ class StepSamplers:
 
 
 def _stored_gp_kernel(study: optuna.Study) -> list[Any] | None:
-    """The kernel parameters stored on the study's last complete trial, as ``GPSampler``'s
-    cache (None if it has none: a new study, or one run before they were stored)."""
-    done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    if not done:
+    """The kernel parameters stored on the study's last finished (complete or pruned) trial
+    that has them, as ``GPSampler``'s cache; None if none has (a new study, fewer queries than
+    the GP's start-up, or one run before they were stored). A trial failed because its run was
+    killed is skipped: its query is proposed again, from the fit before it."""
+    done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED))
+    with_kernel = [t for t in done if GP_KERNEL_ATTR in t.system_attrs]
+    if not with_kernel:
         return None
-    stored = max(done, key=lambda t: t.number).system_attrs.get(GP_KERNEL_ATTR)
-    if stored is None:
-        return None
+    stored = max(with_kernel, key=lambda t: t.number).system_attrs[GP_KERNEL_ATTR]
     import types
 
     import torch
