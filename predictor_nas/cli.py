@@ -50,6 +50,12 @@ def _fmt_seconds(s: float) -> str:
 
 
 # --------------------------------------------------------------------------- search
+def _stop_rows(result: Any) -> list[tuple[str, str]]:
+    """A ``stopped`` row when a search stopped for another reason than its query budget."""
+    reason = result.stop_reason
+    return [] if not reason or reason.startswith("budget of ") else [("stopped", reason)]
+
+
 def _cmd_search(args: argparse.Namespace) -> int:
     from predictor_nas.search import DEFAULT_STORAGE, run_search
 
@@ -114,7 +120,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
             f"{_fmt_seconds(result.simulated_seconds)}",
         ),
         ("strategy / dataset", f"{result.strategy} / {result.dataset} (seed {result.seed})"),
-        ("stopped", result.stop_reason or "-"),
+        *_stop_rows(result),
         ("study", f"{result.study_name} in {result.storage}"),
     ]
     _out_rows(rows)
@@ -199,7 +205,7 @@ def _cmd_search_mo(args: argparse.Namespace) -> int:
         ("constraints", ", ".join(result.constraints) or "none"),
         ("queries", f"{result.n_queries}{resumed}{refused}"),
         ("strategy / dataset", f"{result.strategy} / {result.dataset} (seed {result.seed})"),
-        ("stopped", result.stop_reason or "-"),
+        *_stop_rows(result),
         ("study", f"{result.study_name} in {result.storage}"),
     ]
     if plot is not None:
@@ -292,7 +298,7 @@ def _cmd_search_train(args: argparse.Namespace) -> int:
             f"training on {result.device}",
         ),
         ("strategy / dataset", f"{result.strategy} / {result.dataset} (seed {result.seed})"),
-        ("stopped", result.stop_reason or "-"),
+        *_stop_rows(result),
         ("study", f"{result.study_name} in {result.storage}"),
     ]
     _out_rows(rows)
@@ -794,7 +800,7 @@ def _cmd_multifidelity(args: argparse.Namespace) -> int:
             f"{result.promotion} promotions, eta {result.eta}, rungs {result.ladder}), "
             f"seed {result.seed}",
         ),
-        ("stopped", result.stop_reason or "-"),
+        *_stop_rows(result),
         ("study", f"{result.study_name} in {result.storage}"),
     ]
     _out_rows(rows)
