@@ -80,7 +80,7 @@ def _cmd_coordinate(args: argparse.Namespace) -> int:
     value = "" if result.best_value is None else f"{result.best_value:.2f}"
     if result.regret_val is not None:
         value += f" (regret {result.regret_val:.2f} pp to the table's best)"
-    state = "budget reached" if result.done else "stopped before the budget"
+    state = result.stop_reason or ("budget reached" if result.done else "stopped before the budget")
     rows = [
         ("study", f"{result.study_name} in {result.storage}"),
         ("evaluations", f"{result.n_complete + result.n_pruned} of {result.budget} ({state})"),

@@ -15,7 +15,7 @@ from predictor_nas.cli._options import (
     _command,
     _positive_int_or_raw,
 )
-from predictor_nas.cli._render import _fmt_seconds, _out_json, _out_rows
+from predictor_nas.cli._render import _fmt_seconds, _out_json, _out_rows, _stop_rows
 
 
 def _cmd_multifidelity(args: argparse.Namespace) -> int:
@@ -81,6 +81,7 @@ def _cmd_multifidelity(args: argparse.Namespace) -> int:
             f"{result.promotion} promotions, eta {result.eta}, rungs {result.ladder}), "
             f"seed {result.seed}",
         ),
+        *_stop_rows(result),
         ("study", f"{result.study_name} in {result.storage}"),
     ]
     _out_rows(rows)

@@ -50,3 +50,9 @@ def _fmt_seconds(s: float) -> str:
     if s >= 3600:
         return f"{s / 3600:.1f} h"
     return f"{s:.0f} s"
+
+
+def _stop_rows(result: Any) -> list[tuple[str, str]]:
+    """A ``stopped`` row when a search stopped for another reason than its query budget."""
+    reason = getattr(result, "stop_reason", None)
+    return [] if not reason or reason.startswith("budget of ") else [("stopped", reason)]

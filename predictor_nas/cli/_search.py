@@ -21,7 +21,7 @@ from predictor_nas.cli._options import (
     _command,
     _positive_int_or_raw,
 )
-from predictor_nas.cli._render import _fmt_seconds, _out_json, _out_rows
+from predictor_nas.cli._render import _fmt_seconds, _out_json, _out_rows, _stop_rows
 from predictor_nas.cli._search_mo import _TRAIN_ONLY, _cmd_search_mo, _cmd_search_mo_train
 from predictor_nas.cli._search_oneshot import _ONESHOT, _cmd_search_oneshot
 from predictor_nas.training import TrainConfig
@@ -94,6 +94,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
             f"{_fmt_seconds(result.simulated_seconds)}",
         ),
         ("strategy / dataset", f"{result.strategy} / {result.dataset} (seed {result.seed})"),
+        *_stop_rows(result),
         ("study", f"{result.study_name} in {result.storage}"),
     ]
     _out_rows(rows)
@@ -172,6 +173,7 @@ def _cmd_search_train(args: argparse.Namespace) -> int:
             f"training on {result.device}",
         ),
         ("strategy / dataset", f"{result.strategy} / {result.dataset} (seed {result.seed})"),
+        *_stop_rows(result),
         ("study", f"{result.study_name} in {result.storage}"),
     ]
     _out_rows(rows)

@@ -7,7 +7,14 @@ import argparse
 from typing import Any
 
 from predictor_nas.cli._options import _apply_threads
-from predictor_nas.cli._render import _fmt_seconds, _out, _out_json, _out_rows, _out_table
+from predictor_nas.cli._render import (
+    _fmt_seconds,
+    _out,
+    _out_json,
+    _out_rows,
+    _out_table,
+    _stop_rows,
+)
 from predictor_nas.training import TrainConfig
 
 #: Single-objective options a search with ``--objectives`` refuses.
@@ -95,6 +102,7 @@ def _cmd_search_mo(args: argparse.Namespace) -> int:
         ("constraints", ", ".join(result.constraints) or "none"),
         ("queries", f"{result.n_queries}{resumed}{refused}"),
         ("strategy / dataset", f"{result.strategy} / {result.dataset} (seed {result.seed})"),
+        *_stop_rows(result),
         ("study", f"{result.study_name} in {result.storage}"),
     ]
     if plot is not None:
@@ -216,6 +224,7 @@ def _cmd_search_mo_train(args: argparse.Namespace) -> int:
             "(CPU, batch 1, 1 thread, median)",
         ),
         ("strategy / dataset", f"{result.strategy} / {result.dataset} (seed {result.seed})"),
+        *_stop_rows(result),
         ("study", f"{result.study_name} in {result.storage}"),
     ]
     if plot is not None:

@@ -7,7 +7,7 @@ import datetime
 import logging
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -34,9 +34,10 @@ from predictor_nas.evaluators import (
     check_evaluator_config,
     study_evaluator_options,
 )
-from predictor_nas.exceptions import SearchError, StudyConfigMismatchError
+from predictor_nas.exceptions import SearchError
 from predictor_nas.search import available_strategies, make_sampler
 from predictor_nas.search._run import _step_seed
+from predictor_nas.search._study import Budget, Progress, open_study
 from predictor_nas.spaces import Arch, SearchSpace, get_space
 from predictor_nas.tables import DEFAULT_TABLE, open_table
 
@@ -72,6 +73,9 @@ class CoordinatorResult:
             arch's mean value (>= 0 when maximising).
         done: Whether the budget was reached (False after ``stop`` or ``max_seconds``).
         wall_seconds: Duration of this run.
+        stop_reason: Why this run stopped (``"budget of 100 evaluations reached"``,
+            ``"wall-clock budget of 60 s reached after 41 evaluations (60.0 s spent)"``,
+            ``"stopped on request after 12 evaluations"``...).
     """
 
     study_name: str
@@ -90,6 +94,7 @@ class CoordinatorResult:
     regret_val: float | None
     done: bool
     wall_seconds: float
+    stop_reason: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able dict."""
@@ -428,15 +433,68 @@ def run_coordinator(
         SearchError: Another coordinator is alive on the study, or as many evaluations as the
             budget (at least 10) failed with an error.
     """
-    budget = check_int(budget, "budget", _OWNER, minimum=1)
+    limits = Budget.checked(_OWNER, queries=budget, wall_seconds=max_seconds, unit="evaluations")
     seed = check_int(seed, "seed", _OWNER, minimum=0)
     queue_size = check_int(queue_size, "queue_size", _OWNER, minimum=1)
     poll_interval = check_float(poll_interval, "poll_interval", _OWNER, minimum=0.0, exclusive=True)
-    if max_seconds is not None:
-        max_seconds = check_float(max_seconds, "max_seconds", _OWNER, minimum=0.0, exclusive=True)
     check_choice(strategy, "strategy", _OWNER, available_strategies())
     check_choice(evaluator, "evaluator", _OWNER, available_evaluators())
     hb = (heartbeat or HeartbeatSettings()).validated(_OWNER)
+    sp, tbl, config = _study_config(
+        space, table, dataset, metric, strategy, seed, draw_seed, evaluator, evaluator_options
+    )
+    direction = check_evaluator_config(config, tbl)
+    source = evaluator if tbl is None else tbl.name
+    name = study_name or default_distributed_study_name(
+        sp.name, source, dataset, strategy, seed, draw_seed
+    )
+    # Several processes share the study: its RUNNING trials are the workers' (reaped by
+    # heartbeat), and the single-process lock is the coordinator lease instead.
+    study = open_study(
+        storage=storage, store=open_storage(storage, hb), name=name, config=config,
+        attr=CONFIG_ATTR, creator="predictor-nas coordinate", name_option="--study-name",
+        where=describe_storage(storage), direction=direction, interrupted=False,
+    ).study
+    lease = CoordinatorLease(study, process_id("coordinator@"), hb)
+    lease.acquire()
+    study.set_user_attr(STATE_ATTR, {"budget": budget, "done": False, **hb.to_dict()})
+    scorer = _make_scorer(sp, strategy, score_predictor, seed)
+    loop = _Loop(study, sp, storage, hb, limits, strategy, seed, queue_size, scorer, lease)
+    t0 = time.perf_counter()
+    bar = Progress(progress, total=budget, initial=min(loop.resumed_from, budget), desc=name,
+                   unit="trial", leave=True)
+    try:
+        reason, done = loop.run(stop, poll_interval, bar, t0)
+        if done:
+            state = dict(study.user_attrs.get(STATE_ATTR, {}))
+            state["done"] = True
+            study.set_user_attr(STATE_ATTR, state)
+    finally:
+        bar.close()
+        try:
+            lease.release()
+        except Exception as exc:  # the storage may be what failed
+            log.warning("could not release the coordinator lease: %r", exc)
+    wall = time.perf_counter() - t0
+    return _summary(
+        study, storage, budget, loop.n_proposed, loop.resumed_from, done, wall, tbl, config,
+        reason,
+    )
+
+
+def _study_config(
+    space: str,
+    table: str,
+    dataset: str,
+    metric: str,
+    strategy: str,
+    seed: int,
+    draw_seed: bool,
+    evaluator: str,
+    evaluator_options: dict[str, Any] | None,
+) -> tuple[SearchSpace, Any, dict[str, Any]]:
+    """(space, table or None, the study's stored configuration) of ``run_coordinator``'s
+    options; the table must be of the space and have the dataset."""
     sp = get_space(space)
     tbl = None
     if evaluator == "table":
@@ -458,166 +516,152 @@ def run_coordinator(
         "evaluator": evaluator,
         "evaluator_options": study_evaluator_options(evaluator, evaluator_options),
     }
-    direction = check_evaluator_config(config, tbl)
-    source = evaluator if tbl is None else tbl.name
-    name = study_name or default_distributed_study_name(
-        sp.name, source, dataset, strategy, seed, draw_seed
-    )
-    store = open_storage(storage, hb)
-    study = optuna.create_study(
-        storage=store, study_name=name, direction=direction, load_if_exists=True
-    )
-    stored = study.user_attrs.get(CONFIG_ATTR)
-    if stored is None:
-        if study.trials:
-            raise StudyConfigMismatchError(
-                f"Study {name!r} in {describe_storage(storage)} was not created by predictor-nas "
-                "coordinate; choose another --study-name."
-            )
-        study.set_user_attr(CONFIG_ATTR, config)
-    elif stored != config:
-        diff = ", ".join(
-            f"{k}: stored {stored.get(k)!r}, now {config.get(k)!r}"
-            for k in sorted(set(stored) | set(config))
-            if stored.get(k) != config.get(k)
-        )
-        raise StudyConfigMismatchError(
-            f"Study {name!r} in {describe_storage(storage)} was created with a different "
-            f"configuration ({diff}). Use the original options to continue it, or another "
-            "--study-name for a new search."
-        )
+    return sp, tbl, config
 
-    lease = CoordinatorLease(study, process_id("coordinator@"), hb)
-    lease.acquire()
-    study.set_user_attr(STATE_ATTR, {"budget": budget, "done": False, **hb.to_dict()})
 
-    maximize = study.direction == optuna.study.StudyDirection.MAXIMIZE
+def _make_scorer(
+    sp: SearchSpace, strategy: str, score_predictor: str | None, seed: int
+) -> _Scorer | None:
+    """The proposals' score predictor (``run_coordinator``'s ``score_predictor``), or None."""
     if score_predictor == "auto":
         score_predictor = None
         if strategy == "guided":
             from predictor_nas.search import GUIDED_KWARGS
 
             score_predictor = GUIDED_KWARGS.get("predictor", "xgb")
-    scorer = None
-    if score_predictor is not None:
-        from predictor_nas.predictors import PREDICTORS
+    if score_predictor is None:
+        return None
+    from predictor_nas.predictors import PREDICTORS
 
-        check_choice(score_predictor, "score_predictor", _OWNER, sorted(PREDICTORS))
-        kwargs: dict = {}
-        if strategy == "guided":
-            from predictor_nas.search import GUIDED_KWARGS
+    check_choice(score_predictor, "score_predictor", _OWNER, sorted(PREDICTORS))
+    kwargs: dict = {}
+    if strategy == "guided":
+        from predictor_nas.search import GUIDED_KWARGS
 
-            if GUIDED_KWARGS.get("predictor") == score_predictor:
-                kwargs = dict(GUIDED_KWARGS.get("predictor_kwargs", {}))
-        scorer = _Scorer(sp, score_predictor, kwargs, seed)
+        if GUIDED_KWARGS.get("predictor") == score_predictor:
+            kwargs = dict(GUIDED_KWARGS.get("predictor_kwargs", {}))
+    return _Scorer(sp, score_predictor, kwargs, seed)
 
-    trials = study.get_trials(deepcopy=False)
-    counts = _counts(trials)
-    resumed_from = counts[TrialState.COMPLETE] + counts[TrialState.PRUNED]
-    # A restarted coordinator continues with a sampler seeded by where the study stands.
-    sampler = make_sampler(strategy, sp, _step_seed(seed, len(trials)))
-    rng = np.random.default_rng([seed, len(trials), 2])
-    next_proposal = 1 + max((t.user_attrs.get("proposal", -1) for t in trials), default=-1)
-    distributions = sp.distributions()
-    n_proposed = 0
-    last_reap = 0.0
-    t0 = time.perf_counter()
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
 
-        bar = tqdm(total=budget, initial=min(resumed_from, budget), desc=name, unit="trial")
-    done = False
-    try:
-        while not (stop is not None and stop.is_set()):
-            if max_seconds is not None and time.perf_counter() - t0 >= max_seconds:
-                break
-            lease.renew()
+class _Loop:
+    """The coordinator's loop: reap dead workers' trials, keep the queue filled, stop at the
+    budget."""
+
+    def __init__(
+        self,
+        study: optuna.Study,
+        sp: SearchSpace,
+        storage: str,
+        hb: HeartbeatSettings,
+        limits: Budget,
+        strategy: str,
+        seed: int,
+        queue_size: int,
+        scorer: _Scorer | None,
+        lease: CoordinatorLease,
+    ) -> None:
+        self.study, self.sp, self.storage, self.hb, self.lease = study, sp, storage, hb, lease
+        self.limits, self.queue_size, self.scorer = limits, queue_size, scorer
+        self.budget = int(limits.queries)
+        trials = study.get_trials(deepcopy=False)
+        counts = _counts(trials)
+        self.resumed_from = counts[TrialState.COMPLETE] + counts[TrialState.PRUNED]
+        # A restarted coordinator continues with a sampler seeded by where the study stands.
+        self.sampler = make_sampler(strategy, sp, _step_seed(seed, len(trials)))
+        self.rng = np.random.default_rng([seed, len(trials), 2])
+        self.next_proposal = 1 + max(
+            (t.user_attrs.get("proposal", -1) for t in trials), default=-1
+        )
+        self.distributions = sp.distributions()
+        self.maximize = study.direction == optuna.study.StudyDirection.MAXIMIZE
+        self.n_proposed = 0
+
+    def run(
+        self, stop: threading.Event | None, poll_interval: float, bar: Progress, t0: float
+    ) -> tuple[str, bool]:
+        """Loop until stopped; returns (why, whether the budget was reached)."""
+        last_reap = 0.0
+        finished = self.resumed_from
+        clock = replace(self.limits, queries=None)
+        while True:
+            if stop is not None and stop.is_set():
+                return f"stopped on request after {finished} evaluations", False
+            reason = clock.stop_reason(queries=finished, wall_seconds=time.perf_counter() - t0)
+            if reason is not None:
+                return reason, False
+            self.lease.renew()
             now = time.monotonic()
-            if now - last_reap >= hb.interval:
-                reap_stale_trials(study, storage, hb)
+            if now - last_reap >= self.hb.interval:
+                reap_stale_trials(self.study, self.storage, self.hb)
                 last_reap = now
-            trials = study.get_trials(deepcopy=False)
+            trials = self.study.get_trials(deepcopy=False)
             counts = _counts(trials)
             finished = counts[TrialState.COMPLETE] + counts[TrialState.PRUNED]
-            if bar is not None:
-                bar.n = min(finished, budget)
-                bar.refresh()
-            if finished >= budget:
-                done = True
-                break
-            errors = [t for t in trials if ERROR_ATTR in t.user_attrs]
-            if len(errors) >= max(budget, 10):
-                raise SearchError(
-                    f"{len(errors)} evaluations of study {name!r} failed (last: "
-                    f"{errors[-1].user_attrs[ERROR_ATTR]!r}); the coordinator stops proposing. "
-                    "Fix the evaluator, then rerun the same command."
-                )
+            bar.set(min(finished, self.budget))
+            reason = self.limits.stop_reason(queries=finished)
+            if reason is not None:
+                return reason, True
+            self._check_errors(trials)
             waiting, running = counts[TrialState.WAITING], counts[TrialState.RUNNING]
-            in_retry = _awaiting_retry(trials, hb)
+            in_retry = _awaiting_retry(trials, self.hb)
             waiting += len(in_retry)
-            need = min(queue_size - waiting, budget - finished - running - waiting)
+            need = min(self.queue_size - waiting, self.budget - finished - running - waiting)
             if need <= 0:
                 time.sleep(poll_interval)
                 continue
-            complete = [t for t in trials if t.state == TrialState.COMPLETE]
-            if scorer is not None:
-                scorer.refit(complete, maximize)
-            used = _used_keys(sp, trials, in_retry)
-            number = len(trials)
-            for _ in range(need):
-                arch, how, s_user, s_system = None, "sampler", {}, {}
-                for _draw in range(MAX_DUPLICATE_DRAWS):
-                    params, s_user, s_system = sample_params(study, sampler, distributions, number)
-                    cand = sp.from_params(params)
-                    if sp.canonical_key(cand) not in used:
-                        arch = cand
-                        break
-                if arch is None:
-                    arch, how, s_user, s_system = _random_unused(sp, used, rng), "random", {}, {}
-                    if arch is None:
-                        log.warning("every architecture of %s is already in the study", sp.name)
-                        done = True
-                        break
-                key = sp.canonical_key(arch)
-                attrs = {
-                    **s_user,
-                    "arch": sp.format(arch),
-                    "canonical_key": key,
-                    "proposal": next_proposal,
-                }
-                if how != "sampler":
-                    attrs["proposed_by"] = how
-                if scorer is not None:
-                    attrs.update(scorer.score(arch))
-                study.add_trial(
-                    optuna.trial.create_trial(
-                        state=TrialState.WAITING,
-                        params=sp.to_params(arch),
-                        distributions=distributions,
-                        user_attrs=attrs,
-                        system_attrs=s_system,
-                    )
+            if not self._propose(trials, in_retry, need):
+                return f"every architecture of {self.sp.name} is in the study", True
+
+    def _check_errors(self, trials: list[FrozenTrial]) -> None:
+        errors = [t for t in trials if ERROR_ATTR in t.user_attrs]
+        if len(errors) >= max(self.budget, 10):
+            raise SearchError(
+                f"{len(errors)} evaluations of study {self.study.study_name!r} failed (last: "
+                f"{errors[-1].user_attrs[ERROR_ATTR]!r}); the coordinator stops proposing. "
+                "Fix the evaluator, then rerun the same command."
+            )
+
+    def _propose(self, trials: list[FrozenTrial], in_retry: set[int], need: int) -> bool:
+        """Queue ``need`` new proposals; False when the space has no unused architecture."""
+        sp, study = self.sp, self.study
+        complete = [t for t in trials if t.state == TrialState.COMPLETE]
+        if self.scorer is not None:
+            self.scorer.refit(complete, self.maximize)
+        used = _used_keys(sp, trials, in_retry)
+        number = len(trials)
+        for _ in range(need):
+            arch, how, s_user, s_system = None, "sampler", {}, {}
+            for _draw in range(MAX_DUPLICATE_DRAWS):
+                params, s_user, s_system = sample_params(
+                    study, self.sampler, self.distributions, number
                 )
-                used.add(key)
-                next_proposal += 1
-                n_proposed += 1
-                number += 1
-            if done:
-                break
-        if done:
-            state = dict(study.user_attrs.get(STATE_ATTR, {}))
-            state["done"] = True
-            study.set_user_attr(STATE_ATTR, state)
-    finally:
-        if bar is not None:
-            bar.close()
-        try:
-            lease.release()
-        except Exception as exc:  # the storage may be what failed
-            log.warning("could not release the coordinator lease: %r", exc)
-    wall = time.perf_counter() - t0
-    return _summary(study, storage, budget, n_proposed, resumed_from, done, wall, tbl, config)
+                cand = sp.from_params(params)
+                if sp.canonical_key(cand) not in used:
+                    arch = cand
+                    break
+            if arch is None:
+                arch, how, s_user, s_system = _random_unused(sp, used, self.rng), "random", {}, {}
+                if arch is None:
+                    log.warning("every architecture of %s is already in the study", sp.name)
+                    return False
+            key = sp.canonical_key(arch)
+            attrs = {**s_user, "arch": sp.format(arch), "canonical_key": key,
+                     "proposal": self.next_proposal}
+            if how != "sampler":
+                attrs["proposed_by"] = how
+            if self.scorer is not None:
+                attrs.update(self.scorer.score(arch))
+            study.add_trial(
+                optuna.trial.create_trial(
+                    state=TrialState.WAITING, params=sp.to_params(arch),
+                    distributions=self.distributions, user_attrs=attrs, system_attrs=s_system,
+                )
+            )
+            used.add(key)
+            self.next_proposal += 1
+            self.n_proposed += 1
+            number += 1
+        return True
 
 
 def _summary(
@@ -630,6 +674,7 @@ def _summary(
     wall: float,
     tbl: Any,
     config: dict[str, Any],
+    stop_reason: str | None = None,
 ) -> CoordinatorResult:
     trials = study.get_trials(deepcopy=False)
     counts = _counts(trials)
@@ -661,6 +706,7 @@ def _summary(
         regret_val=regret,
         done=done,
         wall_seconds=wall,
+        stop_reason=stop_reason,
     )
 
 

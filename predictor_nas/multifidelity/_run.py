@@ -48,7 +48,7 @@ import optuna
 from optuna.distributions import CategoricalDistribution
 from optuna.trial import FrozenTrial, TrialState
 
-from predictor_nas._validation import check_choice, check_float, check_int, param_error
+from predictor_nas._validation import check_choice, check_int, param_error
 from predictor_nas.curves import CURVE_MODELS, make_curve_model
 from predictor_nas.evaluators import FidelityEvaluator, Observation
 from predictor_nas.exceptions import StudyConfigMismatchError
@@ -64,6 +64,7 @@ from predictor_nas.multifidelity._promotion import (
     combine_gaussians,
 )
 from predictor_nas.samplers import expected_improvement
+from predictor_nas.search._study import Budget, Progress, open_study
 from predictor_nas.spaces import Arch
 
 log = logging.getLogger(__name__)
@@ -170,6 +171,8 @@ class MultiFidelityResult:
         trajectory_cost_s: (n_evaluations,) cumulative simulated seconds after each evaluation.
         trajectory_val: (n_evaluations,) ``best_val`` of the incumbent after each evaluation.
         trajectory_test: (n_evaluations,) its test accuracy (None where the benchmark has none).
+        stop_reason: Why the search stopped, e.g. ``"time budget of 20000 s reached after 61
+            evaluations (20130.0 s spent)"``.
     """
 
     best_arch: str
@@ -195,6 +198,7 @@ class MultiFidelityResult:
     storage: str
     resumed_from: int
     wall_seconds: float
+    stop_reason: str | None = None
     trajectory_cost_s: list[float] = field(default_factory=list, repr=False)
     trajectory_val: list[float] = field(default_factory=list, repr=False)
     trajectory_test: list[float | None] = field(default_factory=list, repr=False)
@@ -257,8 +261,7 @@ class _Search:
         proposer: str,
         promotion: str,
         seed: int,
-        time_budget: float | None,
-        max_evaluations: int | None,
+        limits: Budget,
         predictor: str,
         predictor_kwargs: Mapping[str, Any],
         n_warmup: int,
@@ -275,8 +278,9 @@ class _Search:
         self.proposer = proposer
         self.promotion = promotion
         self.seed = seed
-        self.time_budget = time_budget
-        self.max_evaluations = max_evaluations
+        self.limits = limits
+        #: Why the search stopped (set when the budget is found spent).
+        self.stop_reason: str | None = None
         self.predictor = predictor
         self.predictor_kwargs = dict(predictor_kwargs)
         self.n_warmup = n_warmup
@@ -312,9 +316,10 @@ class _Search:
 
     # ----------------------------------------------------------------- budget
     def _exhausted(self) -> bool:
-        if self.max_evaluations is not None and len(self.evals) >= self.max_evaluations:
-            return True
-        return self.time_budget is not None and self.spent >= self.time_budget
+        self.stop_reason = self.limits.stop_reason(
+            queries=len(self.evals), simulated_seconds=self.spent
+        )
+        return self.stop_reason is not None
 
     # ----------------------------------------------------------------- main loop
     def run(self) -> None:
@@ -581,8 +586,7 @@ class _Search:
             self.final[ev.key] = ev.value
             self.extrapolated.pop(ev.key, None)
         self.spent += ev.cost
-        if self.bar is not None:
-            self.bar.update(ev.cost)
+        self.bar.advance(ev.cost)
 
     # ----------------------------------------------------------------- promotions
     def _promotion_scores(self, evals: Sequence[_Eval]) -> np.ndarray:
@@ -761,20 +765,22 @@ def run_multifidelity(
     sched = sched if schedule is None else check_choice(schedule, "schedule", OWNER, SCHEDULES)
     prop = prop if proposer is None else check_choice(proposer, "proposer", OWNER, PROPOSERS)
     promo = promo if promotion is None else check_choice(promotion, "promotion", OWNER, PROMOTIONS)
-    if time_budget is None and max_evaluations is None:
-        raise param_error(
-            "time_budget", OWNER, "a finite float > 0 when max_evaluations is not given", None
-        )
-    if time_budget is not None:
-        time_budget = check_float(time_budget, "time_budget", OWNER, minimum=0.0, exclusive=True)
-    if max_evaluations is not None:
-        max_evaluations = check_int(max_evaluations, "max_evaluations", OWNER, minimum=1)
+    limits = Budget.checked(
+        OWNER, queries=max_evaluations, simulated_seconds=time_budget,
+        names={"queries": "max_evaluations"},
+        required=("time_budget", "a finite float > 0 when max_evaluations is not given"),
+        unit="evaluations",
+    )
     eta = check_int(eta, "eta", OWNER, minimum=2)
     seed = check_int(seed, "seed", OWNER, minimum=0)
-    n_warmup = check_int(n_warmup, "n_warmup", OWNER, minimum=2)
-    n_candidates = check_int(n_candidates, "n_candidates", OWNER, minimum=1)
-    n_parents = check_int(n_parents, "n_parents", OWNER, minimum=1)
-    n_mut = check_int(n_mutations_per_parent, "n_mutations_per_parent", OWNER, minimum=0)
+    counts = {
+        "n_warmup": check_int(n_warmup, "n_warmup", OWNER, minimum=2),
+        "n_candidates": check_int(n_candidates, "n_candidates", OWNER, minimum=1),
+        "n_parents": check_int(n_parents, "n_parents", OWNER, minimum=1),
+        "n_mutations_per_parent": check_int(
+            n_mutations_per_parent, "n_mutations_per_parent", OWNER, minimum=0
+        ),
+    }
     check_choice(curve_model, "curve_model", OWNER, CURVE_MODELS)
     if prop == "predictor":
         from predictor_nas.predictors import PREDICTORS
@@ -793,69 +799,28 @@ def run_multifidelity(
         "seed": seed,
         "predictor": predictor if prop == "predictor" else None,
         "predictor_kwargs": pkw if prop == "predictor" else None,
-        "n_warmup": n_warmup,
-        "n_candidates": n_candidates,
-        "n_parents": n_parents,
-        "n_mutations_per_parent": n_mut,
+        **counts,
         "curve_model": curve_model if promo == "curve" and evaluator.has_curves else None,
     }
-    from predictor_nas.search import make_storage
-
     name = study_name or default_mf_study_name(evaluator, sched, prop, promo, eta, seed)
-    study = optuna.create_study(
-        storage=make_storage(storage),
-        study_name=name,
-        direction="maximize",
-        load_if_exists=True,
-        sampler=optuna.samplers.RandomSampler(seed=seed),
+    # Evaluations are added whole (``add_trial``): no trial is ever left RUNNING.
+    study = open_study(
+        storage=storage, name=name, config=_jsonable(config), attr=CONFIG_ATTR,
+        creator="predictor-nas multifidelity", name_option="study name",
+        direction="maximize", sampler=optuna.samplers.RandomSampler(seed=seed),
+        interrupted=False,
+    ).study
+    bar = Progress(
+        progress and time_budget is not None, total=time_budget, desc=f"{method} {name}", unit="s"
     )
-    stored = study.user_attrs.get(CONFIG_ATTR)
-    if stored is None:
-        if study.trials:
-            raise StudyConfigMismatchError(
-                f"Study {name!r} was not created by predictor-nas multifidelity; choose another "
-                "study name."
-            )
-        study.set_user_attr(CONFIG_ATTR, config)
-    elif stored != _jsonable(config):
-        diff = ", ".join(
-            f"{k}: stored {stored.get(k)!r}, now {v!r}"
-            for k, v in _jsonable(config).items()
-            if stored.get(k) != v
-        )
-        raise StudyConfigMismatchError(
-            f"Study {name!r} was created with a different configuration ({diff}). Use the "
-            "original options to resume it, or another study name."
-        )
-    bar = None
-    if progress and time_budget is not None:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=time_budget, desc=f"{method} {name}", unit="s", leave=False)
     search = _Search(
-        evaluator,
-        study=study,
-        brackets=brackets,
-        proposer=prop,
-        promotion=promo,
-        seed=seed,
-        time_budget=time_budget,
-        max_evaluations=max_evaluations,
-        predictor=predictor,
-        predictor_kwargs=pkw,
-        n_warmup=n_warmup,
-        n_candidates=n_candidates,
-        n_parents=n_parents,
-        n_mutations_per_parent=n_mut,
-        curve_model=curve_model,
-        bar=bar,
+        evaluator, study=study, brackets=brackets, proposer=prop, promotion=promo, seed=seed,
+        limits=limits, predictor=predictor, predictor_kwargs=pkw, curve_model=curve_model,
+        bar=bar, **counts,
     )
     t0 = time.perf_counter()
-    try:
+    with bar:
         search.run()
-    finally:
-        if bar is not None:
-            bar.close()
     wall = time.perf_counter() - t0
     return _result(search, method, sched, prop, promo, eta, ladder, seed, name, storage, wall)
 
@@ -923,6 +888,7 @@ def _result(
         storage=storage or "memory",
         resumed_from=search.resumed_from,
         wall_seconds=wall,
+        stop_reason=search.stop_reason,
         trajectory_cost_s=[float(c) for c in np.cumsum([e.cost for e in evals])],
         trajectory_val=[float(finals[i]) for i in inc],
         trajectory_test=[test_of(i) for i in inc],

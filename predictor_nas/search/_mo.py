@@ -39,7 +39,7 @@ import optuna
 from optuna.trial import TrialState
 
 from predictor_nas._validation import check_choice, check_int, param_error
-from predictor_nas.exceptions import InvalidParameterError, StudyConfigMismatchError
+from predictor_nas.exceptions import InvalidParameterError
 from predictor_nas.multiobjective import (
     front_coverage,
     hypervolume,
@@ -48,7 +48,6 @@ from predictor_nas.multiobjective import (
     reference_point,
 )
 from predictor_nas.search._ask import FALLBACK_ATTR, INFEASIBLE_ATTR, ask_arch
-from predictor_nas.search._journal import StudyRunLock
 from predictor_nas.search._run import (
     CONFIG_ATTR,
     JOURNAL_BUFFERED,
@@ -56,7 +55,7 @@ from predictor_nas.search._run import (
     _step_seed,
 )
 from predictor_nas.search._storage import make_storage
-from predictor_nas.search._study import check_study_config
+from predictor_nas.search._study import Budget, Progress, open_study
 from predictor_nas.spaces import Arch, DeclaredSpace, SearchSpace, get_space
 from predictor_nas.tables import DEFAULT_TABLE, Table, open_table
 
@@ -290,6 +289,7 @@ class MOSearchResult:
             asked for).
         evaluated_archs: (n_queries,) their architectures (same rule).
         true_front: (k, m) the true front's values, sorted like ``front`` (same rule).
+        stop_reason: Why the search stopped (``"budget of 100 queries reached"``).
     """
 
     objectives: list[str]
@@ -312,6 +312,7 @@ class MOSearchResult:
     storage: str
     resumed_from: int
     wall_seconds: float
+    stop_reason: str | None = None
     evaluated: list[list[float]] = field(default_factory=list, repr=False)
     evaluated_archs: list[str] = field(default_factory=list, repr=False)
     true_front: list[list[float]] = field(default_factory=list, repr=False)
@@ -390,7 +391,7 @@ def run_mo_search(
         StudyConfigMismatchError: The stored study was created with other options.
         StudyInUseError: Another process runs the same study in the same file.
     """
-    budget = check_int(budget, "budget", OWNER, minimum=1)
+    limits = Budget.checked(OWNER, queries=budget)
     seed = check_int(seed, "seed", OWNER, minimum=0)
     check_choice(strategy, "strategy", OWNER, mo_strategies())
     tbl = open_table(table)
@@ -401,6 +402,112 @@ def run_mo_search(
     objs = parse_objectives(objectives, tbl, dataset)
     cons = parse_constraints(constraints, tbl, dataset)
 
+    columns, feasible_rows, signs, ref_min, true_pts, true_hv = _table_front(
+        tbl, dataset, objs, cons
+    )
+
+    def violations(row: int) -> list[float]:
+        return [c.violation(float(columns[c.metric][row])) for c in cons]
+
+    ctx = _context(tbl, dataset, objs, cons, columns, feasible_rows)
+    name = study_name or default_mo_study_name(
+        sp.name, tbl.name, dataset, strategy, seed, objs, cons
+    )
+    config = {
+        "kind": "multi-objective",
+        "space": sp.name,
+        "table": tbl.name,
+        "table_content_hash": tbl.content_hash,
+        "dataset": dataset,
+        "objectives": [str(o) for o in objs],
+        "constraints": [str(c) for c in cons],
+        "strategy": strategy,
+        "seed": seed,
+    }
+    if isinstance(sp, DeclaredSpace):
+        config["space_spec"] = sp.spec()
+    factory = MO_STRATEGIES[strategy][0]
+    opened = open_study(
+        storage=storage, name=name, config=config, attr=CONFIG_ATTR,
+        creator="predictor-nas search", name_option="--study-name",
+        store=make_storage(
+            storage, journal_buffered=JOURNAL_BUFFERED,
+            journal_fsync_interval=JOURNAL_FSYNC_INTERVAL,
+        ),
+        directions=[o.direction for o in objs], sampler=factory(sp, _step_seed(seed, 0), ctx),
+        lock=True, distributions=sp.distributions() if sp.plain else None,
+    )
+    study = opened.study
+    n = len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
+    resumed_from = n
+    distributions = sp.distributions()
+    t0 = time.perf_counter()
+    bar = Progress(progress, total=budget, initial=min(n, budget), desc=strategy, unit="query")
+    try:
+        while (reason := limits.stop_reason(queries=n)) is None:
+            study.sampler = factory(sp, _step_seed(seed, n), ctx)
+            trial, row, arch = _ask_feasible(
+                study, sp, tbl, distributions, feasible_rows, cons, violations, seed, n
+            )
+            values = [float(columns[o.metric][row]) for o in objs]
+            trial.set_user_attr("arch", sp.format(arch))
+            trial.set_user_attr("canonical_key", sp.canonical_key(arch))
+            trial.set_user_attr("metrics", {m: float(columns[m][row]) for m in columns})
+            _set_constraints(trial, cons, violations(row))
+            study.tell(trial, values)
+            n += 1
+            bar.advance(1)
+    finally:
+        opened.close()
+        bar.close()
+    wall = time.perf_counter() - t0
+
+    return _mo_result(
+        study, objs, cons, signs, ref_min, true_pts, true_hv,
+        n_feasible_archs=int(feasible_rows.sum()), strategy=strategy, dataset=dataset,
+        seed=seed, table=tbl.name, study_name=name, storage=storage or "memory",
+        resumed_from=resumed_from, wall_seconds=wall, stop_reason=reason,
+    )
+
+
+def _context(
+    tbl: Table,
+    dataset: str,
+    objs: Sequence[Objective],
+    cons: Sequence[Constraint],
+    columns: dict[str, np.ndarray],
+    feasible_rows: np.ndarray,
+) -> _Context:
+    """What the samplers may know without a query: feasibility and the static objectives."""
+
+    def row_of(arch: Arch) -> int:
+        return int(tbl.row(arch))
+
+    def lookup(metric: str) -> Callable[[Sequence[Arch]], np.ndarray]:
+        return lambda archs: columns[metric][tbl.rows(list(archs))]
+
+    static = {
+        i: lookup(o.metric)
+        for i, o in enumerate(objs)
+        if o.metric in STATIC_METRICS or tbl.fidelities(o.metric, dataset=dataset) == (0,)
+    }
+    return _Context(
+        feasible=(lambda a: bool(feasible_rows[row_of(a)])) if cons else None,
+        known=static,
+    )
+
+
+def _table_front(
+    tbl: Table, dataset: str, objs: Sequence[Objective], cons: Sequence[Constraint]
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
+    """What the table says before any query: ``(columns, feasible_rows, signs, ref_min,
+    true_pts, true_hv)``: each needed metric's column (n_archs,), the feasible rows
+    (n_archs,) bool, the objectives' signs (m,) (-1: maximised), the reference point (m,)
+    (minimised units), the true front's points (k, m) and its hypervolume.
+
+    Raises:
+        InvalidParameterError: No architecture of the table satisfies the constraints.
+    """
     # Every metric is a lookup: whole columns once, then rows.
     needed = {o.metric for o in objs} | {c.metric for c in cons}
     columns = {m: _column(tbl, m, dataset) for m in sorted(needed)}
@@ -426,103 +533,20 @@ def run_mo_search(
     true_mask = is_non_dominated(table_pts[true_idx] * signs)
     true_pts = table_pts[true_idx][true_mask]
     true_hv = hypervolume(true_pts * signs, ref_min)
+    return columns, feasible_rows, signs, ref_min, true_pts, true_hv
 
-    def row_of(arch: Arch) -> int:
-        return int(tbl.row(arch))
 
-    def violations(row: int) -> list[float]:
-        return [c.violation(float(columns[c.metric][row])) for c in cons]
-
-    def lookup(metric: str) -> Callable[[Sequence[Arch]], np.ndarray]:
-        return lambda archs: columns[metric][tbl.rows(list(archs))]
-
-    static = {
-        i: lookup(o.metric)
-        for i, o in enumerate(objs)
-        if o.metric in STATIC_METRICS or tbl.fidelities(o.metric, dataset=dataset) == (0,)
-    }
-    ctx = _Context(
-        feasible=(lambda a: bool(feasible_rows[row_of(a)])) if cons else None,
-        known=static,
-    )
-
-    name = study_name or default_mo_study_name(
-        sp.name, tbl.name, dataset, strategy, seed, objs, cons
-    )
-    config = {
-        "kind": "multi-objective",
-        "space": sp.name,
-        "table": tbl.name,
-        "table_content_hash": tbl.content_hash,
-        "dataset": dataset,
-        "objectives": [str(o) for o in objs],
-        "constraints": [str(c) for c in cons],
-        "strategy": strategy,
-        "seed": seed,
-    }
-    if isinstance(sp, DeclaredSpace):
-        config["space_spec"] = sp.spec()
-    store = make_storage(
-        storage, journal_buffered=JOURNAL_BUFFERED, journal_fsync_interval=JOURNAL_FSYNC_INTERVAL
-    )
-    run_lock = StudyRunLock.acquire(storage, name)
-    factory = MO_STRATEGIES[strategy][0]
-    try:
-        study = optuna.create_study(
-            storage=store,
-            study_name=name,
-            directions=[o.direction for o in objs],
-            load_if_exists=True,
-            sampler=factory(sp, _step_seed(seed, 0), ctx),
-        )
-        if [d.name.lower() for d in study.directions] != [o.direction for o in objs]:
-            raise StudyConfigMismatchError(
-                f"Study {name!r} in {storage!r} has directions "
-                f"{[d.name.lower() for d in study.directions]}, not those of the objectives "
-                f"{[str(o) for o in objs]}; use another --study-name."
-            )
-        check_study_config(
-            study, config, attr=CONFIG_ATTR, name=name, storage=storage,
-            creator="predictor-nas search", name_option="--study-name",
-        )
-        for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING, TrialState.WAITING)):
-            study.tell(t.number, state=TrialState.FAIL)  # an interrupted query: asked again
-            log.info("marked interrupted trial %d of %s as failed", t.number, name)
-        n = len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
-        resumed_from = n
-        bar = None
-        if progress:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(
-                total=budget, initial=min(n, budget), desc=strategy, unit="query", leave=False
-            )
-        distributions = sp.distributions()
-        t0 = time.perf_counter()
-        try:
-            while n < budget:
-                study.sampler = factory(sp, _step_seed(seed, n), ctx)
-                trial, row, arch = _ask_feasible(
-                    study, sp, tbl, distributions, feasible_rows, cons, violations, seed, n
-                )
-                values = [float(columns[o.metric][row]) for o in objs]
-                trial.set_user_attr("arch", sp.format(arch))
-                trial.set_user_attr("canonical_key", sp.canonical_key(arch))
-                trial.set_user_attr("metrics", {m: float(columns[m][row]) for m in columns})
-                _set_constraints(trial, cons, violations(row))
-                study.tell(trial, values)
-                n += 1
-                if bar is not None:
-                    bar.update(1)
-        finally:
-            if hasattr(store, "sync"):
-                store.sync()
-            if bar is not None:
-                bar.close()
-        wall = time.perf_counter() - t0
-    finally:
-        run_lock.release()
-
+def _mo_result(
+    study: optuna.Study,
+    objs: Sequence[Objective],
+    cons: Sequence[Constraint],
+    signs: np.ndarray,
+    ref_min: np.ndarray,
+    true_pts: np.ndarray,
+    true_hv: float,
+    **kw: Any,
+) -> MOSearchResult:
+    """The ``MOSearchResult`` of the study's trials (``kw``: the run's own fields)."""
     trials = sorted(study.get_trials(deepcopy=False), key=lambda t: t.number)
     done = [t for t in trials if t.state == TrialState.COMPLETE]
     n_infeasible = sum(
@@ -551,19 +575,13 @@ def run_mo_search(
         true_front_size=len(true_pts),
         n_queries=len(done),
         n_infeasible=n_infeasible,
-        n_feasible_archs=int(feasible_rows.sum()),
-        strategy=strategy,
-        dataset=dataset,
-        seed=seed,
-        table=tbl.name,
-        study_name=name,
-        storage=storage or "memory",
-        resumed_from=resumed_from,
-        wall_seconds=wall,
+        **kw,
         evaluated=[[float(v) for v in p] for p in pts],
         evaluated_archs=archs,
         true_front=[[float(v) for v in true_pts[i]] for i in order],
     )
+
+
 
 
 def _set_constraints(

@@ -77,9 +77,9 @@ from predictor_nas.search._mo import (
     draw_front,
     mo_strategies,
 )
-from predictor_nas.search._real import _clean_interrupted, _step_seed, default_checkpoint_dir
+from predictor_nas.search._real import _step_seed, default_checkpoint_dir
 from predictor_nas.search._storage import make_storage
-from predictor_nas.search._study import check_study_config
+from predictor_nas.search._study import _fail_interrupted, check_study_config
 from predictor_nas.spaces import Arch, SearchSpace
 
 if TYPE_CHECKING:
@@ -470,7 +470,7 @@ def run_mo_real_search(
             creator="a real-training multi-objective search",
             name_option="study name",
         )
-        _clean_interrupted(study, sp)
+        _fail_interrupted(study, name, sp.distributions() if sp.plain else None)
         costs.load(study.get_trials(deepcopy=False))
         n = len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
         resumed_from = n

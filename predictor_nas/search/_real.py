@@ -39,6 +39,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -48,14 +49,14 @@ from optuna.trial import FrozenTrial, TrialState
 from predictor_nas._validation import check_choice, check_float, check_int, param_error
 from predictor_nas.exceptions import InvalidParameterError
 from predictor_nas.search._ask import ask_arch
-from predictor_nas.search._storage import make_storage, storage_kind
-from predictor_nas.search._strategies import available_strategies, make_sampler
-from predictor_nas.search._study import check_study_config
+from predictor_nas.search._priors import ProxyPrior, TablePrior
+from predictor_nas.search._storage import storage_kind
+from predictor_nas.search._strategies import StepSamplers, available_strategies
+from predictor_nas.search._study import Budget, Progress, open_study
 from predictor_nas.spaces import Arch, SearchSpace
 from predictor_nas.training import TrainConfig
 
 if TYPE_CHECKING:
-    from predictor_nas.tables import Table
     from predictor_nas.training import ImageData
 
 log = logging.getLogger(__name__)
@@ -91,124 +92,6 @@ def _step_seed(seed: int, *keys: int) -> int:
     return int(np.random.SeedSequence([seed, *keys]).generate_state(1)[0])
 
 
-# --------------------------------------------------------------------------- warm-start prior
-class TablePrior:
-    """What a benchmark table knows about each cell, as a prior for a new dataset.
-
-    The feature is the table's mean accuracy of the cell on ``dataset`` (another dataset or
-    training setup than the one searched: NB201's 200-epoch CIFAR-10 accuracy for a digits
-    search, say), optionally with zero-cost proxies from a table that has them (e.g.
-    ``nb201-rich``). Used to rank the first round and as extra predictor inputs afterwards
-    (``names`` / ``transform``: the interface ``predictor_nas.encodings.Encoder`` takes).
-
-    Args:
-        table: Table (or its name) with the accuracy.
-        dataset: Its dataset to read.
-        metric: The accuracy metric (highest fidelity, mean over trials).
-        proxies: Optional metric names of ``proxy_table`` (log-scaled, class-mean filled).
-        proxy_table: Table of the proxies (default: ``table``).
-    """
-
-    def __init__(
-        self,
-        table: Table | str = "nb201",
-        dataset: str = "cifar10",
-        *,
-        metric: str = "val_acc",
-        proxies: Sequence[str] = (),
-        proxy_table: Table | str | None = None,
-    ) -> None:
-        from predictor_nas.tables import open_table
-
-        self.table = open_table(table) if isinstance(table, str) else table
-        self.dataset = check_choice(dataset, "dataset", "TablePrior", self.table.datasets)
-        self.metric = check_choice(metric, "metric", "TablePrior", self.table.metrics(dataset))
-        self.proxies = tuple(proxies)
-        self._proxy = None
-        if self.proxies:
-            from predictor_nas.encodings import TableFeatures
-
-            pt = proxy_table if proxy_table is not None else self.table
-            pt = open_table(pt) if isinstance(pt, str) else pt
-            self._proxy = TableFeatures(pt, dataset, list(self.proxies))
-        self._values = self.table.query_many(
-            np.arange(len(self.table)), self.metric, dataset=self.dataset
-        )
-        fill = np.nanmean(self._values) if np.isfinite(self._values).any() else 0.0
-        self._values = np.where(np.isfinite(self._values), self._values, fill)
-
-    @property
-    def names(self) -> list[str]:
-        """Feature names: ``prior_<dataset>_<metric>`` then the proxies' names."""
-        own = [f"prior_{self.dataset}_{self.metric}"]
-        return own + (self._proxy.names if self._proxy is not None else [])
-
-    def score(self, archs: Sequence[Arch]) -> np.ndarray:
-        """Prior accuracy of each arch: float64 (n,)."""
-        return self._values[self.table.rows(list(archs))].astype(np.float64)
-
-    def transform(self, archs: Sequence[Arch]) -> np.ndarray:
-        """Features of ``archs``: float32 (n, len(names))."""
-        cols = self.score(archs)[:, None].astype(np.float32)
-        if self._proxy is None:
-            return cols
-        return np.concatenate([cols, self._proxy.transform(list(archs))], axis=1)
-
-    @property
-    def features(self) -> TablePrior:
-        """The predictor's extra features in later rounds: this prior itself."""
-        return self
-
-    def describe(self) -> str:
-        """Short text for configs and reports."""
-        text = f"{self.table.name}/{self.dataset}/{self.metric}"
-        return text + (f"+{','.join(self.proxies)}" if self.proxies else "")
-
-
-class ProxyPrior:
-    """Zero-cost proxies computed live on the candidates, as the warm-start prior of round 0.
-
-    Round 0 trains the ``n_init`` candidates with the best proxy ensemble score
-    (:class:`~predictor_nas.proxies.ProxyEnsemble`: mean normalised rank of its proxies on
-    freshly initialised networks, no training); only the first ``max_scored`` archs of the
-    (random) round-0 pool are scored, since every new cell costs a few forward/backward passes.
-    Unlike :class:`TablePrior` it needs no benchmark table, so it suits any dataset; it is not a
-    predictor feature (later rounds would have to score every pool arch).
-
-    Args:
-        ensemble: The proxies (default: ``ProxyEnsemble(width=8, depth=1, batch_size=32)``).
-        max_scored: Round-0 pool archs scored (>= 1).
-    """
-
-    features = None
-
-    def __init__(self, ensemble: Any = None, *, max_scored: int = 100) -> None:
-        from predictor_nas.proxies import ProxyEnsemble
-
-        self.ensemble = (
-            ProxyEnsemble(width=8, depth=1, batch_size=32) if ensemble is None else ensemble
-        )
-        if not isinstance(self.ensemble, ProxyEnsemble):
-            raise param_error("ensemble", "ProxyPrior", "None or a ProxyEnsemble", ensemble)
-        self.max_scored = check_int(max_scored, "max_scored", "ProxyPrior", minimum=1)
-
-    def score(self, archs: Sequence[Arch]) -> np.ndarray:
-        """Ensemble score (n,), higher = better; archs past ``max_scored`` get -inf."""
-        out = np.full(len(archs), -np.inf)
-        head = list(archs[: self.max_scored])
-        if head:
-            out[: len(head)] = self.ensemble.scores(head)
-        return out
-
-    def describe(self) -> str:
-        """Short text for configs and reports."""
-        e = self.ensemble
-        return (
-            f"proxies:{','.join(e._checked()[0])}/seed{e.seed}/w{e.width}d{e.depth}"
-            f"/s{e.input_size}b{e.batch_size}/first{self.max_scored}"
-        )
-
-
 # --------------------------------------------------------------------------- result
 @dataclass
 class RealSearchResult:
@@ -232,6 +115,8 @@ class RealSearchResult:
         trajectory: Per trained arch, in order: cumulative ``seconds`` (budget clock),
             ``wall_s`` and ``epochs``, and the
             incumbent's ``val`` and ``test`` after it (``None`` before the first finished run).
+        stop_reason: Why the search stopped, e.g. ``"wall-clock budget of 600 s reached after
+            23 trained archs (603.2 s spent)"``.
     """
 
     best_arch: str | None
@@ -253,6 +138,7 @@ class RealSearchResult:
     storage: str
     resumed_from: int
     device: str
+    stop_reason: str | None = None
     trajectory: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
     def to_dict(self, *, trajectory: bool = False) -> dict[str, Any]:
@@ -430,145 +316,167 @@ def run_real_search(
     Returns:
         The ``RealSearchResult`` of the whole study.
     """
+    return _real_search(SimpleNamespace(**locals()))
+
+
+def _check_options(a: SimpleNamespace) -> Budget:
+    """Check ``run_real_search``'s options ``a`` (counts and probabilities replaced by their
+    checked values, defaults filled in); returns the budget."""
     owner = _OWNER
-    check_choice(strategy, "strategy", owner, real_strategies())
-    if budget_seconds is None and max_trials is None:
-        raise param_error(
-            "budget_seconds", owner, "a float > 0 when max_trials is not given", None
-        )
-    if budget_seconds is not None:
-        budget_seconds = check_float(budget_seconds, "budget_seconds", owner, minimum=0.0,
-                                     exclusive=True)
-    if max_trials is not None:
-        max_trials = check_int(max_trials, "max_trials", owner, minimum=1)
-    check_choice(clock, "clock", owner, ["wall", "process"])
-    now_clock = time.perf_counter if clock == "wall" else time.process_time
-    top_k = check_int(top_k, "top_k", owner, minimum=1)
-    n_init = check_int(max(top_k, 2) if n_init is None else n_init, "n_init", owner, minimum=2)
-    pool_size = check_int(pool_size, "pool_size", owner, minimum=1)
-    n_parents = check_int(n_parents, "n_parents", owner, minimum=0)
-    n_mutations_per_parent = check_int(
-        n_mutations_per_parent, "n_mutations_per_parent", owner, minimum=0
+    check_choice(a.strategy, "strategy", owner, real_strategies())
+    limits = Budget.checked(
+        owner, queries=a.max_trials, wall_seconds=a.budget_seconds,
+        names={"queries": "max_trials", "wall_seconds": "budget_seconds"},
+        required=("budget_seconds", "a float > 0 when max_trials is not given"),
+        unit="trained archs", clock=a.clock,
+    )
+    check_choice(a.clock, "clock", owner, ["wall", "process"])
+    a.top_k = check_int(a.top_k, "top_k", owner, minimum=1)
+    a.n_init = check_int(max(a.top_k, 2) if a.n_init is None else a.n_init, "n_init", owner,
+                         minimum=2)
+    a.pool_size = check_int(a.pool_size, "pool_size", owner, minimum=1)
+    a.n_parents = check_int(a.n_parents, "n_parents", owner, minimum=0)
+    a.n_mutations_per_parent = check_int(
+        a.n_mutations_per_parent, "n_mutations_per_parent", owner, minimum=0
     )
     from predictor_nas.predictors import PREDICTORS
     from predictor_nas.samplers import ACQUISITIONS
 
-    check_choice(predictor, "predictor", owner, sorted(PREDICTORS))
-    check_choice(acquisition, "acquisition", owner, ACQUISITIONS)
-    seed = check_int(seed, "seed", owner, minimum=0)
-    epochs = check_int(epochs, "epochs", owner, minimum=1)
-    prune = (strategy == TOPK) if prune is None else bool(prune)
-    if prune and epochs < 2:
+    check_choice(a.predictor, "predictor", owner, sorted(PREDICTORS))
+    check_choice(a.acquisition, "acquisition", owner, ACQUISITIONS)
+    a.seed = check_int(a.seed, "seed", owner, minimum=0)
+    a.epochs = check_int(a.epochs, "epochs", owner, minimum=1)
+    a.prune = (a.strategy == TOPK) if a.prune is None else bool(a.prune)
+    if a.prune and a.epochs < 2:
         raise InvalidParameterError(
             "Pruning needs epochs >= 2 (a run is stopped before its last epoch); pass "
             "prune=False (CLI: --no-prune) or more epochs."
         )
-    prune_min_epochs = check_int(
-        max(1, epochs // 3) if prune_min_epochs is None else prune_min_epochs,
+    a.prune_min_epochs = check_int(
+        max(1, a.epochs // 3) if a.prune_min_epochs is None else a.prune_min_epochs,
         "prune_min_epochs", owner, minimum=1,
     )
-    prune_threshold = check_float(prune_threshold, "prune_threshold", owner, minimum=0.0,
-                                  exclusive=True)
-    if prune_threshold >= 1:
-        raise param_error("prune_threshold", owner, "a float in (0, 1)", prune_threshold)
-
-    from predictor_nas.evaluators import TrainEvaluator
-    from predictor_nas.training import load_dataset
-
-    if data is None:
-        data = load_dataset(dataset, root=data_root, seed=data_seed, download=download)
-    if space not in (None, "nb201") and warm_start is not None:
+    a.prune_threshold = check_float(a.prune_threshold, "prune_threshold", owner, minimum=0.0,
+                                    exclusive=True)
+    if a.prune_threshold >= 1:
+        raise param_error("prune_threshold", owner, "a float in (0, 1)", a.prune_threshold)
+    if a.space not in (None, "nb201") and a.warm_start is not None:
         raise param_error(
             "warm_start", owner, "None on a declared space (table and proxy warm starts "
-            "exist for nb201 only)", warm_start,
+            "exist for nb201 only)", a.warm_start,
         )
-    prior: TablePrior | ProxyPrior | None
+    return limits
+
+
+def _make_prior(a: SimpleNamespace, data: ImageData) -> TablePrior | ProxyPrior | None:
+    """The warm-start prior ``a.warm_start`` names (``run_real_search``)."""
+    warm_start = a.warm_start
     if warm_start is None or isinstance(warm_start, (TablePrior, ProxyPrior)):
-        prior = warm_start
-    elif warm_start == "proxies":
+        return warm_start
+    if warm_start == "proxies":
         from predictor_nas.proxies import ProxyEnsemble
 
         side = int(data.x_train.shape[-1])
-        prior = ProxyPrior(ProxyEnsemble(
-            width=width, depth=depth, num_classes=data.num_classes, input_size=side,
-            batch_size=32, seed=seed,
+        return ProxyPrior(ProxyEnsemble(
+            width=a.width, depth=a.depth, num_classes=data.num_classes, input_size=side,
+            batch_size=32, seed=a.seed,
         ))
-    elif isinstance(warm_start, str):
-        prior = TablePrior(warm_start, PRIOR_DATASET.get(data.name, "cifar10"))
-    else:
-        raise param_error(
-            "warm_start", owner, "None, a table name, 'proxies', a TablePrior or a ProxyPrior",
-            warm_start,
-        )
+    if isinstance(warm_start, str):
+        return TablePrior(warm_start, PRIOR_DATASET.get(data.name, "cifar10"))
+    raise param_error(
+        "warm_start", _OWNER, "None, a table name, 'proxies', a TablePrior or a ProxyPrior",
+        warm_start,
+    )
+
+
+def _real_search(a: SimpleNamespace) -> RealSearchResult:
+    """``run_real_search`` with its options ``a``."""
+    limits = _check_options(a)
+    from predictor_nas.evaluators import TrainEvaluator
+    from predictor_nas.training import load_dataset
+
+    data = a.data
+    if data is None:
+        data = load_dataset(a.dataset, root=a.data_root, seed=a.data_seed, download=a.download)
+    prior = _make_prior(a, data)
     evaluator = TrainEvaluator(
-        data, space="nb201" if space is None else space, width=width, depth=depth,
-        epochs=epochs, batch_size=batch_size, lr=lr,
-        weight_decay=weight_decay, seed=seed, device=device, amp=amp, num_threads=num_threads,
-        checkpoint_dir=checkpoint_dir,
+        data, space="nb201" if a.space is None else a.space, width=a.width, depth=a.depth,
+        epochs=a.epochs, batch_size=a.batch_size, lr=a.lr, weight_decay=a.weight_decay,
+        seed=a.seed, device=a.device, amp=a.amp, num_threads=a.num_threads,
+        checkpoint_dir=a.checkpoint_dir,
     )
     space = evaluator.space
-    pkw = dict({"n_estimators": 150} if predictor == "xgb" else {}, **(predictor_kwargs or {}))
+    pkw = dict({"n_estimators": 150} if a.predictor == "xgb" else {}, **(a.predictor_kwargs or {}))
     config = {
         "space": space.name,
-        "strategy": strategy,
+        "strategy": a.strategy,
         "evaluator": evaluator.config(),
-        "prune": prune,
-        "prune_threshold": prune_threshold,
-        "prune_min_epochs": prune_min_epochs,
+        "prune": a.prune,
+        "prune_threshold": a.prune_threshold,
+        "prune_min_epochs": a.prune_min_epochs,
     }
-    if strategy == TOPK:
+    if a.strategy == TOPK:
         config.update(
-            top_k=top_k, n_init=n_init, pool_size=pool_size, n_parents=n_parents,
-            n_mutations_per_parent=n_mutations_per_parent, predictor=predictor,
-            predictor_kwargs=pkw, acquisition=acquisition,
+            top_k=a.top_k, n_init=a.n_init, pool_size=a.pool_size, n_parents=a.n_parents,
+            n_mutations_per_parent=a.n_mutations_per_parent, predictor=a.predictor,
+            predictor_kwargs=pkw, acquisition=a.acquisition,
             warm_start=None if prior is None else prior.describe(),
         )
-    name = study_name or f"{space.name}-train-{data.name}-{strategy}-seed{seed}"
-    if checkpoint_dir is None:
-        evaluator.checkpoint_dir = default_checkpoint_dir(storage, name)
+    name = a.study_name or f"{space.name}-train-{data.name}-{a.strategy}-seed{a.seed}"
+    if a.checkpoint_dir is None:
+        evaluator.checkpoint_dir = default_checkpoint_dir(a.storage, name)
         if evaluator.checkpoint_dir is not None:
             log.info("training checkpoints in %s", evaluator.checkpoint_dir)
-    study = optuna.create_study(
-        storage=make_storage(storage), study_name=name, direction="maximize",
-        load_if_exists=True, pruner=optuna.pruners.NopPruner(),
-        sampler=optuna.samplers.RandomSampler(seed=seed),
-    )
-    check_study_config(
-        study, config, attr=CONFIG_ATTR, name=name, storage=storage,
+    opened = open_study(
+        storage=a.storage, name=name, config=config, attr=CONFIG_ATTR,
         creator="a real-training search", name_option="study name",
+        direction="maximize", pruner=optuna.pruners.NopPruner(),
+        sampler=optuna.samplers.RandomSampler(seed=a.seed),
+        distributions=space.distributions() if space.plain else None,
     )
-    _clean_interrupted(study, space)
-
-    finished = _finished(study)
-    resumed_from = len(finished)
-    spent = float(sum(t.user_attrs.get("clock_s", 0.0) for t in finished))
-    n = len(finished)
-    distributions = space.distributions()
-
-    def more() -> bool:
-        if max_trials is not None and n >= max_trials:
-            return False
-        return not (budget_seconds is not None and spent >= budget_seconds)
-
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=max_trials, initial=n, desc=f"{strategy} {data.name}", unit="arch",
-                   leave=False)
     planner = _Planner(
-        space, study, seed=seed, top_k=top_k, n_init=n_init, pool_size=pool_size,
-        n_parents=n_parents, n_mutations=n_mutations_per_parent, predictor=predictor,
-        predictor_kwargs=pkw, acquisition=acquisition, prior=prior, epochs=epochs,
+        space, opened.study, seed=a.seed, top_k=a.top_k, n_init=a.n_init,
+        pool_size=a.pool_size, n_parents=a.n_parents, n_mutations=a.n_mutations_per_parent,
+        predictor=a.predictor, predictor_kwargs=pkw, acquisition=a.acquisition, prior=prior,
+        epochs=a.epochs,
     )
-    _warm_imports(predictor if strategy == TOPK else None)
+    finished, resumed_from, reason = _train_loop(
+        a, opened.study, evaluator, planner, limits, f"{a.strategy} {data.name}"
+    )
+    return _result(
+        opened.study, finished, strategy=a.strategy, dataset=data.name, seed=a.seed,
+        study_name=name, storage=a.storage or "memory", resumed_from=resumed_from,
+        rounds=planner.n_rounds(), clock=a.clock, stop_reason=reason,
+        device=finished[-1].user_attrs.get("device", "?") if finished else "-",
+    )
+
+
+def _train_loop(
+    a: SimpleNamespace,
+    study: optuna.Study,
+    evaluator: Any,
+    planner: _Planner,
+    limits: Budget,
+    desc: str,
+) -> tuple[list[FrozenTrial], int, str]:
+    """Train archs until ``limits`` are reached; returns (finished trials, how many there were
+    before, the stop reason)."""
+    space = evaluator.space
+    now_clock = time.perf_counter if a.clock == "wall" else time.process_time
+    finished = _finished(study)
+    resumed_from = n = len(finished)
+    spent = float(sum(t.user_attrs.get("clock_s", 0.0) for t in finished))
+    distributions = space.distributions()
+    samplers = StepSamplers(a.strategy, space, a.seed) if a.strategy != TOPK else None
+    bar = Progress(a.progress, total=a.max_trials, initial=n, desc=desc, unit="arch")
+    _warm_imports(a.predictor if a.strategy == TOPK else None)
     t_last = time.perf_counter()
     c_last = now_clock()
     try:
-        while more():
-            if prune:
-                study.pruner = _pruner(finished, epochs, prune_threshold, prune_min_epochs)
-            if strategy == TOPK:
+        while (reason := limits.stop_reason(queries=n, wall_seconds=spent)) is None:
+            if a.prune:
+                study.pruner = _pruner(finished, a.epochs, a.prune_threshold, a.prune_min_epochs)
+            if a.strategy == TOPK:
                 item = planner.next_item(finished)
                 study.enqueue_trial(
                     space.to_params(space.parse(item["arch"])),
@@ -576,43 +484,42 @@ def run_real_search(
                 )
                 trial, arch = ask_arch(study, space, distributions=distributions)
             else:
-                study.sampler = make_sampler(strategy, space, _step_seed(seed, n))
+                study.sampler = samplers.at(study, n)
                 trial, arch = ask_arch(
                     study, space, distributions=distributions,
-                    rng=np.random.default_rng([seed, n, 3]),
+                    rng=np.random.default_rng([a.seed, n, 3]),
                 )
             trial.set_user_attr("arch", space.format(arch))
             trial.set_user_attr("canonical_key", space.canonical_key(arch))
             ev = evaluator.evaluate(arch, trial=trial)
-            trial.set_user_attr("cost_s", ev.cost)
-            trial.set_user_attr("epochs_run", ev.epochs_run)
-            trial.set_user_attr("n_params", int(ev.metrics["n_params"]))
-            trial.set_user_attr("device", ev.device)
-            if "test_acc" in ev.metrics:
-                trial.set_user_attr("test_acc", ev.metrics["test_acc"])
+            _record(trial, ev)
             now, c_now = time.perf_counter(), now_clock()
             trial.set_user_attr("wall_s", now - t_last)
             trial.set_user_attr("clock_s", c_now - c_last)
             spent += c_now - c_last
             t_last, c_last = now, c_now
+            if samplers is not None:
+                samplers.record(trial)
             if ev.pruned:
                 study.tell(trial, state=TrialState.PRUNED)
             else:
                 study.tell(trial, ev.value)
             finished = _finished(study)
             n = len(finished)
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix(best=f"{_best_value(finished)}", spent=f"{spent:.0f}s")
+            bar.advance(1, best=f"{_best_value(finished)}", spent=f"{spent:.0f}s")
     finally:
-        if bar is not None:
-            bar.close()
-    return _result(
-        study, finished, strategy=strategy, dataset=data.name, seed=seed, study_name=name,
-        storage=storage or "memory", resumed_from=resumed_from, rounds=planner.n_rounds(),
-        clock=clock,
-        device=finished[-1].user_attrs.get("device", "?") if finished else "-",
-    )
+        bar.close()
+    return finished, resumed_from, reason
+
+
+def _record(trial: optuna.trial.Trial, ev: Any) -> None:
+    """Store a training run's cost, epochs, size, device and test accuracy on its trial."""
+    trial.set_user_attr("cost_s", ev.cost)
+    trial.set_user_attr("epochs_run", ev.epochs_run)
+    trial.set_user_attr("n_params", int(ev.metrics["n_params"]))
+    trial.set_user_attr("device", ev.device)
+    if "test_acc" in ev.metrics:
+        trial.set_user_attr("test_acc", ev.metrics["test_acc"])
 
 
 def _warm_imports(predictor: str | None) -> None:
@@ -652,16 +559,6 @@ def _pruner(
 def _best_value(finished: Sequence[FrozenTrial]) -> str:
     vals = [t.value for t in finished if t.state == TrialState.COMPLETE]
     return f"{max(vals):.2f}" if vals else "-"
-
-
-def _clean_interrupted(study: optuna.Study, space: SearchSpace) -> None:
-    """Mark trials left RUNNING by a killed run failed; pop and fail stray WAITING ones."""
-    for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        study.tell(t.number, state=TrialState.FAIL)
-        log.info("marked interrupted trial %d as failed; its arch is trained again", t.number)
-    while study.get_trials(deepcopy=False, states=(TrialState.WAITING,)):
-        t = study.ask(fixed_distributions=space.distributions()) if space.plain else study.ask()
-        study.tell(t, state=TrialState.FAIL)
 
 
 def _result(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import math
 import time
 from collections.abc import Sequence
@@ -13,17 +12,19 @@ import numpy as np
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from predictor_nas._validation import check_choice, check_float, check_int, param_error
+from predictor_nas._validation import check_choice, check_int, param_error
 from predictor_nas.evaluators import TableEvaluator
 from predictor_nas.search._ask import ask_arch
-from predictor_nas.search._journal import StudyRunLock
 from predictor_nas.search._storage import make_storage
-from predictor_nas.search._strategies import available_strategies, make_sampler
-from predictor_nas.search._study import check_study_config
+from predictor_nas.search._strategies import (
+    StepSamplers,
+    available_strategies,
+    make_sampler,
+    step_seed,
+)
+from predictor_nas.search._study import Budget, Progress, open_study
 from predictor_nas.spaces import DeclaredSpace, SearchSpace, get_space
 from predictor_nas.tables import DEFAULT_TABLE, Table, open_table
-
-log = logging.getLogger(__name__)
 
 CONFIG_ATTR = "predictor_nas_config"
 TEST_METRIC = "test_acc"
@@ -56,6 +57,8 @@ class SearchResult:
         trajectory_test: (n_queries,) test value of the incumbent after each query, where the
             table has the test metric at the searched fidelity (same rule as ``best_test``);
             else None. The incumbent is always chosen by validation.
+        stop_reason: Why the search stopped, e.g. ``"time budget of 60 s reached after 41
+            queries (61.5 s spent)"``.
     """
 
     best_arch: str
@@ -75,6 +78,7 @@ class SearchResult:
     storage: str
     resumed_from: int
     wall_seconds: float
+    stop_reason: str | None = None
     trajectory_regret_val: list[float] = field(default_factory=list, repr=False)
     trajectory_val: list[float] = field(default_factory=list, repr=False)
     trajectory_test: list[float | None] | None = field(default=None, repr=False)
@@ -96,9 +100,8 @@ def default_study_name(
     return name + "-drawseed" if draw_seed else name
 
 
-def _step_seed(seed: int, step: int) -> int:
-    """Seed of the sampler for the ``step``-th query; a resumed run reuses the same seeds."""
-    return int(np.random.SeedSequence([seed, step]).generate_state(1)[0])
+#: Kept under its old name for the modules that import it from here.
+_step_seed = step_seed
 
 
 def incumbent_trajectory(
@@ -183,12 +186,10 @@ def run_search(
         SearchError: The study needs writing and its journal is read-only.
     """
     owner = "search"
-    if budget is None and time_budget is None:
-        raise param_error("budget", owner, "an int >= 1 when no time budget is given", None)
-    if budget is not None:
-        budget = check_int(budget, "budget", owner, minimum=1)
-    if time_budget is not None:
-        time_budget = check_float(time_budget, "time_budget", owner, minimum=0.0, exclusive=True)
+    limits = Budget.checked(
+        owner, queries=budget, simulated_seconds=time_budget,
+        required=("budget", "an int >= 1 when no time budget is given"),
+    )
     seed = check_int(seed, "seed", owner, minimum=0)
     check_choice(strategy, "strategy", owner, available_strategies())
     tbl = open_table(table)
@@ -211,82 +212,84 @@ def run_search(
     if test_metric is not None:
         check_choice(test_metric, "test_metric", owner, tbl.metrics(dataset))
         config["test_metric"] = test_metric
-    report_metric = TEST_METRIC if test_metric is None else test_metric
     if isinstance(sp, DeclaredSpace):  # a user's declaration: the study records all of it
         config["space_spec"] = sp.spec()
-    store = make_storage(
-        storage, journal_buffered=JOURNAL_BUFFERED, journal_fsync_interval=JOURNAL_FSYNC_INTERVAL
-    )
-    # One process per study (released in the loop's ``finally`` or when an error drops it).
-    run_lock = StudyRunLock.acquire(storage, name)
-    study = optuna.create_study(
-        storage=store,
-        study_name=name,
-        direction=evaluator.direction,
-        load_if_exists=True,
-        sampler=make_sampler(strategy, sp, _step_seed(seed, 0)),
-    )
-    check_study_config(
-        study, config, attr=CONFIG_ATTR, name=name, storage=storage,
+    # One process per study (the lock is released by ``close`` or when an error drops it).
+    opened = open_study(
+        storage=storage, name=name, config=config, attr=CONFIG_ATTR,
         creator="predictor-nas search", name_option="--study-name",
+        store=make_storage(
+            storage, journal_buffered=JOURNAL_BUFFERED,
+            journal_fsync_interval=JOURNAL_FSYNC_INTERVAL,
+        ),
+        direction=evaluator.direction, sampler=make_sampler(strategy, sp, _step_seed(seed, 0)),
+        lock=True, distributions=sp.distributions() if sp.plain else None,
     )
-    for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING, TrialState.WAITING)):
-        # Left behind by an interrupted run of this single-process search: the query never
-        # finished, so it is marked failed and the same step is proposed again.
-        study.tell(t.number, state=TrialState.FAIL)
-        log.info("marked interrupted trial %d of %s as failed", t.number, name)
-
+    study = opened.study
     complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     resumed_from = len(complete)
     n = len(complete)
     spent = float(sum(t.user_attrs.get("cost_s", 0.0) for t in complete))
-
-    def more() -> bool:
-        if budget is not None and n >= budget:
-            return False
-        return not (time_budget is not None and spent >= time_budget)
-
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(
-            total=budget,
-            initial=min(n, budget) if budget else n,
-            desc=f"{strategy} {dataset}",
-            unit="query",
-            leave=False,
-            disable=None,
-        )
     distributions = sp.distributions()
+    samplers = StepSamplers(strategy, sp, seed)
     t0 = time.perf_counter()
+    bar = Progress(
+        progress, total=budget, initial=min(n, budget) if budget else n,
+        desc=f"{strategy} {dataset}", unit="query",
+    )
     try:
-        while more():
-            study.sampler = make_sampler(strategy, sp, _step_seed(seed, n))
-            trial, arch = ask_arch(
-                study, sp, distributions=distributions, rng=np.random.default_rng([seed, n, 2])
-            )
-            ev = evaluator.evaluate(arch, rng=np.random.default_rng([seed, n, 1]))
-            trial.set_user_attr("arch", sp.format(arch))
-            trial.set_user_attr("canonical_key", sp.canonical_key(arch))
-            trial.set_user_attr("metrics", ev.metrics)
-            trial.set_user_attr("cost_s", ev.cost)
-            if ev.seed_position is not None:
-                trial.set_user_attr("seed_position", ev.seed_position)
-            study.tell(trial, ev.value)
+        while (reason := limits.stop_reason(queries=n, simulated_seconds=spent)) is None:
+            study.sampler = samplers.at(study, n)
+            spent += _query(study, sp, evaluator, distributions, seed, n, samplers)
             n += 1
-            spent += ev.cost
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix(best=f"{study.best_value:.2f}")
+            bar.advance(1, best=f"{study.best_value:.2f}")
     finally:
-        if hasattr(store, "sync"):  # a buffered journal: its finished trials made durable
-            store.sync()
-        run_lock.release()
-        if bar is not None:
-            bar.close()
+        opened.close()
+        bar.close()
     wall = time.perf_counter() - t0
+    return _search_result(
+        study, tbl, evaluator, test_metric=test_metric, stop_reason=reason, strategy=strategy,
+        dataset=dataset, seed=seed, metric=metric, study_name=name,
+        storage=storage or "memory", resumed_from=resumed_from, wall_seconds=wall,
+    )
 
+
+def _query(
+    study: optuna.Study,
+    sp: SearchSpace,
+    evaluator: TableEvaluator,
+    distributions: dict[str, Any],
+    seed: int,
+    n: int,
+    samplers: StepSamplers,
+) -> float:
+    """Ask the ``n``-th query, look it up and tell it; returns its simulated cost (s)."""
+    trial, arch = ask_arch(
+        study, sp, distributions=distributions, rng=np.random.default_rng([seed, n, 2])
+    )
+    ev = evaluator.evaluate(arch, rng=np.random.default_rng([seed, n, 1]))
+    trial.set_user_attr("arch", sp.format(arch))
+    trial.set_user_attr("canonical_key", sp.canonical_key(arch))
+    trial.set_user_attr("metrics", ev.metrics)
+    trial.set_user_attr("cost_s", ev.cost)
+    if ev.seed_position is not None:
+        trial.set_user_attr("seed_position", ev.seed_position)
+    samplers.record(trial)
+    study.tell(trial, ev.value)
+    return float(ev.cost)
+
+
+def _search_result(
+    study: optuna.Study,
+    tbl: Table,
+    evaluator: TableEvaluator,
+    *,
+    test_metric: str | None,
+    **kw: Any,
+) -> SearchResult:
+    """The ``SearchResult`` of the study's complete trials (``kw``: the run's own fields)."""
+    dataset, metric = kw["dataset"], kw["metric"]
+    report_metric = TEST_METRIC if test_metric is None else test_metric
     trials = sorted(
         study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)), key=lambda t: t.number
     )
@@ -318,15 +321,8 @@ def run_search(
         table_best_val=tbl.best(metric, dataset=dataset)[1],
         n_queries=len(trials),
         simulated_seconds=float(sum(t.user_attrs.get("cost_s", 0.0) for t in trials)),
-        strategy=strategy,
-        dataset=dataset,
-        seed=seed,
         table=tbl.name,
-        metric=metric,
-        study_name=name,
-        storage=storage or "memory",
-        resumed_from=resumed_from,
-        wall_seconds=wall,
+        **kw,
         trajectory_regret_val=[float(r) for r in regret],
         trajectory_val=[float(v) for v in val],
         trajectory_test=test_traj,

@@ -12,7 +12,9 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import optuna
+from optuna.trial import TrialState
 
 from predictor_nas._validation import check_choice
 from predictor_nas.exceptions import InvalidParameterError
@@ -233,3 +235,88 @@ def make_sampler(
     ``seed``."""
     check_choice(strategy, "strategy", "search", available_strategies())
     return STRATEGIES[strategy][0](get_space(space), seed)
+
+
+def step_seed(seed: int, step: int) -> int:
+    """Seed of the sampler for the ``step``-th query; a resumed run reuses the same seeds."""
+    return int(np.random.SeedSequence([seed, step]).generate_state(1)[0])
+
+
+#: Trial system attr holding the GP kernel parameters the ``gp`` strategy's sampler had fitted
+#: when the trial was told: ``{"isl": [...], "scale": float, "noise": float}``.
+GP_KERNEL_ATTR = "predictor_nas:gp_kernel"
+
+
+class StepSamplers:
+    """The sampler of each query of a single-process search, as exact as one sampler per query.
+
+    Query ``n`` is proposed by ``make_sampler(strategy, space, step_seed(seed, n))``: its
+    proposals depend only on the study and the step, so a resumed search equals an uninterrupted
+    one. Every strategy but ``gp`` gets a fresh sampler per query (their state is rebuilt from the
+    study anyway). ``gp`` keeps one ``GPSampler`` (its random states reseeded per step) because it
+    starts each kernel fit from the last fit's parameters, which makes later fits faster; those
+    parameters are stored on each trial (``GP_KERNEL_ATTR``) and read back when a search resumes,
+    so resuming gives the same fits as running on.
+
+    Args:
+        strategy, space, seed: As for ``make_sampler`` (``seed``: the search's).
+    """
+
+    def __init__(self, strategy: str, space: SearchSpace, seed: int) -> None:
+        self.strategy = strategy
+        self.space = space
+        self.seed = seed
+        self._gp: Any = None
+
+    def at(self, study: optuna.Study, n: int) -> optuna.samplers.BaseSampler:
+        """The sampler of query ``n`` of ``study``."""
+        seed = step_seed(self.seed, n)
+        if self.strategy != "gp":
+            return make_sampler(self.strategy, self.space, seed)
+        if self._gp is None:
+            self._gp = make_sampler("gp", self.space, seed)
+            self._gp._gprs_cache_list = _stored_gp_kernel(study)
+        else:
+            from optuna.samplers._lazy_random_state import LazyRandomState
+
+            # What ``GPSampler(seed=seed)`` sets; the fitted kernel cache is kept.
+            self._gp._rng = LazyRandomState(seed)
+            self._gp._independent_sampler = optuna.samplers.RandomSampler(seed=seed)
+        return self._gp
+
+    def record(self, trial: optuna.trial.Trial) -> None:
+        """Store the kept GP's kernel parameters on ``trial`` (call before telling it)."""
+        cache = None if self._gp is None else self._gp._gprs_cache_list
+        if not cache:
+            return
+        gpr = cache[0]
+        value = {
+            "isl": [float(v) for v in gpr.inverse_squared_lengthscales.detach().cpu().numpy()],
+            "scale": float(gpr.kernel_scale.item()),
+            "noise": float(gpr.noise_var.item()),
+        }
+        trial.storage.set_trial_system_attr(trial._trial_id, GP_KERNEL_ATTR, value)
+
+
+def _stored_gp_kernel(study: optuna.Study) -> list[Any] | None:
+    """The kernel parameters stored on the study's last finished (complete or pruned) trial
+    that has them, as ``GPSampler``'s cache; None if none has (a new study, fewer queries than
+    the GP's start-up, or one run before they were stored). A trial failed because its run was
+    killed is skipped: its query is proposed again, from the fit before it."""
+    done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED))
+    with_kernel = [t for t in done if GP_KERNEL_ATTR in t.system_attrs]
+    if not with_kernel:
+        return None
+    stored = max(with_kernel, key=lambda t: t.number).system_attrs[GP_KERNEL_ATTR]
+    import types
+
+    import torch
+
+    f64 = torch.float64
+    return [
+        types.SimpleNamespace(
+            inverse_squared_lengthscales=torch.tensor(stored["isl"], dtype=f64),
+            kernel_scale=torch.tensor(stored["scale"], dtype=f64),
+            noise_var=torch.tensor(stored["noise"], dtype=f64),
+        )
+    ]

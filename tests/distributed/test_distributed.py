@@ -230,6 +230,7 @@ def test_threads_on_journal_complete_budget_without_duplicates(tmp_path, nb201_t
     spec = str(tmp_path / "s.journal")
     res, workers = _coordinate_with_workers(spec, 2, strategy="random", budget=40, queue_size=4)
     assert res.done and res.n_complete == 40 and res.n_proposed == 40 and res.n_failed == 0
+    assert res.stop_reason == "budget of 40 evaluations reached"
     assert sum(w.n_evaluated for w in workers) == 40
     assert {w.stopped_because for w in workers} == {"done"}
     complete = _check_ledger(_study(spec), 40, nb201_table)
@@ -498,6 +499,9 @@ def test_lease_of_a_dead_coordinator_is_taken_over_after_the_grace_period(tmp_pa
     res = run_coordinator(spec, strategy="random", budget=5, heartbeat=hb, max_seconds=0.2)
     assert time.monotonic() - t0 >= 2
     assert res.study_name == STUDY
+    assert not res.done and res.stop_reason.startswith(
+        "wall-clock budget of 0.2 s reached after 0 evaluations"
+    )
     assert _study(spec).user_attrs[LEASE_ATTR]["id"] != "dead"
 
 

@@ -196,12 +196,17 @@ def test_single_fidelity_table_degenerates_to_full_fidelity(nb201_table):
     assert r.n_evaluations == r.n_full_evaluations == r.n_archs == 7
     assert r.ladder == [200]
     assert r.best_test is None  # the embedded table has no test accuracy
+    assert r.stop_reason == "budget of 7 evaluations reached"
 
 
 def test_sh_ledger_and_promotions(c10, rich, tmp_path):
     """SH ledger: 12-epoch trials PRUNED, 200-epoch COMPLETE; promoted = top 1 of 3 observed."""
     storage = str(tmp_path / "sh.journal")
     r = run_multifidelity(c10, method="sh", time_budget=8 * T_C10, seed=1, storage=storage)
+    assert r.stop_reason == (
+        f"time budget of {8 * T_C10:g} s reached after {r.n_evaluations} evaluations "
+        f"({r.simulated_seconds:.1f} s spent)"
+    )
     study = load(study_name=r.study_name, storage=storage)
     trials = sorted(study.trials, key=lambda t: t.user_attrs["step"])
     by_step = {t.user_attrs["step"]: t for t in trials}

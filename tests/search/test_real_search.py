@@ -103,6 +103,7 @@ def test_rea_baseline_trains_every_proposal_fully():
     r = run_real_search(strategy="rea", max_trials=3, seed=0, **TINY)
     assert r.n_trained == r.n_complete == 3 and r.n_pruned == 0
     assert r.total_epochs == 3 * TINY["epochs"] and r.rounds == 0
+    assert r.stop_reason == "budget of 3 trained archs reached"
 
 
 def test_process_clock_budget_stops_the_search():
@@ -111,6 +112,10 @@ def test_process_clock_budget_stops_the_search():
     assert r.clock == "process" and r.n_trained >= 1
     before_last = r.trajectory[-2]["seconds"] if r.n_trained > 1 else 0.0
     assert before_last < 0.2 <= r.clock_seconds == r.trajectory[-1]["seconds"]
+    assert r.stop_reason == (
+        f"process-time budget of 0.2 s reached after {r.n_trained} trained archs "
+        f"({r.clock_seconds:.1f} s spent)"
+    )
     with pytest.raises(InvalidParameterError, match="'clock' parameter"):
         run_real_search(max_trials=1, clock="gpu")
 
