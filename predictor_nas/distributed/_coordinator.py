@@ -432,7 +432,7 @@ def run_coordinator(
         max_seconds = check_float(max_seconds, "max_seconds", _OWNER, minimum=0.0, exclusive=True)
     check_choice(strategy, "strategy", _OWNER, available_strategies())
     check_choice(evaluator, "evaluator", _OWNER, available_evaluators())
-    hb = (heartbeat or HeartbeatSettings()).validated(_OWNER)
+    hb = (heartbeat or HeartbeatSettings()).validated(_OWNER, storage)
     sp = get_space(space)
     tbl = None
     if evaluator == "table":
