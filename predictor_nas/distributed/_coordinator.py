@@ -520,9 +520,9 @@ def run_coordinator(
     t0 = time.perf_counter()
     bar = None
     if progress:
-        from tqdm.auto import tqdm
+        from predictor_nas._progress import progress_bar
 
-        bar = tqdm(total=budget, initial=min(resumed_from, budget), desc=name, unit="trial")
+        bar = progress_bar(budget, initial=min(resumed_from, budget), desc=name, unit="trial")
     done = False
     try:
         while not (stop is not None and stop.is_set()):

@@ -829,9 +829,9 @@ def run_multifidelity(
         )
     bar = None
     if progress and time_budget is not None:
-        from tqdm.auto import tqdm
+        from predictor_nas._progress import progress_bar
 
-        bar = tqdm(total=time_budget, desc=f"{method} {name}", unit="s", leave=False)
+        bar = progress_bar(time_budget, desc=f"{method} {name}", unit="s")
     search = _Search(
         evaluator,
         study=study,

@@ -492,11 +492,9 @@ def run_mo_search(
         resumed_from = n
         bar = None
         if progress:
-            from tqdm.auto import tqdm
+            from predictor_nas._progress import progress_bar
 
-            bar = tqdm(
-                total=budget, initial=min(n, budget), desc=strategy, unit="query", leave=False
-            )
+            bar = progress_bar(budget, initial=min(n, budget), desc=strategy, unit="query")
         distributions = sp.distributions()
         t0 = time.perf_counter()
         try:

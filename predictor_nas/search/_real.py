@@ -549,10 +549,12 @@ def run_real_search(
 
     bar = None
     if progress:
-        from tqdm.auto import tqdm
+        from predictor_nas._progress import progress_bar, status
 
-        bar = tqdm(total=max_trials, initial=n, desc=f"{strategy} {data.name}", unit="arch",
-                   leave=False)
+        bar = progress_bar(max_trials, initial=n, desc=f"{strategy} {data.name}", unit="arch")
+        if n == 0:
+            status(f"building and training the first architecture on {data.name} (the first "
+                   "update comes when it finishes, minutes on a CPU) ...")
     planner = _Planner(
         space, study, seed=seed, top_k=top_k, n_init=n_init, pool_size=pool_size,
         n_parents=n_parents, n_mutations=n_mutations_per_parent, predictor=predictor,

@@ -248,15 +248,13 @@ def run_search(
 
     bar = None
     if progress:
-        from tqdm.auto import tqdm
+        from predictor_nas._progress import progress_bar
 
-        bar = tqdm(
-            total=budget,
+        bar = progress_bar(
+            budget,
             initial=min(n, budget) if budget else n,
             desc=f"{strategy} {dataset}",
             unit="query",
-            leave=False,
-            disable=None,
         )
     distributions = sp.distributions()
     t0 = time.perf_counter()

@@ -382,7 +382,7 @@ def train(
         augment: One of ``AUGMENTATIONS``; ``None`` = ``data.augment``.
         trial: Optional Optuna trial to report to.
         checkpoint: Optional checkpoint file path.
-        progress: Show a tqdm bar over epochs on stderr.
+        progress: Show progress over epochs on stderr (``predictor_nas._progress``).
         num_threads: Torch CPU threads during the run (restored afterwards); ``None`` = leave as
             is.
         eval_batch_size: Batch size of validation/test passes.
@@ -506,11 +506,9 @@ def train(
 
         bar = None
         if progress:
-            from tqdm.auto import tqdm
+            from predictor_nas._progress import progress_bar
 
-            bar = tqdm(
-                total=epochs, initial=start, desc=f"train {data.name}", unit="epoch", leave=False
-            )
+            bar = progress_bar(epochs, initial=start, desc=f"train {data.name}", unit="epoch")
         try:
             for epoch in range(start + 1, epochs + 1):
                 if pruned:

@@ -43,6 +43,7 @@ from typing import Any
 
 import numpy as np
 
+from predictor_nas._progress import step_reporter
 from predictor_nas.exceptions import (
     InvalidParameterError,
     PredictorNASError,
@@ -495,6 +496,7 @@ def import_records(
     source: str = "",
     where: str = "records",
     csv_lines: bool = False,
+    progress: bool = False,
 ) -> tuple[str, str]:
     """Write records (one per architecture, trial, dataset and fidelity) as a table.
 
@@ -517,6 +519,8 @@ def import_records(
         description, license, source: Table attributes.
         where: The source's name for messages (a file path).
         csv_lines: Rows came from a CSV (messages also give the line number).
+        progress: A status line on stderr per dataset and for the write
+            (``predictor_nas._progress``); otherwise they are logged at INFO.
 
     Returns:
         ``(path written, content hash)``.
@@ -693,7 +697,9 @@ def import_records(
         else ""
     )
     datasets: dict[str, DatasetData] = {}
+    say = step_reporter(progress, log)
     for ds in sorted({k[0] for k in cells} | set(ds_fids)):
+        say(f"tables import {name}: dataset {ds} ({len(archs)} archs) ...")
         metrics_out: dict[str, MetricData] = {}
         for m in metric_specs:
             arrays: dict[int, np.ndarray] = {}
@@ -741,6 +747,7 @@ def import_records(
             description=f"{ds}: imported from {shown!r} ({len(archs)} {space_obj.name} "
             "architectures).",
         )
+    say(f"tables import {name}: writing {out_path} ...")
     out_path.parent.mkdir(parents=True, exist_ok=True)
     chash = write_table(
         out_path,
@@ -865,6 +872,7 @@ def import_file(
     *,
     fmt: str | None = None,
     arch_column: str = "arch",
+    progress: bool = False,
     **kwargs: Any,
 ) -> tuple[str, str]:
     """Import a CSV / JSON / JSON-lines / Parquet file (``read_records`` + ``import_records``).
@@ -874,15 +882,23 @@ def import_file(
         fmt: Its format (default: from the suffix).
         arch_column: Column of the architecture strings (also where the keys of a JSON object
             ``{arch: record}`` go).
+        progress: Status lines on stderr per step (``predictor_nas._progress``).
         **kwargs: Passed to ``import_records`` (``space``, ``name``, ``metrics`` required).
 
     Returns:
         ``(path written, content hash)``.
     """
+    name = kwargs.get("name", "file")
+    step_reporter(progress, log)(f"tables import {name}: reading {os.fspath(source)} ...")
     records, digest = read_records(source, fmt=fmt, arch_column=arch_column)
     where = os.fspath(source)
     kind = _detect_format(Path(where), fmt)
     kwargs.setdefault("source", f"{Path(where).name} {digest}")
     return import_records(
-        records, arch_column=arch_column, where=where, csv_lines=kind == "csv", **kwargs
+        records,
+        arch_column=arch_column,
+        where=where,
+        csv_lines=kind == "csv",
+        progress=progress,
+        **kwargs,
     )
