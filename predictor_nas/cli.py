@@ -428,6 +428,8 @@ def _cmd_tables_info(args: argparse.Namespace) -> int:
 
 
 def _cmd_tables_verify(args: argparse.Namespace) -> int:
+    import os
+
     from predictor_nas.tables import table_paths
     from predictor_nas.tables._integrity import verify_table
 
@@ -435,6 +437,11 @@ def _cmd_tables_verify(args: argparse.Namespace) -> int:
     if not targets:
         _err("No tables to verify.")
         return 1
+    for t in targets:  # a name that is no table is a usage error (exit 2), not a failed check
+        if t not in table_paths() and not os.path.isfile(t):
+            from predictor_nas.tables import open_table
+
+            open_table(t)  # raises TableNotFoundError naming the known tables
     bad = 0
     for t in targets:
         path = table_paths().get(t, t)
@@ -474,6 +481,7 @@ def _cmd_tables_import(args: argparse.Namespace) -> int:
             curves=args.curve or (),
             out=args.out,
             overwrite=args.overwrite,
+            progress=True,
         )
         _out(f"wrote {path}\ncontent hash {chash}")
         return 0
@@ -487,7 +495,7 @@ def _cmd_tables_import(args: argparse.Namespace) -> int:
         from predictor_nas._paths import check_output_file
 
         check_output_file(args.out, "--out", "tables import")
-    path, chash = importer(args.source, out=args.out, overwrite=args.overwrite)
+    path, chash = importer(args.source, out=args.out, overwrite=args.overwrite, progress=True)
     _out(f"wrote {path}\ncontent hash {chash}")
     return 0
 

@@ -62,6 +62,9 @@ LOCK_STALL_MARGIN = 2
 #: A reaper that waited longer than this for the journal lock saw a stall: it judges no
 #: heartbeat this round (the stalled beats land once the lock is free).
 STALL_SECONDS = 1.0
+#: Upper bounds of the heartbeat settings (seconds): a week of grace, an hour between beats.
+MAX_GRACE_PERIOD = 7 * 24 * 3600
+MAX_INTERVAL = 3600
 
 
 def process_id(prefix: str = "") -> str:
@@ -98,9 +101,13 @@ class HeartbeatSettings:
             owner: The function or command named in messages.
             spec: The storage; on a journal file the grace period must outlast a lock stall.
         """
-        interval = check_int(self.interval, "heartbeat_interval", owner, minimum=1)
-        lock = check_int(self.lock_timeout, "lock_timeout", owner, minimum=3)
-        grace = check_int(self.grace_period, "grace_period", owner, minimum=interval + 1)
+        interval = check_int(
+            self.interval, "heartbeat_interval", owner, minimum=1, maximum=MAX_INTERVAL
+        )
+        lock = check_int(self.lock_timeout, "lock_timeout", owner, minimum=3, maximum=MAX_INTERVAL)
+        grace = check_int(
+            self.grace_period, "grace_period", owner, minimum=interval + 1, maximum=MAX_GRACE_PERIOD
+        )
         if spec is not None and storage_kind(spec) == "journal":
             least = interval + lock + LOCK_STALL_MARGIN
             if grace < least:
