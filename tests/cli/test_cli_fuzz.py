@@ -333,3 +333,35 @@ def test_every_bad_value_of_every_option(opt, fuzz_dir):
     """Every bad value of every option keeps the promise (the full sweep)."""
     for value in bad_values(opt.kind, fuzz_dir):
         check(run(build_argv(opt, value, fuzz_dir)))
+
+
+# --------------------------------------------------------------------------- found by the sweep
+HUGE = "1" + "0" * 30
+
+
+def test_huge_thread_count_is_refused_and_leaves_the_environment(fuzz_dir):
+    """--threads 10**30 crashed in ctypes and left OMP_NUM_THREADS poisoned; now exit 2."""
+    before = os.environ.get("OMP_NUM_THREADS")
+    out = run(["search", "--storage", "memory", "--budget", "2", "--threads", HUGE])
+    check(out)
+    assert out.code == 2
+    assert "The 'threads' parameter of search must be an int in [1, 4096]. Got 1000" in out.err
+    assert os.environ.get("OMP_NUM_THREADS") == before
+    check(out := run(["search", "--storage", "memory", "--budget", "2", "--no-progress"]))
+    assert out.code == 0  # the next command is not poisoned
+
+
+def test_huge_grace_period_is_refused(fuzz_dir):
+    """--grace-period 10**30 overflowed a timedelta inside the coordinator; now exit 2."""
+    out = run(["coordinate", "--storage", str(fuzz_dir / "c.journal"), "--grace-period", HUGE])
+    check(out)
+    assert out.code == 2
+    assert "The 'grace_period' parameter of coordinate must be an int in [11, 604800]" in out.err
+
+
+def test_verify_of_an_unknown_table_is_a_usage_error(fuzz_dir):
+    """`tables verify NAME` of no table exits 2 naming the known tables (it exited 1)."""
+    out = run(["tables", "verify", "no-such-table"])
+    check(out)
+    assert out.code == 2
+    assert "No table named or at 'no-such-table'" in out.err and "Known tables:" in out.err
