@@ -22,6 +22,7 @@ import threading
 import time
 import uuid
 import warnings
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -240,7 +241,8 @@ def reap_stale_trials(study: optuna.Study, spec: str | None, settings: Heartbeat
     the same with our heartbeat system attr (or the start time when no beat was recorded yet);
     before failing any, the reaper waits for the journal's write lock, and if that took over
     ``STALL_SECONDS`` (a lock file left by a dead process, or a stuck writer: the live workers'
-    beats were stalled as well) it fails nothing this round.
+    beats were stalled as well) it fails nothing this round nor for ``interval +
+    LOCK_STALL_MARGIN`` seconds after (the stalled beats land meanwhile).
     Safe to run from several processes at once: the storage lets only one of them fail a given
     trial, and only that one queues its copy.
 
@@ -282,12 +284,19 @@ def reap_stale_trials(study: optuna.Study, spec: str | None, settings: Heartbeat
     # and judge nobody this round (the stalled beats land in the next second).
     waited = _wait_for_journal_lock(store)
     if waited > STALL_SECONDS:
+        _LAST_STALL[store] = time.monotonic()
         log.warning(
             "the journal lock was held for %.0f s (a process died holding it?); heartbeats were "
             "stalled too, so no trial is judged dead this round",
             waited,
         )
         return 0
+    stalled_at = _LAST_STALL.get(store)
+    if (
+        stalled_at is not None
+        and time.monotonic() - stalled_at < settings.interval + LOCK_STALL_MARGIN
+    ):
+        return 0  # the beats stalled with us may still be landing (a waiter retries every 1 s)
     n = 0
     for t, age in _stale_journal_trials(study, settings):
         try:
@@ -303,6 +312,10 @@ def reap_stale_trials(study: optuna.Study, spec: str | None, settings: Heartbeat
         )
         requeue(study, t, settings.max_retry)
     return n
+
+
+#: When this process's reaper last waited out a journal lock stall, per storage object.
+_LAST_STALL: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
 
 
 def _stale_journal_trials(

@@ -38,7 +38,7 @@ def test_grace_period_shorter_than_a_lock_stall_is_refused_on_a_journal(tmp_path
     assert not os.path.exists(spec)  # refused before anything was written
     with pytest.raises(InvalidParameterError, match=r"must be an int >= 6 on a journal"):
         HeartbeatSettings(1, 5, lock_timeout=3).validated("coordinate", spec)
-    with pytest.raises(InvalidParameterError, match=r"'lock_timeout' .* int >= 3\. Got 1"):
+    with pytest.raises(InvalidParameterError, match=r"'lock_timeout' .* int in \[3, 3600\]\. Got 1"):
         HeartbeatSettings(1, 50, lock_timeout=1).validated("coordinate", spec)
     # PostgreSQL has no lock file: only grace > interval applies (nothing is connected here).
     pg = HeartbeatSettings(10, 20).validated("coordinate", "postgresql://u@127.0.0.1:1/db")
