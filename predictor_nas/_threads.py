@@ -36,6 +36,8 @@ THREAD_ENV = (
 )
 #: Carries the limit to spawned worker processes.
 ENV = "PREDICTOR_NAS_THREADS"
+#: The largest thread limit taken (more than any machine's cores; the C libraries take an int).
+MAX_THREADS = 4096
 _limiter: Any = None  # the threadpoolctl limiter, kept for the life of the process
 
 
@@ -62,7 +64,7 @@ def default_threads() -> int:
         An int >= 1.
     """
     env = os.environ.get("OMP_NUM_THREADS", "")
-    if env.strip().isdigit() and int(env) >= 1:
+    if env.strip().isdigit() and 1 <= int(env) <= MAX_THREADS:
         return int(env)
     return 1
 
@@ -71,17 +73,18 @@ def set_thread_limits(n: int, owner: str = "threads") -> int:
     """Limit this process (and the processes it starts) to ``n`` threads per pool.
 
     Args:
-        n: Threads per pool, >= 1.
+        n: Threads per pool, in ``[1, MAX_THREADS]``.
         owner: Who asks (for the error message), e.g. ``"search"``.
 
     Returns:
         ``n``.
 
     Raises:
-        InvalidParameterError: ``n`` is not an int >= 1.
+        InvalidParameterError: ``n`` is not an int in ``[1, MAX_THREADS]`` (checked before
+            anything is set: a refused value leaves the environment as it was).
     """
     global _limiter
-    n = check_int(n, "threads", owner, minimum=1)
+    n = check_int(n, "threads", owner, minimum=1, maximum=MAX_THREADS)
     for name in (*THREAD_ENV, ENV):
         os.environ[name] = str(n)
     from threadpoolctl import threadpool_limits
@@ -101,7 +104,7 @@ def limit_threads_from_env() -> int | None:
         The limit applied, or ``None`` when the variable is unset or not a positive int.
     """
     value = os.environ.get(ENV, "")
-    if not value.strip().isdigit() or int(value) < 1:
+    if not value.strip().isdigit() or not 1 <= int(value) <= MAX_THREADS:
         return None
     return set_thread_limits(int(value))
 

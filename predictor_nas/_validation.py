@@ -22,12 +22,25 @@ def param_error(name: str, owner: str, allowed: str, got: object) -> InvalidPara
     )
 
 
-def check_int(value: object, name: str, owner: str, *, minimum: int | None = None) -> int:
-    """Return ``value`` as an int, or raise if it is not an integer >= ``minimum``."""
-    allowed = "an int" if minimum is None else f"an int >= {minimum}"
+def check_int(
+    value: object,
+    name: str,
+    owner: str,
+    *,
+    minimum: int | None = None,
+    maximum: int | None = None,
+) -> int:
+    """Return ``value`` as an int, or raise if it is not an integer in ``[minimum, maximum]``."""
+    if maximum is not None:
+        bounds = f"in [{minimum}, {maximum}]" if minimum is not None else f"<= {maximum}"
+        allowed = f"an int {bounds}"
+    else:
+        allowed = "an int" if minimum is None else f"an int >= {minimum}"
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise param_error(name, owner, allowed, value)
     if minimum is not None and value < minimum:
+        raise param_error(name, owner, allowed, value)
+    if maximum is not None and value > maximum:
         raise param_error(name, owner, allowed, value)
     return int(value)
 

@@ -80,7 +80,9 @@ def test_bad_threads_is_one_line_and_exit_2(command, capsys):
     before = os.environ.get("OMP_NUM_THREADS")
     assert main([command, "--threads", "0"]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.endswith(f"The --threads option of {command} must be an int >= 1. Got 0 instead.")
+    assert err.endswith(
+        f"The --threads option of {command} must be an int in [1, 4096]. Got 0 instead."
+    )
     assert "\n" not in err and "Traceback" not in err
     assert os.environ.get("OMP_NUM_THREADS") == before
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Any
 
 from predictor_nas.cli._options import _add_json, _command
@@ -72,6 +73,11 @@ def _cmd_tables_verify(args: argparse.Namespace) -> int:
     if not targets:
         _err("No tables to verify.")
         return 1
+    for t in targets:  # a name that is no table is a usage error (exit 2), not a failed check
+        if t not in table_paths() and not os.path.isfile(t):
+            from predictor_nas.tables import open_table
+
+            open_table(t)  # raises TableNotFoundError naming the known tables
     bad = 0
     for t in targets:
         path = table_paths().get(t, t)
@@ -111,6 +117,7 @@ def _cmd_tables_import(args: argparse.Namespace) -> int:
             curves=args.curve or (),
             out=args.out,
             overwrite=args.overwrite,
+            progress=True,
         )
         _out(f"wrote {path}\ncontent hash {chash}")
         return 0
@@ -124,7 +131,7 @@ def _cmd_tables_import(args: argparse.Namespace) -> int:
         from predictor_nas._paths import check_output_file
 
         check_output_file(args.out, "--out", "tables import")
-    path, chash = importer(args.source, out=args.out, overwrite=args.overwrite)
+    path, chash = importer(args.source, out=args.out, overwrite=args.overwrite, progress=True)
     _out(f"wrote {path}\ncontent hash {chash}")
     return 0
 

@@ -258,6 +258,21 @@ def _init_worker(log_level: int, optuna_level: int) -> None:
     optuna.logging.set_verbosity(optuna_level)
 
 
+def _as_completed_ticking(futures: Iterable[Any], bar: Any) -> Iterable[Any]:
+    """``as_completed``, refreshing ``bar`` every ``STATUS_INTERVAL`` s while nothing finishes
+    (a log gets its status line even when every run takes minutes)."""
+    from concurrent.futures import FIRST_COMPLETED, wait
+
+    from predictor_nas._progress import STATUS_INTERVAL
+
+    pending = set(futures)
+    while pending:
+        done, pending = wait(pending, timeout=STATUS_INTERVAL, return_when=FIRST_COMPLETED)
+        if not done and bar is not None:
+            bar.refresh()
+        yield from done
+
+
 def _cache_key(task: dict[str, Any], table_hash: str) -> str:
     key = {k: task[k] for k in ("space", "dataset", "strategy", "seed", "budget", "draw_seed")}
     key.update(metric=task["metric"], table_content_hash=table_hash, version=__version__)
@@ -397,22 +412,35 @@ def compare(
     log.info("compare: %d runs (%d cached), %d job(s)", len(tasks), n_cached, jobs)
 
     t0 = time.perf_counter()
+    n_left = len(todo)
+    n_running = min(jobs, n_left)
+
+    def running() -> str:
+        """Runs in flight, for the display: the first minutes are not silent."""
+        return f"{n_running} running" + (f", {n_cached} cached" if n_cached else "")
+
     bar = None
     if progress:
-        from tqdm.auto import tqdm
+        from predictor_nas._progress import progress_bar
 
-        bar = tqdm(total=len(tasks), initial=n_cached, desc="compare", unit="search", disable=None)
+        bar = progress_bar(
+            len(tasks), initial=n_cached, desc="compare", unit="search", postfix=running()
+        )
     fh = None
     if cache_path is not None:
         cache_path.parent.mkdir(parents=True, exist_ok=True)
         fh = cache_path.open("a", encoding="utf-8")
 
     def finish(key: str, rec: RunRecord) -> None:
+        nonlocal n_left, n_running
         results[key] = rec
         if fh is not None:
             fh.write(json.dumps({"key": key, "run": rec.to_dict()}) + "\n")
             fh.flush()
+        n_left -= 1
+        n_running = min(jobs, n_left)
         if bar is not None:
+            bar.set_postfix_str(running(), refresh=False)
             bar.update(1)
 
     try:
@@ -421,7 +449,7 @@ def compare(
                 finish(k, _run_one(t))
         else:
             import multiprocessing as mp
-            from concurrent.futures import ProcessPoolExecutor, as_completed
+            from concurrent.futures import ProcessPoolExecutor
 
             import optuna
 
@@ -434,7 +462,7 @@ def compare(
             ) as pool:
                 futures = {pool.submit(_run_one, t): k for k, t in todo}
                 try:
-                    for fut in as_completed(futures):
+                    for fut in _as_completed_ticking(futures, bar):
                         finish(futures[fut], fut.result())
                 except BaseException:
                     for fut in futures:

@@ -22,13 +22,14 @@ import threading
 import time
 import uuid
 import warnings
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from predictor_nas._validation import check_int
+from predictor_nas._validation import check_int, param_error
 from predictor_nas.exceptions import InvalidParameterError, SearchError
 from predictor_nas.search import make_storage, redact_storage, storage_kind
 
@@ -53,6 +54,18 @@ MODE = "distributed"
 DEFAULT_HEARTBEAT_INTERVAL = 10
 DEFAULT_GRACE_PERIOD = 60
 DEFAULT_MAX_RETRY = 3
+#: Seconds after which a journal's write lock file left by a dead process is broken (Optuna's
+#: ``JournalFileOpenLock`` grace period): every write of every process stalls that long.
+DEFAULT_LOCK_TIMEOUT = 30
+#: Seconds a heartbeat may lag beyond ``interval + lock_timeout`` (the lock's 1 s retry
+#: granularity, the write itself).
+LOCK_STALL_MARGIN = 2
+#: A reaper that waited longer than this for the journal lock saw a stall: it judges no
+#: heartbeat this round (the stalled beats land once the lock is free).
+STALL_SECONDS = 1.0
+#: Upper bounds of the heartbeat settings (seconds): a week of grace, an hour between beats.
+MAX_GRACE_PERIOD = 7 * 24 * 3600
+MAX_INTERVAL = 3600
 
 
 def process_id(prefix: str = "") -> str:
@@ -67,23 +80,51 @@ class HeartbeatSettings:
     Attributes:
         interval: Seconds between heartbeats of a running trial (int >= 1).
         grace_period: Seconds without a heartbeat after which the trial counts as dead (int,
-            > interval); its worker's result, if it ever comes, is discarded.
+            > interval; on a journal file >= interval + lock_timeout + LOCK_STALL_MARGIN); its
+            worker's result, if it ever comes, is discarded.
         max_retry: How often one proposal is put back in the queue after its worker died;
             ``None`` = always.
+        lock_timeout: Journal files only: seconds after which the write lock file of a process
+            that died while writing is broken (int >= 3). Until then every write stalls,
+            heartbeats included, so on a journal the grace period must be at least
+            ``interval + lock_timeout + LOCK_STALL_MARGIN``.
     """
 
     interval: int = DEFAULT_HEARTBEAT_INTERVAL
     grace_period: int = DEFAULT_GRACE_PERIOD
     max_retry: int | None = DEFAULT_MAX_RETRY
+    lock_timeout: int = DEFAULT_LOCK_TIMEOUT
 
-    def validated(self, owner: str) -> HeartbeatSettings:
-        """Self, after checking the values (raises ``InvalidParameterError``)."""
-        interval = check_int(self.interval, "heartbeat_interval", owner, minimum=1)
-        grace = check_int(self.grace_period, "grace_period", owner, minimum=interval + 1)
+    def validated(self, owner: str, spec: str | None = None) -> HeartbeatSettings:
+        """Self, after checking the values (raises ``InvalidParameterError``).
+
+        Args:
+            owner: The function or command named in messages.
+            spec: The storage; on a journal file the grace period must outlast a lock stall.
+        """
+        interval = check_int(
+            self.interval, "heartbeat_interval", owner, minimum=1, maximum=MAX_INTERVAL
+        )
+        lock = check_int(self.lock_timeout, "lock_timeout", owner, minimum=3, maximum=MAX_INTERVAL)
+        grace = check_int(
+            self.grace_period, "grace_period", owner, minimum=interval + 1, maximum=MAX_GRACE_PERIOD
+        )
+        if spec is not None and storage_kind(spec) == "journal":
+            least = interval + lock + LOCK_STALL_MARGIN
+            if grace < least:
+                raise param_error(
+                    "grace_period",
+                    owner,
+                    f"an int >= {least} on a journal file (heartbeat_interval {interval} + "
+                    f"lock_timeout {lock} + {LOCK_STALL_MARGIN}: a process that died holding the "
+                    f"journal's lock file stalls every write, heartbeats included, for up to "
+                    f"lock_timeout seconds)",
+                    grace,
+                )
         retry = None
         if self.max_retry is not None:
             retry = check_int(self.max_retry, "max_retry", owner, minimum=0)
-        return HeartbeatSettings(interval, grace, retry)
+        return HeartbeatSettings(interval, grace, retry, lock)
 
     def to_dict(self) -> dict[str, Any]:
         """Entries of the study's ``STATE_ATTR``."""
@@ -91,6 +132,7 @@ class HeartbeatSettings:
             "heartbeat_interval": self.interval,
             "grace_period": self.grace_period,
             "max_retry": self.max_retry,
+            "lock_timeout": self.lock_timeout,
         }
 
     @classmethod
@@ -100,6 +142,7 @@ class HeartbeatSettings:
             int(state.get("heartbeat_interval", DEFAULT_HEARTBEAT_INTERVAL)),
             int(state.get("grace_period", DEFAULT_GRACE_PERIOD)),
             state.get("max_retry", DEFAULT_MAX_RETRY),
+            int(state.get("lock_timeout", DEFAULT_LOCK_TIMEOUT)),
         )
 
 
@@ -125,6 +168,7 @@ def open_storage(spec: str | None, settings: HeartbeatSettings) -> optuna.storag
         heartbeat_interval=settings.interval,
         grace_period=settings.grace_period,
         max_retry=settings.max_retry,
+        journal_lock_timeout=settings.lock_timeout,
     )
     return optuna.storages.get_storage(store)
 
@@ -194,7 +238,11 @@ def reap_stale_trials(study: optuna.Study, spec: str | None, settings: Heartbeat
     clock; the storage's ``RetryHeartbeatStaleTrialCallback`` queues the copy), plus trials
     taken by a worker that died before its first heartbeat (no worker id after
     ``max(10 x grace_period, 600)`` seconds). Journal files:
-    the same with our heartbeat system attr (or the start time when no beat was recorded yet).
+    the same with our heartbeat system attr (or the start time when no beat was recorded yet);
+    before failing any, the reaper waits for the journal's write lock, and if that took over
+    ``STALL_SECONDS`` (a lock file left by a dead process, or a stuck writer: the live workers'
+    beats were stalled as well) it fails nothing this round nor for ``interval +
+    LOCK_STALL_MARGIN`` seconds after (the stalled beats land meanwhile).
     Safe to run from several processes at once: the storage lets only one of them fail a given
     trial, and only that one queues its copy.
 
@@ -230,14 +278,27 @@ def reap_stale_trials(study: optuna.Study, spec: str | None, settings: Heartbeat
             n += 1
         return n
     store = study._storage
-    now = time.time()
+    if not _stale_journal_trials(study, settings):
+        return 0
+    # A left-behind lock file stalls every write, the live workers' heartbeats too: wait it out
+    # and judge nobody this round (the stalled beats land in the next second).
+    waited = _wait_for_journal_lock(store)
+    if waited > STALL_SECONDS:
+        _LAST_STALL[store] = time.monotonic()
+        log.warning(
+            "the journal lock was held for %.0f s (a process died holding it?); heartbeats were "
+            "stalled too, so no trial is judged dead this round",
+            waited,
+        )
+        return 0
+    stalled_at = _LAST_STALL.get(store)
+    if (
+        stalled_at is not None
+        and time.monotonic() - stalled_at < settings.interval + LOCK_STALL_MARGIN
+    ):
+        return 0  # the beats stalled with us may still be landing (a waiter retries every 1 s)
     n = 0
-    for t in study.get_trials(deepcopy=True, states=(TrialState.RUNNING,)):
-        last = t.system_attrs.get(HEARTBEAT_ATTR)
-        if last is None:
-            last = t.datetime_start.timestamp() if t.datetime_start is not None else now
-        if now - float(last) <= settings.grace_period:
-            continue
+    for t, age in _stale_journal_trials(study, settings):
         try:
             store.set_trial_state_values(trial_id(t), state=TrialState.FAIL)
         except optuna.exceptions.UpdateFinishedTrialError:
@@ -246,11 +307,41 @@ def reap_stale_trials(study: optuna.Study, spec: str | None, settings: Heartbeat
         log.warning(
             "trial %d: no heartbeat for %.0f s (worker %s); retrying it",
             t.number,
-            now - float(last),
+            age,
             t.system_attrs.get(WORKER_ATTR, "?"),
         )
         requeue(study, t, settings.max_retry)
     return n
+
+
+#: When this process's reaper last waited out a journal lock stall, per storage object.
+_LAST_STALL: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
+
+
+def _stale_journal_trials(
+    study: optuna.Study, settings: HeartbeatSettings
+) -> list[tuple[FrozenTrial, float]]:
+    """RUNNING trials of a journal study with no heartbeat for ``grace_period`` s, with ages."""
+    now = time.time()
+    stale = []
+    for t in study.get_trials(deepcopy=True, states=(TrialState.RUNNING,)):
+        last = t.system_attrs.get(HEARTBEAT_ATTR)
+        if last is None:
+            last = t.datetime_start.timestamp() if t.datetime_start is not None else now
+        if now - float(last) > settings.grace_period:
+            stale.append((t, now - float(last)))
+    return stale
+
+
+def _wait_for_journal_lock(store: optuna.storages.BaseStorage) -> float:
+    """Take and release the journal's write lock; seconds it took (0 for other storages)."""
+    lock = getattr(getattr(store, "_backend", None), "_lock", None)
+    if lock is None:
+        return 0.0
+    t0 = time.monotonic()
+    lock.acquire()
+    lock.release()
+    return time.monotonic() - t0
 
 
 class Heartbeat:

@@ -439,7 +439,7 @@ def run_coordinator(
     poll_interval = check_float(poll_interval, "poll_interval", _OWNER, minimum=0.0, exclusive=True)
     check_choice(strategy, "strategy", _OWNER, available_strategies())
     check_choice(evaluator, "evaluator", _OWNER, available_evaluators())
-    hb = (heartbeat or HeartbeatSettings()).validated(_OWNER)
+    hb = (heartbeat or HeartbeatSettings()).validated(_OWNER, storage)
     sp, tbl, config = _study_config(
         space, table, dataset, metric, strategy, seed, draw_seed, evaluator, evaluator_options
     )

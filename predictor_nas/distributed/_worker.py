@@ -25,7 +25,6 @@ from predictor_nas.distributed._common import (
     Heartbeat,
     HeartbeatSettings,
     describe_storage,
-    is_postgres,
     open_storage,
     pop_waiting,
     process_id,
@@ -215,8 +214,9 @@ def run_worker(
     study = _load_study(storage, study_name, HeartbeatSettings(), wait_for_study)
     state = study.user_attrs[STATE_ATTR]
     hb = HeartbeatSettings.from_state(state)
-    if is_postgres(storage) and hb != HeartbeatSettings():
-        # PostgreSQL keeps the grace period in the storage object: reopen with the study's.
+    if hb != HeartbeatSettings():
+        # The storage object keeps the grace period (PostgreSQL) or the journal's lock timeout:
+        # reopen with the study's.
         study = _load_study(storage, study.study_name, hb, wait_for_study)
     config = study.user_attrs[CONFIG_ATTR]
     if config.get("mode") != MODE:

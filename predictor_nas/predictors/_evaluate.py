@@ -202,15 +202,9 @@ def _fit_all(
     per: dict[tuple[str, int], list[dict[str, Any]]] = {k: [] for k in keys}
     bar = None
     if progress:
-        from tqdm.auto import tqdm
+        from predictor_nas._progress import progress_bar
 
-        bar = tqdm(
-            total=len(seed_list) * len(keys),
-            desc=bar_desc,
-            unit="fit",
-            leave=False,
-            disable=None,
-        )
+        bar = progress_bar(len(seed_list) * len(keys), desc=bar_desc, unit="fit")
     try:
         for seed in seed_list:
             for n in size_list:
@@ -328,7 +322,8 @@ def evaluate_predictors(
             has ``zc_*`` proxies for cifar10 and ImageNet16-120 only); with several datasets
             every metric is read from each.
         top_k: Sizes for precision@k.
-        progress: Show a tqdm bar on stderr (only on a terminal).
+        progress: Show progress on stderr (``predictor_nas._progress``: a bar on a terminal,
+            status lines in a log).
 
     Returns:
         A JSON-able dict: the configuration and ``results``, one entry per (predictor, train size)

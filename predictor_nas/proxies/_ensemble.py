@@ -89,7 +89,8 @@ class ProxyEnsemble:
         batch_size: Images in the noise batch.
         device: Where the networks run.
         log_scale: ``transform`` applies ``sign(v) * log1p(|v|)``.
-        progress: Show a tqdm bar on stderr while computing new archs.
+        progress: Show progress on stderr while computing new archs
+            (``predictor_nas._progress``).
     """
 
     def __init__(
@@ -170,9 +171,9 @@ class ProxyEnsemble:
             reps = _representatives()
             it = todo
             if self.progress:
-                from tqdm.auto import tqdm
+                from predictor_nas._progress import progress_bar
 
-                it = tqdm(todo, desc="zero-cost proxies", unit="arch")
+                it = progress_bar(iterable=todo, desc="zero-cost proxies", unit="arch")
             for key in it:
                 cache_[key] = compute_proxies(
                     reps[key],

@@ -127,7 +127,8 @@ class Budget:
 
 
 class Progress:
-    """A tqdm bar on stderr when asked for and stderr is a terminal; a no-op otherwise.
+    """The search loops' progress display: ``predictor_nas._progress.progress_bar`` when asked
+    for (a bar on a terminal, plain status lines in a log); a no-op otherwise.
 
     Args:
         enabled: Show a bar at all (the searches' ``progress`` argument).
@@ -149,11 +150,9 @@ class Progress:
     ) -> None:
         self._bar = None
         if enabled:
-            from tqdm.auto import tqdm
+            from predictor_nas._progress import progress_bar
 
-            self._bar = tqdm(
-                total=total, initial=initial, desc=desc, unit=unit, leave=leave, disable=None
-            )
+            self._bar = progress_bar(total, initial=initial, desc=desc, unit=unit, leave=leave)
 
     def advance(self, n: float = 1, **postfix: str) -> None:
         """Move the bar ``n`` on and show ``postfix`` (e.g. ``best="94.31"``)."""

@@ -477,11 +477,9 @@ def run_mo_real_search(
         t0 = time.perf_counter()
         bar = None
         if progress:
-            from tqdm.auto import tqdm
+            from predictor_nas._progress import progress_bar
 
-            bar = tqdm(
-                total=budget, initial=min(n, budget), desc=strategy, unit="arch", leave=False
-            )
+            bar = progress_bar(budget, initial=min(n, budget), desc=strategy, unit="arch")
         try:
             while n < budget:
                 study.sampler = factory(sp, _step_seed(seed, n), ctx)

@@ -469,6 +469,13 @@ def _train_loop(
     distributions = space.distributions()
     samplers = StepSamplers(a.strategy, space, a.seed) if a.strategy != TOPK else None
     bar = Progress(a.progress, total=a.max_trials, initial=n, desc=desc, unit="arch")
+    if a.progress and n == 0:
+        from predictor_nas._progress import status
+
+        status(
+            f"building and training the first architecture on {evaluator.data.name} (the first "
+            "update comes when it finishes, minutes on a CPU) ..."
+        )
     _warm_imports(a.predictor if a.strategy == TOPK else None)
     t_last = time.perf_counter()
     c_last = now_clock()

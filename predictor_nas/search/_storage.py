@@ -72,6 +72,7 @@ def make_storage(
     connect_retries: int = 3,
     journal_buffered: bool = False,
     journal_fsync_interval: float = 0.0,
+    journal_lock_timeout: int | None = None,
 ) -> optuna.storages.BaseStorage:
     """Build the storage named by ``spec``.
 
@@ -98,6 +99,8 @@ def make_storage(
         journal_fsync_interval: Buffered journals only: fsync a finished trial only when this
             many seconds have passed since the last fsync (0: every trial). A SIGKILL loses no
             finished trial either way; a power loss may lose this many seconds of them.
+        journal_lock_timeout: Journal files only: seconds after which the write lock file of a
+            process that died while writing is broken (default: Optuna's, 30).
 
     Raises:
         InvalidParameterError: A spec of no known form, SQLite or memory for several workers, a
@@ -140,7 +143,10 @@ def make_storage(
             connect_retries=connect_retries,
         )
     return _journal_storage(
-        journal_path(spec), buffered=journal_buffered, fsync_interval=journal_fsync_interval
+        journal_path(spec),
+        buffered=journal_buffered,
+        fsync_interval=journal_fsync_interval,
+        lock_timeout=journal_lock_timeout,
     )
 
 
@@ -185,7 +191,11 @@ def _check_storage_file(path: str, what: str, example: str) -> None:
 
 
 def _journal_storage(
-    path: str, *, buffered: bool = False, fsync_interval: float = 0.0
+    path: str,
+    *,
+    buffered: bool = False,
+    fsync_interval: float = 0.0,
+    lock_timeout: int | None = None,
 ) -> optuna.storages.BaseStorage:
     """A journal storage on ``path``, refused before any write if the file is damaged."""
     from optuna.storages.journal import JournalFileOpenLock
@@ -196,13 +206,15 @@ def _journal_storage(
         check_journal,
     )
     from predictor_nas.search._journal_buffered import BufferedJournalStorage
+    from predictor_nas.search._journal_repair import OPTUNA_LOCK_GRACE
 
     _check_storage_file(path, "journal file", "search.journal")
     if os.path.exists(path):
         if not os.path.isfile(path) or not os.access(path, os.R_OK):
             raise InvalidParameterError(f"The journal file {path!r} is not a readable file.")
         check_journal(path)
-    backend = GuardedJournalFileBackend(path, lock_obj=JournalFileOpenLock(path))
+    lock = JournalFileOpenLock(path, int(lock_timeout or OPTUNA_LOCK_GRACE))
+    backend = GuardedJournalFileBackend(path, lock_obj=lock)
     if buffered:
         return BufferedJournalStorage(backend, fsync_interval=fsync_interval)
     return GuardedJournalStorage(backend)

@@ -173,10 +173,9 @@ def _fit(run: RunState, t: DeviceData, s: TrainSettings, name: str, trial: Any,
     loss_fn = nn.CrossEntropyLoss()
     bar = None
     if progress:
-        from tqdm.auto import tqdm
+        from predictor_nas._progress import progress_bar
 
-        bar = tqdm(total=s.epochs, initial=run.start, desc=f"train {name}", unit="epoch",
-                   leave=False)  # fmt: skip
+        bar = progress_bar(s.epochs, initial=run.start, desc=f"train {name}", unit="epoch")
     try:
         for epoch in range(run.start + 1, s.epochs + 1):
             if run.pruned:
@@ -292,7 +291,7 @@ def train(
         augment: One of ``AUGMENTATIONS``; ``None`` = ``data.augment``.
         trial: Optional Optuna trial to report to.
         checkpoint: Optional checkpoint file path.
-        progress: Show a tqdm bar over epochs on stderr.
+        progress: Show progress over epochs on stderr (``predictor_nas._progress``).
         num_threads: Torch CPU threads during the run (restored afterwards); ``None`` = leave as
             is.
         eval_batch_size: Batch size of validation/test passes.

@@ -43,8 +43,9 @@ from predictor_nas.exceptions import (
 from predictor_nas.search import available_strategies, make_sampler, make_storage, run_search
 from predictor_nas.spaces import get_space
 
-#: Short heartbeats so that dead workers are noticed within seconds.
-FAST_HB = HeartbeatSettings(interval=1, grace_period=3, max_retry=3)
+#: Short heartbeats so that dead workers are noticed within seconds (on a journal the grace
+#: period must outlast a lock stall: interval + lock_timeout + 2).
+FAST_HB = HeartbeatSettings(interval=1, grace_period=6, max_retry=3, lock_timeout=3)
 STUDY = "nb201-nb201-cifar10-random-seed0-distributed"
 
 
@@ -473,14 +474,14 @@ def test_second_live_coordinator_is_refused_and_a_released_lease_is_free(tmp_pat
     """While a coordinator renews its lease another one is refused; after a clean stop the
     next one starts at once."""
     spec = str(tmp_path / "l.journal")
-    hb = HeartbeatSettings(interval=1, grace_period=2)
+    hb = HeartbeatSettings(interval=1, grace_period=6, lock_timeout=3)
     stop = threading.Event()
     a, ao = _in_thread(run_coordinator, spec, strategy="random", budget=50, heartbeat=hb, stop=stop)
     _wait_for(lambda: LEASE_ATTR in _study_attrs(spec), 30, "the first lease")
     t0 = time.monotonic()
     with pytest.raises(SearchError, match=r"Another coordinator .* is running study"):
         run_coordinator(spec, strategy="random", budget=50, heartbeat=hb)
-    assert time.monotonic() - t0 >= 2
+    assert time.monotonic() - t0 >= hb.grace_period
     stop.set()
     assert not _join(a, ao).done
     assert _study(spec).user_attrs[LEASE_ATTR]["released"] is True
@@ -492,12 +493,12 @@ def test_second_live_coordinator_is_refused_and_a_released_lease_is_free(tmp_pat
 def test_lease_of_a_dead_coordinator_is_taken_over_after_the_grace_period(tmp_path):
     """An unreleased lease whose counter does not move (its holder died) is taken over."""
     spec = str(tmp_path / "d.journal")
-    hb = HeartbeatSettings(interval=1, grace_period=2)
+    hb = HeartbeatSettings(interval=1, grace_period=6, lock_timeout=3)
     run_coordinator(spec, strategy="random", budget=5, heartbeat=hb, max_seconds=0.2)
     _study(spec).set_user_attr(LEASE_ATTR, {"id": "dead", "beat": 7, "released": False})
     t0 = time.monotonic()
     res = run_coordinator(spec, strategy="random", budget=5, heartbeat=hb, max_seconds=0.2)
-    assert time.monotonic() - t0 >= 2
+    assert time.monotonic() - t0 >= hb.grace_period
     assert res.study_name == STUDY
     assert not res.done and res.stop_reason.startswith(
         "wall-clock budget of 0.2 s reached after 0 evaluations"

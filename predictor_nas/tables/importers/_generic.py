@@ -28,13 +28,14 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from os import PathLike
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from predictor_nas._progress import step_reporter
 from predictor_nas.exceptions import InvalidParameterError, PredictorNASError, TableFormatError
 from predictor_nas.spaces import SearchSpace, get_space
 from predictor_nas.tables._registry import cache_dir
@@ -257,7 +258,12 @@ class _Collector:
 
 
 def _datasets(
-    col: _Collector, shown: str, source: str, cost_description: str
+    col: _Collector,
+    shown: str,
+    source: str,
+    cost_description: str,
+    say: Callable[[str], None],
+    name: str,
 ) -> dict[str, DatasetData]:
     """The collected values as the writer's ``DatasetData`` per dataset."""
     n = len(col.arch_rows)
@@ -271,6 +277,7 @@ def _datasets(
     )
     datasets: dict[str, DatasetData] = {}
     for ds in sorted({k[0] for k in col.cells} | set(col.ds_fids)):
+        say(f"tables import {name}: dataset {ds} ({n} archs) ...")
         metrics_out: dict[str, MetricData] = {}
         for m in col.metric_specs:
             arrays: dict[int, np.ndarray] = {}
@@ -343,6 +350,7 @@ def import_records(
     source: str = "",
     where: str = "records",
     csv_lines: bool = False,
+    progress: bool = False,
 ) -> tuple[str, str]:
     """Write records (one per architecture, trial, dataset and fidelity) as a table.
 
@@ -365,6 +373,8 @@ def import_records(
         description, license, source: Table attributes.
         where: The source's name for messages (a file path).
         csv_lines: Rows came from a CSV (messages also give the line number).
+        progress: A status line on stderr per dataset and for the write
+            (``predictor_nas._progress``); otherwise they are logged at INFO.
 
     Returns:
         ``(path written, content hash)``.
@@ -408,7 +418,9 @@ def import_records(
     for k, rec in enumerate(records, start=1):
         col.add(k, rec)
     archs = list(col.arch_rows)
-    datasets = _datasets(col, shown, source, cost_description)
+    say = step_reporter(progress, log)
+    datasets = _datasets(col, shown, source, cost_description, say, name)
+    say(f"tables import {name}: writing {out_path} ...")
     out_path.parent.mkdir(parents=True, exist_ok=True)
     chash = write_table(
         out_path,
@@ -437,6 +449,7 @@ def import_file(
     *,
     fmt: str | None = None,
     arch_column: str = "arch",
+    progress: bool = False,
     **kwargs: Any,
 ) -> tuple[str, str]:
     """Import a CSV / JSON / JSON-lines / Parquet file (``read_records`` + ``import_records``).
@@ -446,15 +459,23 @@ def import_file(
         fmt: Its format (default: from the suffix).
         arch_column: Column of the architecture strings (also where the keys of a JSON object
             ``{arch: record}`` go).
+        progress: Status lines on stderr per step (``predictor_nas._progress``).
         **kwargs: Passed to ``import_records`` (``space``, ``name``, ``metrics`` required).
 
     Returns:
         ``(path written, content hash)``.
     """
+    name = kwargs.get("name", "file")
+    step_reporter(progress, log)(f"tables import {name}: reading {os.fspath(source)} ...")
     records, digest = read_records(source, fmt=fmt, arch_column=arch_column)
     where = os.fspath(source)
     kind = detect_format(Path(where), fmt)
     kwargs.setdefault("source", f"{Path(where).name} {digest}")
     return import_records(
-        records, arch_column=arch_column, where=where, csv_lines=kind == "csv", **kwargs
+        records,
+        arch_column=arch_column,
+        where=where,
+        csv_lines=kind == "csv",
+        progress=progress,
+        **kwargs,
     )

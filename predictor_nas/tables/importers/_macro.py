@@ -27,15 +27,19 @@ Stored (dataset ``cifar10``), never renamed::
 
 from __future__ import annotations
 
+import logging
 import os
 from os import PathLike
 
 import numpy as np
 
+from predictor_nas._progress import step_reporter
 from predictor_nas.exceptions import TableFormatError
 from predictor_nas.spaces import get_space
 from predictor_nas.tables.importers._generic import MetricSpec, import_records
 from predictor_nas.tables.importers._sources import read_json, source_file
+
+log = logging.getLogger(__name__)
 
 TABLE_NAME = "nas-bench-macro"
 SPACE = "nas_bench_macro"
@@ -69,6 +73,7 @@ def import_nas_bench_macro(
     *,
     out: str | PathLike | None = None,
     overwrite: bool = False,
+    progress: bool = False,
 ) -> tuple[str, str]:
     """Import ``nas-bench-macro_cifar10.json`` into the table ``nas-bench-macro``.
 
@@ -76,6 +81,7 @@ def import_nas_bench_macro(
         source: Folder holding ``nas-bench-macro_cifar10.json`` or that file.
         out: Destination ``.h5``; default ``cache_dir() / "nas-bench-macro.h5"``.
         overwrite: Replace an existing ``out``.
+        progress: Status lines on stderr per step (``predictor_nas._progress``).
 
     Returns:
         ``(path written, content hash)``.
@@ -86,6 +92,7 @@ def import_nas_bench_macro(
     """
     path = source_file(source, FILE_NAME, TABLE_NAME, "../shared/data/nas-bench-macro")
     where = os.fspath(path)
+    step_reporter(progress, log)(f"tables import {TABLE_NAME}: reading {where} ...")
     data = read_json(path)
     if not isinstance(data, dict):
         raise TableFormatError(f"{where!r} must be a JSON object {{arch: record}}.")
@@ -170,6 +177,7 @@ def import_nas_bench_macro(
         fidelity=EPOCHS,
         out=out,
         overwrite=overwrite,
+        progress=progress,
         description="NAS-Bench-Macro (6,561 networks of 8 layers x {identity, MobileNetV2 "
         "k3 e3, k5 e6}) on CIFAR-10: per-training best-epoch TEST accuracy of 3 trainings (no "
         "validation split), parameters and FLOPs; training cost not measured.",

@@ -34,6 +34,7 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
+from predictor_nas._progress import step_reporter
 from predictor_nas.exceptions import PredictorNASError, TableFormatError
 from predictor_nas.spaces import INPUT, OUTPUT, ArchGraph, get_space
 from predictor_nas.tables.importers._generic import MetricSpec, import_records
@@ -148,6 +149,7 @@ def import_nb101_zc(
     *,
     out: str | PathLike | None = None,
     overwrite: bool = False,
+    progress: bool = False,
 ) -> tuple[str, str]:
     """Import ``nb101_zc_500.json`` into the table ``nb101-zc``.
 
@@ -155,6 +157,7 @@ def import_nb101_zc(
         source: Folder holding ``nb101_zc_500.json`` or that file.
         out: Destination ``.h5``; default ``cache_dir() / "nb101-zc.h5"``.
         overwrite: Replace an existing ``out``.
+        progress: Status lines on stderr per step (``predictor_nas._progress``).
 
     Returns:
         ``(path written, content hash)``.
@@ -164,6 +167,7 @@ def import_nb101_zc(
         TableFormatError: a record that is not an NB101 cell or lacks a field.
     """
     path = source_file(source, FILE_NAME, TABLE_NAME, "../shared/data/nb101")
+    step_reporter(progress, log)(f"tables import {TABLE_NAME}: reading {os.fspath(path)} ...")
     records, counts = nb101_records(path)
     log.info("nb101-zc: %s", counts)
     note = (
@@ -208,6 +212,7 @@ def import_nb101_zc(
         fidelity=EPOCHS,
         out=out,
         overwrite=overwrite,
+        progress=progress,
         description="NAS-Bench-101 subset of NAS-Bench-Suite-Zero: CIFAR-10 validation accuracy "
         "(one sampled repeat) and 11 zero-cost proxies; training cost not in the source. " + note,
         license=LICENSE,

@@ -48,6 +48,7 @@ from collections.abc import Sequence
 from os import PathLike
 from pathlib import Path
 
+from predictor_nas._progress import step_reporter
 from predictor_nas.exceptions import InvalidParameterError, TableFormatError, TableNotFoundError
 from predictor_nas.spaces import get_space
 from predictor_nas.tables._registry import cache_dir
@@ -159,6 +160,7 @@ def import_nb201_rich(
     *,
     out: str | PathLike | None = None,
     overwrite: bool = False,
+    progress: bool = False,
 ) -> tuple[str, str]:
     """Import ``nb201.csv.gz`` into a predictor_nas table named ``nb201-rich``.
 
@@ -166,6 +168,8 @@ def import_nb201_rich(
         source: Folder holding ``nb201.csv.gz`` (e.g. ``../shared/data/nb201``) or that file.
         out: Destination ``.h5``; default ``cache_dir() / "nb201-rich.h5"`` (folder created).
         overwrite: Replace an existing file at ``out`` (refused by default, before any work).
+        progress: A status line on stderr per step and dataset (``predictor_nas._progress``);
+            otherwise they are logged at INFO.
 
     Returns:
         ``(path written, content hash "sha256:<hex>")``. The hash depends only on the CSV's content.
@@ -185,11 +189,15 @@ def import_nb201_rich(
             "replace it."
         )
 
-    log.info("reading %s", path)
+    say = step_reporter(progress, log)
+    say(f"tables import {TABLE_NAME}: reading {path} ...")
     header, rows, digest = _read_csv(path)
     cols = _Columns(path, header, rows)
     cols.require(_required_columns())
-    log.info("read %d rows x %d columns (%.1fs)", len(rows), len(header), time.perf_counter() - t0)
+    say(
+        f"tables import {TABLE_NAME}: read {len(rows)} rows x {len(header)} columns "
+        f"({time.perf_counter() - t0:.1f}s)"
+    )
 
     archs = _check_order(path, cols.text("nb201_index"), cols.text("arch_str"))
     log.info("rows are in NB201 index order with standard arch strings")
@@ -199,10 +207,13 @@ def import_nb201_rich(
     datasets: dict[str, DatasetData] = {}
     for p, (ds, _) in PREFIXES.items():
         datasets[ds] = _dataset(cols, p, n_mismatch)
-        log.info("%s: %d metrics (%.1fs)", ds, len(datasets[ds].metrics), time.perf_counter() - t0)
+        say(
+            f"tables import {TABLE_NAME}: dataset {ds}: {len(datasets[ds].metrics)} metrics "
+            f"({time.perf_counter() - t0:.1f}s)"
+        )
     del rows, cols
 
-    log.info("writing %s", out_path)
+    say(f"tables import {TABLE_NAME}: writing {out_path} ...")
     out_path.parent.mkdir(parents=True, exist_ok=True)
     chash = write_table(
         out_path,
