@@ -24,12 +24,13 @@ from predictor_nas._validation import (
     scores_of,
 )
 from predictor_nas.samplers._acquisition import ACQUISITIONS, acquisition_scores, best_index
+from predictor_nas.samplers._pool import CandidatePool, draw_unused, mutants
+from predictor_nas.samplers._priors import ScoreFeatures, Scorer, table_scorer
 from predictor_nas.samplers._space_sampler import check_param_of_space, observed_targets
 from predictor_nas.spaces import Arch, SearchSpace, get_space
 
 if TYPE_CHECKING:
     from predictor_nas.predictors import Predictor
-    from predictor_nas.tables import Table
 
 _OWNER = "PredictorGuidedSampler"
 
@@ -40,10 +41,9 @@ RESTARTS = ("pool", "random")
 #: Target transforms of ``PredictorGuidedSampler`` (applied before every fit).
 TARGETS = ("raw", "rank")
 
-#: A scorer maps (n,) architectures to (n,) scores, higher = better (NaN = unknown).
-Scorer = Callable[[Sequence[Arch]], np.ndarray]
-
 Codes = tuple[int, ...]
+
+__all__ = ["PredictorGuidedSampler", "ScoreFeatures", "Scorer", "table_scorer"]
 
 
 class _SpaceCache:
@@ -74,104 +74,6 @@ def _cache_of(space: SearchSpace) -> _SpaceCache:
     if c is None:
         c = _CACHES[space] = _SpaceCache(space)
     return c
-
-
-class ScoreFeatures:
-    """A scorer's output as one extra predictor feature (the ``TableFeatures`` interface).
-
-    Used for transfer: the scores of a model of another dataset (see ``table_scorer``) become a
-    column the target predictor can split on. ``base`` features, if given, come first.
-
-    Args:
-        scorer: Maps (n,) architectures to (n,) scores.
-        name: Name of the feature column.
-        base: Optional other features (e.g. ``TableFeatures``) to keep in front.
-    """
-
-    def __init__(self, scorer: Scorer, name: str = "transfer", base: Any = None) -> None:
-        self.scorer = scorer
-        self.name = name
-        self.base = base
-
-    @property
-    def names(self) -> list[str]:
-        """Feature names: ``base``'s, then ``name``."""
-        return [*(self.base.names if self.base is not None else []), self.name]
-
-    def transform(self, archs: Sequence[Arch]) -> np.ndarray:
-        """float32 array of shape (n, len(names)); NaN scores stay NaN (xgb: missing)."""
-        s = scores_of(self.scorer, archs, "transfer")
-        col = s.reshape(-1, 1).astype(np.float32)
-        if self.base is None:
-            return col
-        return np.concatenate([np.asarray(self.base.transform(archs), np.float32), col], axis=1)
-
-
-def table_scorer(
-    table: Table | str,
-    dataset: str,
-    metric: str = "val_acc",
-    *,
-    n_archs: int | None = None,
-    predictor: str = "xgb",
-    predictor_kwargs: Mapping[str, Any] | None = None,
-    seed: int = 0,
-) -> Scorer:
-    """A scorer ``archs -> (n,)`` from a table: for a proxy warm-up or a transfer warm start.
-
-    With ``n_archs=None`` the scores are the table's (mean) ``metric`` values themselves (e.g. a
-    zero-cost proxy like ``"zc_nwot"``, or another dataset's ``"val_acc"`` when the whole source
-    table is known). With ``n_archs=N`` a predictor is fitted on ``N`` uniform random archs of the
-    table (seeded) and the scores are its predicted means: a model pre-trained on another dataset.
-    Scores are negated for a metric where lower is better, so higher is always better. Archs the
-    table has no value for score NaN.
-
-    Do not score the search's own objective: ``dataset``/``metric`` must be another dataset's
-    accuracy, or a proxy.
-
-    Args:
-        table: The table (or its name / path).
-        dataset: The (source) dataset.
-        metric: The metric scored.
-        n_archs: ``None`` to look the metric up, or the number of archs to fit a predictor on.
-        predictor: Predictor name (``make_predictor``) for ``n_archs``.
-        predictor_kwargs: Its constructor arguments.
-        seed: Seeds the archs drawn and the predictor.
-
-    Returns:
-        A callable mapping (n,) architectures to a float64 array of shape (n,).
-    """
-    from predictor_nas.tables import open_table
-
-    owner = "table_scorer"
-    tbl = open_table(table) if isinstance(table, str) else table
-    check_choice(dataset, "dataset", owner, tbl.datasets)
-    check_choice(metric, "metric", owner, tbl.metrics(dataset))
-    sign = 1.0 if tbl.metric_info(metric, dataset=dataset).higher_is_better else -1.0
-    fid = tbl.fidelities(metric, dataset=dataset)[-1]
-    values = sign * tbl.query_many(
-        np.arange(len(tbl.archs)), metric, dataset=dataset, fidelity=fid
-    ).astype(np.float64)
-    space = get_space(tbl.space)
-    if n_archs is None:
-
-        def lookup(archs: Sequence[Arch]) -> np.ndarray:
-            return values[tbl.rows(list(archs))]
-
-        return lookup
-    n = check_int(n_archs, "n_archs", owner, minimum=2)
-    from predictor_nas.predictors import make_predictor
-
-    rng = np.random.default_rng([seed, 0x7472616E])
-    known = np.flatnonzero(np.isfinite(values))
-    rows = rng.choice(known, size=min(n, len(known)), replace=False)
-    model = make_predictor(predictor, seed=seed, space=space, **dict(predictor_kwargs or {}))
-    model.fit([tbl.archs[int(r)] for r in rows], values[rows])
-
-    def predicted(archs: Sequence[Arch]) -> np.ndarray:
-        return model.predict(list(archs)).mean
-
-    return predicted
 
 
 class PredictorGuidedSampler(BaseSampler):
@@ -576,7 +478,7 @@ class PredictorGuidedSampler(BaseSampler):
         candidates = self._local(complete, used) if self.local_search else []
         if not candidates:
             if self.local_search and self.restart == "random":
-                kind, candidates = "restart", self._unique(self._draw(self.n_candidates), set(used))
+                kind, candidates = "restart", self._unique(self._draw(self.n_candidates), used)
             else:
                 kind, candidates = "predictor", self._candidates(complete, used)
         if not candidates:
@@ -620,18 +522,18 @@ class PredictorGuidedSampler(BaseSampler):
         rows = [self.space.to_codes(self.space.sample(self._rng)) for _ in range(n)]
         return np.array(rows, dtype=np.int64).reshape(n, len(self._names))
 
+    def _draw_one(self) -> Codes:
+        """Codes of one uniform random architecture."""
+        return tuple(int(c) for c in self._draw(1)[0])
+
     def _random_unused(self, used: set[str], tries: int = 1000) -> Codes:
         """Codes of a uniform random architecture whose key is unused (any one if none is)."""
-        codes = tuple(int(c) for c in self._draw(1)[0])
-        for _ in range(tries):
-            if self._cache.key(codes) not in used:
-                return codes
-            codes = tuple(int(c) for c in self._draw(1)[0])
-        return codes
+        found = draw_unused(self._draw_one, self._cache.key, used, tries=tries)
+        return found[0] if found else self._draw_one()
 
     def _proxy_unused(self, used: set[str]) -> Codes:
         """The ``warmup_scorer``'s best of ``warmup_pool`` random unused archs (first on ties)."""
-        pool = self._unique(self._draw(self.warmup_pool), set(used))
+        pool = self._unique(self._draw(self.warmup_pool), used)
         if not pool:
             return self._random_unused(used)
         return self._top_scored(self.warmup_scorer, pool, "warmup")  # type: ignore[arg-type]
@@ -641,16 +543,9 @@ class PredictorGuidedSampler(BaseSampler):
         s = scores_of(scorer, self._inputs(codes), what)
         return codes[int(np.argmax(np.where(np.isnan(s), -np.inf, s)))]
 
-    def _unique(self, rows: np.ndarray, seen: set[str]) -> list[Codes]:
-        """Rows whose canonical key is not in ``seen`` (which is updated), first one per key."""
-        out: list[Codes] = []
-        for row in rows.tolist():
-            c = tuple(row)
-            k = self._cache.key(c)
-            if k not in seen:
-                seen.add(k)
-                out.append(c)
-        return out
+    def _unique(self, rows: np.ndarray, used: set[str]) -> list[Codes]:
+        """Rows (k, n_decisions) whose canonical key is not in ``used``, first one per key."""
+        return CandidatePool(self._cache.key, used).extend(map(tuple, rows.tolist())).items
 
     def _neighbours(self, codes: np.ndarray) -> np.ndarray:
         """All one-edit neighbours of (k, n_decisions) codes: (k * n_decisions * (n_choices - 1),
@@ -704,7 +599,7 @@ class PredictorGuidedSampler(BaseSampler):
         point, tried = self._climber(complete)
         if self.patience is not None and tried >= self.patience:
             return []
-        return self._unique(self._neighbours(np.array([point])), set(used))
+        return self._unique(self._neighbours(np.array([point])), used)
 
     def _candidates(self, complete: Sequence[tuple[Codes, float]], used: set[str]) -> list[Codes]:
         """Neighbours and mutations of the best archs, then random archs; unused keys only, no
@@ -743,12 +638,9 @@ class PredictorGuidedSampler(BaseSampler):
         rows: list[tuple[int, ...]] = []
         if self.n_local_parents:
             rows.extend(map(tuple, self._neighbours(np.array(ranked[: self.n_local_parents]))))
-        for c in ranked[: self.n_parents]:
-            for j in range(self.n_mutations_per_parent):
-                a = sp.from_codes(c)
-                for _ in range(j % self.max_edits + 1):
-                    a = sp.mutate(a, self._rng)
-                rows.append(sp.to_codes(a))
+        top = [sp.from_codes(c) for c in ranked[: self.n_parents]]
+        m, edits = self.n_mutations_per_parent, self.max_edits
+        rows.extend(sp.to_codes(a) for a in mutants(sp, top, m, self._rng, max_edits=edits))
         parents = list(ranked[: self.n_parents])
         for _ in range(self.n_crossovers):
             pick = self._rng.integers(len(parents), size=len(self._names))
@@ -767,7 +659,7 @@ class PredictorGuidedSampler(BaseSampler):
         pool = pool[: self.n_candidates]
         if len(pool) < self.n_candidates:
             pool = np.concatenate([pool, self._draw(self.n_candidates - len(pool))])
-        return self._unique(pool, set(used))
+        return self._unique(pool, used)
 
     def _inputs(self, codes: Sequence[Codes]) -> list[Arch]:
         """The predictor's inputs: the archs of ``codes``."""

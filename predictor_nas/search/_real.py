@@ -47,14 +47,15 @@ from optuna.trial import FrozenTrial, TrialState
 
 from predictor_nas._validation import check_choice, check_float, check_int, param_error
 from predictor_nas.exceptions import InvalidParameterError
+from predictor_nas.samplers._pool import fit_and_rank, mutation_pool
+from predictor_nas.samplers._priors import ProxyPrior, TablePrior
 from predictor_nas.search._ask import ask_arch
 from predictor_nas.search._storage import make_storage, storage_kind
 from predictor_nas.search._strategies import available_strategies, make_sampler
 from predictor_nas.search._study import check_study_config
-from predictor_nas.spaces import Arch, SearchSpace
+from predictor_nas.spaces import SearchSpace
 
 if TYPE_CHECKING:
-    from predictor_nas.tables import Table
     from predictor_nas.training import ImageData
 
 log = logging.getLogger(__name__)
@@ -86,124 +87,6 @@ def real_strategies() -> list[str]:
 
 def _step_seed(seed: int, *keys: int) -> int:
     return int(np.random.SeedSequence([seed, *keys]).generate_state(1)[0])
-
-
-# --------------------------------------------------------------------------- warm-start prior
-class TablePrior:
-    """What a benchmark table knows about each cell, as a prior for a new dataset.
-
-    The feature is the table's mean accuracy of the cell on ``dataset`` (another dataset or
-    training setup than the one searched: NB201's 200-epoch CIFAR-10 accuracy for a digits
-    search, say), optionally with zero-cost proxies from a table that has them (e.g.
-    ``nb201-rich``). Used to rank the first round and as extra predictor inputs afterwards
-    (``names`` / ``transform``: the interface ``predictor_nas.encodings.Encoder`` takes).
-
-    Args:
-        table: Table (or its name) with the accuracy.
-        dataset: Its dataset to read.
-        metric: The accuracy metric (highest fidelity, mean over trials).
-        proxies: Optional metric names of ``proxy_table`` (log-scaled, class-mean filled).
-        proxy_table: Table of the proxies (default: ``table``).
-    """
-
-    def __init__(
-        self,
-        table: Table | str = "nb201",
-        dataset: str = "cifar10",
-        *,
-        metric: str = "val_acc",
-        proxies: Sequence[str] = (),
-        proxy_table: Table | str | None = None,
-    ) -> None:
-        from predictor_nas.tables import open_table
-
-        self.table = open_table(table) if isinstance(table, str) else table
-        self.dataset = check_choice(dataset, "dataset", "TablePrior", self.table.datasets)
-        self.metric = check_choice(metric, "metric", "TablePrior", self.table.metrics(dataset))
-        self.proxies = tuple(proxies)
-        self._proxy = None
-        if self.proxies:
-            from predictor_nas.encodings import TableFeatures
-
-            pt = proxy_table if proxy_table is not None else self.table
-            pt = open_table(pt) if isinstance(pt, str) else pt
-            self._proxy = TableFeatures(pt, dataset, list(self.proxies))
-        self._values = self.table.query_many(
-            np.arange(len(self.table)), self.metric, dataset=self.dataset
-        )
-        fill = np.nanmean(self._values) if np.isfinite(self._values).any() else 0.0
-        self._values = np.where(np.isfinite(self._values), self._values, fill)
-
-    @property
-    def names(self) -> list[str]:
-        """Feature names: ``prior_<dataset>_<metric>`` then the proxies' names."""
-        own = [f"prior_{self.dataset}_{self.metric}"]
-        return own + (self._proxy.names if self._proxy is not None else [])
-
-    def score(self, archs: Sequence[Arch]) -> np.ndarray:
-        """Prior accuracy of each arch: float64 (n,)."""
-        return self._values[self.table.rows(list(archs))].astype(np.float64)
-
-    def transform(self, archs: Sequence[Arch]) -> np.ndarray:
-        """Features of ``archs``: float32 (n, len(names))."""
-        cols = self.score(archs)[:, None].astype(np.float32)
-        if self._proxy is None:
-            return cols
-        return np.concatenate([cols, self._proxy.transform(list(archs))], axis=1)
-
-    @property
-    def features(self) -> TablePrior:
-        """The predictor's extra features in later rounds: this prior itself."""
-        return self
-
-    def describe(self) -> str:
-        """Short text for configs and reports."""
-        text = f"{self.table.name}/{self.dataset}/{self.metric}"
-        return text + (f"+{','.join(self.proxies)}" if self.proxies else "")
-
-
-class ProxyPrior:
-    """Zero-cost proxies computed live on the candidates, as the warm-start prior of round 0.
-
-    Round 0 trains the ``n_init`` candidates with the best proxy ensemble score
-    (:class:`~predictor_nas.proxies.ProxyEnsemble`: mean normalised rank of its proxies on
-    freshly initialised networks, no training); only the first ``max_scored`` archs of the
-    (random) round-0 pool are scored, since every new cell costs a few forward/backward passes.
-    Unlike :class:`TablePrior` it needs no benchmark table, so it suits any dataset; it is not a
-    predictor feature (later rounds would have to score every pool arch).
-
-    Args:
-        ensemble: The proxies (default: ``ProxyEnsemble(width=8, depth=1, batch_size=32)``).
-        max_scored: Round-0 pool archs scored (>= 1).
-    """
-
-    features = None
-
-    def __init__(self, ensemble: Any = None, *, max_scored: int = 100) -> None:
-        from predictor_nas.proxies import ProxyEnsemble
-
-        self.ensemble = (
-            ProxyEnsemble(width=8, depth=1, batch_size=32) if ensemble is None else ensemble
-        )
-        if not isinstance(self.ensemble, ProxyEnsemble):
-            raise param_error("ensemble", "ProxyPrior", "None or a ProxyEnsemble", ensemble)
-        self.max_scored = check_int(max_scored, "max_scored", "ProxyPrior", minimum=1)
-
-    def score(self, archs: Sequence[Arch]) -> np.ndarray:
-        """Ensemble score (n,), higher = better; archs past ``max_scored`` get -inf."""
-        out = np.full(len(archs), -np.inf)
-        head = list(archs[: self.max_scored])
-        if head:
-            out[: len(head)] = self.ensemble.scores(head)
-        return out
-
-    def describe(self) -> str:
-        """Short text for configs and reports."""
-        e = self.ensemble
-        return (
-            f"proxies:{','.join(e._checked()[0])}/seed{e.seed}/w{e.width}d{e.depth}"
-            f"/s{e.input_size}b{e.batch_size}/first{self.max_scored}"
-        )
 
 
 # --------------------------------------------------------------------------- result
@@ -298,35 +181,8 @@ def _fit_targets(trials: Sequence[FrozenTrial], epochs: int) -> np.ndarray:
     return np.array(out, dtype=np.float64)
 
 
-def _candidate_pool(
-    space: SearchSpace,
-    rng: np.random.Generator,
-    parents: Sequence[Arch],
-    exclude: set[str],
-    size: int,
-    n_mutations: int,
-) -> list[Arch]:
-    """Mutations of ``parents`` (alternately 1 and 2 edits) + random archs, new keys only."""
-    pool: list[Arch] = []
-    keys = set(exclude)
-
-    def add(a: Arch) -> None:
-        k = space.canonical_key(a)
-        if k not in keys:
-            keys.add(k)
-            pool.append(a)
-
-    for p in parents:
-        for j in range(n_mutations):
-            child = space.mutate(p, rng)
-            if j % 2:
-                child = space.mutate(child, rng)
-            add(child)
-    tries = 0
-    while len(pool) < size and tries < 50 * size:
-        add(space.sample(rng))
-        tries += 1
-    return pool[:size] if len(pool) > size else pool
+#: The ``topk`` pool (kept under its old name for callers and tests).
+_candidate_pool = mutation_pool
 
 
 # --------------------------------------------------------------------------- the search
@@ -798,17 +654,12 @@ class _Planner:
                 extra=None if self.prior is None else self.prior.features,
                 **{"space": self.space, **self.predictor_kwargs},
             )
-            pred.fit(archs, y)
-            p = pred.predict(pool)
-            mean, std = p.mean, p.std
-            from predictor_nas.samplers import acquisition_scores
-
             complete = [t.value for t in before if t.state == TrialState.COMPLETE]
             best = max(complete) if complete else float(np.max(y))
-            scores = acquisition_scores(
-                self.acquisition, mean, std, best=best, rng=np.random.default_rng([self.seed, r, 3])
+            idx, mean, std = fit_and_rank(
+                pred, archs, y, pool, k, acquisition=self.acquisition, best=best,
+                rng=np.random.default_rng([self.seed, r, 3]),
             )
-            idx = np.lexsort((np.arange(len(pool)), -mean, -scores))[:k]
         plan = []
         for rank, i in enumerate(idx):
             a = pool[int(i)]
