@@ -160,6 +160,15 @@ class PredictorGuidedSampler(BaseSampler):
     Thompson draws, the predictors' seed) comes from one ``numpy`` Generator seeded by ``seed``,
     so the same study and seed give the same proposal. The fit on the complete trials is cached
     on the instance and reused while they do not change (parallel workers adding pending trials).
+
+    **Refits on long searches.** Past ``1 / refit_growth`` trials with a target (100 by default)
+    the predictor is no longer refitted at every proposal: with ``n`` such trials it is fitted on
+    the first ``m = n - n % step`` of them, ``step = floor(n * refit_growth)``, i.e. refitted
+    once the trials have grown by about ``refit_growth`` (2 %) since the last fit, and reused in
+    between (the candidates are always scored afresh, and the EI incumbent is the best target of
+    all ``n``). ``m`` depends only on ``n``, so proposals stay a function of the study and seed
+    (a resumed study gives the same ones). Shorter searches (the committed 100-query
+    comparisons) are unchanged; ``refit_growth=None`` refits at every proposal.
     Candidates are built on integer code arrays and canonical keys are memoised per space, for
     spaces whose decisions are independent (the base ``SearchSpace`` moves); other spaces (e.g.
     conditional ones) use their own ``neighbours``, ``mutate`` and ``sample``.
@@ -197,6 +206,8 @@ class PredictorGuidedSampler(BaseSampler):
         target: ``"raw"`` or ``"rank"``: the transform of the targets (above).
         transfer: Optional scorer added as an extra feature of a named predictor.
         ucb_kappa: Exploration weight of UCB.
+        refit_growth: Refit the predictor once the trials with a target have grown by this
+            fraction (in (0, 1]) since its last fit (above); ``None``: at every proposal.
         seed: Seed of the sampler's random generator.
     """
 
@@ -224,6 +235,7 @@ class PredictorGuidedSampler(BaseSampler):
         target: str = "raw",
         transfer: Scorer | None = None,
         ucb_kappa: float = 2.0,
+        refit_growth: float | None = 0.02,
         seed: int | None = None,
     ) -> None:
         self.space = get_space(space) if isinstance(space, str) else space
@@ -292,6 +304,11 @@ class PredictorGuidedSampler(BaseSampler):
                 )
         self.transfer = transfer
         self.ucb_kappa = check_float(ucb_kappa, "ucb_kappa", _OWNER, minimum=0.0)
+        if refit_growth is not None:
+            check_float(refit_growth, "refit_growth", _OWNER, minimum=0.0, exclusive=True)
+            if refit_growth > 1.0:
+                raise param_error("refit_growth", _OWNER, "None or a float in (0, 1]", refit_growth)
+        self.refit_growth = refit_growth
         self.seed = seed
         self._rng = np.random.default_rng(seed)
         self._random = RandomSampler(seed=None if seed is None else int(self._rng.integers(2**31)))
@@ -487,15 +504,25 @@ class PredictorGuidedSampler(BaseSampler):
             return self._top_scored(self.climb_scorer, candidates, "climb"), kind
         if len(candidates) == 1:
             return candidates[0], kind  # nothing to rank: skip the fit
-        y = self._transform(np.array([v for _, v in complete], dtype=np.float64))
+        values = np.array([v for _, v in complete], dtype=np.float64)
+        m = self._fit_size(len(values))
+        y = self._transform(values[:m])
         with self._xgb_threads():
-            model = self._fit([c for c, _ in complete], y, pending)
+            model = self._fit([c for c, _ in complete[:m]], y, pending)
             pred = model.predict(self._inputs(candidates))
-        best = float(y.max())
+        best = float((y if m == len(values) else self._transform(values)).max())
         scores = acquisition_scores(
             self.acquisition, pred.mean, pred.std, best=best, rng=self._rng, kappa=self.ucb_kappa
         )
         return candidates[best_index(scores, pred.mean)], kind
+
+    def _fit_size(self, n: int) -> int:
+        """How many of the ``n`` trials with a target the predictor is fitted on (the first
+        ones): ``n``, or ``n - n % floor(n * refit_growth)`` (class docstring)."""
+        if self.refit_growth is None:
+            return n
+        step = max(1, int(n * self.refit_growth))
+        return n - n % step
 
     def _xgb_threads(self) -> contextlib.AbstractContextManager:
         """XGBoost's global thread count set to the predictor's ``n_jobs`` (default 1).
@@ -694,14 +721,14 @@ class PredictorGuidedSampler(BaseSampler):
         unchanged, e.g. by a worker whose later proposals only add pending trials.
         """
         key = (tuple(codes), y.tobytes())
-        archs = self._inputs(codes)
         if self._fit_cache is not None and self._fit_cache[0] == key:
             model = self._fit_cache[1]
         else:
-            model = self._new_predictor().fit(archs, y)
+            model = self._new_predictor().fit(self._inputs(codes), y)
             self._fit_cache = (key, model)
         if not pending:
             return model
+        archs = self._inputs(codes)
         extra = self._inputs(pending)
         believed = model.predict(extra).mean
         return self._new_predictor().fit([*archs, *extra], np.concatenate([y, believed]))
