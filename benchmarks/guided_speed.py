@@ -198,7 +198,8 @@ def _meta(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "command": "python benchmarks/guided_speed.py " + " ".join(sys.argv[1:]),
         "revision": git_revision(),
-        "machine": f"{platform.machine()} {os.cpu_count()} cpus, Python {platform.python_version()}",
+        "machine": f"{platform.machine()} {os.cpu_count()} cpus, "
+        f"Python {platform.python_version()}",
         "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
     }
 

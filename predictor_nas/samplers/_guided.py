@@ -166,8 +166,8 @@ class PredictorGuidedSampler(BaseSampler):
     the first ``m = n - n % step`` of them, ``step = floor(n * refit_growth)``, i.e. refitted
     once the trials have grown by about ``refit_growth`` (2 %) since the last fit, and reused in
     between (the candidates are always scored afresh, and the EI incumbent is the best target of
-    all ``n``). ``m`` depends only on ``n``, so proposals stay a function of the study and seed
-    (a resumed study gives the same ones). Shorter searches (the committed 100-query
+    all ``n``). ``m`` depends only on ``n``, so the model is a function of the trials (a fresh
+    sampler on a resumed study fits the same prefix). Shorter searches (the committed 100-query
     comparisons) are unchanged; ``refit_growth=None`` refits at every proposal.
     Candidates are built on integer code arrays and canonical keys are memoised per space, for
     spaces whose decisions are independent (the base ``SearchSpace`` moves); other spaces (e.g.
