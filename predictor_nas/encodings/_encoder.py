@@ -144,16 +144,18 @@ class Encoder:
         if not archs:
             return np.zeros((0, len(self.names)), dtype=np.float32)
         memo = _row_memo(self.space, self.encoding, self.prune)
-        new = list(dict.fromkeys(a for a in archs if a not in memo))
+        got = [memo.get(a) for a in archs]  # one read each: safe if another thread clears
+        new = list(dict.fromkeys(a for a, row in zip(archs, got) if row is None))
         if new:
+            encoded = prune_archs(self.space, new) if self.prune else new
+            fresh = dict(zip(new, np.concatenate(
+                [ENCODINGS[p][0](self.space, encoded) for p in self.parts], axis=1
+            ).astype(np.float32)))
             if len(memo) + len(new) > _MAX_ROWS:
                 memo.clear()
-            encoded = prune_archs(self.space, new) if self.prune else new
-            rows = np.concatenate(
-                [ENCODINGS[p][0](self.space, encoded) for p in self.parts], axis=1
-            ).astype(np.float32)
-            memo.update(zip(new, rows))
-        base = np.array([memo[a] for a in archs], dtype=np.float32)
+            memo.update(fresh)
+            got = [fresh[a] if row is None else row for a, row in zip(archs, got)]
+        base = np.array(got, dtype=np.float32)
         if self.extra is None:
             return base
         return np.concatenate([base, self.extra.transform(archs)], axis=1).astype(np.float32)
