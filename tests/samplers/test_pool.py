@@ -165,19 +165,19 @@ class _Counting:
 
 def test_guided_fit_size_schedule():
     """Exact below 1/refit_growth trials, then the last multiple of floor(n * growth)."""
-    s = PredictorGuidedSampler("nb201", predictor="ridge", seed=0)
+    s = PredictorGuidedSampler("nb201", predictor="ridge", seed=0, refit_growth=0.02)
     assert [s._fit_size(n) for n in (10, 99, 100, 101, 149, 150, 155, 1000, 1019)] == [
         10, 99, 100, 100, 148, 150, 153, 1000, 1000
     ]
-    exact = PredictorGuidedSampler("nb201", predictor="ridge", seed=0, refit_growth=None)
-    assert exact._fit_size(1019) == 1019
+    default = PredictorGuidedSampler("nb201", predictor="ridge", seed=0)
+    assert default.refit_growth is None and default._fit_size(1019) == 1019
 
 
 def test_guided_refits_every_2_percent_past_100_trials_on_a_prefix_fixed_by_n():
     """Past 100 trials the predictor is refitted once per 2 % growth, on the first m trials;
     m depends only on the study (a fresh sampler on the resumed study fits the same prefix)."""
     counting = _Counting()
-    kw = {"predictor": counting, "local_search": False, "n_candidates": 50}
+    kw = {"predictor": counting, "local_search": False, "n_candidates": 50, "refit_growth": 0.02}
     sampler = PredictorGuidedSampler("nb201", seed=1, **kw)
     study = _filled(sampler, 200)
     for _ in range(8):
@@ -192,7 +192,7 @@ def test_guided_refits_every_2_percent_past_100_trials_on_a_prefix_fixed_by_n():
     study2.ask().suggest_categorical("edge_0", SPACE.distributions()["edge_0"].choices)
     assert resumed.sizes == [200]
     exact = _Counting()
-    every = PredictorGuidedSampler("nb201", seed=1, refit_growth=None, **{**kw, "predictor": exact})
+    every = PredictorGuidedSampler("nb201", seed=1, **{**kw, "predictor": exact, "refit_growth": None})
     study3 = _filled(every, 200)
     for _ in range(3):
         t = study3.ask()
