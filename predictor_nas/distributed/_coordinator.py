@@ -35,6 +35,7 @@ from predictor_nas.evaluators import (
     study_evaluator_options,
 )
 from predictor_nas.exceptions import SearchError
+from predictor_nas.samplers._pool import PredictorScorer, draw_unused
 from predictor_nas.search import available_strategies, make_sampler
 from predictor_nas.search._run import _step_seed
 from predictor_nas.search._study import Budget, Progress, open_study
@@ -101,54 +102,8 @@ class CoordinatorResult:
         return asdict(self)
 
 
-class _Scorer:
-    """The predictor's score of each proposal, refitted whenever new results have arrived."""
-
-    def __init__(self, space: SearchSpace, predictor: str, kwargs: dict, seed: int) -> None:
-        self.space = space
-        self.name = predictor
-        self.kwargs = kwargs
-        self.seed = seed
-        self._key: tuple | None = None
-        self._model: Any = None
-        self._best = -np.inf
-        self._n = 0
-
-    def refit(self, complete: list[FrozenTrial], maximize: bool, min_fit: int = 5) -> None:
-        key = tuple(t.number for t in complete)
-        if key == self._key:
-            return
-        self._key = key
-        if len(complete) < min_fit:
-            self._model = None
-            return
-        from predictor_nas.predictors import make_predictor
-
-        archs = [self.space.from_params(t.params) for t in complete]
-        y = np.array([t.value if maximize else -t.value for t in complete], dtype=np.float64)
-        self._model = make_predictor(self.name, seed=self.seed, space=self.space, **self.kwargs)
-        self._model.fit(archs, y)
-        self._best = float(y.max())
-        self._n = len(complete)
-
-    def score(self, arch: Arch) -> dict[str, Any]:
-        if self._model is None:
-            return {}
-        from predictor_nas.samplers import expected_improvement
-
-        pred = self._model.predict([arch])
-        std = None if pred.std is None else float(pred.std[0])
-        ei = expected_improvement(pred.mean, pred.std, self._best)[0]
-        return {
-            "predictor_score": {
-                "mean": float(pred.mean[0]),
-                "std": std,
-                "expected_improvement": float(ei),
-                "predictor": self.name,
-                "n_fit": self._n,
-            }
-        }
-
+#: The coordinator's proposal scorer (the proposal core's, under its old name).
+_Scorer = PredictorScorer
 
 _PROBE_ID = -1
 
@@ -350,11 +305,9 @@ def _used_keys(
 
 
 def _random_unused(space: SearchSpace, used: set[str], rng: np.random.Generator) -> Arch | None:
-    for _ in range(10_000):
-        a = space.sample(rng)
-        if space.canonical_key(a) not in used:
-            return a
-    return None
+    """A uniform random arch whose canonical key is unused (10,000 draws), else None."""
+    found = draw_unused(lambda: space.sample(rng), space.canonical_key, used, tries=10_000)
+    return found[0] if found else None
 
 
 def _counts(trials: list[FrozenTrial]) -> dict[TrialState, int]:

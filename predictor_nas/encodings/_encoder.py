@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 
@@ -133,10 +134,43 @@ class Encoder:
         return names
 
     def transform(self, archs: Sequence[Arch]) -> np.ndarray:
-        """Feature matrix, float32 shape (n, len(names))."""
+        """Feature matrix, float32 shape (n, len(names)).
+
+        The encoding's rows are memoised per architecture (every encoding is a pure function of
+        one arch, so a row is the same alone or in a batch): a search that refits on all its
+        trials at every proposal encodes each trial once. ``extra`` features are not memoised.
+        """
         archs = [self.space.coerce(a) for a in archs]
-        encoded = prune_archs(self.space, archs) if self.prune else archs
-        blocks = [ENCODINGS[p][0](self.space, encoded) for p in self.parts]
-        if self.extra is not None:
-            blocks.append(self.extra.transform(archs))
-        return np.concatenate(blocks, axis=1).astype(np.float32)
+        if not archs:
+            return np.zeros((0, len(self.names)), dtype=np.float32)
+        memo = _row_memo(self.space, self.encoding, self.prune)
+        got = [memo.get(a) for a in archs]  # one read each: safe if another thread clears
+        new = list(dict.fromkeys(a for a, row in zip(archs, got) if row is None))
+        if new:
+            encoded = prune_archs(self.space, new) if self.prune else new
+            fresh = dict(zip(new, np.concatenate(
+                [ENCODINGS[p][0](self.space, encoded) for p in self.parts], axis=1
+            ).astype(np.float32)))
+            if len(memo) + len(new) > _MAX_ROWS:
+                memo.clear()
+            memo.update(fresh)
+            got = [fresh[a] if row is None else row for a, row in zip(archs, got)]
+        base = np.array(got, dtype=np.float32)
+        if self.extra is None:
+            return base
+        return np.concatenate([base, self.extra.transform(archs)], axis=1).astype(np.float32)
+
+
+#: Rows memoised per (space, encoding, prune) before the memo is cleared.
+_MAX_ROWS = 1 << 17
+_ROWS: weakref.WeakKeyDictionary[SearchSpace, dict[tuple[str, bool], dict[Arch, np.ndarray]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _row_memo(space: SearchSpace, encoding: str, prune: bool) -> dict[Arch, np.ndarray]:
+    """The memo of ``Encoder.transform``'s encoding rows for one space and setting."""
+    per_space = _ROWS.get(space)
+    if per_space is None:
+        per_space = _ROWS[space] = {}
+    return per_space.setdefault((encoding, prune), {})

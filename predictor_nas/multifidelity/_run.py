@@ -36,6 +36,7 @@ the replay raises ``StudyConfigMismatchError``).
 from __future__ import annotations
 
 import copy
+import itertools
 import logging
 import math
 import time
@@ -63,7 +64,7 @@ from predictor_nas.multifidelity._promotion import (
     calibration_scale,
     combine_gaussians,
 )
-from predictor_nas.samplers import expected_improvement
+from predictor_nas.samplers._pool import CandidatePool, draw_unused, fit_and_rank, mutants
 from predictor_nas.search._study import Budget, Progress, open_study
 from predictor_nas.spaces import Arch
 
@@ -396,12 +397,10 @@ class _Search:
         pool = self._candidates(parents, used, rng, max(self.n_candidates, 4 * n))
         if not pool:
             return self._random_unused(n, used, rng), [(None, None)] * n
-        pred = model.predict(pool)
-        std = np.zeros(len(pool)) if pred.std is None else pred.std
-        score = expected_improvement(pred.mean, std, float(np.max(y)))
-        pick = list(np.lexsort((np.arange(len(pool)), -pred.mean, -score))[:n])
+        pick, mean, std = fit_and_rank(model, None, y, pool, n, acquisition="ei")
+        std = np.zeros(len(pool)) if std is None else std
         chosen = [pool[i] for i in pick]
-        out = [(float(pred.mean[i]), float(std[i])) for i in pick]
+        out = [(float(mean[i]), float(std[i])) for i in pick]
         if len(chosen) < n:
             extra = self._random_unused(n - len(chosen), used | {self._key(a) for a in chosen}, rng)
             chosen += extra
@@ -412,16 +411,8 @@ class _Search:
         return self.space.canonical_key(arch)
 
     def _random_unused(self, n: int, used: set[str], rng: np.random.Generator) -> list[Arch]:
-        out: list[Arch] = []
-        seen = set(used)
-        for _ in range(1000 * n):
-            if len(out) == n:
-                break
-            a = self.space.sample(rng)
-            k = self._key(a)
-            if k not in seen:
-                seen.add(k)
-                out.append(a)
+        """``n`` distinct unused random archs (``1000 * n`` draws), then repeats if need be."""
+        out = draw_unused(lambda: self.space.sample(rng), self._key, used, n=n, tries=1000 * n)
         while len(out) < n:  # (almost) exhausted space: repeats allowed
             out.append(self.space.sample(rng))
         return out
@@ -429,28 +420,16 @@ class _Search:
     def _candidates(
         self, parents: Sequence[Arch], used: set[str], rng: np.random.Generator, size: int
     ) -> list[Arch]:
-        seen = set(used)
-        out: list[Arch] = []
-
-        def add(a: Arch) -> None:
-            k = self._key(a)
-            if k not in seen:
-                seen.add(k)
-                out.append(a)
-
-        n_mut = 0
-        for p in parents:
-            for j in range(self.n_mutations_per_parent):
-                if n_mut >= size:
-                    break
-                child = self.space.mutate(p, rng)
-                if j % 2 == 1:
-                    child = self.space.mutate(child, rng)
-                add(child)
-                n_mut += 1
-        for _ in range(max(size - n_mut, 0)):
-            add(self.space.sample(rng))
-        return out
+        """At most ``size`` mutations of ``parents`` (1 and 2 edits in turn), then uniform
+        random archs up to ``size`` draws in all; unused keys only, one per key."""
+        pool = CandidatePool(self._key, used)
+        kids = list(itertools.islice(
+            mutants(self.space, parents, self.n_mutations_per_parent, rng), size
+        ))
+        pool.extend(kids)
+        for _ in range(max(size - len(kids), 0)):
+            pool.add(self.space.sample(rng))
+        return pool.items
 
     def _new_predictor(self) -> Any:
         from predictor_nas.predictors import make_predictor

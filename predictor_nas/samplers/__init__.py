@@ -9,11 +9,18 @@ from predictor_nas.samplers._acquisition import (
 )
 from predictor_nas.samplers._evolution import RegularizedEvolutionSampler, SpaceEvolutionSampler
 from predictor_nas.samplers._exhaustive import ExhaustiveSampler
-from predictor_nas.samplers._guided import PredictorGuidedSampler, ScoreFeatures, table_scorer
+from predictor_nas.samplers._guided import PredictorGuidedSampler
 from predictor_nas.samplers._local_search import LocalSearchSampler, LocalSearchStep
 from predictor_nas.samplers._mo_evolution import MORegularizedEvolutionSampler
 from predictor_nas.samplers._mo_guided import MOPredictorGuidedSampler
-from predictor_nas.samplers._proxy_scorer import TABLE_PROXY_ENSEMBLE, table_proxy_scorer
+from predictor_nas.samplers._priors import (
+    TABLE_PROXY_ENSEMBLE,
+    ProxyPrior,
+    ScoreFeatures,
+    TablePrior,
+    table_proxy_scorer,
+    table_scorer,
+)
 from predictor_nas.samplers._reinforce import ReinforceSampler
 from predictor_nas.samplers._space_sampler import observed_targets
 
@@ -26,10 +33,12 @@ __all__ = [
     "MOPredictorGuidedSampler",
     "MORegularizedEvolutionSampler",
     "PredictorGuidedSampler",
+    "ProxyPrior",
     "RegularizedEvolutionSampler",
     "ReinforceSampler",
     "ScoreFeatures",
     "SpaceEvolutionSampler",
+    "TablePrior",
     "acquisition_scores",
     "expected_improvement",
     "observed_targets",

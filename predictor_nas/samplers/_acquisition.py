@@ -76,9 +76,15 @@ def acquisition_scores(
     return thompson_sample(mean, std, rng)
 
 
-def best_index(scores: np.ndarray, mean: np.ndarray) -> int:
-    """Index of the highest score; ties go to the higher mean, then to the earlier candidate."""
+def top_k(scores: np.ndarray, mean: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the ``k`` best candidates: highest score, then highest mean, then the earlier
+    candidate."""
     s = np.asarray(scores, dtype=np.float64)
     m = np.asarray(mean, dtype=np.float64)
     # lexsort: last key is primary; it is stable, so full ties keep the candidate order.
-    return int(np.lexsort((-m, -s))[0])
+    return np.lexsort((np.arange(len(s)), -m, -s))[:k]
+
+
+def best_index(scores: np.ndarray, mean: np.ndarray) -> int:
+    """Index of the highest score; ties go to the higher mean, then to the earlier candidate."""
+    return int(top_k(scores, mean, 1)[0])

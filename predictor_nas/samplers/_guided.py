@@ -24,12 +24,13 @@ from predictor_nas._validation import (
     scores_of,
 )
 from predictor_nas.samplers._acquisition import ACQUISITIONS, acquisition_scores, best_index
+from predictor_nas.samplers._pool import CandidatePool, draw_unused, mutants
+from predictor_nas.samplers._priors import ScoreFeatures, Scorer, table_scorer
 from predictor_nas.samplers._space_sampler import check_param_of_space, observed_targets
 from predictor_nas.spaces import Arch, SearchSpace, get_space
 
 if TYPE_CHECKING:
     from predictor_nas.predictors import Predictor
-    from predictor_nas.tables import Table
 
 _OWNER = "PredictorGuidedSampler"
 
@@ -40,10 +41,9 @@ RESTARTS = ("pool", "random")
 #: Target transforms of ``PredictorGuidedSampler`` (applied before every fit).
 TARGETS = ("raw", "rank")
 
-#: A scorer maps (n,) architectures to (n,) scores, higher = better (NaN = unknown).
-Scorer = Callable[[Sequence[Arch]], np.ndarray]
-
 Codes = tuple[int, ...]
+
+__all__ = ["PredictorGuidedSampler", "ScoreFeatures", "Scorer", "table_scorer"]
 
 
 class _SpaceCache:
@@ -74,104 +74,6 @@ def _cache_of(space: SearchSpace) -> _SpaceCache:
     if c is None:
         c = _CACHES[space] = _SpaceCache(space)
     return c
-
-
-class ScoreFeatures:
-    """A scorer's output as one extra predictor feature (the ``TableFeatures`` interface).
-
-    Used for transfer: the scores of a model of another dataset (see ``table_scorer``) become a
-    column the target predictor can split on. ``base`` features, if given, come first.
-
-    Args:
-        scorer: Maps (n,) architectures to (n,) scores.
-        name: Name of the feature column.
-        base: Optional other features (e.g. ``TableFeatures``) to keep in front.
-    """
-
-    def __init__(self, scorer: Scorer, name: str = "transfer", base: Any = None) -> None:
-        self.scorer = scorer
-        self.name = name
-        self.base = base
-
-    @property
-    def names(self) -> list[str]:
-        """Feature names: ``base``'s, then ``name``."""
-        return [*(self.base.names if self.base is not None else []), self.name]
-
-    def transform(self, archs: Sequence[Arch]) -> np.ndarray:
-        """float32 array of shape (n, len(names)); NaN scores stay NaN (xgb: missing)."""
-        s = scores_of(self.scorer, archs, "transfer")
-        col = s.reshape(-1, 1).astype(np.float32)
-        if self.base is None:
-            return col
-        return np.concatenate([np.asarray(self.base.transform(archs), np.float32), col], axis=1)
-
-
-def table_scorer(
-    table: Table | str,
-    dataset: str,
-    metric: str = "val_acc",
-    *,
-    n_archs: int | None = None,
-    predictor: str = "xgb",
-    predictor_kwargs: Mapping[str, Any] | None = None,
-    seed: int = 0,
-) -> Scorer:
-    """A scorer ``archs -> (n,)`` from a table: for a proxy warm-up or a transfer warm start.
-
-    With ``n_archs=None`` the scores are the table's (mean) ``metric`` values themselves (e.g. a
-    zero-cost proxy like ``"zc_nwot"``, or another dataset's ``"val_acc"`` when the whole source
-    table is known). With ``n_archs=N`` a predictor is fitted on ``N`` uniform random archs of the
-    table (seeded) and the scores are its predicted means: a model pre-trained on another dataset.
-    Scores are negated for a metric where lower is better, so higher is always better. Archs the
-    table has no value for score NaN.
-
-    Do not score the search's own objective: ``dataset``/``metric`` must be another dataset's
-    accuracy, or a proxy.
-
-    Args:
-        table: The table (or its name / path).
-        dataset: The (source) dataset.
-        metric: The metric scored.
-        n_archs: ``None`` to look the metric up, or the number of archs to fit a predictor on.
-        predictor: Predictor name (``make_predictor``) for ``n_archs``.
-        predictor_kwargs: Its constructor arguments.
-        seed: Seeds the archs drawn and the predictor.
-
-    Returns:
-        A callable mapping (n,) architectures to a float64 array of shape (n,).
-    """
-    from predictor_nas.tables import open_table
-
-    owner = "table_scorer"
-    tbl = open_table(table) if isinstance(table, str) else table
-    check_choice(dataset, "dataset", owner, tbl.datasets)
-    check_choice(metric, "metric", owner, tbl.metrics(dataset))
-    sign = 1.0 if tbl.metric_info(metric, dataset=dataset).higher_is_better else -1.0
-    fid = tbl.fidelities(metric, dataset=dataset)[-1]
-    values = sign * tbl.query_many(
-        np.arange(len(tbl.archs)), metric, dataset=dataset, fidelity=fid
-    ).astype(np.float64)
-    space = get_space(tbl.space)
-    if n_archs is None:
-
-        def lookup(archs: Sequence[Arch]) -> np.ndarray:
-            return values[tbl.rows(list(archs))]
-
-        return lookup
-    n = check_int(n_archs, "n_archs", owner, minimum=2)
-    from predictor_nas.predictors import make_predictor
-
-    rng = np.random.default_rng([seed, 0x7472616E])
-    known = np.flatnonzero(np.isfinite(values))
-    rows = rng.choice(known, size=min(n, len(known)), replace=False)
-    model = make_predictor(predictor, seed=seed, space=space, **dict(predictor_kwargs or {}))
-    model.fit([tbl.archs[int(r)] for r in rows], values[rows])
-
-    def predicted(archs: Sequence[Arch]) -> np.ndarray:
-        return model.predict(list(archs)).mean
-
-    return predicted
 
 
 class PredictorGuidedSampler(BaseSampler):
@@ -258,6 +160,20 @@ class PredictorGuidedSampler(BaseSampler):
     Thompson draws, the predictors' seed) comes from one ``numpy`` Generator seeded by ``seed``,
     so the same study and seed give the same proposal. The fit on the complete trials is cached
     on the instance and reused while they do not change (parallel workers adding pending trials).
+
+    **Refits on long searches (opt-in).** By default the predictor is refitted on every trial
+    with a target at every proposal (~200 CPU-ms at 1,000 trials). With ``refit_growth`` (e.g.
+    0.02), past ``1 / refit_growth`` trials with a target it is not: with ``n`` such trials it is
+    fitted on
+    the first ``m = n - n % step`` of them, ``step = floor(n * refit_growth)``, i.e. refitted
+    once the trials have grown by about ``refit_growth`` since the last fit, and reused in
+    between (the candidates are always scored afresh, and the EI incumbent is the best target of
+    all ``n``). ``m`` depends only on ``n``, so the model is a function of the trials (a fresh
+    sampler on a resumed study fits the same prefix). With 0.02, searches under 100 trials are
+    unchanged and a proposal at 1,000 trials costs ~24 CPU-ms instead of ~220
+    (benchmarks/results/guided_speed.md); on NB201 ImageNet16-120 at 200 queries (20 paired
+    seeds) regret was 0.062 against 0.046 refitting every time (3 seeds worse, none better,
+    Wilcoxon p = 0.10; benchmarks/results/guided_regret.md), so it is not the default.
     Candidates are built on integer code arrays and canonical keys are memoised per space, for
     spaces whose decisions are independent (the base ``SearchSpace`` moves); other spaces (e.g.
     conditional ones) use their own ``neighbours``, ``mutate`` and ``sample``.
@@ -295,6 +211,8 @@ class PredictorGuidedSampler(BaseSampler):
         target: ``"raw"`` or ``"rank"``: the transform of the targets (above).
         transfer: Optional scorer added as an extra feature of a named predictor.
         ucb_kappa: Exploration weight of UCB.
+        refit_growth: ``None`` (refit at every proposal) or a fraction in (0, 1]: refit once
+            the trials with a target have grown by it since the last fit (above).
         seed: Seed of the sampler's random generator.
     """
 
@@ -322,6 +240,7 @@ class PredictorGuidedSampler(BaseSampler):
         target: str = "raw",
         transfer: Scorer | None = None,
         ucb_kappa: float = 2.0,
+        refit_growth: float | None = None,
         seed: int | None = None,
     ) -> None:
         self.space = get_space(space) if isinstance(space, str) else space
@@ -390,6 +309,11 @@ class PredictorGuidedSampler(BaseSampler):
                 )
         self.transfer = transfer
         self.ucb_kappa = check_float(ucb_kappa, "ucb_kappa", _OWNER, minimum=0.0)
+        if refit_growth is not None:
+            check_float(refit_growth, "refit_growth", _OWNER, minimum=0.0, exclusive=True)
+            if refit_growth > 1.0:
+                raise param_error("refit_growth", _OWNER, "None or a float in (0, 1]", refit_growth)
+        self.refit_growth = refit_growth
         self.seed = seed
         self._rng = np.random.default_rng(seed)
         self._random = RandomSampler(seed=None if seed is None else int(self._rng.integers(2**31)))
@@ -576,7 +500,7 @@ class PredictorGuidedSampler(BaseSampler):
         candidates = self._local(complete, used) if self.local_search else []
         if not candidates:
             if self.local_search and self.restart == "random":
-                kind, candidates = "restart", self._unique(self._draw(self.n_candidates), set(used))
+                kind, candidates = "restart", self._unique(self._draw(self.n_candidates), used)
             else:
                 kind, candidates = "predictor", self._candidates(complete, used)
         if not candidates:
@@ -585,15 +509,25 @@ class PredictorGuidedSampler(BaseSampler):
             return self._top_scored(self.climb_scorer, candidates, "climb"), kind
         if len(candidates) == 1:
             return candidates[0], kind  # nothing to rank: skip the fit
-        y = self._transform(np.array([v for _, v in complete], dtype=np.float64))
+        values = np.array([v for _, v in complete], dtype=np.float64)
+        m = self._fit_size(len(values))
+        y = self._transform(values[:m])
         with self._xgb_threads():
-            model = self._fit([c for c, _ in complete], y, pending)
+            model = self._fit([c for c, _ in complete[:m]], y, pending)
             pred = model.predict(self._inputs(candidates))
-        best = float(y.max())
+        best = float((y if m == len(values) else self._transform(values)).max())
         scores = acquisition_scores(
             self.acquisition, pred.mean, pred.std, best=best, rng=self._rng, kappa=self.ucb_kappa
         )
         return candidates[best_index(scores, pred.mean)], kind
+
+    def _fit_size(self, n: int) -> int:
+        """How many of the ``n`` trials with a target the predictor is fitted on (the first
+        ones): ``n``, or ``n - n % floor(n * refit_growth)`` (class docstring)."""
+        if self.refit_growth is None:
+            return n
+        step = max(1, int(n * self.refit_growth))
+        return n - n % step
 
     def _xgb_threads(self) -> contextlib.AbstractContextManager:
         """XGBoost's global thread count set to the predictor's ``n_jobs`` (default 1).
@@ -620,18 +554,18 @@ class PredictorGuidedSampler(BaseSampler):
         rows = [self.space.to_codes(self.space.sample(self._rng)) for _ in range(n)]
         return np.array(rows, dtype=np.int64).reshape(n, len(self._names))
 
+    def _draw_one(self) -> Codes:
+        """Codes of one uniform random architecture."""
+        return tuple(int(c) for c in self._draw(1)[0])
+
     def _random_unused(self, used: set[str], tries: int = 1000) -> Codes:
         """Codes of a uniform random architecture whose key is unused (any one if none is)."""
-        codes = tuple(int(c) for c in self._draw(1)[0])
-        for _ in range(tries):
-            if self._cache.key(codes) not in used:
-                return codes
-            codes = tuple(int(c) for c in self._draw(1)[0])
-        return codes
+        found = draw_unused(self._draw_one, self._cache.key, used, tries=tries)
+        return found[0] if found else self._draw_one()
 
     def _proxy_unused(self, used: set[str]) -> Codes:
         """The ``warmup_scorer``'s best of ``warmup_pool`` random unused archs (first on ties)."""
-        pool = self._unique(self._draw(self.warmup_pool), set(used))
+        pool = self._unique(self._draw(self.warmup_pool), used)
         if not pool:
             return self._random_unused(used)
         return self._top_scored(self.warmup_scorer, pool, "warmup")  # type: ignore[arg-type]
@@ -641,16 +575,9 @@ class PredictorGuidedSampler(BaseSampler):
         s = scores_of(scorer, self._inputs(codes), what)
         return codes[int(np.argmax(np.where(np.isnan(s), -np.inf, s)))]
 
-    def _unique(self, rows: np.ndarray, seen: set[str]) -> list[Codes]:
-        """Rows whose canonical key is not in ``seen`` (which is updated), first one per key."""
-        out: list[Codes] = []
-        for row in rows.tolist():
-            c = tuple(row)
-            k = self._cache.key(c)
-            if k not in seen:
-                seen.add(k)
-                out.append(c)
-        return out
+    def _unique(self, rows: np.ndarray, used: set[str]) -> list[Codes]:
+        """Rows (k, n_decisions) whose canonical key is not in ``used``, first one per key."""
+        return CandidatePool(self._cache.key, used).extend(map(tuple, rows.tolist())).items
 
     def _neighbours(self, codes: np.ndarray) -> np.ndarray:
         """All one-edit neighbours of (k, n_decisions) codes: (k * n_decisions * (n_choices - 1),
@@ -704,7 +631,7 @@ class PredictorGuidedSampler(BaseSampler):
         point, tried = self._climber(complete)
         if self.patience is not None and tried >= self.patience:
             return []
-        return self._unique(self._neighbours(np.array([point])), set(used))
+        return self._unique(self._neighbours(np.array([point])), used)
 
     def _candidates(self, complete: Sequence[tuple[Codes, float]], used: set[str]) -> list[Codes]:
         """Neighbours and mutations of the best archs, then random archs; unused keys only, no
@@ -743,12 +670,9 @@ class PredictorGuidedSampler(BaseSampler):
         rows: list[tuple[int, ...]] = []
         if self.n_local_parents:
             rows.extend(map(tuple, self._neighbours(np.array(ranked[: self.n_local_parents]))))
-        for c in ranked[: self.n_parents]:
-            for j in range(self.n_mutations_per_parent):
-                a = sp.from_codes(c)
-                for _ in range(j % self.max_edits + 1):
-                    a = sp.mutate(a, self._rng)
-                rows.append(sp.to_codes(a))
+        top = [sp.from_codes(c) for c in ranked[: self.n_parents]]
+        m, edits = self.n_mutations_per_parent, self.max_edits
+        rows.extend(sp.to_codes(a) for a in mutants(sp, top, m, self._rng, max_edits=edits))
         parents = list(ranked[: self.n_parents])
         for _ in range(self.n_crossovers):
             pick = self._rng.integers(len(parents), size=len(self._names))
@@ -767,7 +691,7 @@ class PredictorGuidedSampler(BaseSampler):
         pool = pool[: self.n_candidates]
         if len(pool) < self.n_candidates:
             pool = np.concatenate([pool, self._draw(self.n_candidates - len(pool))])
-        return self._unique(pool, set(used))
+        return self._unique(pool, used)
 
     def _inputs(self, codes: Sequence[Codes]) -> list[Arch]:
         """The predictor's inputs: the archs of ``codes``."""
@@ -802,14 +726,14 @@ class PredictorGuidedSampler(BaseSampler):
         unchanged, e.g. by a worker whose later proposals only add pending trials.
         """
         key = (tuple(codes), y.tobytes())
-        archs = self._inputs(codes)
         if self._fit_cache is not None and self._fit_cache[0] == key:
             model = self._fit_cache[1]
         else:
-            model = self._new_predictor().fit(archs, y)
+            model = self._new_predictor().fit(self._inputs(codes), y)
             self._fit_cache = (key, model)
         if not pending:
             return model
+        archs = self._inputs(codes)
         extra = self._inputs(pending)
         believed = model.predict(extra).mean
         return self._new_predictor().fit([*archs, *extra], np.concatenate([y, believed]))

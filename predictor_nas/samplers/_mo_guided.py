@@ -16,6 +16,7 @@ from predictor_nas.multiobjective import (
     reference_point,
 )
 from predictor_nas.samplers._mo_space_sampler import Feasible, MOPast, MOSpaceSampler
+from predictor_nas.samplers._pool import CandidatePool
 from predictor_nas.spaces import Arch, SearchSpace
 
 #: Acquisitions of ``MOPredictorGuidedSampler``.
@@ -165,20 +166,12 @@ class MOPredictorGuidedSampler(MOSpaceSampler):
     ) -> list[Arch]:
         """Mutations of the non-dominated set, then random archs; unused and distinct."""
         front = [complete[i].arch for i in np.flatnonzero(is_non_dominated(y))]
-        pool: list[Arch] = []
-        seen = set(used)
-
-        def add(arch: Arch) -> None:
-            k = self.key(arch)
-            if k not in seen and self.allowed(arch):
-                seen.add(k)
-                pool.append(arch)
-
+        pool = CandidatePool(self.key, used, self._accept())
         for _ in range(self.n_candidates):
-            add(self.space.mutate(front[int(rng.integers(len(front)))], rng))
+            pool.add(self.space.mutate(front[int(rng.integers(len(front)))], rng))
         for _ in range(self.n_random):
-            add(self.space.sample(rng))
-        return pool
+            pool.add(self.space.sample(rng))
+        return pool.items
 
     def _optimistic(
         self,

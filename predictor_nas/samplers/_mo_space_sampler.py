@@ -75,27 +75,18 @@ class MOSpaceSampler(SpaceSampler):
         """Whether ``arch`` satisfies ``feasible`` (always True without it)."""
         return self.feasible is None or bool(self.feasible(arch))
 
-    def random_unused(self, used: set, rng: np.random.Generator, tries: int = 100) -> Arch:
-        """A uniform random unused architecture that ``feasible`` accepts.
+    def _accept(self) -> Callable[[Arch], bool] | None:
+        return None if self.feasible is None else self.allowed
 
-        Without ``feasible`` this is ``SpaceSampler.random_unused`` (same draws). With it:
-        rejection sampling first, then a uniform choice among all unused feasible architectures
-        (the space is enumerated); ``SearchError`` if none is left.
-        """
+    def exhausted(self, n_used: int) -> SearchError:
+        """The error raised once no unused architecture is left (that ``feasible`` accepts)."""
         if self.feasible is None:
-            return super().random_unused(used, rng, tries)
-        for _ in range(tries):
-            arch = self.space.sample(rng)
-            if self.key(arch) not in used and self.allowed(arch):
-                return arch
-        left = [a for a in self.space if self.key(a) not in used and self.allowed(a)]
-        if not left:
-            raise SearchError(
-                f"{self._owner} has no unused architecture of space {self.space.name!r} left "
-                f"that satisfies the constraints ({len(used)} already in the study). Stop the "
-                "search, loosen the constraints or use a new study."
-            )
-        return left[int(rng.integers(len(left)))]
+            return super().exhausted(n_used)
+        return SearchError(
+            f"{self._owner} has no unused architecture of space {self.space.name!r} left "
+            f"that satisfies the constraints ({n_used} already in the study). Stop the "
+            "search, loosen the constraints or use a new study."
+        )
 
     def history(self, study: Study, before: int | None = None) -> list[MOPast]:  # type: ignore[override]
         """Trials of ``study`` that did not fail and hold a valid architecture, by number.

@@ -14,7 +14,7 @@ sampler whose proposal is a pure function of ``(seed, study)``:
 from __future__ import annotations
 
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +27,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from predictor_nas._validation import param_error
 from predictor_nas.exceptions import SearchError
+from predictor_nas.samplers._pool import draw_unused
 from predictor_nas.spaces import Arch, SearchSpace, get_space
 
 
@@ -256,19 +257,28 @@ class SpaceSampler(BaseSampler):
         ]
 
     def random_unused(self, used: set, rng: np.random.Generator, tries: int = 100) -> Arch:
-        """A uniform random architecture whose key is not in ``used``.
+        """A uniform random architecture whose key is not in ``used`` (and that ``allowed``
+        accepts).
 
-        Rejection sampling first; if that keeps hitting used keys, a uniform choice among all
-        unused architectures (the space is enumerated). ``SearchError`` if none is left.
+        Rejection sampling first (``tries`` draws); if that keeps hitting used keys, a uniform
+        choice among all unused architectures (the space is enumerated). ``exhausted()`` is
+        raised if none is left.
         """
-        for _ in range(tries):
-            arch = self.space.sample(rng)
-            if self.key(arch) not in used:
-                return arch
-        left = [a for a in self.space if self.key(a) not in used]
+        accept = self._accept()
+        found = draw_unused(
+            lambda: self.space.sample(rng), self.key, used, tries=tries, accept=accept
+        )
+        if found:
+            return found[0]
+        ok = accept or (lambda a: True)
+        left = [a for a in self.space if self.key(a) not in used and ok(a)]
         if not left:
             raise self.exhausted(len(used))
         return left[int(rng.integers(len(left)))]
+
+    def _accept(self) -> Callable[[Arch], bool] | None:
+        """Filter of ``random_unused`` draws (``None``: every architecture)."""
+        return None
 
     def exhausted(self, n_used: int) -> SearchError:
         """The error raised once every architecture (up to dedup) has been proposed."""

@@ -48,12 +48,13 @@ from optuna.trial import FrozenTrial, TrialState
 
 from predictor_nas._validation import check_choice, check_float, check_int, param_error
 from predictor_nas.exceptions import InvalidParameterError
+from predictor_nas.samplers._pool import fit_and_rank, mutation_pool
+from predictor_nas.samplers._priors import ProxyPrior, TablePrior
 from predictor_nas.search._ask import ask_arch
-from predictor_nas.search._priors import ProxyPrior, TablePrior
 from predictor_nas.search._storage import storage_kind
 from predictor_nas.search._strategies import StepSamplers, available_strategies
 from predictor_nas.search._study import Budget, Progress, open_study
-from predictor_nas.spaces import Arch, SearchSpace
+from predictor_nas.spaces import SearchSpace
 from predictor_nas.training import TrainConfig
 
 if TYPE_CHECKING:
@@ -187,35 +188,8 @@ def _fit_targets(trials: Sequence[FrozenTrial], epochs: int) -> np.ndarray:
     return np.array(out, dtype=np.float64)
 
 
-def _candidate_pool(
-    space: SearchSpace,
-    rng: np.random.Generator,
-    parents: Sequence[Arch],
-    exclude: set[str],
-    size: int,
-    n_mutations: int,
-) -> list[Arch]:
-    """Mutations of ``parents`` (alternately 1 and 2 edits) + random archs, new keys only."""
-    pool: list[Arch] = []
-    keys = set(exclude)
-
-    def add(a: Arch) -> None:
-        k = space.canonical_key(a)
-        if k not in keys:
-            keys.add(k)
-            pool.append(a)
-
-    for p in parents:
-        for j in range(n_mutations):
-            child = space.mutate(p, rng)
-            if j % 2:
-                child = space.mutate(child, rng)
-            add(child)
-    tries = 0
-    while len(pool) < size and tries < 50 * size:
-        add(space.sample(rng))
-        tries += 1
-    return pool[:size] if len(pool) > size else pool
+#: The ``topk`` pool (kept under its old name for callers and tests).
+_candidate_pool = mutation_pool
 
 
 # --------------------------------------------------------------------------- the search
@@ -705,17 +679,12 @@ class _Planner:
                 extra=None if self.prior is None else self.prior.features,
                 **{"space": self.space, **self.predictor_kwargs},
             )
-            pred.fit(archs, y)
-            p = pred.predict(pool)
-            mean, std = p.mean, p.std
-            from predictor_nas.samplers import acquisition_scores
-
             complete = [t.value for t in before if t.state == TrialState.COMPLETE]
             best = max(complete) if complete else float(np.max(y))
-            scores = acquisition_scores(
-                self.acquisition, mean, std, best=best, rng=np.random.default_rng([self.seed, r, 3])
+            idx, mean, std = fit_and_rank(
+                pred, archs, y, pool, k, acquisition=self.acquisition, best=best,
+                rng=np.random.default_rng([self.seed, r, 3]),
             )
-            idx = np.lexsort((np.arange(len(pool)), -mean, -scores))[:k]
         plan = []
         for rank, i in enumerate(idx):
             a = pool[int(i)]
