@@ -625,11 +625,14 @@ def _compare_command_text(args: argparse.Namespace) -> str:
     parts = ["predictor-nas", "compare"]
     parts += ["--space", args.space] if args.space is not None else []
     parts += ["--table", args.table]
-    parts += ["--dataset", args.dataset, "--strategies", args.strategies]
+    parts += ["--dataset", args.dataset, "--strategies", args.strategies or "random,rea,tpe"]
+    parts += ["--objectives", args.objectives] if args.objectives else []
+    parts += [x for c in args.constraint or [] for x in ("--constraint", c)]
     parts += ["--metric", args.metric] if args.metric != "val_acc" else []
     parts += ["--test-metric", args.test_metric] if args.test_metric else []
     parts += ["--budget", str(args.budget), "--seeds", args.seeds, "--jobs", str(args.jobs)]
-    parts += ["--thresholds", ",".join(f"{t:g}" for t in args.thresholds)]
+    if args.thresholds:
+        parts += ["--thresholds", ",".join(f"{t:g}" for t in args.thresholds)]
     if args.draw_seed:
         parts.append("--draw-seed")
     if args.out:
@@ -643,6 +646,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from predictor_nas._paths import check_output_dir
     from predictor_nas.compare import compare, markdown_report, plot_regret
 
+    if args.objectives is not None or args.constraint:
+        return _cmd_compare_mo(args)
     out = Path(check_output_dir(args.out, "--out", "compare")) if args.out else None
     _apply_threads(args.threads, "compare")  # inherited by the --jobs workers
     try:
@@ -650,14 +655,14 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             space=args.space,
             table=args.table,
             datasets=args.dataset,
-            strategies=args.strategies,
+            strategies=args.strategies or "random,rea,tpe",
             budget=args.budget,
             seeds=args.seeds,
             jobs=args.jobs,
             draw_seed=args.draw_seed,
             metric=args.metric,
             test_metric=args.test_metric,
-            thresholds=args.thresholds,
+            thresholds=args.thresholds or [0.1],
             cache=None if out is None else out / "runs.jsonl",
             progress=not args.no_progress and not args.json,
         )
@@ -715,6 +720,106 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     _out(
         f"{data['n_runs']} runs ({data['n_cached']} cached) in {data['wall_seconds']:.1f} s "
         f"with {data['jobs']} job(s); q(≤t) = median queries to regret ≤ t"
+    )
+    for w in written:
+        _out(f"wrote {w}")
+    return 0
+
+
+def _cmd_compare_mo(args: argparse.Namespace) -> int:
+    """``compare --objectives ... [--constraint ...]``: the multi-objective comparison."""
+    from pathlib import Path
+
+    from predictor_nas._paths import check_output_dir
+    from predictor_nas.compare import (
+        DEFAULT_MO_STRATEGIES,
+        DEFAULT_MO_THRESHOLDS,
+        compare_mo,
+        write_mo_report,
+    )
+    from predictor_nas.exceptions import InvalidParameterError
+
+    if args.objectives is None:
+        raise InvalidParameterError(
+            "The --constraint option of compare needs --objectives (e.g. --objectives "
+            "val_acc:max for a constrained single-objective comparison)."
+        )
+    single = [
+        opt
+        for opt, used in (
+            ("--metric", args.metric != "val_acc"),
+            ("--test-metric", args.test_metric is not None),
+            ("--draw-seed", args.draw_seed),
+        )
+        if used
+    ]
+    if single:
+        raise InvalidParameterError(
+            f"The option(s) {', '.join(single)} of compare are single-objective only; with "
+            "--objectives the objectives and constraints name the metrics."
+        )
+    out = Path(check_output_dir(args.out, "--out", "compare")) if args.out else None
+    _apply_threads(args.threads, "compare")
+    try:
+        result = compare_mo(
+            objectives=args.objectives,
+            constraints=args.constraint,
+            space=args.space,
+            table=args.table,
+            datasets=args.dataset,
+            strategies=args.strategies or DEFAULT_MO_STRATEGIES,
+            budget=args.budget,
+            seeds=args.seeds,
+            jobs=args.jobs,
+            thresholds=args.thresholds or DEFAULT_MO_THRESHOLDS,
+            cache=None if out is None else out / "runs.jsonl",
+            progress=not args.no_progress and not args.json,
+        )
+    except KeyboardInterrupt:
+        kept = (
+            f"finished runs are kept in {out / 'runs.jsonl'}" if out else "nothing kept (no --out)"
+        )
+        _err(f"interrupted; {kept} - rerun the same command to resume.")
+        return EXIT_INTERRUPTED
+    written = []
+    if out is not None:
+        written = write_mo_report(result, out, command=_compare_command_text(args))
+        written.insert(3, str(out / "runs.jsonl"))
+    data = result.to_dict()
+    if args.json:
+        _out(json.dumps(data, sort_keys=True, allow_nan=False))
+        return 0
+    ths = [f"{t:g}" for t in data["thresholds"]]
+    for ds, entry in data["datasets"].items():
+        _out(
+            f"{data['table']} / {ds}: {', '.join(data['objectives'])}"
+            + (f" | {', '.join(data['constraints'])}" if data["constraints"] else "")
+            + f"; {len(data['seeds'])} seeds x {data['budget']} queries; true front "
+            f"{entry['true_front_size']} points"
+        )
+        head = ["strategy", "HV regret % (95% CI)", "coverage %", "hit rate"]
+        head += [*(f"q(≤{100 * float(t):g}%)" for t in ths), "ms/query"]
+        rows = []
+        for name, e in entry["strategies"].items():
+            ci = e["ci95_regret"]
+            reach = [e["queries_to_reach"][t]["median"] for t in ths]
+            rows.append(
+                [
+                    name,
+                    f"{100 * e['mean_regret']:.2f}"
+                    + (f" [{100 * ci[0]:.2f}, {100 * ci[1]:.2f}]" if ci else ""),
+                    f"{100 * e['mean_coverage']:.1f}",
+                    f"{100 * e['hit_rate']:.0f}%",
+                    *(f">{e['budget']}" if q is None else f"{q:g}" for q in reach),
+                    f"{1e3 * e['seconds_per_query']:.2f}",
+                ]
+            )
+        _out_table(head, rows)
+        _out()
+    _out(
+        f"{data['n_runs']} runs ({data['n_cached']} cached) in {data['wall_seconds']:.1f} s "
+        f"with {data['jobs']} job(s); HV regret = share of the true front's hypervolume not "
+        "found; q(≤t) = median queries to regret ≤ t"
     )
     for w in written:
         _out(f"wrote {w}")
@@ -1482,9 +1587,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     c.add_argument(
         "--strategies",
-        default="random,rea,tpe",
+        default=None,
         metavar="NAME[,NAME...]",
-        help=f"of {', '.join(available_strategies())} (default random,rea,tpe)",
+        help=f"of {', '.join(available_strategies())} (default random,rea,tpe); with "
+        f"--objectives of {', '.join(mo_strategies())} (default all of them)",
+    )
+    c.add_argument(
+        "--objectives",
+        default=None,
+        metavar="METRIC:max|min,...",
+        help="multi-objective comparison, e.g. val_acc:max,hw_edgegpu_latency:min: anytime "
+        "hypervolume regret (share of the true front's hypervolume not found) and front "
+        "coverage; one objective + --constraint: a constrained comparison",
+    )
+    c.add_argument(
+        "--constraint",
+        action="append",
+        default=None,
+        metavar="METRIC<=X",
+        help="with --objectives: bound a table metric (<=, >=, <, >), e.g. "
+        "'hw_raspi4_latency<=20'; repeat for more",
     )
     c.add_argument(
         "--budget", type=_positive_int_or_raw, default=100, help="queries per search (default 100)"
@@ -1511,9 +1633,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument(
         "--thresholds",
         type=_float_list,
-        default=[0.1],
+        default=None,
         metavar="T[,T...]",
-        help="report queries needed to reach validation regret <= T (default 0.1)",
+        help="report queries needed to reach validation regret <= T (default 0.1); with "
+        "--objectives: HV regret as a share, default 0.01 (99%% of the true front's HV)",
     )
     c.add_argument(
         "--draw-seed",
