@@ -317,8 +317,15 @@ def plot_summary(summary: dict[str, Any], path: Path) -> None:
             m = 100 * np.array([np.nan if x is None else x for x in v["mean_curve"]])
             (h,) = ax.plot(np.arange(1, m.size + 1), m, lw=1.5, label=s)
             handles.setdefault(s, h)
-        ax.set_yscale("symlog", linthresh=1e-2, linscale=0.5)
-        ax.set_ylim(bottom=0.0)
+        low = min(
+            (min(x for x in v["mean_curve"] if x is not None) for v in strategies.values()),
+            default=0.0,
+        )
+        if low > 0:
+            ax.set_yscale("log")
+        else:
+            ax.set_yscale("symlog", linthresh=1e-2, linscale=0.5)
+            ax.set_ylim(bottom=0.0)
         ax.set_title(title, fontsize=9)
         ax.set_xlabel("queries", fontsize=8)
         ax.set_ylabel("mean HV regret (%)", fontsize=8)
@@ -330,7 +337,10 @@ def plot_summary(summary: dict[str, Any], path: Path) -> None:
         list(handles.values()), list(handles), loc="lower center", ncol=len(handles),
         frameon=False, fontsize=9,
     )  # fmt: skip
-    fig.suptitle("nb201-rich: mean hypervolume regret vs queries (symlog, linear below 0.01 %)")
+    fig.suptitle(
+        "nb201-rich: mean hypervolume regret vs queries (log; symlog, linear below 0.01 %, in "
+        "panels where a curve reaches 0)"
+    )
     fig.tight_layout(rect=(0, 0.05, 1, 0.97))
     fig.savefig(path, format="png")
 

@@ -684,8 +684,9 @@ LOG_FLOOR_PCT = 1e-2
 def plot_regret_mo(result: Any, path: str | os.PathLike) -> str:
     """Write normalised HV regret (%) vs queries, one panel per dataset (plus all datasets).
 
-    Mean and 95% bootstrap band per strategy; symlog y axis (linear below ``LOG_FLOOR_PCT``);
-    the legend sits below each panel, outside the curves.
+    Mean and 95% bootstrap band per strategy; a log y axis, or symlog (linear below
+    ``LOG_FLOOR_PCT``) in a panel where a curve or band reaches 0; the legend sits below each
+    panel, outside the curves.
 
     Args:
         result: A ``MOComparisonResult`` or its ``to_dict()`` (with curves).
@@ -719,7 +720,7 @@ def plot_regret_mo(result: Any, path: str | os.PathLike) -> str:
     FigureCanvasAgg(fig)
     axes = fig.subplots(nrow, ncol, squeeze=False)
     for ax, (title, entries) in zip(axes.flat, panels.items()):
-        n_seeds, budget = 0, 1
+        n_seeds, budget, low = 0, 1, np.inf
         for name, e in entries.items():
             c = e["curves"]["regret"]
             m = 100 * _arr(c["mean"])
@@ -731,12 +732,20 @@ def plot_regret_mo(result: Any, path: str | os.PathLike) -> str:
                 ax.fill_between(x, lo, hi, where=ok, color=line.get_color(), alpha=0.18, lw=0)
             n_seeds = max(n_seeds, e["n_seeds"])
             budget = max(budget, m.size)
-        ax.set_yscale("symlog", linthresh=LOG_FLOOR_PCT, linscale=0.5)
-        ax.set_ylim(bottom=0.0)
+            low = min(low, np.nanmin(np.where(ok, lo, m)))
+        ylabel = "HV regret (% of true front's HV)"
+        if np.isfinite(low) and low > 0:  # no curve reaches 0: a plain log axis
+            ax.set_yscale("log")
+            ax.set_ylim(bottom=low / 1.5)
+            ylabel += ", log"
+        else:
+            ax.set_yscale("symlog", linthresh=LOG_FLOOR_PCT, linscale=0.5)
+            ax.set_ylim(bottom=0.0)
+            ylabel += f"\nsymlog: linear below {LOG_FLOOR_PCT:g}"
         ax.set_xlim(1, max(2, budget))
         ax.set_title(f"{title} ({n_seeds} seeds)", fontsize=11)
         ax.set_xlabel("queries")
-        ax.set_ylabel(f"HV regret (% of true front's HV)\nsymlog: linear below {LOG_FLOOR_PCT:g}")
+        ax.set_ylabel(ylabel)
         ax.grid(True, which="major", alpha=0.4)
         ax.grid(True, which="minor", alpha=0.12)
         ax.legend(
