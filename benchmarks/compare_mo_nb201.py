@@ -251,7 +251,11 @@ def markdown(summary: dict[str, Any]) -> str:
         f"({pct(g['mo_guided_mean_hv_share'])} %; NSGA-II {pct(g['nsga2_mean_hv_share'])} %)",
         "- constrained search finds the constrained optimum in >= "
         f"{100 * GOAL_HIT:.0f} % of the runs on every dataset: met by "
-        + (", ".join(f"`{s}`" for s in g["constrained_goal_met_by"]) or "no strategy"),
+        + (
+            (", ".join(f"`{s}`" for s in g["constrained_goal_met_by"]) or "no strategy")
+            if g["constrained"]
+            else "not run"
+        ),
         "",
         "| setting | dataset | mo-guided lowest mean from query | mo-guided HV share (%) "
         "| NSGA-II HV share (%) | lowest final regret besides mo-guided |",
