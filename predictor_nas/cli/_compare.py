@@ -29,11 +29,14 @@ def _compare_command_text(args: argparse.Namespace) -> str:
     parts = ["predictor-nas", "compare"]
     parts += ["--space", args.space] if args.space is not None else []
     parts += ["--table", args.table]
-    parts += ["--dataset", args.dataset, "--strategies", args.strategies]
+    parts += ["--dataset", args.dataset, "--strategies", args.strategies or "random,rea,tpe"]
+    parts += ["--objectives", args.objectives] if args.objectives else []
+    parts += [x for c in args.constraint or [] for x in ("--constraint", c)]
     parts += ["--metric", args.metric] if args.metric != "val_acc" else []
     parts += ["--test-metric", args.test_metric] if args.test_metric else []
     parts += ["--budget", str(args.budget), "--seeds", args.seeds, "--jobs", str(args.jobs)]
-    parts += ["--thresholds", ",".join(f"{t:g}" for t in args.thresholds)]
+    if args.thresholds:
+        parts += ["--thresholds", ",".join(f"{t:g}" for t in args.thresholds)]
     if args.draw_seed:
         parts.append("--draw-seed")
     if args.out:
@@ -47,6 +50,10 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from predictor_nas._paths import check_output_dir
     from predictor_nas.compare import compare, markdown_report, plot_regret
 
+    if args.objectives is not None or args.constraint:
+        from predictor_nas.cli._compare_mo import _cmd_compare_mo
+
+        return _cmd_compare_mo(args, _compare_command_text(args))
     out = Path(check_output_dir(args.out, "--out", "compare")) if args.out else None
     _apply_threads(args.threads, "compare")  # inherited by the --jobs workers
     try:
@@ -54,14 +61,14 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             space=args.space,
             table=args.table,
             datasets=args.dataset,
-            strategies=args.strategies,
+            strategies=args.strategies or "random,rea,tpe",
             budget=args.budget,
             seeds=args.seeds,
             jobs=args.jobs,
             draw_seed=args.draw_seed,
             metric=args.metric,
             test_metric=args.test_metric,
-            thresholds=args.thresholds,
+            thresholds=args.thresholds or [0.1],
             cache=None if out is None else out / "runs.jsonl",
             progress=not args.no_progress and not args.json,
         )
@@ -127,7 +134,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     """Add the ``compare`` subcommand."""
-    from predictor_nas.search import available_strategies
+    from predictor_nas.search import available_strategies, mo_strategies
 
     c = sub.add_parser(
         "compare",
@@ -149,9 +156,26 @@ def register(sub: Any) -> None:
     _add_metrics(c)
     c.add_argument(
         "--strategies",
-        default="random,rea,tpe",
+        default=None,
         metavar="NAME[,NAME...]",
-        help=f"of {', '.join(available_strategies())} (default random,rea,tpe)",
+        help=f"of {', '.join(available_strategies())} (default random,rea,tpe); with "
+        f"--objectives of {', '.join(mo_strategies())} (default all of them)",
+    )
+    c.add_argument(
+        "--objectives",
+        default=None,
+        metavar="METRIC:max|min,...",
+        help="multi-objective comparison, e.g. val_acc:max,hw_edgegpu_latency:min: anytime "
+        "hypervolume regret (share of the true front's hypervolume not found) and front "
+        "coverage; one objective + --constraint: a constrained comparison",
+    )
+    c.add_argument(
+        "--constraint",
+        action="append",
+        default=None,
+        metavar="METRIC<=X",
+        help="with --objectives: bound a table metric (<=, >=, <, >), e.g. "
+        "'hw_raspi4_latency<=20'; repeat for more",
     )
     c.add_argument(
         "--budget", type=_positive_int_or_raw, default=100, help="queries per search (default 100)"
@@ -176,9 +200,10 @@ def register(sub: Any) -> None:
     c.add_argument(
         "--thresholds",
         type=_float_list,
-        default=[0.1],
+        default=None,
         metavar="T[,T...]",
-        help="report queries needed to reach validation regret <= T (default 0.1)",
+        help="report queries needed to reach validation regret <= T (default 0.1); with "
+        "--objectives: HV regret as a share, default 0.01 (99%% of the true front's HV)",
     )
     _add_draw_seed(c, "objective = one drawn training trial per query (NB201 protocol)")
     c.add_argument(

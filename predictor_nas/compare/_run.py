@@ -7,7 +7,7 @@ import logging
 import math
 import os
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -281,19 +281,123 @@ def _cache_key(task: dict[str, Any], table_hash: str) -> str:
     return json.dumps(key, sort_keys=True)
 
 
-def _read_cache(path: Path) -> dict[str, RunRecord]:
-    """Runs stored in a JSON-lines cache; unreadable lines (an interrupted write) are skipped."""
-    done: dict[str, RunRecord] = {}
+def _read_jsonl(path: Path) -> dict[str, dict[str, Any]]:
+    """``{key: run dict}`` of a JSON-lines run cache; unreadable lines (an interrupted write)
+    are skipped."""
+    done: dict[str, dict[str, Any]] = {}
     if not path.is_file():
         return done
     with path.open(encoding="utf-8") as fh:
         for i, line in enumerate(fh, 1):
             try:
                 d = json.loads(line)
-                done[d["key"]] = RunRecord.from_dict(d["run"])
+                if not isinstance(d["run"], dict):
+                    raise TypeError
+                done[str(d["key"])] = d["run"]
             except (ValueError, KeyError, TypeError):
                 log.warning("skipping unreadable line %d of %s", i, path)
     return done
+
+
+def _read_cache(path: Path) -> dict[str, RunRecord]:
+    """Runs stored in a JSON-lines cache; unreadable lines (an interrupted write) are skipped."""
+    done: dict[str, RunRecord] = {}
+    for k, d in _read_jsonl(path).items():
+        try:
+            done[k] = RunRecord.from_dict(d)
+        except TypeError:
+            log.warning("skipping an unreadable run of %s", path)
+    return done
+
+
+def run_tasks(
+    todo: Sequence[tuple[str, dict[str, Any]]],
+    fn: Callable[[dict[str, Any]], Any],
+    results: dict[str, Any],
+    *,
+    jobs: int = 1,
+    cache_path: Path | None = None,
+    progress: bool = False,
+    total: int | None = None,
+) -> None:
+    """Run ``fn(task)`` for every ``(key, task)`` of ``todo``, in ``jobs`` spawned processes.
+
+    Each finished record goes into ``results[key]`` and, with ``cache_path``, is appended to
+    that JSON-lines file at once (``{"key": key, "run": record.to_dict()}``), so an interrupted
+    sweep keeps what finished. ``fn`` must be importable (workers start fresh).
+
+    Args:
+        todo: ``(cache key, task dict)`` pairs.
+        fn: Module-level function running one task and returning a record with ``to_dict``.
+        results: Filled in place.
+        jobs: Worker processes (1: in this process).
+        cache_path: JSON-lines file appended to; None = no cache.
+        progress: Progress bar over ``total`` runs (those already in ``results`` count as done).
+        total: Runs of the whole sweep (default ``len(todo)``).
+    """
+    n_all = len(todo) if total is None else total
+    n_cached = n_all - len(todo)
+    n_left = len(todo)
+    n_running = min(jobs, n_left)
+
+    def running() -> str:
+        """Runs in flight, for the display: the first minutes are not silent."""
+        return f"{n_running} running" + (f", {n_cached} cached" if n_cached else "")
+
+    bar = None
+    if progress:
+        from predictor_nas._progress import progress_bar
+
+        bar = progress_bar(
+            n_all, initial=n_cached, desc="compare", unit="search", postfix=running()
+        )
+    fh = None
+    if cache_path is not None:
+        cache_path.parent.mkdir(parents=True, exist_ok=True)
+        fh = cache_path.open("a", encoding="utf-8")
+
+    def finish(key: str, rec: Any) -> None:
+        nonlocal n_left, n_running
+        results[key] = rec
+        if fh is not None:
+            fh.write(json.dumps({"key": key, "run": rec.to_dict()}) + "\n")
+            fh.flush()
+        n_left -= 1
+        n_running = min(jobs, n_left)
+        if bar is not None:
+            bar.set_postfix_str(running(), refresh=False)
+            bar.update(1)
+
+    try:
+        if jobs == 1 or len(todo) <= 1:
+            for k, t in todo:
+                finish(k, fn(t))
+        else:
+            import multiprocessing as mp
+            from concurrent.futures import ProcessPoolExecutor
+
+            import optuna
+
+            levels = (logging.getLogger().getEffectiveLevel(), optuna.logging.get_verbosity())
+            with ProcessPoolExecutor(
+                max_workers=min(jobs, len(todo)),
+                mp_context=mp.get_context("spawn"),
+                initializer=_init_worker,
+                initargs=levels,
+            ) as pool:
+                futures = {pool.submit(fn, t): k for k, t in todo}
+                try:
+                    for fut in _as_completed_ticking(futures, bar):
+                        finish(futures[fut], fut.result())
+                except BaseException:
+                    for fut in futures:
+                        fut.cancel()
+                    raise
+    finally:
+        if bar is not None:
+            bar.close()
+        if fh is not None:
+            fh.close()
 
 
 def compare(
@@ -412,67 +516,15 @@ def compare(
     log.info("compare: %d runs (%d cached), %d job(s)", len(tasks), n_cached, jobs)
 
     t0 = time.perf_counter()
-    n_left = len(todo)
-    n_running = min(jobs, n_left)
-
-    def running() -> str:
-        """Runs in flight, for the display: the first minutes are not silent."""
-        return f"{n_running} running" + (f", {n_cached} cached" if n_cached else "")
-
-    bar = None
-    if progress:
-        from predictor_nas._progress import progress_bar
-
-        bar = progress_bar(
-            len(tasks), initial=n_cached, desc="compare", unit="search", postfix=running()
-        )
-    fh = None
-    if cache_path is not None:
-        cache_path.parent.mkdir(parents=True, exist_ok=True)
-        fh = cache_path.open("a", encoding="utf-8")
-
-    def finish(key: str, rec: RunRecord) -> None:
-        nonlocal n_left, n_running
-        results[key] = rec
-        if fh is not None:
-            fh.write(json.dumps({"key": key, "run": rec.to_dict()}) + "\n")
-            fh.flush()
-        n_left -= 1
-        n_running = min(jobs, n_left)
-        if bar is not None:
-            bar.set_postfix_str(running(), refresh=False)
-            bar.update(1)
-
-    try:
-        if jobs == 1 or len(todo) <= 1:
-            for k, t in todo:
-                finish(k, _run_one(t))
-        else:
-            import multiprocessing as mp
-            from concurrent.futures import ProcessPoolExecutor
-
-            import optuna
-
-            levels = (logging.getLogger().getEffectiveLevel(), optuna.logging.get_verbosity())
-            with ProcessPoolExecutor(
-                max_workers=min(jobs, len(todo)),
-                mp_context=mp.get_context("spawn"),
-                initializer=_init_worker,
-                initargs=levels,
-            ) as pool:
-                futures = {pool.submit(_run_one, t): k for k, t in todo}
-                try:
-                    for fut in _as_completed_ticking(futures, bar):
-                        finish(futures[fut], fut.result())
-                except BaseException:
-                    for fut in futures:
-                        fut.cancel()
-                    raise
-    finally:
-        if bar is not None:
-            bar.close()
-        if fh is not None:
-            fh.close()
+    run_tasks(
+        todo,
+        _run_one,
+        results,
+        jobs=jobs,
+        cache_path=cache_path,
+        progress=progress,
+        total=len(tasks),
+    )
     wall = time.perf_counter() - t0
 
     runs = [results[_cache_key(t, tbl.content_hash)] for t in tasks]

@@ -153,7 +153,16 @@ class MOPredictorGuidedSampler(MOSpaceSampler):
         if self.acquisition == "hvi":
             ref = reference_point(y)
             base = hypervolume(front, ref)
-            gain = np.array([hypervolume(np.vstack([front, o[None]]), ref) - base for o in opt])
+            # A candidate with a missing value (e.g. a table row without a parameter count: +inf
+            # here) adds no hypervolume; hypervolume() refuses non-finite points.
+            gain = np.array(
+                [
+                    hypervolume(np.vstack([front, o[None]]), ref) - base
+                    if np.all(np.isfinite(o))
+                    else 0.0
+                    for o in opt
+                ]
+            )
             score = np.where(gain > 0, -gain - 1e9, score)
         return pool[int(np.argmin(score))]
 
