@@ -1,6 +1,7 @@
 """Search spaces: architectures as values with a graph, declared in Python or YAML.
 
-Built in: NAS-Bench-201 (``nb201``) and NAS-Bench-301 / DARTS (``nb301``). Declared kinds
+Built in: NAS-Bench-201 (``nb201``), NAS-Bench-301 / DARTS (``nb301``) and NAS-Bench-Graph
+(``nas_bench_graph``, the 26,206 GNNs the benchmark lists). Declared kinds
 (``CellEdgesSpace``, ``CellNodesSpace``, ``ChainSpace``, ``MacroSpace``), from Python or a YAML
 file (``load_space``; format in ``predictor_nas.spaces._yaml``), are registered with
 ``register_space`` and found by ``get_space(name or path)``.
@@ -17,6 +18,12 @@ from predictor_nas.spaces._declared import (
     forbid,
 )
 from predictor_nas.spaces._graph import INPUT, LABEL_SEP, OUTPUT, ArchGraph
+from predictor_nas.spaces._nas_bench_graph import (
+    NBG_LINK_NAMES,
+    NBG_LINKS,
+    NBG_OPS,
+    NASBenchGraphSpace,
+)
 from predictor_nas.spaces._nb201 import NB201_EDGES, NB201_OPS, NB201Space
 from predictor_nas.spaces._nb301 import INACTIVE as NB301_INACTIVE
 from predictor_nas.spaces._nb301 import NB301_EDGES, NB301_OPS, NB301Space
@@ -40,6 +47,9 @@ __all__ = [
     "NB301_EDGES",
     "NB301_INACTIVE",
     "NB301_OPS",
+    "NBG_LINKS",
+    "NBG_LINK_NAMES",
+    "NBG_OPS",
     "OUTPUT",
     "YAHPO_PREFIX",
     "Arch",
@@ -51,6 +61,7 @@ __all__ = [
     "Decision",
     "DeclaredSpace",
     "MacroSpace",
+    "NASBenchGraphSpace",
     "NB201Space",
     "NB301Space",
     "SearchSpace",

@@ -1,9 +1,9 @@
 """Look up search spaces by name or YAML file, and register new ones.
 
-Built in: ``nb201``, ``nb301`` and the declarations shipped in ``data/spaces/*.yaml`` (found by
-their file name). ``register_space`` adds a user's space (a ``SearchSpace`` instance, or a
-zero-argument factory called on first use); ``get_space`` also accepts a path to a YAML file
-(see ``_yaml``), which is registered under the name it declares.
+Built in: ``nb201``, ``nb301``, ``nas_bench_graph`` and the declarations shipped in
+``data/spaces/*.yaml`` (found by their file name). ``register_space`` adds a user's space (a
+``SearchSpace`` instance, or a zero-argument factory called on first use); ``get_space`` also
+accepts a path to a YAML file (see ``_yaml``), which is registered under the name it declares.
 """
 
 from __future__ import annotations
@@ -30,7 +30,18 @@ def _nb301() -> SearchSpace:
     return NB301Space()
 
 
-_FACTORIES: dict[str, Callable[[], SearchSpace]] = {"nb201": _nb201, "nb301": _nb301}
+def _nas_bench_graph() -> SearchSpace:
+    from predictor_nas.spaces._nas_bench_graph import NASBenchGraphSpace
+
+    return NASBenchGraphSpace()
+
+
+_BUILT_IN: dict[str, Callable[[], SearchSpace]] = {
+    "nb201": _nb201,
+    "nb301": _nb301,
+    "nas_bench_graph": _nas_bench_graph,
+}
+_FACTORIES: dict[str, Callable[[], SearchSpace]] = dict(_BUILT_IN)
 _SPACES: dict[str, SearchSpace] = {}
 
 
@@ -113,7 +124,7 @@ def unregister_space(name: str) -> None:
     """Forget a space added by ``register_space`` or loaded from a file (built-in and shipped
     spaces come back on the next ``get_space``)."""
     _SPACES.pop(name, None)
-    if name not in ("nb201", "nb301"):
+    if name not in _BUILT_IN:
         _FACTORIES.pop(name, None)
 
 

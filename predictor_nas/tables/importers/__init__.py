@@ -19,6 +19,7 @@ from predictor_nas.tables.importers._generic import (
     read_records,
 )
 from predictor_nas.tables.importers._macro import import_nas_bench_macro
+from predictor_nas.tables.importers._nas_bench_graph import import_nas_bench_graph
 from predictor_nas.tables.importers._nb101 import import_nb101_zc
 from predictor_nas.tables.importers._nb201_rich import import_nb201_rich
 
@@ -26,6 +27,7 @@ IMPORTERS: dict[str, Callable[..., tuple[str, str]]] = {
     "nb201-rich": import_nb201_rich,
     "nas-bench-macro": import_nas_bench_macro,
     "nb101-zc": import_nb101_zc,
+    "nas-bench-graph": import_nas_bench_graph,
 }
 
 #: What ``--source`` of each importer is, for messages about a table not imported yet.
@@ -36,6 +38,8 @@ IMPORT_SOURCES: dict[str, str] = {
     "xiusu/NAS-Bench-Macro), e.g. ../shared/data/nas-bench-macro",
     "nb101-zc": "the folder holding nb101_zc_500.json (NAS-Bench-Suite-Zero's NB101 subset), e.g. "
     "../shared/data/nb101",
+    "nas-bench-graph": "the nas_bench_graph-1.4.0-py3-none-any.whl of `pip download --no-deps "
+    "nas-bench-graph==1.4.0`, a folder holding it, or the extracted wheel",
 }
 
 __all__ = [
@@ -45,6 +49,7 @@ __all__ = [
     "CurveSpec",
     "MetricSpec",
     "import_file",
+    "import_nas_bench_graph",
     "import_nas_bench_macro",
     "import_nb101_zc",
     "import_nb201_rich",
