@@ -146,6 +146,7 @@ def _cmd_search_train(args: argparse.Namespace) -> int:
         study_name=args.study_name,
         progress=not args.no_progress and not args.json,
         space=args.space,
+        inherit_weights=args.inherit_weights or 0,
     )
     if args.json:
         _out_json(result.to_dict(trajectory=args.trajectory))
@@ -306,9 +307,20 @@ def _add_train_options(s: argparse.ArgumentParser) -> None:
     tr.add_argument(
         "--warm-start",
         default=None,
-        metavar="TABLE|proxies",
+        metavar="TABLE|proxies|supernet",
         help="rank round 0 and feed the predictor with TABLE's CIFAR-10 accuracy (e.g. nb201), "
-        "or rank round 0 by zero-cost proxies computed on the candidates ('proxies')",
+        "or rank round 0 by zero-cost proxies computed on the candidates ('proxies') or by "
+        "their inherited-weight accuracy in an SPOS supernet trained once ('supernet')",
+    )
+    tr.add_argument(
+        "--inherit-weights",
+        type=int,
+        nargs="?",
+        const=2,
+        default=None,
+        metavar="K",
+        help="a picked arch at most K edges (default 2) from a finished one starts from the "
+        "nearest one's trained weights for its unchanged parts",
     )
     tr.add_argument("--no-prune", action="store_true", help="train every picked arch fully")
     tr.add_argument("--device", default=None, help="auto (default: CUDA if present), cpu, cuda")
