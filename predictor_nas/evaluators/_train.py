@@ -143,8 +143,11 @@ class TrainEvaluator(Evaluator):
         self.inherit_weights = check_int(inherit_weights, "inherit_weights", _OWNER, minimum=0)
         if self.inherit_weights and not supports_inheritance(self.space):
             raise param_error(
-                "inherit_weights", _OWNER, f"0 for space {self.space.name!r} (weight inheritance "
-                "needs NB201 or a cell space with ops on edges)", inherit_weights,
+                "inherit_weights",
+                _OWNER,
+                f"0 for space {self.space.name!r} (weight inheritance "
+                "needs NB201 or a cell space with ops on edges)",
+                inherit_weights,
             )
         #: Runs this evaluator finished (arch string -> (arch, val acc, parent string)).
         self._trained: dict[str, tuple[Arch, float, str | None]] = {}
@@ -286,8 +289,9 @@ class TrainEvaluator(Evaluator):
         parent, _, grand = cands[hit[0]]
         state = self._parent_state(parent, grand)
         if state is None:
-            log.warning("no stored weights of parent %s; training from scratch",
-                        self.space.format(parent))
+            log.warning(
+                "no stored weights of parent %s; training from scratch", self.space.format(parent)
+            )
             return None
         return parent, grand, state
 
@@ -316,8 +320,8 @@ class TrainEvaluator(Evaluator):
         a = self.space.coerce(arch)
         seed = self.arch_seed(a)
         data = self.data
-        found = self._explicit_parent(a, parent) if parent is not None else self.find_parent(
-            a, trial
+        found = (
+            self._explicit_parent(a, parent) if parent is not None else self.find_parent(a, trial)
         )
         p_arch = None if found is None else found[0]
         changed = [] if p_arch is None else changed_edges(self.space, a, p_arch)
@@ -377,8 +381,11 @@ class TrainEvaluator(Evaluator):
         state = None if entry is None else self._parent_state(p, entry[2])
         if state is None:
             raise param_error(
-                "parent", f"{_OWNER}.evaluate", "an arch this evaluator trained to the end "
-                "(with inherit_weights >= 1 or an explicit parent)", self.space.format(p),
+                "parent",
+                f"{_OWNER}.evaluate",
+                "an arch this evaluator trained to the end "
+                "(with inherit_weights >= 1 or an explicit parent)",
+                self.space.format(p),
             )
         if p == a:
             raise param_error("parent", f"{_OWNER}.evaluate", "an arch other than arch", parent)
@@ -387,8 +394,8 @@ class TrainEvaluator(Evaluator):
     def _remember(self, a: Arch, r: Any, parent: str | None, n_copied: int, trial: Any) -> None:
         """Keep a finished run as a future parent; record the inheritance on ``trial``."""
         if trial is not None:
-            distance = 0 if parent is None else len(
-                changed_edges(self.space, a, self.space.parse(parent))
+            distance = (
+                0 if parent is None else len(changed_edges(self.space, a, self.space.parse(parent)))
             )
             trial.set_user_attr("inherit_parent", parent)
             trial.set_user_attr("inherit_distance", distance)

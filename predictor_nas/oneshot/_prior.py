@@ -124,21 +124,35 @@ class SupernetPrior:
             from predictor_nas.oneshot._train import train_supernet
 
             net = build_supernet(
-                self.space, width=self.width, depth=self.depth,
-                num_classes=self.data.num_classes, in_channels=int(self.data.x_train.shape[1]),
+                self.space,
+                width=self.width,
+                depth=self.depth,
+                num_classes=self.data.num_classes,
+                in_channels=int(self.data.x_train.shape[1]),
                 seed=self.seed,
             )
             if self.checkpoint is not None:
                 self.checkpoint.parent.mkdir(parents=True, exist_ok=True)
             t0 = time.perf_counter()
             res = train_supernet(
-                net, self.data, mode="spos", epochs=self.epochs, batch_size=self.batch_size,
-                lr=self.lr, seed=self.seed, device=self.device, num_threads=self.num_threads,
+                net,
+                self.data,
+                mode="spos",
+                epochs=self.epochs,
+                batch_size=self.batch_size,
+                lr=self.lr,
+                seed=self.seed,
+                device=self.device,
+                num_threads=self.num_threads,
                 checkpoint=self.checkpoint,
             )
             self.train_seconds = time.perf_counter() - t0
-            log.info("SPOS supernet: %d epochs (%d resumed) in %.1f s", res.epochs,
-                     res.resumed_from, self.train_seconds)
+            log.info(
+                "SPOS supernet: %d epochs (%d resumed) in %.1f s",
+                res.epochs,
+                res.resumed_from,
+                self.train_seconds,
+            )
             self._supernet = net
         return self._supernet
 
@@ -164,8 +178,12 @@ class SupernetPrior:
                 key = self.space.canonical_key(a)
                 if key not in self._cache:
                     self._cache[key] = inherited_accuracy(
-                        net, a, self.data, bn_recalibration_batches=self.bn_batches,
-                        batch_size=self.batch_size, seed=self.seed,
+                        net,
+                        a,
+                        self.data,
+                        bn_recalibration_batches=self.bn_batches,
+                        batch_size=self.batch_size,
+                        seed=self.seed,
                     )
                 out[i] = self._cache[key]
         self.score_seconds += time.perf_counter() - t0
@@ -200,6 +218,11 @@ def supernet_prior(warm_start: Any, data: ImageData, a: SimpleNamespace) -> Supe
     if isinstance(warm_start, SupernetPrior):
         return warm_start
     return SupernetPrior(
-        data, space="nb201" if a.space is None else a.space, width=a.width, depth=a.depth,
-        seed=a.seed, device=a.device, num_threads=a.num_threads,
+        data,
+        space="nb201" if a.space is None else a.space,
+        width=a.width,
+        depth=a.depth,
+        seed=a.seed,
+        device=a.device,
+        num_threads=a.num_threads,
     )
