@@ -1,0 +1,236 @@
+"""Epochs saved by weight inheritance: children trained from their parent's weights vs from scratch.
+
+For ``--pairs`` parent/child pairs of NB201 cells on scikit-learn's digits
+(``load_digits_data(0)``: 1,079 train / 359 val / 359 test), this script trains
+
+- the **parent**: a uniform random cell (``space.sample``, seeded by the pair index), trained
+  from scratch for ``--epochs`` epochs (``TrainEvaluator``: width 8, depth 1, batch 64, lr 0.1,
+  NB201's SGD + cosine recipe; each arch its own seed);
+- the **child**: the parent with 1 edge changed (even pairs) or 2 edges changed (odd pairs)
+  (``space.mutate``, never isomorphic to the parent), trained twice for ``--epochs`` epochs with
+  the same recipe and seed: **from scratch**, and **inherited** (``evaluate(child,
+  parent=parent)``: every tensor of the unchanged edges, stem, reduction blocks and head starts
+  from the parent's final weights; optimizer and cosine schedule start afresh, the curve is
+  the child's own from epoch 1).
+
+Per pair: ``e_scratch`` = first epoch at which the scratch run reaches its own final validation
+accuracy, ``e_inh`` = first epoch at which the inherited run reaches that accuracy
+(``epochs + 1`` when it never does: counted as censored). Epochs saved = ``e_scratch - e_inh``,
+paired over the same children, with a t-interval; also the paired difference of final
+validation and test accuracy. Records are appended to ``<out>.pairs.jsonl`` as pairs finish and
+reused by a rerun (``--max-seconds`` stops between pairs). Single CPU thread::
+
+    OMP_NUM_THREADS=1 nice -n 10 python benchmarks/inherit_digits.py --pairs 20 --epochs 6
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import platform
+import shlex
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from _common import cpu_name, git_revision, jsonable, paired, t_ci
+
+log = logging.getLogger("inherit_digits")
+HERE = Path(__file__).resolve().parent
+DEFAULT_OUT = HERE / "results" / "inherit_digits.json"
+WIDTH, DEPTH, BATCH, LR = 8, 1, 64, 0.1
+
+
+def make_pair(space: Any, i: int) -> tuple[Any, Any]:
+    """Pair ``i``: a random parent and a child ``1 + i % 2`` edges away (not isomorphic)."""
+    rng = np.random.default_rng([2026, i])
+    while True:
+        parent = space.sample(rng)
+        child = space.mutate(parent, rng)
+        if i % 2:
+            child = space.mutate(child, rng)
+        n_changed = sum(a != b for a, b in zip(parent.ops, child.ops, strict=True))
+        if n_changed == 1 + i % 2 and space.canonical_key(child) != space.canonical_key(parent):
+            return parent, child
+
+
+def first_reach(curve: list[float], target: float) -> int:
+    """1-based first epoch with ``curve >= target`` (``len(curve) + 1`` when never)."""
+    for e, v in enumerate(curve, start=1):
+        if v >= target - 1e-9:
+            return e
+    return len(curve) + 1
+
+
+def run_pair(i: int, data: Any, epochs: int) -> dict[str, Any]:
+    """Train pair ``i``'s parent, its child from scratch and its child inherited."""
+    from predictor_nas.evaluators import TrainEvaluator
+
+    kw = dict(width=WIDTH, depth=DEPTH, epochs=epochs, batch_size=BATCH, lr=LR, num_threads=1)
+    inh = TrainEvaluator(data, inherit_weights=2, **kw)
+    scratch = TrainEvaluator(data, **kw)
+    space = inh.space
+    parent, child = make_pair(space, i)
+    t0 = time.perf_counter()
+    p = inh.evaluate(parent)
+    c_s = scratch.evaluate(child)
+    c_i = inh.evaluate(child, parent=parent)
+    target = c_s.val_curve[-1]
+    return {
+        "pair": i,
+        "parent": space.format(parent),
+        "child": space.format(child),
+        "edges_changed": 1 + i % 2,
+        "n_inherited": c_i.n_inherited,
+        "n_tensors": len(inh.build_network(child).state_dict()),
+        "parent_val": list(p.val_curve),
+        "scratch_val": list(c_s.val_curve),
+        "inherited_val": list(c_i.val_curve),
+        "scratch_test": c_s.metrics.get("test_acc"),
+        "inherited_test": c_i.metrics.get("test_acc"),
+        "e_scratch": first_reach(list(c_s.val_curve), target),
+        "e_inherited": first_reach(list(c_i.val_curve), target),
+        "seconds": time.perf_counter() - t0,
+    }
+
+
+def summarise(rows: list[dict[str, Any]], epochs: int) -> dict[str, Any]:
+    """Paired statistics over the pairs."""
+    e_s = [r["e_scratch"] for r in rows]
+    e_i = [r["e_inherited"] for r in rows]
+    fin_s = [r["scratch_val"][-1] for r in rows]
+    fin_i = [r["inherited_val"][-1] for r in rows]
+    out: dict[str, Any] = {
+        "pairs": len(rows),
+        "epochs": epochs,
+        "e_scratch_mean_ci": t_ci(e_s),
+        "e_inherited_mean_ci": t_ci(e_i),
+        "epochs_saved": paired(e_s, e_i),
+        "censored": int(sum(e > epochs for e in e_i)),
+        "final_val_inherited_minus_scratch": paired(fin_i, fin_s),
+        "test_inherited_minus_scratch": paired(
+            [r["inherited_test"] for r in rows], [r["scratch_test"] for r in rows]
+        ),
+        "epoch1_val_inherited_minus_scratch": paired(
+            [r["inherited_val"][0] for r in rows], [r["scratch_val"][0] for r in rows]
+        ),
+        "inherited_share": float(np.mean([r["n_inherited"] / r["n_tensors"] for r in rows])),
+    }
+    for k in (1, 2):
+        sub = [r for r in rows if r["edges_changed"] == k]
+        if len(sub) >= 2:
+            out[f"epochs_saved_{k}_edge"] = paired(
+                [r["e_scratch"] for r in sub], [r["e_inherited"] for r in sub]
+            )
+    return out
+
+
+def _fmt(d: dict[str, float]) -> str:
+    return f"{d['diff']:+.2f} [{d['lo']:+.2f}, {d['hi']:+.2f}] (p = {d['p']:.3g})"
+
+
+def markdown(doc: dict[str, Any]) -> str:
+    """The Markdown report of ``doc``."""
+    s, rows = doc["summary"], doc["rows"]
+    e_s, e_i = s["e_scratch_mean_ci"], s["e_inherited_mean_ci"]
+    lines = [
+        "# Weight inheritance on digits: epochs to reach the scratch run's final accuracy",
+        "",
+        f"{s['pairs']} parent/child pairs of NB201 cells (width {WIDTH}, depth {DEPTH}; children "
+        f"1 edge (even pairs) or 2 edges (odd pairs) from a uniform random parent), every run "
+        f"{s['epochs']} epochs, batch {BATCH}, lr {LR}, NB201's cosine recipe, one CPU thread. "
+        f"Command: `{doc['command']}` (git {doc['git']}, {doc['platform']}; {doc['cpu']}).",
+        "",
+        "| measure | value (mean [95% t-interval]) |",
+        "|---|---|",
+        f"| epochs for the scratch child to reach its own final val acc | {e_s[0]:.2f} "
+        f"[{e_s[1]:.2f}, {e_s[2]:.2f}] |",
+        f"| epochs for the inherited child to reach it | {e_i[0]:.2f} [{e_i[1]:.2f}, "
+        f"{e_i[2]:.2f}] (never reached: {s['censored']} of {s['pairs']}, counted as "
+        f"{s['epochs'] + 1}) |",
+        f"| **epochs saved** (scratch - inherited, paired) | {_fmt(s['epochs_saved'])} |",
+    ]
+    for k in (1, 2):
+        if f"epochs_saved_{k}_edge" in s:
+            lines.append(
+                f"| epochs saved, {k} edge(s) changed | {_fmt(s[f'epochs_saved_{k}_edge'])} |"
+            )
+    lines += [
+        f"| val acc after epoch 1, inherited - scratch (points) | "
+        f"{_fmt(s['epoch1_val_inherited_minus_scratch'])} |",
+        f"| final val acc, inherited - scratch (points) | "
+        f"{_fmt(s['final_val_inherited_minus_scratch'])} |",
+        f"| test acc, inherited - scratch (points) | {_fmt(s['test_inherited_minus_scratch'])} |",
+        f"| share of the child's tensors inherited | {100 * s['inherited_share']:.1f} % |",
+        "",
+        "| pair | edges | child | scratch val curve | inherited val curve | e scratch | e inh |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        cs = " ".join(f"{v:.1f}" for v in r["scratch_val"])
+        ci = " ".join(f"{v:.1f}" for v in r["inherited_val"])
+        lines.append(
+            f"| {r['pair']} | {r['edges_changed']} | `{r['child']}` | {cs} | {ci} | "
+            f"{r['e_scratch']} | {r['e_inherited']} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run (or resume) the pairs and write ``--out`` (JSON) and its Markdown twin."""
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--pairs", type=int, default=20)
+    p.add_argument("--epochs", type=int, default=6)
+    p.add_argument("--max-seconds", type=float, default=540.0, help="stop between pairs after")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    from predictor_nas.training import load_digits_data
+
+    data = load_digits_data(0)
+    jsonl = args.out.with_suffix(".pairs.jsonl")
+    done: dict[int, dict[str, Any]] = {}
+    if jsonl.exists():
+        for line in jsonl.read_text().splitlines():
+            r = json.loads(line)
+            if len(r["scratch_val"]) == args.epochs:
+                done[r["pair"]] = r
+    t0 = time.perf_counter()
+    for i in range(args.pairs):
+        if i in done:
+            continue
+        if time.perf_counter() - t0 > args.max_seconds:
+            log.info("time is up after %d pairs; rerun to continue", len(done))
+            return 0
+        done[i] = run_pair(i, data, args.epochs)
+        with open(jsonl, "a") as f:
+            f.write(json.dumps(done[i]) + "\n")
+        log.info(
+            "pair %d: e_scratch %d, e_inherited %d (%.0f s)",
+            i,
+            done[i]["e_scratch"],
+            done[i]["e_inherited"],
+            done[i]["seconds"],
+        )
+    rows = [done[i] for i in range(args.pairs)]
+    doc = {
+        "command": "python benchmarks/inherit_digits.py "
+        + shlex.join(sys.argv[1:] if argv is None else argv),
+        "git": git_revision(),
+        "platform": platform.platform(),
+        "cpu": cpu_name(),
+        "summary": summarise(rows, args.epochs),
+        "rows": rows,
+    }
+    doc = jsonable(doc)
+    args.out.write_text(json.dumps(doc, indent=1) + "\n")
+    args.out.with_suffix(".md").write_text(markdown(doc))
+    print(markdown(doc))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
