@@ -79,6 +79,7 @@ def run_pair(i: int, data: Any, epochs: int) -> dict[str, Any]:
     c_s = scratch.evaluate(child)
     c_i = inh.evaluate(child, parent=parent)
     target = c_s.val_curve[-1]
+    short = short_arm(data, inh, parent, child, max(1, epochs // 2))
     return {
         "pair": i,
         "parent": space.format(parent),
@@ -93,8 +94,41 @@ def run_pair(i: int, data: Any, epochs: int) -> dict[str, Any]:
         "inherited_test": c_i.metrics.get("test_acc"),
         "e_scratch": first_reach(list(c_s.val_curve), target),
         "e_inherited": first_reach(list(c_i.val_curve), target),
+        **short,
         "seconds": time.perf_counter() - t0,
     }
+
+
+def short_arm(data: Any, inh: Any, parent: Any, child: Any, epochs: int) -> dict[str, Any]:
+    """The child trained on a shorter schedule (``epochs``, cosine over them), from scratch and
+    inherited from the same parent weights: can inheritance halve a child's epochs?"""
+    from predictor_nas.evaluators._inherit import changed_edges, inherit_weights
+    from predictor_nas.training import train
+
+    state = inh.find_parent(child)
+    assert state is not None and state[0] == parent
+    changed = changed_edges(inh.space, child, parent)
+    out = {}
+    for arm in ("scratch", "inherited"):
+
+        def factory(arm: str = arm) -> Any:
+            net = inh.build_network(child)
+            if arm == "inherited":
+                inherit_weights(net, state[2], changed)
+            return net
+
+        r = train(
+            factory,
+            data,
+            epochs=epochs,
+            batch_size=BATCH,
+            lr=LR,
+            seed=inh.arch_seed(child),
+            num_threads=1,
+        )
+        out[f"short_{arm}_val"] = list(r.val_acc)
+        out[f"short_{arm}_test"] = r.test_acc
+    return out
 
 
 def summarise(rows: list[dict[str, Any]], epochs: int) -> dict[str, Any]:
@@ -117,8 +151,24 @@ def summarise(rows: list[dict[str, Any]], epochs: int) -> dict[str, Any]:
         "epoch1_val_inherited_minus_scratch": paired(
             [r["inherited_val"][0] for r in rows], [r["scratch_val"][0] for r in rows]
         ),
+        "short_epochs": len(rows[0]["short_scratch_val"]),
+        "short_inherited_minus_full_scratch_val": paired(
+            [r["short_inherited_val"][-1] for r in rows], fin_s
+        ),
+        "short_inherited_minus_short_scratch_val": paired(
+            [r["short_inherited_val"][-1] for r in rows],
+            [r["short_scratch_val"][-1] for r in rows],
+        ),
+        "short_inherited_minus_full_scratch_test": paired(
+            [r["short_inherited_test"] for r in rows], [r["scratch_test"] for r in rows]
+        ),
         "inherited_share": float(np.mean([r["n_inherited"] / r["n_tensors"] for r in rows])),
     }
+    for level in (90.0, 95.0):
+        out[f"epochs_saved_to_{level:g}"] = paired(
+            [first_reach(r["scratch_val"], level) for r in rows],
+            [first_reach(r["inherited_val"], level) for r in rows],
+        )
     for k in (1, 2):
         sub = [r for r in rows if r["edges_changed"] == k]
         if len(sub) >= 2:
@@ -158,6 +208,20 @@ def markdown(doc: dict[str, Any]) -> str:
             lines.append(
                 f"| epochs saved, {k} edge(s) changed | {_fmt(s[f'epochs_saved_{k}_edge'])} |"
             )
+    for level in (90, 95):
+        lines.append(
+            f"| epochs saved to reach {level} % val (never: counted as {s['epochs'] + 1}) | "
+            f"{_fmt(s[f'epochs_saved_to_{level}'])} |"
+        )
+    k = s["short_epochs"]
+    lines += [
+        f"| final val acc, inherited on a {k}-epoch schedule - scratch on {s['epochs']} epochs "
+        f"| {_fmt(s['short_inherited_minus_full_scratch_val'])} |",
+        f"| test acc, inherited on {k} epochs - scratch on {s['epochs']} epochs "
+        f"| {_fmt(s['short_inherited_minus_full_scratch_test'])} |",
+        f"| final val acc, inherited - scratch, both on {k} epochs "
+        f"| {_fmt(s['short_inherited_minus_short_scratch_val'])} |",
+    ]
     lines += [
         f"| val acc after epoch 1, inherited - scratch (points) | "
         f"{_fmt(s['epoch1_val_inherited_minus_scratch'])} |",
@@ -196,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     if jsonl.exists():
         for line in jsonl.read_text().splitlines():
             r = json.loads(line)
-            if len(r["scratch_val"]) == args.epochs:
+            if len(r["scratch_val"]) == args.epochs and "short_scratch_val" in r:
                 done[r["pair"]] = r
     t0 = time.perf_counter()
     for i in range(args.pairs):

@@ -271,6 +271,8 @@ class TrainEvaluator(Evaluator):
             ) from exc
         if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
             return None
+        if state.get("epoch") != self.epochs or state.get("pruned"):
+            return None  # an unfinished (interrupted or pruned) run is no parent
         return state.get("model")
 
     def find_parent(
@@ -378,18 +380,19 @@ class TrainEvaluator(Evaluator):
     ) -> tuple[Arch, str | None, dict[str, Any]]:
         p = self.space.coerce(parent)
         entry = self._trained.get(self.space.format(p))
-        state = None if entry is None else self._parent_state(p, entry[2])
+        grand = None if entry is None else entry[2]
+        state = self._parent_state(p, grand)
         if state is None:
             raise param_error(
                 "parent",
                 f"{_OWNER}.evaluate",
-                "an arch this evaluator trained to the end "
-                "(with inherit_weights >= 1 or an explicit parent)",
+                "an arch trained to the end whose weights are stored (this evaluator's "
+                "memory with inherit_weights >= 1, or its checkpoint in checkpoint_dir)",
                 self.space.format(p),
             )
         if p == a:
             raise param_error("parent", f"{_OWNER}.evaluate", "an arch other than arch", parent)
-        return p, entry[2], state
+        return p, grand, state
 
     def _remember(self, a: Arch, r: Any, parent: str | None, n_copied: int, trial: Any) -> None:
         """Keep a finished run as a future parent; record the inheritance on ``trial``."""
