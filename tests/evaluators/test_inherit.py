@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import optuna
 import pytest
 import torch
@@ -92,7 +94,7 @@ def test_nearest_parent_prefers_fewest_edges_then_accuracy(trained):
     assert nearest_parent(sp, child, [(child, 99.0)], 2) is None
 
 
-class _Killed(Exception):
+class _KilledError(Exception):
     """Stands for the process dying mid-training."""
 
 
@@ -105,7 +107,7 @@ class _KillAt(optuna.pruners.BasePruner):
 
     def prune(self, study, trial) -> bool:
         if trial.last_step == self.step:
-            raise _Killed
+            raise _KilledError
         return False
 
 
@@ -120,7 +122,7 @@ def test_inherited_run_resumes_exactly(digits, tmp_path):
     ev.evaluate(PARENT)
     study = optuna.create_study(direction="maximize", pruner=_KillAt(2))
     trial = study.ask()
-    with pytest.raises(_Killed):
+    with pytest.raises(_KilledError):
         ev.evaluate(CHILD, trial=trial, parent=PARENT)
     ckpt = ev.checkpoint_path(CHILD, PARENT)
     assert ckpt.name.endswith(f"-from{ev.space.index(ev.space.parse(PARENT))}.pt")
@@ -156,11 +158,13 @@ def test_trial_records_parent_and_tensor_count(digits):
 def test_bad_inheritance_settings_raise(digits, trained):
     """A negative edge count, a space without edge modules and an untrained explicit parent are
     refused with the standard message."""
-    with pytest.raises(InvalidParameterError, match="'inherit_weights' parameter of "
-                       "TrainEvaluator must be an int >= 0. Got -1"):
+    with pytest.raises(InvalidParameterError, match=re.escape(
+        "The 'inherit_weights' parameter of TrainEvaluator must be an int >= 0. Got -1"
+    )):
         TrainEvaluator(digits, inherit_weights=-1, **KW)
     with pytest.raises(InvalidParameterError, match="weight inheritance needs NB201"):
         TrainEvaluator(digits, space="nb101", inherit_weights=1, **KW)
-    with pytest.raises(InvalidParameterError, match="'parent' parameter of "
-                       "TrainEvaluator.evaluate must be an arch trained to the end"):
+    with pytest.raises(InvalidParameterError, match=re.escape(
+        "'parent' parameter of TrainEvaluator.evaluate must be an arch trained to the end"
+    )):
         trained.evaluate(CHILD, parent=FAR.replace("none~1", "nor_conv_3x3~1"))
