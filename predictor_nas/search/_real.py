@@ -320,7 +320,10 @@ def run_real_search(
             arch at most ``k`` edges from a finished one starts from the nearest one's final
             weights for its unchanged parts; ``True`` = 2 (the pool's mutations are 1 or 2
             edits), ``False``/0 = off. Trials record ``inherit_parent``,
-            ``inherited_tensors``.
+            ``inherited_tensors``. Parents' weights are read from their checkpoints; without
+            a checkpoint folder (memory or PostgreSQL storage, no ``checkpoint_dir``) they are
+            kept in memory, so a resumed search trains from scratch where the parent ran in an
+            earlier process.
 
     Returns:
         The ``RealSearchResult`` of the whole study.

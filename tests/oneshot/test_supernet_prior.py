@@ -116,3 +116,13 @@ def test_cli_search_with_supernet_warm_start_and_inheritance(capsys, tmp_path):
     assert attrs[0]["inherit_parent"] is None
     assert main(["search", "--inherit-weights", "--storage", "memory"]) == 2
     assert "--inherit-weights is only for real training" in capsys.readouterr().err
+
+
+def test_supernet_prior_as_a_predictor_feature(digits):
+    """as_feature=True: later rounds fit the predictor with the inherited accuracy as an extra
+    input (every pool arch and every trained arch is scored)."""
+    prior = SupernetPrior(digits, as_feature=True, **SMALL)
+    r = run_real_search(data=digits, warm_start=prior, max_trials=3, top_k=1, n_init=2, seed=0,
+                        prune=False, **TINY)
+    assert r.n_trained == 3 and r.rounds == 2
+    assert len(prior._cache) >= 2 * TINY["pool_size"] - 2  # round 0's and round 1's pools
