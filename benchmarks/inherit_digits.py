@@ -42,6 +42,8 @@ log = logging.getLogger("inherit_digits")
 HERE = Path(__file__).resolve().parent
 DEFAULT_OUT = HERE / "results" / "inherit_digits.json"
 WIDTH, DEPTH, BATCH, LR = 8, 1, 64, 0.1
+#: Learning rate of the fine-tuning arm (an inherited child at a fifth of the scratch lr).
+FT_LR = 0.02
 
 
 def make_pair(space: Any, i: int) -> tuple[Any, Any]:
@@ -80,6 +82,7 @@ def run_pair(i: int, data: Any, epochs: int) -> dict[str, Any]:
     c_i = inh.evaluate(child, parent=parent)
     target = c_s.val_curve[-1]
     short = short_arm(data, inh, parent, child, max(1, epochs // 2))
+    ft = finetune_arm(data, inh, parent, child, epochs, target)
     return {
         "pair": i,
         "parent": space.format(parent),
@@ -95,6 +98,7 @@ def run_pair(i: int, data: Any, epochs: int) -> dict[str, Any]:
         "e_scratch": first_reach(list(c_s.val_curve), target),
         "e_inherited": first_reach(list(c_i.val_curve), target),
         **short,
+        **ft,
         "seconds": time.perf_counter() - t0,
     }
 
@@ -131,6 +135,52 @@ def short_arm(data: Any, inh: Any, parent: Any, child: Any, epochs: int) -> dict
     return out
 
 
+def finetune_arm(
+    data: Any, inh: Any, parent: Any, child: Any, epochs: int, target: float
+) -> dict[str, Any]:
+    """The inherited child trained with lr ``FT_LR`` instead of ``LR`` (fine-tuning): does a
+    gentler restart keep what the parent learned?"""
+    from predictor_nas.evaluators._inherit import changed_edges, inherit_weights
+    from predictor_nas.training import train
+
+    state = inh.find_parent(child)
+    assert state is not None and state[0] == parent
+    changed = changed_edges(inh.space, child, parent)
+
+    def factory() -> Any:
+        net = inh.build_network(child)
+        inherit_weights(net, state[2], changed)
+        return net
+
+    r = train(
+        factory,
+        data,
+        epochs=epochs,
+        batch_size=BATCH,
+        lr=FT_LR,
+        seed=inh.arch_seed(child),
+        num_threads=1,
+    )
+    return {
+        "finetune_val": list(r.val_acc),
+        "finetune_test": r.test_acc,
+        "e_finetune": first_reach(list(r.val_acc), target),
+    }
+
+
+def add_finetune(row: dict[str, Any], data: Any, epochs: int) -> None:
+    """Add the fine-tuning arm to a row recorded before it existed (the parent is retrained:
+    same seed, same weights on CPU)."""
+    from predictor_nas.evaluators import TrainEvaluator
+
+    kw = dict(width=WIDTH, depth=DEPTH, epochs=epochs, batch_size=BATCH, lr=LR, num_threads=1)
+    inh = TrainEvaluator(data, inherit_weights=2, **kw)
+    parent, child = make_pair(inh.space, row["pair"])
+    p = inh.evaluate(parent)
+    assert list(p.val_curve) == row["parent_val"]  # the same parent weights
+    row.update(finetune_arm(data, inh, parent, child, epochs, row["scratch_val"][-1]))
+
+
 def summarise(rows: list[dict[str, Any]], epochs: int) -> dict[str, Any]:
     """Paired statistics over the pairs."""
     e_s = [r["e_scratch"] for r in rows]
@@ -161,6 +211,13 @@ def summarise(rows: list[dict[str, Any]], epochs: int) -> dict[str, Any]:
         ),
         "short_inherited_minus_full_scratch_test": paired(
             [r["short_inherited_test"] for r in rows], [r["scratch_test"] for r in rows]
+        ),
+        "finetune_lr": FT_LR,
+        "epochs_saved_finetune": paired(e_s, [r["e_finetune"] for r in rows]),
+        "censored_finetune": int(sum(r["e_finetune"] > epochs for r in rows)),
+        "finetune_minus_scratch_val": paired([r["finetune_val"][-1] for r in rows], fin_s),
+        "finetune_minus_scratch_test": paired(
+            [r["finetune_test"] for r in rows], [r["scratch_test"] for r in rows]
         ),
         "inherited_share": float(np.mean([r["n_inherited"] / r["n_tensors"] for r in rows])),
     }
@@ -214,6 +271,14 @@ def markdown(doc: dict[str, Any]) -> str:
             f"{_fmt(s[f'epochs_saved_to_{level}'])} |"
         )
     k = s["short_epochs"]
+    ft = s["finetune_lr"]
+    lines += [
+        f"| **epochs saved, inherited child fine-tuned at lr {ft}** (never reached: "
+        f"{s['censored_finetune']}) | {_fmt(s['epochs_saved_finetune'])} |",
+        f"| final val acc, fine-tuned (lr {ft}) - scratch | "
+        f"{_fmt(s['finetune_minus_scratch_val'])} |",
+        f"| test acc, fine-tuned (lr {ft}) - scratch | {_fmt(s['finetune_minus_scratch_test'])} |",
+    ]
     lines += [
         f"| final val acc, inherited on a {k}-epoch schedule - scratch on {s['epochs']} epochs "
         f"| {_fmt(s['short_inherited_minus_full_scratch_val'])} |",
@@ -264,6 +329,13 @@ def main(argv: list[str] | None = None) -> int:
                 done[r["pair"]] = r
     t0 = time.perf_counter()
     for i in range(args.pairs):
+        if i in done and "finetune_val" not in done[i]:
+            if time.perf_counter() - t0 > args.max_seconds:
+                log.info("time is up; rerun to continue")
+                return 0
+            add_finetune(done[i], data, args.epochs)
+            jsonl.write_text("".join(json.dumps(done[j]) + "\n" for j in sorted(done)))
+            log.info("pair %d: fine-tuning arm added, e_finetune %d", i, done[i]["e_finetune"])
         if i in done:
             continue
         if time.perf_counter() - t0 > args.max_seconds:
