@@ -32,6 +32,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
     from predictor_nas.search import DEFAULT_STORAGE, run_search
 
     if args.objectives is not None or args.constraint or args.plot is not None:
+        _refuse_inherit(args, "a multi-objective search")
         if args.evaluator == "train":
             return _cmd_search_mo_train(args)
         return _cmd_search_mo(args)
@@ -42,6 +43,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
     _apply_threads(args.threads, "search")
     given = [f"--{k.replace('_', '-')}" for k in _TRAIN_ONLY if getattr(args, k) is not None]
     given += ["--no-prune"] * bool(args.no_prune) + ["--download"] * bool(args.download)
+    given += ["--inherit-weights"] * (args.inherit_weights is not None)
     if given:
         from predictor_nas.exceptions import InvalidParameterError
 
@@ -101,6 +103,17 @@ def _cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def _refuse_inherit(args: argparse.Namespace, what: str) -> None:
+    """--inherit-weights belongs to the single-objective real search only."""
+    if args.inherit_weights is not None:
+        from predictor_nas.exceptions import InvalidParameterError
+
+        raise InvalidParameterError(
+            f"--inherit-weights is not used by {what}; it applies to --evaluator train with "
+            "the topk or a table strategy."
+        )
+
+
 def _cmd_search_train(args: argparse.Namespace) -> int:
     from predictor_nas.search import DEFAULT_STORAGE, run_real_search
 
@@ -110,6 +123,7 @@ def _cmd_search_train(args: argparse.Namespace) -> int:
 
         check_choice(args.strategy, "strategy", "real search", [*real_strategies(), *_ONESHOT])
     if args.strategy in _ONESHOT:
+        _refuse_inherit(args, f"--strategy {args.strategy}")
         return _cmd_search_oneshot(args)
     if args.checkpoint_dir is not None:
         from predictor_nas._paths import check_output_dir
@@ -146,6 +160,7 @@ def _cmd_search_train(args: argparse.Namespace) -> int:
         study_name=args.study_name,
         progress=not args.no_progress and not args.json,
         space=args.space,
+        inherit_weights=args.inherit_weights or 0,
     )
     if args.json:
         _out_json(result.to_dict(trajectory=args.trajectory))
@@ -306,9 +321,20 @@ def _add_train_options(s: argparse.ArgumentParser) -> None:
     tr.add_argument(
         "--warm-start",
         default=None,
-        metavar="TABLE|proxies",
+        metavar="TABLE|proxies|supernet",
         help="rank round 0 and feed the predictor with TABLE's CIFAR-10 accuracy (e.g. nb201), "
-        "or rank round 0 by zero-cost proxies computed on the candidates ('proxies')",
+        "or rank round 0 by zero-cost proxies computed on the candidates ('proxies') or by "
+        "their inherited-weight accuracy in an SPOS supernet trained once ('supernet')",
+    )
+    tr.add_argument(
+        "--inherit-weights",
+        type=int,
+        nargs="?",
+        const=2,
+        default=None,
+        metavar="K",
+        help="a picked arch at most K edges (default 2) from a finished one starts from the "
+        "nearest one's trained weights for its unchanged parts",
     )
     tr.add_argument("--no-prune", action="store_true", help="train every picked arch fully")
     tr.add_argument("--device", default=None, help="auto (default: CUDA if present), cpu, cuda")

@@ -10,6 +10,7 @@ train_supernet         DARTS (1st / 2nd order), GDAS or SPOS training; seeded, c
 inherited_accuracy     val accuracy of a sub-network with shared weights, BN recalibrated
 derive_argmax          the argmax cell of the architecture weights (DARTS / GDAS)
 run_oneshot_search     supernet -> chosen cell -> stand-alone training, with its test accuracy
+SupernetPrior          SPOS inherited-weight accuracy as run_real_search's warm start
 =====================  ===================================================================
 """
 
@@ -19,6 +20,7 @@ from predictor_nas.oneshot._evaluate import (
     recalibrate_bn,
     subnet_accuracy,
 )
+from predictor_nas.oneshot._prior import SupernetPrior
 from predictor_nas.oneshot._search import ONESHOT_STRATEGIES, OneShotResult, run_oneshot_search
 from predictor_nas.oneshot._supernet import (
     CellEdgesSupernet,
@@ -45,6 +47,7 @@ __all__ = [
     "OneShotResult",
     "SuperCell",
     "Supernet",
+    "SupernetPrior",
     "SupernetResult",
     "build_supernet",
     "derive_argmax",

@@ -231,6 +231,7 @@ def run_real_search(
     study_name: str | None = None,
     progress: bool = False,
     space: str | SearchSpace | None = None,
+    inherit_weights: bool | int = False,
 ) -> RealSearchResult:
     """Search a space by training its networks for real; resumes a stored study of the same
     name. ``space``: ``None``/``"nb201"`` (NB201 cells) or a declared chain, cell or macro space
@@ -264,7 +265,10 @@ def run_real_search(
         warm_start: ``None``, a ``TablePrior``, a table name (``"nb201"``: its accuracy on
             ``PRIOR_DATASET[dataset]``, CIFAR-10 for digits), a ``ProxyPrior``, or
             ``"proxies"`` (``ProxyPrior`` with networks of this search's width, depth, classes
-            and image size, seeded by ``seed``).
+            and image size, seeded by ``seed``), a ``SupernetPrior`` or ``"supernet"`` (an SPOS
+            supernet of this search's width and depth, trained once with ``seed`` and
+            checkpointed beside the runs' checkpoints, scores round 0's pool by
+            inherited-weight validation accuracy).
         prune: Use the curve pruner; default on for ``"topk"``, off for the others.
         prune_threshold: Prune below this probability of beating the incumbent.
         prune_min_epochs: Epochs observed before the first pruning decision (default
@@ -286,6 +290,14 @@ def run_real_search(
         storage: See ``make_storage``; ``None`` = in memory.
         study_name: Default ``nb201-train-<dataset>-<strategy>-seed<seed>``.
         progress: Progress bar on stderr.
+        inherit_weights: Weight inheritance (``TrainEvaluator(inherit_weights=k)``): a picked
+            arch at most ``k`` edges from a finished one starts from the nearest one's final
+            weights for its unchanged parts; ``True`` = 2 (the pool's mutations are 1 or 2
+            edits), ``False``/0 = off. Trials record ``inherit_parent``,
+            ``inherited_tensors``. Parents' weights are read from their checkpoints; without
+            a checkpoint folder (memory or PostgreSQL storage, no ``checkpoint_dir``) they are
+            kept in memory, so a resumed search trains from scratch where the parent ran in an
+            earlier process.
 
     Returns:
         The ``RealSearchResult`` of the whole study.
@@ -342,11 +354,21 @@ def _check_options(a: SimpleNamespace) -> Budget:
     return limits
 
 
+def _inherit_edges(value: Any) -> Any:
+    """``run_real_search``'s ``inherit_weights`` as ``TrainEvaluator``'s: True -> 2 edges,
+    False -> 0 (off); ints pass through (the evaluator checks them)."""
+    return 2 if value is True else 0 if value is False or value is None else value
+
+
 def _make_prior(a: SimpleNamespace, data: ImageData) -> TablePrior | ProxyPrior | None:
     """The warm-start prior ``a.warm_start`` names (``run_real_search``)."""
     warm_start = a.warm_start
     if warm_start is None or isinstance(warm_start, (TablePrior, ProxyPrior)):
         return warm_start
+    if warm_start == "supernet" or type(warm_start).__name__ == "SupernetPrior":
+        from predictor_nas.oneshot._prior import supernet_prior
+
+        return supernet_prior(warm_start, data, a)
     if warm_start == "proxies":
         from predictor_nas.proxies import ProxyEnsemble
 
@@ -358,7 +380,8 @@ def _make_prior(a: SimpleNamespace, data: ImageData) -> TablePrior | ProxyPrior 
     if isinstance(warm_start, str):
         return TablePrior(warm_start, PRIOR_DATASET.get(data.name, "cifar10"))
     raise param_error(
-        "warm_start", _OWNER, "None, a table name, 'proxies', a TablePrior or a ProxyPrior",
+        "warm_start", _OWNER, "None, a table name, 'proxies', 'supernet', a TablePrior, a "
+        "ProxyPrior or a SupernetPrior",
         warm_start,
     )
 
@@ -378,6 +401,7 @@ def _real_search(a: SimpleNamespace) -> RealSearchResult:
         epochs=a.epochs, batch_size=a.batch_size, lr=a.lr, weight_decay=a.weight_decay,
         seed=a.seed, device=a.device, amp=a.amp, num_threads=a.num_threads,
         checkpoint_dir=a.checkpoint_dir,
+        inherit_weights=_inherit_edges(a.inherit_weights),
     )
     space = evaluator.space
     pkw = dict({"n_estimators": 150} if a.predictor == "xgb" else {}, **(a.predictor_kwargs or {}))
@@ -401,6 +425,8 @@ def _real_search(a: SimpleNamespace) -> RealSearchResult:
         evaluator.checkpoint_dir = default_checkpoint_dir(a.storage, name)
         if evaluator.checkpoint_dir is not None:
             log.info("training checkpoints in %s", evaluator.checkpoint_dir)
+    if hasattr(prior, "place_checkpoint"):  # a SupernetPrior: its supernet beside the runs'
+        prior.place_checkpoint(evaluator.checkpoint_dir)
     opened = open_study(
         storage=a.storage, name=name, config=config, attr=CONFIG_ATTR,
         creator="a real-training search", name_option="study name",
