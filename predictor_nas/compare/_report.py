@@ -167,4 +167,5 @@ def _checkpoint_rows(d: dict[str, Any]) -> list[str]:
 def _at(curve: dict[str, list[float]], q: int, nd: int) -> str:
     """A curve's mean [95% CI] after query ``q``."""
     i = q - 1
-    return _ci(curve["mean"][i], [curve["ci95_low"][i], curve["ci95_high"][i]], nd=nd)
+    lo, hi = curve["ci95_low"][i], curve["ci95_high"][i]
+    return _ci(curve["mean"][i], None if lo is None or hi is None else [lo, hi], nd=nd)
