@@ -30,10 +30,8 @@ from predictor_nas.training import TrainConfig
 
 # --------------------------------------------------------------------------- search
 def _cmd_search(args: argparse.Namespace) -> int:
-    from predictor_nas._validation import check_choice
-    from predictor_nas.search import DEFAULT_STORAGE, SEARCH_EVALUATORS, run_search
+    from predictor_nas.search import DEFAULT_STORAGE, run_search
 
-    check_choice(args.evaluator, "evaluator", "search", list(SEARCH_EVALUATORS))
     if args.evaluator == "nb301-surrogate" or args.surrogate is not None:
         return _cmd_search_surrogate(args)
     if args.objectives is not None or args.constraint or args.plot is not None:
@@ -252,6 +250,7 @@ def _add_search_options(s: argparse.ArgumentParser) -> None:
     s.add_argument(
         "--evaluator",
         default="table",
+        choices=list(SEARCH_EVALUATORS),
         help="; ".join(
             f"{k}: {v}" + (" (default)" if k == "table" else "")
             for k, v in SEARCH_EVALUATORS.items()

@@ -154,11 +154,16 @@ def test_cli_search_on_the_surrogate(run_cli, folder, tmp_path):
     assert "reference best" in out and "nb301-surrogate" in out
 
 
+def test_cli_bad_evaluator_lists_the_search_evaluators(run_cli, tmp_path):
+    """`search --evaluator nope` exits 2 and names every evaluator a search can use."""
+    code, out, err = run_cli("search", "--evaluator", "nope", cwd=tmp_path)
+    assert code == 2 and out == "" and "Traceback" not in err
+    assert "invalid choice: 'nope' (choose from 'table', 'train', 'nb301-surrogate')" in err
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--evaluator", "nope"], "The --evaluator option of search must be one of 'table', "
-                                  "'train', 'nb301-surrogate'. Got 'nope' instead."),
         (["--evaluator", "nb301-surrogate", "--dataset", "cifar100"],
          "The --dataset option of search must be one of 'cifar10'. Got 'cifar100' instead."),
         (["--evaluator", "nb301-surrogate", "--objectives", "val_acc:max,params:min"],
