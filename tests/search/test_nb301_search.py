@@ -255,3 +255,29 @@ def test_worker_refuses_another_surrogate_model(folder):
               "evaluator_options": {"path": folder, "model_sha256": "sha256:0"}}  # fmt: skip
     with pytest.raises(SearchError, match="every worker must load the same model"):
         make_evaluator(config)
+
+
+def test_reinforce_policy_on_nb301_learns_active_decisions_only(folder):
+    """REINFORCE on nb301 draws valid genotypes from its conditional decisions and its policy
+    moves away from uniform, never giving an edge the 'none' value."""
+    import optuna
+
+    from predictor_nas.samplers import ReinforceSampler
+    from predictor_nas.search import make_storage
+
+    spec = make_storage(None)
+    study = optuna.create_study(storage=spec, direction="maximize")
+    sp = get_space("nb301")
+    ev = NB301SurrogateEvaluator(folder)
+    for n in range(8):
+        study.sampler = ReinforceSampler(sp, seed=n)
+        trial = study.ask()
+        arch = sp.suggest(trial)
+        study.tell(trial, ev.evaluate(arch).value)
+    logits = ReinforceSampler(sp, seed=0).logits(study)
+    none = sp.choices.index("none")
+    edges = [i for i, p in enumerate(sp.param_names) if p.startswith("edge_")]
+    assert np.all(np.isneginf(logits[edges, none]))
+    assert np.isfinite(logits[edges][:, none + 1 : none + 8]).all()
+    assert np.abs(np.nan_to_num(logits, neginf=0.0)).max() > 0  # it learned something
+    assert len({sp.canonical_key(sp.from_params(t.params)) for t in study.trials}) == 8
