@@ -23,10 +23,7 @@ from predictor_nas.exceptions import InvalidParameterError, SearchError
 from predictor_nas.search import REFERENCE_BEST, SURROGATE_ENV, run_search
 from predictor_nas.spaces import get_space
 
-#: gp fits a GP per query after its 10 random ones (~15 s here): in the slow set.
-STRATEGIES = (
-    "random", "rea", "ls", "reinforce", "tpe", pytest.param("gp", marks=pytest.mark.slow), "guided"
-)  # fmt: skip
+STRATEGIES = ("random", "rea", "ls", "reinforce", "tpe", "gp", "guided")
 
 
 @pytest.fixture(scope="module")
