@@ -15,12 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from predictor_nas._validation import check_choice, param_error
-from predictor_nas.evaluators import (
-    Evaluator,
-    NB301SurrogateEvaluator,
-    TableEvaluator,
-    evaluator_classes,
-)
+from predictor_nas.evaluators import Evaluator, evaluator_classes
 from predictor_nas.exceptions import InvalidParameterError
 
 #: Environment variable naming the folder of YAHPO's nb301 files when no folder is passed.
@@ -119,11 +114,6 @@ def resolve_evaluator(
     return cls(surrogate_folder(surrogate, owner, "surrogate"))
 
 
-def table_of(evaluator: Evaluator | None) -> TableEvaluator | None:
-    """``evaluator`` if it is a ``TableEvaluator``, else None."""
-    return evaluator if isinstance(evaluator, TableEvaluator) else None
-
-
 def evaluator_name(evaluator: Evaluator) -> str:
     """The registry name of ``evaluator``'s class (its class name if unregistered)."""
     for name, cls in evaluator_classes().items():
@@ -150,12 +140,10 @@ def surrogate_identity(evaluator: Any) -> dict[str, Any]:
 __all__ = [
     "REFERENCE_BEST",
     "SURROGATE_ENV",
-    "NB301SurrogateEvaluator",
     "ReferenceBest",
     "reference_best",
     "resolve_evaluator",
     "search_evaluator_names",
     "surrogate_folder",
     "surrogate_identity",
-    "table_of",
 ]

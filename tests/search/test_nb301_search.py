@@ -278,3 +278,16 @@ def test_reinforce_policy_on_nb301_learns_active_decisions_only(folder):
     assert np.isfinite(logits[edges][:, none + 1 : none + 8]).all()
     assert np.abs(np.nan_to_num(logits, neginf=0.0)).max() > 0  # it learned something
     assert len({sp.canonical_key(sp.from_params(t.params)) for t in study.trials}) == 8
+
+
+def test_a_table_evaluator_object_searches_like_the_table_name(nb201_table):
+    """run_search(evaluator=TableEvaluator(...)) is the table search it describes, query for
+    query (the table is one kind of evaluator)."""
+    from predictor_nas.evaluators import TableEvaluator
+
+    by_name = run_search(table=str(nb201_table.path), strategy="rea", budget=15, seed=2)
+    by_object = run_search(
+        evaluator=TableEvaluator(nb201_table, "cifar10"), strategy="rea", budget=15, seed=2
+    )
+    assert by_object.trajectory_regret_val == by_name.trajectory_regret_val
+    assert by_object.best_arch == by_name.best_arch and by_object.evaluator == "table"
