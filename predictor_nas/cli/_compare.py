@@ -12,6 +12,7 @@ from predictor_nas.cli._options import (
     _add_metrics,
     _add_progress,
     _add_space,
+    _add_surrogate,
     _add_table,
     _add_threads,
     _apply_threads,
@@ -28,7 +29,10 @@ def _compare_command_text(args: argparse.Namespace) -> str:
 
     parts = ["predictor-nas", "compare"]
     parts += ["--space", args.space] if args.space is not None else []
-    parts += ["--table", args.table]
+    if args.evaluator != "table":  # the surrogate's folder is a machine path: not quoted
+        parts += ["--evaluator", args.evaluator, "--surrogate", "FOLDER"]
+    else:
+        parts += ["--table", args.table]
     parts += ["--dataset", args.dataset, "--strategies", args.strategies or "random,rea,tpe"]
     parts += ["--objectives", args.objectives] if args.objectives else []
     parts += [x for c in args.constraint or [] for x in ("--constraint", c)]
@@ -71,6 +75,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             thresholds=args.thresholds or [0.1],
             cache=None if out is None else out / "runs.jsonl",
             progress=not args.no_progress and not args.json,
+            evaluator=args.evaluator,
+            surrogate=args.surrogate,
         )
     except KeyboardInterrupt:
         kept = (
@@ -104,7 +110,11 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     for ds, entry in data["datasets"].items():
         _out(
             f"{data['table']} / {ds}: {len(data['seeds'])} seeds x {data['budget']} queries; "
-            f"table best validation {entry['table_best_val']:.3f}"
+            + (
+                f"table best validation {entry['table_best_val']:.3f}"
+                if "reference" not in entry
+                else f"reference best {entry['table_best_val']:.3f} ({entry['reference']})"
+            )
         )
         head = ["strategy", "regret (95% CI)", "hit rate", *(f"q(≤{t})" for t in ths)]
         head += ["test acc", "ms/query"]
@@ -145,6 +155,13 @@ def register(sub: Any) -> None:
     )
     _add_space(c)
     _add_table(c, "; nb201-rich, if imported, has test acc")
+    c.add_argument(
+        "--evaluator",
+        default="table",
+        help="table (default) or nb301-surrogate (the YAHPO NB301 surrogate, --surrogate "
+        "FOLDER; regret against its documented reference best)",
+    )
+    _add_surrogate(c)
     c.add_argument(
         "--dataset",
         "--datasets",

@@ -181,7 +181,8 @@ def _add_coordinate_parser(sub: Any, storage_help: str) -> None:
         action="append",
         metavar="KEY=VALUE",
         help="evaluator setting stored in the study, repeatable (train: width, depth, epochs, "
-        "batch_size, lr, weight_decay; defaults for device, data_root, ...)",
+        "batch_size, lr, weight_decay; defaults for device, data_root, ...; nb301-surrogate: "
+        "path=FOLDER of YAHPO's nb301 files, with --space nb301)",
     )
     c.add_argument(
         "--queue-size",
@@ -267,7 +268,7 @@ def _add_worker_parser(sub: Any, storage_help: str) -> None:
         action="append",
         metavar="KEY=VALUE",
         help="this machine's evaluator setting, repeatable (train: device, amp, num_threads, "
-        "checkpoint_dir, data_root, download)",
+        "checkpoint_dir, data_root, download; nb301-surrogate: path=FOLDER)",
     )
     _add_json(w)
     _command(w, _cmd_worker)

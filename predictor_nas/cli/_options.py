@@ -119,6 +119,17 @@ def _add_table(parser: Any, help: str | None = None) -> None:
     parser.add_argument("--table", default=DEFAULT_TABLE, help=help)
 
 
+def _add_surrogate(parser: Any) -> None:
+    """``--surrogate``: folder of YAHPO's nb301 files (``--evaluator nb301-surrogate``)."""
+    parser.add_argument(
+        "--surrogate",
+        default=None,
+        metavar="FOLDER",
+        help="with --evaluator nb301-surrogate: folder of YAHPO's nb301 files (model_v2.onnx, "
+        "...; default $PREDICTOR_NAS_NB301_SURROGATE)",
+    )
+
+
 def _add_metrics(parser: Any) -> None:
     """``--metric`` (searched) and ``--test-metric`` (reported only)."""
     parser.add_argument(

@@ -14,6 +14,7 @@ from predictor_nas.cli._options import (
     _add_space,
     _add_storage,
     _add_study_name,
+    _add_surrogate,
     _add_table,
     _add_threads,
     _add_trajectory,
@@ -31,6 +32,8 @@ from predictor_nas.training import TrainConfig
 def _cmd_search(args: argparse.Namespace) -> int:
     from predictor_nas.search import DEFAULT_STORAGE, run_search
 
+    if args.evaluator == "nb301-surrogate" or args.surrogate is not None:
+        return _cmd_search_surrogate(args)
     if args.objectives is not None or args.constraint or args.plot is not None:
         _refuse_inherit(args, "a multi-objective search")
         if args.evaluator == "train":
@@ -112,6 +115,49 @@ def _refuse_inherit(args: argparse.Namespace, what: str) -> None:
             f"--inherit-weights is not used by {what}; it applies to --evaluator train with "
             "the topk or a table strategy."
         )
+
+
+def _cmd_search_surrogate(args: argparse.Namespace) -> int:
+    """``search --evaluator nb301-surrogate``: the table loop on the YAHPO NB301 surrogate."""
+    from predictor_nas.exceptions import InvalidParameterError
+    from predictor_nas.search import DEFAULT_STORAGE, run_search
+
+    if args.evaluator != "nb301-surrogate":
+        raise InvalidParameterError("--surrogate is only for --evaluator nb301-surrogate.")
+    if args.objectives is not None or args.constraint or args.plot is not None:
+        raise InvalidParameterError(
+            "--objectives, --constraint and --plot need a table (the surrogate predicts "
+            "validation accuracy only)."
+        )
+    _apply_threads(args.threads, "search")
+    result = run_search(
+        evaluator="nb301-surrogate", surrogate=args.surrogate, space=args.space,
+        dataset=args.dataset, strategy=args.strategy or "rea",
+        budget=100 if args.budget is None else args.budget, time_budget=args.time_budget,
+        seed=args.seed, storage=DEFAULT_STORAGE if args.storage is None else args.storage,
+        study_name=args.study_name, draw_seed=args.draw_seed, metric=args.metric,
+        test_metric=args.test_metric, progress=not args.no_progress and not args.json,
+    )  # fmt: skip
+    if args.json:
+        _out_json(result.to_dict(trajectory=args.trajectory))
+        return 0
+    resumed = f" (resumed after {result.resumed_from})" if result.resumed_from else ""
+    regret = (
+        "n/a (no reference best recorded for this surrogate model)"
+        if result.regret_val != result.regret_val
+        else f"{result.regret_val:.2f} pp below the reference best {result.table_best_val:.2f} %"
+    )
+    _out_rows([
+        ("best architecture", result.best_arch),
+        ("validation accuracy", f"{result.best_val:.2f} % (surrogate, 98 epochs)"),
+        ("regret (validation)", regret),
+        ("queries", f"{result.n_queries}{resumed}, simulated training "
+                    f"{_fmt_seconds(result.simulated_seconds)}"),
+        ("strategy / evaluator", f"{result.strategy} / {result.evaluator} (seed {result.seed})"),
+        *_stop_rows(result),
+        ("study", f"{result.study_name} in {result.storage}"),
+    ])  # fmt: skip
+    return 0
 
 
 def _cmd_search_train(args: argparse.Namespace) -> int:
@@ -225,6 +271,7 @@ def _add_search_options(s: argparse.ArgumentParser) -> None:
             for k, v in SEARCH_EVALUATORS.items()
         ),
     )
+    _add_surrogate(s)
     _add_space(s)
     _add_table(s)
     s.add_argument(

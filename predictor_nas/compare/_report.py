@@ -116,8 +116,19 @@ def markdown_report(result: Any, *, command: str | None = None, plot: str | None
     ]
     if plot:
         lines += [f"![validation regret vs queries]({plot})", ""]
+    if "reference" in d:  # a surrogate: what regret is measured against
+        lines += [
+            f"Evaluator `{d.get('evaluator')}` (a surrogate: no table of every architecture). "
+            f"**Regret** here is measured against the {d['reference']}, "
+            f"{next(iter(d['datasets'].values()))['table_best_val']:.4f}; **hit rate** = share "
+            "of seeds that reached it.",
+            "",
+            *_checkpoint_rows(result.to_dict() if hasattr(result, "to_dict") else d),
+        ]
     for ds, entry in d["datasets"].items():
         ref = f"table best validation {entry['table_best_val']:.3f}"
+        if "reference" in entry:
+            ref = f"reference best validation {entry['table_best_val']:.3f}"
         if entry.get("test_of_best_val_arch") is not None:
             ref += f"; test of that architecture {entry['test_of_best_val_arch']:.3f}"
         lines += [f"## {ds}", "", f"{ref} (`{entry['best_val_arch']}`).", ""]
@@ -134,3 +145,27 @@ def markdown_report(result: Any, *, command: str | None = None, plot: str | None
             "",
         ]
     return "\n".join(lines)
+
+
+def _checkpoint_rows(d: dict[str, Any]) -> list[str]:
+    """Mean regret and best value [95% CI] at 50 and 100 queries (those within the budget),
+    from the per-query curves, one row per strategy (first dataset)."""
+    at = [q for q in (50, 100) if q <= d["budget"]] or [d["budget"]]
+    entry = next(iter(d["datasets"].values()))
+    head = ["strategy", *(f"regret@{q} [95% CI]" for q in at), *(f"best val@{q}" for q in at)]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for name, e in entry["strategies"].items():
+        c = e.get("curves")
+        if not c:
+            return []
+        reg = [_at(c["regret_val"], q, 3) for q in at]
+        best = [_at(c["best_val"], q, 2) for q in at]
+        lines.append("| " + " | ".join([f"`{name}`", *reg, *best]) + " |")
+    return [*lines, ""]
+
+
+def _at(curve: dict[str, list[float]], q: int, nd: int) -> str:
+    """A curve's mean [95% CI] after query ``q``."""
+    i = q - 1
+    lo, hi = curve["ci95_low"][i], curve["ci95_high"][i]
+    return _ci(curve["mean"][i], None if lo is None or hi is None else [lo, hi], nd=nd)

@@ -215,7 +215,11 @@ def _run_one(task: dict[str, Any]) -> RunRecord:
     """One ``run_search`` in memory; ``task`` holds its keyword arguments."""
     from predictor_nas.search import run_search
 
+    extra = {}
+    if task.get("evaluator", "table") != "table":  # NB201 tasks call run_search as before
+        extra = {"evaluator": task["evaluator"], "surrogate": task["surrogate"]}
     r = run_search(
+        **extra,
         test_metric=task.get("test_metric"),
         space=task.get("space_file") or task["space"],
         table=task["table"],
@@ -278,6 +282,8 @@ def _cache_key(task: dict[str, Any], table_hash: str) -> str:
     key.update(metric=task["metric"], table_content_hash=table_hash, version=__version__)
     if task.get("test_metric"):
         key["test_metric"] = task["test_metric"]
+    if task.get("evaluator", "table") != "table":
+        key["evaluator"] = task["evaluator"]
     return json.dumps(key, sort_keys=True)
 
 
@@ -415,6 +421,8 @@ def compare(
     thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
     cache: str | os.PathLike | None = None,
     progress: bool = False,
+    evaluator: str = "table",
+    surrogate: str | os.PathLike | None = None,
 ) -> ComparisonResult:
     """Run every strategy on every dataset with every seed and summarize the anytime incumbents.
 
@@ -442,6 +450,14 @@ def compare(
         cache: JSON-lines file of finished runs: runs found there (same configuration) are not
             rerun, new ones are appended as they finish, so an interrupted sweep resumes.
         progress: Progress bar over runs on stderr.
+        evaluator: ``"table"`` or ``"nb301-surrogate"`` (the YAHPO NB301 surrogate; ``table``
+            unused, dataset ``cifar10``). A surrogate has no table best: regret is measured
+            against its documented reference best (``predictor_nas.search.REFERENCE_BEST``,
+            the best of a large random sample and of the committed comparison's runs), or,
+            for a surrogate model with none recorded, against the best value any run of this
+            comparison found; the report says which. Regrets are recomputed from the runs'
+            values when the comparison is summarized, so a cached run follows the reference.
+        surrogate: Folder of YAHPO's nb301 files (default ``$PREDICTOR_NAS_NB301_SURROGATE``).
 
     Returns:
         The ``ComparisonResult``.
@@ -463,6 +479,15 @@ def compare(
     for s in names:
         check_choice(s, "strategies", OWNER, known)
     ths = [check_float(t, "thresholds", OWNER, minimum=0.0) for t in thresholds]
+    if evaluator != "table":
+        from predictor_nas.compare._surrogate import compare_surrogate
+
+        return compare_surrogate(
+            evaluator=evaluator, surrogate=surrogate, space=space, datasets=datasets,
+            strategies=names, budget=budget, seeds=seed_list, jobs=jobs, draw_seed=draw_seed,
+            metric=metric, test_metric=test_metric, thresholds=ths, cache=cache,
+            progress=progress,
+        )
     tbl = open_table(DEFAULT_TABLE if table is None else table)
     sp = get_space(tbl.space if space is None else space)
     if tbl.space != sp.name:
@@ -502,31 +527,7 @@ def compare(
         for d in ds_list
         for s in names
     ]
-    cache_path = None if cache is None else Path(cache)
-    done = _read_cache(cache_path) if cache_path is not None else {}
-    results: dict[str, RunRecord] = {}
-    todo = []
-    for t in tasks:
-        k = _cache_key(t, tbl.content_hash)
-        if k in done:
-            results[k] = done[k]
-        else:
-            todo.append((k, t))
-    n_cached = len(results)
-    log.info("compare: %d runs (%d cached), %d job(s)", len(tasks), n_cached, jobs)
-
-    t0 = time.perf_counter()
-    run_tasks(
-        todo,
-        _run_one,
-        results,
-        jobs=jobs,
-        cache_path=cache_path,
-        progress=progress,
-        total=len(tasks),
-    )
-    wall = time.perf_counter() - t0
-
+    results, n_cached, wall = _execute(tasks, tbl.content_hash, cache, jobs, progress)
     runs = [results[_cache_key(t, tbl.content_hash)] for t in tasks]
     order = {(d, s): i for i, (d, s) in enumerate((d, s) for d in ds_list for s in names)}
     runs.sort(key=lambda r: (order[(r.dataset, r.strategy)], seed_list.index(r.seed)))
@@ -550,6 +551,44 @@ def compare(
         n_cached=n_cached,
         jobs=jobs,
     )
+
+
+def _execute(
+    tasks: list[dict[str, Any]],
+    content_hash: str,
+    cache: str | os.PathLike | None,
+    jobs: int,
+    progress: bool,
+) -> tuple[dict[str, RunRecord], int, float]:
+    """Run the ``tasks`` not found in the ``cache`` (appending each as it finishes).
+
+    Returns:
+        ``(runs by cache key, runs taken from the cache, wall seconds)``.
+    """
+    cache_path = None if cache is None else Path(cache)
+    done = _read_cache(cache_path) if cache_path is not None else {}
+    results: dict[str, RunRecord] = {}
+    todo = []
+    for t in tasks:
+        k = _cache_key(t, content_hash)
+        if k in done:
+            results[k] = done[k]
+        else:
+            todo.append((k, t))
+    n_cached = len(results)
+    log.info("compare: %d runs (%d cached), %d job(s)", len(tasks), n_cached, jobs)
+
+    t0 = time.perf_counter()
+    run_tasks(
+        todo,
+        _run_one,
+        results,
+        jobs=jobs,
+        cache_path=cache_path,
+        progress=progress,
+        total=len(tasks),
+    )
+    return results, n_cached, time.perf_counter() - t0
 
 
 def _test_of_row(

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 import optuna
-from optuna.distributions import BaseDistribution
+from optuna.distributions import BaseDistribution, CategoricalDistribution
 from optuna.trial import FrozenTrial, TrialState
 
 from predictor_nas._validation import check_choice, check_float, check_int, param_error
@@ -218,6 +218,7 @@ def sample_params(
     sampler: optuna.samplers.BaseSampler,
     distributions: dict[str, BaseDistribution],
     number: int | None = None,
+    search_space: SearchSpace | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """Ask ``sampler`` for the params of a new trial of ``study`` without creating the trial.
 
@@ -229,6 +230,10 @@ def sample_params(
     Returns:
         ``(params, user_attrs, system_attrs)``: the params, and the attrs the sampler set on the
         trial (to be stored with it).
+
+    A conditional ``search_space`` (not ``plain``, e.g. nb301) is asked define-by-run, as
+    ``ask_arch`` does: ``space.suggest`` names the decisions, so only the active ones are
+    sampled (``distributions`` is then unused).
     """
     if number is None:
         number = len(study.get_trials(deepcopy=False))
@@ -240,7 +245,8 @@ def sample_params(
     space = sampler.infer_relative_search_space(view, frozen)
     relative = sampler.sample_relative(view, frozen, space)
     params: dict[str, Any] = {}
-    for name, dist in distributions.items():
+
+    def sample(name: str, dist: BaseDistribution) -> Any:
         if name in relative and name in space:
             value = relative[name]
         else:
@@ -248,7 +254,24 @@ def sample_params(
         params[name] = value
         trial.params[name] = value
         trial.distributions[name] = dist
+        return value
+
+    if search_space is not None and not search_space.plain:
+        search_space.suggest(_SuggestProbe(sample))
+        return params, dict(trial.user_attrs), dict(trial.system_attrs)
+    for name, dist in distributions.items():
+        sample(name, dist)
     return params, dict(trial.user_attrs), dict(trial.system_attrs)
+
+
+class _SuggestProbe:
+    """What ``SearchSpace.suggest`` asks of a trial, answered by ``sample_params``' sampler."""
+
+    def __init__(self, sample: Any) -> None:
+        self._sample = sample
+
+    def suggest_categorical(self, name: str, choices: Any) -> Any:
+        return self._sample(name, CategoricalDistribution(list(choices)))
 
 
 def _awaiting_retry(
@@ -586,7 +609,7 @@ class _Loop:
             arch, how, s_user, s_system = None, "sampler", {}, {}
             for _draw in range(MAX_DUPLICATE_DRAWS):
                 params, s_user, s_system = sample_params(
-                    study, self.sampler, self.distributions, number
+                    study, self.sampler, self.distributions, number, search_space=sp
                 )
                 cand = sp.from_params(params)
                 if sp.canonical_key(cand) not in used:
@@ -607,7 +630,9 @@ class _Loop:
             study.add_trial(
                 optuna.trial.create_trial(
                     state=TrialState.WAITING, params=sp.to_params(arch),
-                    distributions=self.distributions, user_attrs=attrs, system_attrs=s_system,
+                    distributions=self.distributions if sp.plain else {
+                        k: self.distributions[k] for k in sp.to_params(arch)
+                    }, user_attrs=attrs, system_attrs=s_system,
                 )
             )
             used.add(key)

@@ -328,7 +328,8 @@ def _evaluate_one(
         store.set_trial_system_attr(tid, WORKER_ATTR, wid)
         trial = optuna.Trial(study, tid) if "trial" in keywords else None
         params = dict(frozen.params)
-        missing = [n for n in distributions if n not in params]
+        # A conditional space's (nb301) trial holds its active decisions only.
+        missing = [n for n in distributions if n not in params] if space.plain else []
         if missing:  # a trial enqueued with fixed params only (study.enqueue_trial)
             trial = trial or optuna.Trial(study, tid)
             for n in missing:

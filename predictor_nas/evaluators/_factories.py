@@ -8,7 +8,9 @@ An evaluator is a ``predictor_nas.evaluators.Evaluator``, or any object with
   (``trial.report``) and stop early (raise ``optuna.TrialPruned``);
 * ``direction``: ``"maximize"`` or ``"minimize"``.
 
-``TableEvaluator`` is one (``"table"``), and ``TrainEvaluator`` (``"train"``: real training on
+``TableEvaluator`` is one (``"table"``), ``NB301SurrogateEvaluator`` (``"nb301-surrogate"``: the
+YAHPO NB301 surrogate at 98 epochs; option ``path`` = folder of its files, the coordinator adds
+the model's hash) and ``TrainEvaluator`` (``"train"``: real training on
 digits or CIFAR-10, options in the study's ``evaluator_options``; it reports its learning curve
 and returns ``pruned=True`` when the trial's pruner stops it). Others plug in with
 ``register_evaluator`` (in every process that runs a coordinator or worker), or are passed to
@@ -111,6 +113,59 @@ def _train_direction(config: dict[str, Any]) -> str:
 _REGISTRY["train"] = (_train_evaluator, _train_direction)
 
 
+#: Environment variable naming the folder of YAHPO's nb301 files when no ``path`` option is set.
+NB301_SURROGATE_ENV = "PREDICTOR_NAS_NB301_SURROGATE"
+#: Options of the ``nb301-surrogate`` evaluator: ``path`` (folder of YAHPO's nb301 files; a
+#: worker may set its own) and ``model_sha256`` (stored by the coordinator: every worker must
+#: load the same model).
+SURROGATE_OPTIONS = ("path", "model_sha256")
+
+
+def _surrogate_path(config: dict[str, Any]) -> str:
+    """The surrogate folder of a configuration: option ``path``, else the environment's."""
+    import os
+
+    path = config.get("evaluator_options", {}).get("path") or os.environ.get(NB301_SURROGATE_ENV)
+    if not path:
+        raise InvalidParameterError(
+            "The nb301-surrogate evaluator needs the folder of YAHPO's nb301 files: pass "
+            f"--evaluator-option path=FOLDER (or set ${NB301_SURROGATE_ENV})."
+        )
+    return str(path)
+
+
+def _check_surrogate_config(config: dict[str, Any]) -> str:
+    """Check space, dataset, metric, draw_seed and options of an ``nb301-surrogate`` study."""
+    owner = "the nb301-surrogate evaluator"
+    check_choice(config.get("space", "nb301"), "space", owner, ["nb301"])
+    check_choice(config["dataset"], "dataset", owner, ["cifar10"])
+    check_choice(config.get("metric", "val_acc"), "metric", owner, ["val_acc"])
+    if config.get("draw_seed"):
+        raise param_error("draw_seed", owner, "false (the surrogate is deterministic)", True)
+    for key in config.get("evaluator_options", {}):
+        check_choice(key, "evaluator option", owner, SURROGATE_OPTIONS)
+    return "maximize"
+
+
+def _surrogate_evaluator(config: dict[str, Any]) -> Any:
+    """``NB301SurrogateEvaluator`` of the folder in the options; refused if its model is not
+    the one the study was created with."""
+    from predictor_nas.evaluators._surrogate import NB301SurrogateEvaluator
+
+    _check_surrogate_config(config)
+    ev = NB301SurrogateEvaluator(_surrogate_path(config))
+    want = config.get("evaluator_options", {}).get("model_sha256")
+    if want is not None and ev.model_sha256 != want:
+        raise SearchError(
+            f"The NB301 surrogate in {ev.path} has model hash {ev.model_sha256}, but the study "
+            f"was created with {want}: every worker must load the same model."
+        )
+    return ev
+
+
+_REGISTRY["nb301-surrogate"] = (_surrogate_evaluator, _check_surrogate_config)
+
+
 def study_evaluator_options(name: str, options: dict[str, Any] | None) -> dict[str, Any]:
     """The ``evaluator_options`` a coordinator stores in its study.
 
@@ -120,6 +175,12 @@ def study_evaluator_options(name: str, options: dict[str, Any] | None) -> dict[s
     under other defaults is refused on resume instead of mixing two recipes.
     """
     opts = dict(options or {})
+    if name == "nb301-surrogate":  # the model's hash, so that every worker loads the same one
+        from pathlib import Path
+
+        ev = _surrogate_evaluator({"space": "nb301", "dataset": "cifar10",
+                                   "evaluator_options": opts})  # fmt: skip
+        return {**opts, "path": str(Path(ev.path).resolve()), "model_sha256": ev.model_sha256}
     if name != "train":
         return opts
     recipe = TrainConfig.from_options(opts, "the train evaluator")
@@ -140,10 +201,10 @@ def register_evaluator(
             (space, table, dataset, metric, seed, draw_seed, evaluator_options, ...).
         direction: The objective's direction, or ``config -> direction``.
     """
-    if not isinstance(name, str) or not name or name in ("table", "train"):
+    if not isinstance(name, str) or not name or name in ("table", "train", "nb301-surrogate"):
         raise InvalidParameterError(
             f"The 'name' parameter of register_evaluator must be a non-empty str other than "
-            f"'table' and 'train'. Got {name!r} instead."
+            f"'table', 'train' and 'nb301-surrogate'. Got {name!r} instead."
         )
     if not callable(factory):
         raise InvalidParameterError(
@@ -185,6 +246,9 @@ def make_evaluator(config: dict[str, Any], local_options: dict[str, Any] | None 
         if name == "train":
             for key in local_options:
                 check_choice(key, "worker evaluator option", "worker", TRAIN_LOCAL_OPTIONS)
+        if name == "nb301-surrogate":  # this machine's folder of the same model
+            for key in local_options:
+                check_choice(key, "worker evaluator option", "worker", ["path"])
         opts = {**config.get("evaluator_options", {}), **local_options}
         config = {**config, "evaluator_options": opts}
     if name not in _REGISTRY:

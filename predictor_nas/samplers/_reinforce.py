@@ -82,14 +82,22 @@ class ReinforceSampler(SpaceSampler):
             )
         self.baseline_momentum = momentum
         self.max_retries = check_int(max_retries, "max_retries", _OWNER, minimum=0)
-        if not self.space.plain and not hasattr(self.space, "active"):
+        conditional = hasattr(self.space, "active") or hasattr(self.space, "conditions")
+        if not self.space.plain and not conditional:
             raise param_error(
                 "space",
                 _OWNER,
-                "a space whose decisions are independent or a declared space (conditions in "
-                "order)",
+                "a space whose decisions are independent, a declared space (conditions in "
+                "order) or one with ``conditions()`` (e.g. nb301)",
                 self.space.name,
             )
+        #: Values that mark an inactive decision besides None (nb301: ``"none"``, which no
+        #: decision can take when active).
+        self._inactive = (
+            {self.space.choices[0]}
+            if not self.space.plain and not hasattr(self.space, "active")
+            else set()
+        )
         #: allowed[d, c]: decision d may take ``space.choices[c]``, shape (n_decisions, n_choices)
         self._allowed = np.array(
             [[c in self._dists[n].choices for c in self.space.choices] for n in self._names]
@@ -115,6 +123,8 @@ class ReinforceSampler(SpaceSampler):
         for _ in range(self.max_retries + 1):
             if self.space.plain:
                 arch = self.space.from_codes([int(rng.choice(n, p=p)) for p in probs])
+            elif not hasattr(self.space, "active"):
+                arch = self._draw_with_conditions(probs, rng)
             else:
                 arch = self._draw_conditional(probs, rng)
                 if arch is None:
@@ -138,6 +148,26 @@ class ReinforceSampler(SpaceSampler):
         except ValueError:  # a constraint of the space
             return None
 
+    def _draw_with_conditions(self, probs: np.ndarray, rng: np.random.Generator) -> Arch:
+        """Draw a space described by ``conditions()`` (decision -> (parent, values that make
+        it active), e.g. nb301's edges under their node's input pair): the unconditioned
+        decisions first, in order, then each conditioned one if its parent activates it."""
+        space = self.space
+        conds = space.conditions()
+        inactive = space.choices[0]  # nb301: "none", the first of the union of choices
+        values: dict[str, Any] = {}
+        for d, name in enumerate(self._names):
+            if name not in conds:
+                values[name] = space.choices[int(rng.choice(probs.shape[1], p=probs[d]))]
+        for d, name in enumerate(self._names):
+            if name in conds:
+                parent, allowed = conds[name]
+                if values[parent] in allowed:
+                    values[name] = space.choices[int(rng.choice(probs.shape[1], p=probs[d]))]
+                else:
+                    values[name] = inactive
+        return space.make([values[n] for n in self._names])
+
     def _replay(self, history: list[Past]) -> np.ndarray:
         """Logits after the update rule has seen every completed trial of ``history``."""
         shape = (len(self.space.param_names), len(self.space.choices))
@@ -159,7 +189,7 @@ class ReinforceSampler(SpaceSampler):
             codes = np.asarray(self.space.to_codes(past.arch))
             grad[rows, codes] += 1.0
             if not self.space.plain:  # inactive decisions were not drawn: no gradient
-                grad[np.asarray([a is None for a in past.arch.ops])] = 0.0
+                grad[np.asarray([a is None or a in self._inactive for a in past.arch.ops])] = 0.0
             grad *= advantage
             step += 1
             m = _BETA1 * m + (1.0 - _BETA1) * grad

@@ -1,6 +1,13 @@
 """Run searches: strategies, storages, the table-driven loop and the real-training loop."""
 
 from predictor_nas.search._ask import INFEASIBLE_ATTR, ask_arch
+from predictor_nas.search._evaluator import (
+    REFERENCE_BEST,
+    SURROGATE_ENV,
+    ReferenceBest,
+    reference_best,
+    search_evaluator_names,
+)
 from predictor_nas.search._mo import (
     MO_STRATEGIES,
     Constraint,
@@ -53,6 +60,8 @@ from predictor_nas.search._strategies import (
 SEARCH_EVALUATORS: dict[str, str] = {
     "table": "look results up",
     "train": "build and train each network",
+    "nb301-surrogate": "ask the YAHPO NB301 surrogate at 98 epochs (--surrogate FOLDER; "
+    "regret against its documented reference best)",
 }
 
 __all__ = [
@@ -62,9 +71,11 @@ __all__ = [
     "INFEASIBLE_ATTR",
     "MO_STRATEGIES",
     "REAL_METRICS",
+    "REFERENCE_BEST",
     "SEARCH_EVALUATORS",
     "STORAGE_FORMS",
     "STRATEGIES",
+    "SURROGATE_ENV",
     "TOPK",
     "Constraint",
     "MORealSearchResult",
@@ -72,6 +83,7 @@ __all__ = [
     "Objective",
     "ProxyPrior",
     "RealSearchResult",
+    "ReferenceBest",
     "SearchResult",
     "TablePrior",
     "ask_arch",
@@ -88,9 +100,11 @@ __all__ = [
     "plot_mo_real_front",
     "real_strategies",
     "redact_storage",
+    "reference_best",
     "run_mo_real_search",
     "run_mo_search",
     "run_real_search",
     "run_search",
+    "search_evaluator_names",
     "storage_kind",
 ]

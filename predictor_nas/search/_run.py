@@ -1,8 +1,14 @@
-"""Run a table-driven search as an Optuna study: ask, look up, tell, until the budget is spent."""
+"""Run a zero-cost search as an Optuna study: ask, evaluate, tell, until the budget is spent.
+
+The evaluator is a benchmark table (``TableEvaluator``: regret against the table's best) or a
+surrogate (``NB301SurrogateEvaluator``: regret against a documented reference best, see
+``predictor_nas.search._evaluator.REFERENCE_BEST``).
+"""
 
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -13,8 +19,14 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from predictor_nas._validation import check_choice, check_int, param_error
-from predictor_nas.evaluators import TableEvaluator
+from predictor_nas.evaluators import Evaluator, TableEvaluator
+from predictor_nas.exceptions import SearchError
 from predictor_nas.search._ask import ask_arch
+from predictor_nas.search._evaluator import (
+    reference_best,
+    resolve_evaluator,
+    surrogate_identity,
+)
 from predictor_nas.search._storage import make_storage
 from predictor_nas.search._strategies import (
     StepSamplers,
@@ -47,8 +59,11 @@ class SearchResult:
         best_val: Mean validation value of ``best_arch`` over the table's trials.
         best_val_observed: The objective value the search saw for it (a drawn trial if seeds drawn).
         best_test: Mean test value of ``best_arch`` if the table has a test metric, else None.
-        regret_val: Table's best mean validation value minus ``best_val`` (>= 0).
-        table_best_val: The table's best mean validation value.
+        regret_val: Table's best mean validation value minus ``best_val`` (>= 0); with a
+            surrogate, the reference best minus ``best_val`` (NaN when the surrogate has no
+            recorded reference; negative if the search beat it).
+        table_best_val: The table's best mean validation value; with a surrogate, its
+            documented reference best (``reference`` says how it was found).
         n_queries: Completed queries (trials) in the study.
         simulated_seconds: Sum of the simulated training cost of all queries.
         trajectory_regret_val: (n_queries,) validation regret of the incumbent after each query.
@@ -59,6 +74,9 @@ class SearchResult:
             else None. The incumbent is always chosen by validation.
         stop_reason: Why the search stopped, e.g. ``"time budget of 60 s reached after 41
             queries (61.5 s spent)"``.
+        evaluator: ``"table"`` or the surrogate's evaluator name (``table`` then holds it too).
+        reference: What ``table_best_val`` is: ``"table best"`` or how the surrogate's
+            reference best was found.
     """
 
     best_arch: str
@@ -79,6 +97,8 @@ class SearchResult:
     resumed_from: int
     wall_seconds: float
     stop_reason: str | None = None
+    evaluator: str = "table"
+    reference: str = "table best"
     trajectory_regret_val: list[float] = field(default_factory=list, repr=False)
     trajectory_val: list[float] = field(default_factory=list, repr=False)
     trajectory_test: list[float | None] | None = field(default=None, repr=False)
@@ -155,13 +175,17 @@ def run_search(
     metric: str = "val_acc",
     test_metric: str | None = None,
     progress: bool = False,
+    evaluator: str | Evaluator = "table",
+    surrogate: str | os.PathLike | None = None,
 ) -> SearchResult:
-    """Search a table-backed space; resumes the study if it already exists in ``storage``.
+    """Search a table-backed (or surrogate-backed) space; resumes the study if it already
+    exists in ``storage``.
 
     Args:
-        space: Search-space name, YAML declaration or ``SearchSpace``; must be the table's.
-            ``None``: the table's space.
-        table: Table name or path (see ``predictor_nas.tables.open_table``).
+        space: Search-space name, YAML declaration or ``SearchSpace``; must be the table's
+            (the surrogate's). ``None``: the table's (the surrogate's) space.
+        table: Table name or path (see ``predictor_nas.tables.open_table``); unused with a
+            surrogate.
         dataset: Dataset of the table.
         strategy: One of ``available_strategies()``.
         budget: Number of queries (trials); ``None`` = only ``time_budget`` limits.
@@ -175,6 +199,11 @@ def run_search(
         test_metric: Metric reported for the chosen architecture (never searched on);
             ``None``: ``test_acc`` where the table has it.
         progress: Show a progress bar on stderr.
+        evaluator: ``"table"`` (look ``table`` up), ``"nb301-surrogate"`` (the YAHPO NB301
+            surrogate at 98 epochs; ``dataset`` must be ``cifar10``, no ``draw_seed`` or
+            ``test_metric``) or an ``Evaluator`` of kind ``"table"`` / ``"surrogate"``.
+        surrogate: Folder of YAHPO's nb301 files for ``"nb301-surrogate"`` (default
+            ``$PREDICTOR_NAS_NB301_SURROGATE``).
 
     Returns:
         The ``SearchResult`` of the whole study (including queries made before a resume).
@@ -192,12 +221,26 @@ def run_search(
     )
     seed = check_int(seed, "seed", owner, minimum=0)
     check_choice(strategy, "strategy", owner, available_strategies())
-    tbl = open_table(table)
+    ev_given = resolve_evaluator(evaluator, owner=owner, surrogate=surrogate)
+    if isinstance(ev_given, TableEvaluator):
+        table, dataset, metric = ev_given.table, ev_given.dataset, ev_given.metric
+        draw_seed = ev_given.draw_seed
+    elif ev_given is not None:
+        return _run_surrogate_search(
+            ev_given, space=space, dataset=dataset, strategy=strategy, limits=limits,
+            budget=budget, seed=seed, storage=storage, study_name=study_name,
+            draw_seed=draw_seed, metric=metric, test_metric=test_metric, progress=progress,
+        )
+    tbl = table if isinstance(table, Table) else open_table(table)
     sp = get_space(tbl.space if space is None else space)
     if tbl.space != sp.name:
         raise param_error("table", owner, f"a table of space {sp.name!r}", f"{table} ({tbl.space})")
     check_choice(dataset, "dataset", owner, tbl.datasets)
-    evaluator = TableEvaluator(tbl, dataset, metric=metric, draw_seed=draw_seed)
+    evaluator = (
+        ev_given
+        if ev_given is not None
+        else TableEvaluator(tbl, dataset, metric=metric, draw_seed=draw_seed)
+    )
     name = study_name or default_study_name(sp.name, tbl.name, dataset, strategy, seed, draw_seed)
     config = {
         "space": sp.name,
@@ -225,6 +268,35 @@ def run_search(
         direction=evaluator.direction, sampler=make_sampler(strategy, sp, _step_seed(seed, 0)),
         lock=True, distributions=sp.distributions() if sp.plain else None,
     )
+    resumed_from, reason, wall = _loop(
+        opened, sp, evaluator, strategy=strategy, seed=seed, limits=limits, budget=budget,
+        desc=f"{strategy} {dataset}", progress=progress,
+    )
+    study = opened.study
+    return _search_result(
+        study, tbl, evaluator, test_metric=test_metric, stop_reason=reason, strategy=strategy,
+        dataset=dataset, seed=seed, metric=metric, study_name=name,
+        storage=storage or "memory", resumed_from=resumed_from, wall_seconds=wall,
+    )
+
+
+def _loop(
+    opened: Any,
+    sp: SearchSpace,
+    evaluator: Evaluator,
+    *,
+    strategy: str,
+    seed: int,
+    limits: Budget,
+    budget: int | None,
+    desc: str,
+    progress: bool,
+) -> tuple[int, str, float]:
+    """Query until ``limits`` stop the search, then close the study.
+
+    Returns:
+        ``(resumed_from, stop_reason, wall_seconds)``.
+    """
     study = opened.study
     complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     resumed_from = len(complete)
@@ -234,8 +306,7 @@ def run_search(
     samplers = StepSamplers(strategy, sp, seed)
     t0 = time.perf_counter()
     bar = Progress(
-        progress, total=budget, initial=min(n, budget) if budget else n,
-        desc=f"{strategy} {dataset}", unit="query",
+        progress, total=budget, initial=min(n, budget) if budget else n, desc=desc, unit="query"
     )
     try:
         while (reason := limits.stop_reason(queries=n, simulated_seconds=spent)) is None:
@@ -246,18 +317,13 @@ def run_search(
     finally:
         opened.close()
         bar.close()
-    wall = time.perf_counter() - t0
-    return _search_result(
-        study, tbl, evaluator, test_metric=test_metric, stop_reason=reason, strategy=strategy,
-        dataset=dataset, seed=seed, metric=metric, study_name=name,
-        storage=storage or "memory", resumed_from=resumed_from, wall_seconds=wall,
-    )
+    return resumed_from, reason, time.perf_counter() - t0
 
 
 def _query(
     study: optuna.Study,
     sp: SearchSpace,
-    evaluator: TableEvaluator,
+    evaluator: Evaluator,
     distributions: dict[str, Any],
     seed: int,
     n: int,
@@ -267,7 +333,10 @@ def _query(
     trial, arch = ask_arch(
         study, sp, distributions=distributions, rng=np.random.default_rng([seed, n, 2])
     )
-    ev = evaluator.evaluate(arch, rng=np.random.default_rng([seed, n, 1]))
+    if evaluator.kind == "table":
+        ev = evaluator.evaluate(arch, rng=np.random.default_rng([seed, n, 1]))
+    else:  # a deterministic surrogate, at its own (full) fidelity
+        ev = evaluator.evaluate(arch)
     trial.set_user_attr("arch", sp.format(arch))
     trial.set_user_attr("canonical_key", sp.canonical_key(arch))
     trial.set_user_attr("metrics", ev.metrics)
@@ -282,7 +351,7 @@ def _query(
 def _search_result(
     study: optuna.Study,
     tbl: Table,
-    evaluator: TableEvaluator,
+    evaluator: Evaluator,
     *,
     test_metric: str | None,
     **kw: Any,
@@ -327,3 +396,101 @@ def _search_result(
         trajectory_val=[float(v) for v in val],
         trajectory_test=test_traj,
     )
+
+
+# --------------------------------------------------------------------------- surrogate
+def _run_surrogate_search(
+    evaluator: Evaluator,
+    *,
+    space: str | SearchSpace | None,
+    dataset: str,
+    strategy: str,
+    limits: Budget,
+    budget: int | None,
+    seed: int,
+    storage: str | None,
+    study_name: str | None,
+    draw_seed: bool,
+    metric: str,
+    test_metric: str | None,
+    progress: bool,
+) -> SearchResult:
+    """``run_search`` with a surrogate evaluator (deterministic, no table, no test metric)."""
+    owner = "search"
+    sp = get_space(evaluator.space_name if space is None else space)
+    if sp.name != evaluator.space_name:
+        raise param_error(
+            "space", owner, f"{evaluator.space_name!r} (the surrogate's space)", sp.name
+        )
+    check_choice(dataset, "dataset", owner, ["cifar10"])
+    check_choice(metric, "metric", owner, [evaluator.metric])
+    if draw_seed:
+        raise param_error("draw_seed", owner, "False (the surrogate is deterministic)", draw_seed)
+    if test_metric is not None:
+        raise param_error("test_metric", owner, "None (the surrogate has no test metric)",
+                          test_metric)  # fmt: skip
+    ident = surrogate_identity(evaluator)
+    name = study_name or default_study_name(
+        sp.name, ident["evaluator"], dataset, strategy, seed, False
+    )
+    config = {
+        "space": sp.name, **ident, "dataset": dataset, "metric": metric,
+        "strategy": strategy, "seed": seed, "draw_seed": False,
+    }
+    if isinstance(sp, DeclaredSpace):
+        config["space_spec"] = sp.spec()
+    opened = open_study(
+        storage=storage, name=name, config=config, attr=CONFIG_ATTR,
+        creator="predictor-nas search", name_option="--study-name",
+        store=make_storage(
+            storage, journal_buffered=JOURNAL_BUFFERED,
+            journal_fsync_interval=JOURNAL_FSYNC_INTERVAL,
+        ),
+        direction=evaluator.direction, sampler=make_sampler(strategy, sp, _step_seed(seed, 0)),
+        lock=True, distributions=sp.distributions() if sp.plain else None,
+    )
+    resumed_from, reason, wall = _loop(
+        opened, sp, evaluator, strategy=strategy, seed=seed, limits=limits, budget=budget,
+        desc=f"{strategy} {ident['evaluator']}", progress=progress,
+    )
+    trials = sorted(
+        opened.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)),
+        key=lambda t: t.number,
+    )
+    val, best_trial = _surrogate_incumbents(trials, evaluator.higher_is_better)
+    ref = reference_best(evaluator)
+    top = math.nan if ref is None else ref.value
+    regret = (top - val) if evaluator.higher_is_better else (val - top)
+    return SearchResult(
+        best_arch=best_trial.user_attrs["arch"],
+        best_val=float(val[-1]),
+        best_val_observed=float(best_trial.value),
+        best_test=None,
+        regret_val=float(regret[-1]),
+        table_best_val=float(top),
+        n_queries=len(trials),
+        simulated_seconds=float(sum(t.user_attrs.get("cost_s", 0.0) for t in trials)),
+        strategy=strategy, dataset=dataset, seed=seed, table=ident["evaluator"], metric=metric,
+        study_name=name, storage=storage or "memory", resumed_from=resumed_from,
+        wall_seconds=wall, stop_reason=reason, evaluator=ident["evaluator"],
+        reference="none recorded for this surrogate model" if ref is None else ref.how,
+        trajectory_regret_val=[float(r) for r in regret],
+        trajectory_val=[float(v) for v in val],
+        trajectory_test=None,
+    )
+
+
+def _surrogate_incumbents(
+    trials: Sequence[FrozenTrial], maximize: bool
+) -> tuple[np.ndarray, FrozenTrial]:
+    """Anytime incumbent value after each query, shape (n,), and the final incumbent's trial
+    (the surrogate is deterministic: the observed value is the value)."""
+    vals = np.empty(len(trials), dtype=np.float64)
+    best: FrozenTrial | None = None
+    for i, t in enumerate(trials):
+        if best is None or (t.value > best.value if maximize else t.value < best.value):
+            best = t
+        vals[i] = best.value
+    if best is None:
+        raise SearchError("The search made no query; give a budget >= 1.")
+    return vals, best

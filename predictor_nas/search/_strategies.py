@@ -169,8 +169,12 @@ def _reinforce(space: SearchSpace, seed: int) -> optuna.samplers.BaseSampler:
 
 
 def _gp(space: SearchSpace, seed: int) -> optuna.samplers.BaseSampler:
-    # Optuna imports torch itself, only when the GP is first fitted.
-    return optuna.samplers.GPSampler(seed=seed)
+    # Optuna imports torch itself, only when the GP is first fitted. On a conditional space
+    # (nb301, define-by-run) the GP models the decisions every trial has (nb301: the input
+    # pairs) and the conditional ones are drawn at random: said once here, not per parameter.
+    if space.plain:
+        return optuna.samplers.GPSampler(seed=seed)
+    return optuna.samplers.GPSampler(seed=seed, warn_independent_sampling=False)
 
 
 def _grid(space: SearchSpace, seed: int) -> optuna.samplers.BaseSampler:

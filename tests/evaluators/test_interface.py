@@ -140,4 +140,4 @@ def test_cli_lists_the_registry(capsys):
                                  "(coordinate)"]  # fmt: skip
     assert main(["evaluators", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
-    assert [r["name"] for r in rows if r["coordinate"]] == ["table", "train"]
+    assert [r["name"] for r in rows if r["coordinate"]] == ["table", "nb301-surrogate", "train"]

@@ -180,13 +180,20 @@ def test_open_study_refuses_other_options_and_directions_and_frees_its_lock(tmp_
     open_study(storage=path, name="c", config={"a": 1}, **_OPEN, lock=True).close()
 
 
-def test_progress_bar_is_off_when_not_asked_or_not_a_terminal(capsys):
-    """No bar without progress=True, and none on a stderr that is not a terminal (pytest's)."""
-    for enabled in (False, True):
-        with Progress(enabled, total=10, desc="x") as bar:
-            bar.advance(3, best="1.00")
-            bar.set(5)
+def test_progress_is_silent_unless_asked_and_plain_lines_off_a_terminal(capsys):
+    """No output without progress=True; on a stderr that is not a terminal (pytest's) plain
+    status lines (a start and an end line), never a bar's carriage returns."""
+    with Progress(False, total=10, desc="x") as bar:
+        bar.advance(3, best="1.00")
+        bar.set(5)
     assert capsys.readouterr().err == ""
+    with Progress(True, total=10, desc="x") as bar:
+        bar.advance(3, best="1.00")
+        bar.set(5)
+    err = capsys.readouterr().err
+    lines = err.splitlines()
+    assert "\r" not in err and len(lines) == 2
+    assert lines[0].startswith("x: starting, 0/10") and "done in" in lines[1]
 
 
 def test_step_samplers_keep_the_gp_sampler_and_rebuild_the_others():
