@@ -94,7 +94,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             markdown_report(result, command=_compare_command_text(args), plot="regret.png")
         )
         written = [str(out / n) for n in ("compare.json", "compare.md", "regret.png", "runs.jsonl")]
-        from predictor_nas.compare._html import write_html_report  # index.html, plots embedded
+        from predictor_nas.compare import write_html_report  # index.html, plots embedded
 
         written.append(write_html_report(out / "compare.md"))
     if args.json:

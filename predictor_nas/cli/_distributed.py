@@ -140,11 +140,11 @@ def _add_distributed_commands(sub: Any) -> None:
 
 def _add_coordinate_parser(sub: Any, storage_help: str) -> None:
     """The ``coordinate`` subcommand."""
-    from predictor_nas.distributed import available_evaluators
-    from predictor_nas.distributed._common import (
+    from predictor_nas.distributed import (
         DEFAULT_GRACE_PERIOD,
         DEFAULT_HEARTBEAT_INTERVAL,
         DEFAULT_MAX_RETRY,
+        available_evaluators,
     )
     from predictor_nas.search import available_strategies
     from predictor_nas.training import DATASETS

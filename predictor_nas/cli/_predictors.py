@@ -19,8 +19,7 @@ from predictor_nas.cli._render import _out, _out_json, _out_table
 
 def _cmd_predictors_evaluate(args: argparse.Namespace) -> int:
     from predictor_nas._validation import check_int
-    from predictor_nas.predictors import evaluate_predictors
-    from predictor_nas.predictors._evaluate import plot_kendall
+    from predictor_nas.predictors import evaluate_predictors, plot_kendall
 
     n_seeds = check_int(args.seeds, "seeds", "predictors evaluate", minimum=1)
     if args.plot:

@@ -10,7 +10,7 @@ from predictor_nas.cli._render import _out
 
 
 def _cmd_storage_repair(args: argparse.Namespace) -> int:
-    from predictor_nas.search._journal import repair_journal
+    from predictor_nas.search import repair_journal
 
     r = repair_journal(args.file)
     if not r.moved_bytes:

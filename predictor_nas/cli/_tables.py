@@ -66,8 +66,7 @@ def _cmd_tables_info(args: argparse.Namespace) -> int:
 
 
 def _cmd_tables_verify(args: argparse.Namespace) -> int:
-    from predictor_nas.tables import table_paths
-    from predictor_nas.tables._integrity import verify_table
+    from predictor_nas.tables import table_paths, verify_table
 
     targets = args.tables or list(table_paths())
     if not targets:

@@ -9,6 +9,7 @@ regret (normalised by the true front's hypervolume) and front coverage per query
 ``markdown_report_mo``, ``plot_regret_mo`` and ``write_mo_report``.
 """
 
+from predictor_nas.compare._html import write_html_report
 from predictor_nas.compare._mo import (
     DEFAULT_MO_STRATEGIES,
     DEFAULT_MO_THRESHOLDS,
@@ -72,5 +73,6 @@ __all__ = [
     "summarize",
     "summarize_mo",
     "wilson_ci",
+    "write_html_report",
     "write_mo_report",
 ]

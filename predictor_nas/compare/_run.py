@@ -596,7 +596,7 @@ def _test_of_row(
 ) -> float | None:
     """Test value (``metric``, default ``test_acc``) of a table row at ``fidelity``, or None
     without that metric there."""
-    from predictor_nas.search._run import TEST_METRIC
+    from predictor_nas.search import TEST_METRIC
 
     metric = metric or TEST_METRIC
     if metric not in tbl.metrics(dataset) or fidelity not in tbl.fidelities(

@@ -52,7 +52,7 @@ def compare_surrogate(
 ) -> ComparisonResult:
     """``compare(evaluator=NAME, ...)`` for a surrogate; arguments as for ``compare`` (checked
     already: strategies, budget, seeds, jobs, thresholds)."""
-    from predictor_nas.search._evaluator import (
+    from predictor_nas.search import (
         reference_best,
         resolve_evaluator,
         surrogate_folder,

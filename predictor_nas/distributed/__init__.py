@@ -11,6 +11,9 @@ CLI: ``predictor-nas coordinate --storage ...`` and ``predictor-nas worker --sto
 
 from predictor_nas.distributed._common import (
     CONFIG_ATTR,
+    DEFAULT_GRACE_PERIOD,
+    DEFAULT_HEARTBEAT_INTERVAL,
+    DEFAULT_MAX_RETRY,
     HEARTBEAT_ATTR,
     LEASE_ATTR,
     STATE_ATTR,
@@ -36,6 +39,9 @@ from predictor_nas.evaluators import (
 
 __all__ = [
     "CONFIG_ATTR",
+    "DEFAULT_GRACE_PERIOD",
+    "DEFAULT_HEARTBEAT_INTERVAL",
+    "DEFAULT_MAX_RETRY",
     "HEARTBEAT_ATTR",
     "LEASE_ATTR",
     "STATE_ATTR",

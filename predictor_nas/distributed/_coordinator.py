@@ -35,10 +35,15 @@ from predictor_nas.evaluators import (
     study_evaluator_options,
 )
 from predictor_nas.exceptions import SearchError
-from predictor_nas.samplers._pool import PredictorScorer, draw_unused
-from predictor_nas.search import available_strategies, make_sampler
-from predictor_nas.search._run import _step_seed
-from predictor_nas.search._study import Budget, Progress, open_study
+from predictor_nas.samplers import PredictorScorer, draw_unused
+from predictor_nas.search import (
+    Budget,
+    Progress,
+    available_strategies,
+    make_sampler,
+    open_study,
+    step_seed,
+)
 from predictor_nas.spaces import Arch, SearchSpace, get_space
 from predictor_nas.tables import DEFAULT_TABLE, open_table
 
@@ -543,7 +548,7 @@ class _Loop:
         counts = _counts(trials)
         self.resumed_from = counts[TrialState.COMPLETE] + counts[TrialState.PRUNED]
         # A restarted coordinator continues with a sampler seeded by where the study stands.
-        self.sampler = make_sampler(strategy, sp, _step_seed(seed, len(trials)))
+        self.sampler = make_sampler(strategy, sp, step_seed(seed, len(trials)))
         self.rng = np.random.default_rng([seed, len(trials), 2])
         self.next_proposal = 1 + max(
             (t.user_attrs.get("proposal", -1) for t in trials), default=-1

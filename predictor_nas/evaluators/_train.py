@@ -260,7 +260,7 @@ class TrainEvaluator(Evaluator):
             return None
         import torch
 
-        from predictor_nas.training._checkpoint import CHECKPOINT_FORMAT
+        from predictor_nas.training import CHECKPOINT_FORMAT
 
         try:  # tensors and plain containers only: never unpickle code
             state = torch.load(path, map_location="cpu", weights_only=True)

@@ -20,7 +20,7 @@ from predictor_nas.oneshot._evaluate import (
     recalibrate_bn,
     subnet_accuracy,
 )
-from predictor_nas.oneshot._prior import SupernetPrior
+from predictor_nas.oneshot._prior import SupernetPrior, supernet_prior
 from predictor_nas.oneshot._search import ONESHOT_STRATEGIES, OneShotResult, run_oneshot_search
 from predictor_nas.oneshot._supernet import (
     CellEdgesSupernet,
@@ -57,5 +57,6 @@ __all__ = [
     "run_oneshot_search",
     "softmax_rows",
     "subnet_accuracy",
+    "supernet_prior",
     "train_supernet",
 ]

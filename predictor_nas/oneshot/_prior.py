@@ -168,7 +168,7 @@ class SupernetPrior:
 
     def _scores(self, archs: Sequence[Arch]) -> np.ndarray:
         from predictor_nas.oneshot._evaluate import inherited_accuracy
-        from predictor_nas.training._runtime import torch_threads
+        from predictor_nas.training import torch_threads
 
         net = self.supernet
         t0 = time.perf_counter()

@@ -13,6 +13,14 @@ from predictor_nas.samplers._guided import PredictorGuidedSampler
 from predictor_nas.samplers._local_search import LocalSearchSampler, LocalSearchStep
 from predictor_nas.samplers._mo_evolution import MORegularizedEvolutionSampler
 from predictor_nas.samplers._mo_guided import MOPredictorGuidedSampler
+from predictor_nas.samplers._pool import (
+    CandidatePool,
+    PredictorScorer,
+    draw_unused,
+    fit_and_rank,
+    mutants,
+    mutation_pool,
+)
 from predictor_nas.samplers._priors import (
     TABLE_PROXY_ENSEMBLE,
     ProxyPrior,
@@ -27,12 +35,14 @@ from predictor_nas.samplers._space_sampler import observed_targets
 __all__ = [
     "ACQUISITIONS",
     "TABLE_PROXY_ENSEMBLE",
+    "CandidatePool",
     "ExhaustiveSampler",
     "LocalSearchSampler",
     "LocalSearchStep",
     "MOPredictorGuidedSampler",
     "MORegularizedEvolutionSampler",
     "PredictorGuidedSampler",
+    "PredictorScorer",
     "ProxyPrior",
     "RegularizedEvolutionSampler",
     "ReinforceSampler",
@@ -40,7 +50,11 @@ __all__ = [
     "SpaceEvolutionSampler",
     "TablePrior",
     "acquisition_scores",
+    "draw_unused",
     "expected_improvement",
+    "fit_and_rank",
+    "mutants",
+    "mutation_pool",
     "observed_targets",
     "table_proxy_scorer",
     "table_scorer",

@@ -6,8 +6,12 @@ from predictor_nas.search._evaluator import (
     SURROGATE_ENV,
     ReferenceBest,
     reference_best,
+    resolve_evaluator,
     search_evaluator_names,
+    surrogate_folder,
+    surrogate_identity,
 )
+from predictor_nas.search._journal import repair_journal
 from predictor_nas.search._mo import (
     MO_STRATEGIES,
     Constraint,
@@ -36,6 +40,7 @@ from predictor_nas.search._real import (
     run_real_search,
 )
 from predictor_nas.search._run import (
+    TEST_METRIC,
     SearchResult,
     default_study_name,
     incumbent_trajectory,
@@ -53,7 +58,9 @@ from predictor_nas.search._strategies import (
     STRATEGIES,
     available_strategies,
     make_sampler,
+    step_seed,
 )
+from predictor_nas.search._study import Budget, Progress, open_study
 
 #: How ``predictor-nas search --evaluator`` evaluates an architecture: ``table`` looks its result
 #: up (``run_search`` / ``run_mo_search``), ``train`` builds and trains it (``run_real_search``).
@@ -76,11 +83,14 @@ __all__ = [
     "STORAGE_FORMS",
     "STRATEGIES",
     "SURROGATE_ENV",
+    "TEST_METRIC",
     "TOPK",
+    "Budget",
     "Constraint",
     "MORealSearchResult",
     "MOSearchResult",
     "Objective",
+    "Progress",
     "ProxyPrior",
     "RealSearchResult",
     "ReferenceBest",
@@ -94,6 +104,7 @@ __all__ = [
     "make_sampler",
     "make_storage",
     "mo_strategies",
+    "open_study",
     "parse_constraints",
     "parse_objectives",
     "plot_mo_front",
@@ -101,10 +112,15 @@ __all__ = [
     "real_strategies",
     "redact_storage",
     "reference_best",
+    "repair_journal",
+    "resolve_evaluator",
     "run_mo_real_search",
     "run_mo_search",
     "run_real_search",
     "run_search",
     "search_evaluator_names",
+    "step_seed",
     "storage_kind",
+    "surrogate_folder",
+    "surrogate_identity",
 ]

@@ -23,6 +23,7 @@ from predictor_nas.spaces._nas_bench_graph import (
     NBG_LINKS,
     NBG_OPS,
     NASBenchGraphSpace,
+    key_decisions,
 )
 from predictor_nas.spaces._nb201 import NB201_EDGES, NB201_OPS, NB201Space
 from predictor_nas.spaces._nb301 import INACTIVE as NB301_INACTIVE
@@ -70,6 +71,7 @@ __all__ = [
     "forbid",
     "get_space",
     "is_space_file",
+    "key_decisions",
     "load_space",
     "read_config_space",
     "register_space",

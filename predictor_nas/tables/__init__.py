@@ -1,5 +1,6 @@
 """Benchmark tables in HDF5: the format, the writer, the reader and the table registry."""
 
+from predictor_nas.tables._integrity import verify_table
 from predictor_nas.tables._reader import MetricInfo, Table
 from predictor_nas.tables._registry import (
     DEFAULT_TABLE,
@@ -25,5 +26,6 @@ __all__ = [
     "embedded_dir",
     "open_table",
     "table_paths",
+    "verify_table",
     "write_table",
 ]

@@ -4,7 +4,7 @@ Importing this package does not import torch (``train`` imports it when called);
 are numpy arrays.
 """
 
-from predictor_nas.training._checkpoint import CHECKPOINT_FORMAT
+from predictor_nas.training._checkpoint import CHECKPOINT_FORMAT, load_checkpoint, save_checkpoint
 from predictor_nas.training._config import TrainConfig
 from predictor_nas.training._datasets import (
     AUGMENTATIONS,
@@ -23,8 +23,8 @@ from predictor_nas.training._datasets import (
     stratified_split,
 )
 from predictor_nas.training._final import FINAL_FORMAT, FinalResult, load_trained, train_final
-from predictor_nas.training._runtime import resolve_amp, resolve_device
-from predictor_nas.training._steps import evaluate_accuracy
+from predictor_nas.training._runtime import autocast, resolve_amp, resolve_device, torch_threads
+from predictor_nas.training._steps import augment_batch, evaluate_accuracy
 from predictor_nas.training._trainer import TrainResult, train
 
 __all__ = [
@@ -40,8 +40,11 @@ __all__ = [
     "ImageData",
     "TrainConfig",
     "TrainResult",
+    "augment_batch",
+    "autocast",
     "evaluate_accuracy",
     "from_arrays",
+    "load_checkpoint",
     "load_cifar10",
     "load_cifar_pickle",
     "load_dataset",
@@ -50,7 +53,9 @@ __all__ = [
     "md5_file",
     "resolve_amp",
     "resolve_device",
+    "save_checkpoint",
     "stratified_split",
+    "torch_threads",
     "train",
     "train_final",
 ]
