@@ -149,6 +149,75 @@ class _Batches:
         self.order, self.pos = state["order"], int(state["pos"])
 
 
+@dataclass
+class _Optim:
+    """The supernet's optimisers, learning-rate schedule, gradient scalers and batch streams:
+    what a checkpoint saves besides the model, the RNG states and the history.
+
+    ``a_opt`` and ``a_batches`` are None for ``spos`` (no architecture step); bilevel modes
+    split the training set in halves, one for the weights and one for the architecture.
+    """
+
+    w_opt: torch.optim.Optimizer
+    sched: Any
+    a_opt: torch.optim.Optimizer | None
+    w_scaler: Any
+    a_scaler: Any
+    w_batches: _Batches
+    a_batches: _Batches | None
+
+    @classmethod
+    def build(
+        cls, net: Supernet, config: dict[str, Any], dev: torch.device, amp_dtype: Any,
+        gen: torch.Generator, n: int,
+    ) -> _Optim:
+        """Fresh state for ``config`` (draws the split and the first batch orders from ``gen``)."""
+        lr, wd, batch_size = config["lr"], config["weight_decay"], config["batch_size"]
+        w_opt = torch.optim.SGD(net.weight_parameters(), lr=lr, momentum=0.9, weight_decay=wd)
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(
+            w_opt, T_max=config["epochs"], eta_min=lr / 25
+        )
+        bilevel = config["mode"] != "spos"
+        a_opt = (
+            torch.optim.Adam(
+                net.arch_parameters(), lr=ARCH_LR, betas=ARCH_BETAS, weight_decay=ARCH_WD
+            )
+            if bilevel else None
+        )
+        fp16 = amp_dtype == torch.float16
+        perm = torch.randperm(n, generator=gen)
+        w_idx, a_idx = (perm[: n // 2], perm[n // 2 :]) if bilevel else (perm, perm[:0])
+        w_batches = _Batches(w_idx, batch_size, gen)
+        return cls(
+            w_opt=w_opt, sched=sched, a_opt=a_opt,
+            w_scaler=torch.amp.GradScaler(dev.type, enabled=fp16),
+            a_scaler=torch.amp.GradScaler(dev.type, enabled=fp16),
+            w_batches=w_batches,
+            a_batches=_Batches(a_idx, batch_size, gen) if bilevel else None,
+        )
+
+    def state(self) -> dict[str, Any]:
+        """The checkpoint entries ``w_opt``, ``a_opt``, ``scheduler``, scalers and batches."""
+        return {
+            "w_opt": self.w_opt.state_dict(),
+            "a_opt": None if self.a_opt is None else self.a_opt.state_dict(),
+            "scheduler": self.sched.state_dict(), "w_scaler": self.w_scaler.state_dict(),
+            "a_scaler": self.a_scaler.state_dict(), "w_batches": self.w_batches.state(),
+            "a_batches": None if self.a_batches is None else self.a_batches.state(),
+        }
+
+    def load(self, state: dict[str, Any]) -> None:
+        """Restore from a checkpoint's entries (inverse of ``state``)."""
+        self.w_opt.load_state_dict(state["w_opt"])
+        self.sched.load_state_dict(state["scheduler"])
+        self.w_scaler.load_state_dict(state["w_scaler"])
+        if self.a_opt is not None:
+            self.a_opt.load_state_dict(state["a_opt"])
+            self.a_scaler.load_state_dict(state["a_scaler"])
+            self.a_batches.load(state["a_batches"])  # type: ignore[union-attr]
+        self.w_batches.load(state["w_batches"])
+
+
 def _darts_unrolled_step(
     net: Supernet,
     loss_fn: nn.Module,
@@ -300,37 +369,20 @@ def _run(
     amp_dtype: Any, ckpt: Path | None, cuda_devices: list[int], callback: Any,
 ) -> SupernetResult:
     mode, order, epochs = config["mode"], config["order"], config["epochs"]
-    batch_size, lr, wd = config["batch_size"], config["lr"], config["weight_decay"]
+    batch_size, wd = config["batch_size"], config["weight_decay"]
     net.to(dev)
-    w_opt = torch.optim.SGD(net.weight_parameters(), lr=lr, momentum=0.9, weight_decay=wd)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(w_opt, T_max=epochs, eta_min=lr / 25)
-    bilevel = mode != "spos"
-    a_opt = (
-        torch.optim.Adam(net.arch_parameters(), lr=ARCH_LR, betas=ARCH_BETAS, weight_decay=ARCH_WD)
-        if bilevel else None
-    )
-    fp16 = amp_dtype == torch.float16
-    w_scaler = torch.amp.GradScaler(dev.type, enabled=fp16)
-    a_scaler = torch.amp.GradScaler(dev.type, enabled=fp16)
     gen = torch.Generator().manual_seed(config["seed"])
-    n = len(data.y_train)
-    perm = torch.randperm(n, generator=gen)
-    w_idx, a_idx = (perm[: n // 2], perm[n // 2 :]) if bilevel else (perm, perm[:0])
-    w_batches = _Batches(w_idx, batch_size, gen)
-    a_batches = _Batches(a_idx, batch_size, gen) if bilevel else None
+    opt = _Optim.build(net, config, dev, amp_dtype, gen, len(data.y_train))
+    w_opt, sched, a_opt, w_batches, a_batches = (
+        opt.w_opt, opt.sched, opt.a_opt, opt.w_batches, opt.a_batches
+    )
+    w_scaler, a_scaler = opt.w_scaler, opt.a_scaler
     hist: dict[str, list] = {"train_loss": [], "val_acc": [], "alphas": [], "epoch_seconds": []}
     start = 0
     if ckpt is not None and ckpt.exists():
         state = _load_checkpoint(ckpt, config)
         net.load_state_dict(state["model"])
-        w_opt.load_state_dict(state["w_opt"])
-        sched.load_state_dict(state["scheduler"])
-        w_scaler.load_state_dict(state["w_scaler"])
-        if a_opt is not None:
-            a_opt.load_state_dict(state["a_opt"])
-            a_scaler.load_state_dict(state["a_scaler"])
-            a_batches.load(state["a_batches"])  # type: ignore[union-attr]
-        w_batches.load(state["w_batches"])
+        opt.load(state)
         torch.set_rng_state(state["rng_cpu"])
         if cuda_devices and state["rng_cuda"] is not None:
             torch.cuda.set_rng_state(state["rng_cuda"], cuda_devices[0])
@@ -344,7 +396,7 @@ def _run(
     mean = torch.tensor(data.mean, dtype=torch.float32, device=dev).reshape(1, -1, 1, 1)
     std = torch.tensor(data.std, dtype=torch.float32, device=dev).reshape(1, -1, 1, 1)
     loss_fn = nn.CrossEntropyLoss()
-    steps = max(1, len(w_idx) // batch_size)
+    steps = max(1, len(w_batches.idx) // batch_size)
 
     def batch(idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         idx = idx.to(dev)
@@ -408,12 +460,7 @@ def _run(
         if ckpt is not None:
             _save_checkpoint(ckpt, {
                 "format": CHECKPOINT_FORMAT, "config": config, "epoch": epoch + 1,
-                "model": net.state_dict(), "w_opt": w_opt.state_dict(),
-                "a_opt": None if a_opt is None else a_opt.state_dict(),
-                "scheduler": sched.state_dict(), "w_scaler": w_scaler.state_dict(),
-                "a_scaler": a_scaler.state_dict(), "w_batches": w_batches.state(),
-                "a_batches": None if a_batches is None else a_batches.state(),
-                "rng_cpu": torch.get_rng_state(),
+                "model": net.state_dict(), **opt.state(), "rng_cpu": torch.get_rng_state(),
                 "rng_cuda": torch.cuda.get_rng_state(cuda_devices[0]) if cuda_devices else None,
                 "generator": gen.get_state(), **hist,
             })
