@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from predictor_nas._validation import param_error
 from predictor_nas.compare._mo_stats import CHECKPOINTS
-from predictor_nas.compare._plot import _arr, finish_panel
+from predictor_nas.compare._plot import _arr, finish_panel, with_curves
 from predictor_nas.compare._report import (
     _ci,
+    all_datasets_lines,
     hit_cell,
     markdown_table,
     reach_cells,
@@ -67,12 +67,13 @@ def _mo_rows(entries: dict[str, dict[str, Any]], thresholds: list[str]) -> list[
 
 
 def markdown_report_mo(result: Any, *, command: str | None = None, plot: str | None = None) -> str:
-    """The Markdown report of a multi-objective comparison.
+    """The Markdown report of a multi-objective comparison: a table per dataset (and one over
+    all datasets), a row per strategy; ``command`` and ``plot`` as for ``markdown_report``.
 
     Args:
         result: A ``MOComparisonResult`` or its ``to_dict()``.
-        command: The command that produced it, quoted in the report.
-        plot: File name of the regret PNG to embed (relative to the report).
+        command: Quoted in the report.
+        plot: The regret PNG to embed, relative to the report.
 
     Returns:
         The report text.
@@ -119,16 +120,7 @@ def markdown_report_mo(result: Any, *, command: str | None = None, plot: str | N
         ]
         lines += _mo_rows(entry["strategies"], thresholds)
         lines.append("")
-    if len(d["datasets"]) > 1:
-        lines += [
-            "## All datasets",
-            "",
-            "Per seed the mean over datasets, then the interval over seeds; hit rate and "
-            "queries-to-reach pooled over all runs.",
-            "",
-            *_mo_rows(d["strategies"], thresholds),
-            "",
-        ]
+    lines += all_datasets_lines(d, _mo_rows, thresholds)
     return "\n".join(lines)
 
 
@@ -154,17 +146,8 @@ def plot_regret_mo(result: Any, path: str | os.PathLike) -> str:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    d = result.to_dict() if hasattr(result, "to_dict") else result
-    datasets = d.get("datasets") if isinstance(d, dict) else None
-    if not datasets or any(
-        "curves" not in e for entry in datasets.values() for e in entry["strategies"].values()
-    ):
-        raise param_error(
-            "result",
-            "plot_regret_mo",
-            "a MOComparisonResult or its to_dict() with curves",
-            type(result).__name__,
-        )
+    d = with_curves(result, "plot_regret_mo", "MOComparisonResult")
+    datasets = d["datasets"]
     panels = {ds: e["strategies"] for ds, e in datasets.items()}
     if len(panels) > 1:
         panels["all datasets (mean per seed)"] = d["strategies"]

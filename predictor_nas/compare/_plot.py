@@ -46,17 +46,8 @@ def regret_figure(result: Any) -> Any:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    d = result.to_dict() if hasattr(result, "to_dict") else result
-    datasets = d.get("datasets") if isinstance(d, dict) else None
-    if not datasets or any(
-        "curves" not in e for entry in datasets.values() for e in entry["strategies"].values()
-    ):
-        raise param_error(
-            "result",
-            "plot_regret",
-            "a ComparisonResult or its to_dict() with curves",
-            type(result).__name__,
-        )
+    d = with_curves(result, "plot_regret", "ComparisonResult")
+    datasets = d["datasets"]
     n = len(datasets)
     ncol = min(3, n)
     nrow = -(-n // ncol)
@@ -97,6 +88,23 @@ def regret_figure(result: Any) -> Any:
     )
     fig.tight_layout()
     return fig
+
+
+def with_curves(result: Any, owner: str, kind: str) -> dict[str, Any]:
+    """``result.to_dict()`` (or ``result`` itself), checked to hold per-dataset curves.
+
+    Raises:
+        InvalidParameterError: not a ``kind`` or its ``to_dict()`` with curves.
+    """
+    d = result.to_dict() if hasattr(result, "to_dict") else result
+    datasets = d.get("datasets") if isinstance(d, dict) else None
+    if not datasets or any(
+        "curves" not in e for entry in datasets.values() for e in entry["strategies"].values()
+    ):
+        raise param_error(
+            "result", owner, f"a {kind} or its to_dict() with curves", type(result).__name__
+        )
+    return d
 
 
 def finish_panel(ax: Any, title: str, budget: int, ylabel: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from predictor_nas._validation import param_error
@@ -69,6 +70,29 @@ def run_lines(d: dict[str, Any], command: str | None) -> list[str]:
         f"- table: `{d['table']}` content hash `{d['table_content_hash']}`",
         f"- runs: {d['n_runs']} ({d['n_cached']} from the cache); wall time "
         f"{d['wall_seconds']:.1f} s with {d['jobs']} job(s); predictor-nas {d['version']}",
+        "",
+    ]
+
+
+def all_datasets_lines(
+    d: dict[str, Any], rows: Callable[[dict[str, Any], list[str]], list[str]], thresholds: list[str]
+) -> list[str]:
+    """The "All datasets" section of a report with several datasets (none with one).
+
+    Args:
+        d: The comparison's ``to_dict()``.
+        rows: Builds the table lines from per-strategy entries and threshold keys.
+        thresholds: The threshold keys.
+    """
+    if len(d["datasets"]) <= 1:
+        return []
+    return [
+        "## All datasets",
+        "",
+        "Per seed the mean over datasets, then the interval over seeds; hit rate and "
+        "queries-to-reach pooled over all runs.",
+        "",
+        *rows(d["strategies"], thresholds),
         "",
     ]
 
@@ -145,14 +169,5 @@ def markdown_report(result: Any, *, command: str | None = None, plot: str | None
         lines += [f"## {ds}", "", f"{ref} (`{entry['best_val_arch']}`).", ""]
         lines += _rows(entry["strategies"], thresholds)
         lines.append("")
-    if len(d["datasets"]) > 1:
-        lines += [
-            "## All datasets",
-            "",
-            "Per seed the mean over datasets, then the interval over seeds; hit rate and "
-            "queries-to-reach pooled over all runs.",
-            "",
-            *_rows(d["strategies"], thresholds),
-            "",
-        ]
+    lines += all_datasets_lines(d, _rows, thresholds)
     return "\n".join(lines)
