@@ -46,17 +46,8 @@ def regret_figure(result: Any) -> Any:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    d = result.to_dict() if hasattr(result, "to_dict") else result
-    datasets = d.get("datasets") if isinstance(d, dict) else None
-    if not datasets or any(
-        "curves" not in e for entry in datasets.values() for e in entry["strategies"].values()
-    ):
-        raise param_error(
-            "result",
-            "plot_regret",
-            "a ComparisonResult or its to_dict() with curves",
-            type(result).__name__,
-        )
+    d = with_curves(result, "plot_regret", "ComparisonResult")
+    datasets = d["datasets"]
     n = len(datasets)
     ncol = min(3, n)
     nrow = -(-n // ncol)
@@ -83,21 +74,11 @@ def regret_figure(result: Any) -> Any:
             budget = max(budget, m.size)
         ax.set_yscale("symlog", linthresh=LOG_FLOOR, linscale=0.5)
         ax.set_ylim(bottom=0.0)
-        ax.set_xlim(1, max(2, budget))
-        ax.set_title(f"{ds} ({n_seeds} seeds)", fontsize=11)
-        ax.set_xlabel("queries")
-        ax.set_ylabel(f"validation regret (pp)\nsymlog: linear below {LOG_FLOOR:g}, 0 = best")
-        ax.grid(True, which="major", alpha=0.4)
-        ax.grid(True, which="minor", alpha=0.12)
-        # Below the panel, outside the axes: the legend never covers a curve.
-        ax.legend(
-            title="strategy (final mean regret)",
-            fontsize=9,
-            title_fontsize=9,
-            loc="upper center",
-            bbox_to_anchor=(0.5, -0.16),
-            ncol=2,
-            frameon=False,
+        finish_panel(
+            ax,
+            f"{ds} ({n_seeds} seeds)",
+            budget,
+            f"validation regret (pp)\nsymlog: linear below {LOG_FLOOR:g}, 0 = best",
         )
     for ax in list(axes.flat)[n:]:
         ax.set_visible(False)
@@ -107,6 +88,45 @@ def regret_figure(result: Any) -> Any:
     )
     fig.tight_layout()
     return fig
+
+
+def with_curves(result: Any, owner: str, kind: str) -> dict[str, Any]:
+    """``result.to_dict()`` (or ``result`` itself), checked to hold per-dataset curves.
+
+    Raises:
+        InvalidParameterError: not a ``kind`` or its ``to_dict()`` with curves.
+    """
+    d = result.to_dict() if hasattr(result, "to_dict") else result
+    datasets = d.get("datasets") if isinstance(d, dict) else None
+    if not datasets or any(
+        "curves" not in e for entry in datasets.values() for e in entry["strategies"].values()
+    ):
+        raise param_error(
+            "result", owner, f"a {kind} or its to_dict() with curves", type(result).__name__
+        )
+    return d
+
+
+def finish_panel(ax: Any, title: str, budget: int, ylabel: str) -> None:
+    """Label a regret-vs-queries panel: x range 1..budget, grid, legend below the axes.
+
+    The legend sits below the panel, outside the axes, so it never covers a curve.
+    """
+    ax.set_xlim(1, max(2, budget))
+    ax.set_title(title, fontsize=11)
+    ax.set_xlabel("queries")
+    ax.set_ylabel(ylabel)
+    ax.grid(True, which="major", alpha=0.4)
+    ax.grid(True, which="minor", alpha=0.12)
+    ax.legend(
+        title="strategy (final mean regret)",
+        fontsize=9,
+        title_fontsize=9,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.16),
+        ncol=2,
+        frameon=False,
+    )
 
 
 def _arr(values: list[float | None]) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from predictor_nas._validation import param_error
@@ -29,6 +30,73 @@ def _ci(m: float | None, ci: list[float] | None, nd: int = 3, scale: float = 1.0
     return text
 
 
+def markdown_table(head: list[str], rows: list[list[str]]) -> list[str]:
+    """The lines of a Markdown table: header, separator, one line per row."""
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    return lines + ["| " + " | ".join(row) + " |" for row in rows]
+
+
+def reach_cells(e: dict[str, Any], thresholds: list[str]) -> list[str]:
+    """Per threshold: median queries to reach it (``>budget`` when not reached) and the share."""
+    cells = []
+    for t in thresholds:
+        q = e["queries_to_reach"][t]
+        med = f">{e['budget']}" if q["median"] is None else f"{q['median']:g}"
+        cells.append(f"{med}; {100 * q['reached']:.0f}%")
+    return cells
+
+
+def hit_cell(e: dict[str, Any]) -> str:
+    """The hit rate with its Wilson interval, in %."""
+    hl, hh = e["ci95_hit_rate"]
+    return f"{100 * e['hit_rate']:.0f}% [{100 * hl:.0f}, {100 * hh:.0f}]"
+
+
+def report_dict(result: Any, owner: str, kind: str, keys: tuple[str, ...]) -> dict[str, Any]:
+    """``result.to_dict(curves=False)`` (or ``result`` itself), checked to hold ``keys``."""
+    d = result.to_dict(curves=False) if hasattr(result, "to_dict") else result
+    if not isinstance(d, dict) or any(k not in d for k in keys):
+        raise param_error("result", owner, f"a {kind} or its to_dict()", type(result).__name__)
+    return d
+
+
+def run_lines(d: dict[str, Any], command: str | None) -> list[str]:
+    """The report's command block (when given) and its seeds / table / runs bullet lines."""
+    lines = ["```", command, "```", ""] if command else []
+    return [
+        *lines,
+        f"- seeds: {seeds_text(d['seeds'])} ({len(d['seeds'])}); budget {d['budget']} queries; "
+        f"datasets {', '.join(d['dataset_names'])}",
+        f"- table: `{d['table']}` content hash `{d['table_content_hash']}`",
+        f"- runs: {d['n_runs']} ({d['n_cached']} from the cache); wall time "
+        f"{d['wall_seconds']:.1f} s with {d['jobs']} job(s); predictor-nas {d['version']}",
+        "",
+    ]
+
+
+def all_datasets_lines(
+    d: dict[str, Any], rows: Callable[[dict[str, Any], list[str]], list[str]], thresholds: list[str]
+) -> list[str]:
+    """The "All datasets" section of a report with several datasets (none with one).
+
+    Args:
+        d: The comparison's ``to_dict()``.
+        rows: Builds the table lines from per-strategy entries and threshold keys.
+        thresholds: The threshold keys.
+    """
+    if len(d["datasets"]) <= 1:
+        return []
+    return [
+        "## All datasets",
+        "",
+        "Per seed the mean over datasets, then the interval over seeds; hit rate and "
+        "queries-to-reach pooled over all runs.",
+        "",
+        *rows(d["strategies"], thresholds),
+        "",
+    ]
+
+
 def _rows(strategies: dict[str, dict[str, Any]], thresholds: list[str]) -> list[str]:
     budget = max(e["budget"] for e in strategies.values())
     head = [
@@ -42,27 +110,21 @@ def _rows(strategies: dict[str, dict[str, Any]], thresholds: list[str]) -> list[
         "mean rank",
         "ms / query",
     ]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    rows = []
     for name, e in strategies.items():
-        reach = []
-        for t in thresholds:
-            q = e["queries_to_reach"][t]
-            med = f">{e['budget']}" if q["median"] is None else f"{q['median']:g}"
-            reach.append(f"{med}; {100 * q['reached']:.0f}%")
-        hl, hh = e["ci95_hit_rate"]
         row = [
             f"`{name}`",
             _ci(e["mean_regret_val"], e["ci95_regret_val"]),
             f"{e['median_regret_val']:.3f}",
             _ci(e["mean_best_val"], e["ci95_best_val"], nd=2),
             _ci(e["mean_test_acc"], e["ci95_test_acc"], nd=2),
-            f"{100 * e['hit_rate']:.0f}% [{100 * hl:.0f}, {100 * hh:.0f}]",
-            *reach,
+            hit_cell(e),
+            *reach_cells(e, thresholds),
             "n/a" if e["mean_rank"] is None else f"{e['mean_rank']:.2f}",
             f"{1e3 * e['seconds_per_query']:.2f}",
         ]
-        lines.append("| " + " | ".join(row) + " |")
-    return lines
+        rows.append(row)
+    return markdown_table(head, rows)
 
 
 def markdown_report(result: Any, *, command: str | None = None, plot: str | None = None) -> str:
@@ -76,14 +138,7 @@ def markdown_report(result: Any, *, command: str | None = None, plot: str | None
     Returns:
         The report text.
     """
-    d = result.to_dict(curves=False) if hasattr(result, "to_dict") else result
-    if not isinstance(d, dict) or "datasets" not in d or "strategies" not in d:
-        raise param_error(
-            "result",
-            "markdown_report",
-            "a ComparisonResult or its to_dict()",
-            type(result).__name__,
-        )
+    d = report_dict(result, "markdown_report", "ComparisonResult", ("datasets", "strategies"))
     thresholds = [f"{t:g}" for t in d["thresholds"]]
     lines = [
         f"# Strategy comparison on {d['space']} (table `{d['table']}`)",
@@ -104,16 +159,7 @@ def markdown_report(result: Any, *, command: str | None = None, plot: str | None
         "regret interval never goes below 0).",
         "",
     ]
-    if command:
-        lines += ["```", command, "```", ""]
-    lines += [
-        f"- seeds: {seeds_text(d['seeds'])} ({len(d['seeds'])}); budget {d['budget']} queries; "
-        f"datasets {', '.join(d['dataset_names'])}",
-        f"- table: `{d['table']}` content hash `{d['table_content_hash']}`",
-        f"- runs: {d['n_runs']} ({d['n_cached']} from the cache); wall time "
-        f"{d['wall_seconds']:.1f} s with {d['jobs']} job(s); predictor-nas {d['version']}",
-        "",
-    ]
+    lines += run_lines(d, command)
     if plot:
         lines += [f"![validation regret vs queries]({plot})", ""]
     if "reference" in d:  # a surrogate: what regret is measured against
@@ -134,16 +180,7 @@ def markdown_report(result: Any, *, command: str | None = None, plot: str | None
         lines += [f"## {ds}", "", f"{ref} (`{entry['best_val_arch']}`).", ""]
         lines += _rows(entry["strategies"], thresholds)
         lines.append("")
-    if len(d["datasets"]) > 1:
-        lines += [
-            "## All datasets",
-            "",
-            "Per seed the mean over datasets, then the interval over seeds; hit rate and "
-            "queries-to-reach pooled over all runs.",
-            "",
-            *_rows(d["strategies"], thresholds),
-            "",
-        ]
+    lines += all_datasets_lines(d, _rows, thresholds)
     return "\n".join(lines)
 
 

@@ -9,7 +9,8 @@ Intervals of a mean are seeded percentile-bootstrap intervals by default: they a
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -237,3 +238,29 @@ def reach_summary(q: np.ndarray, level: float = 0.95) -> dict[str, float | list[
         "reached": k / q.size if q.size else None,
         "ci95_reached": list(wilson_ci(k, q.size, level)) if q.size else None,
     }
+
+
+def final_ranks(
+    runs: Sequence[Any], strategies: Sequence[str], value: Callable[[Any], float]
+) -> dict[str, list[float]]:
+    """Ranks of a final value among the strategies, per (dataset, seed) of the runs.
+
+    Args:
+        runs: Records with ``dataset``, ``seed`` and ``strategy`` attributes.
+        strategies: Strategies to rank (a run of another strategy is ignored).
+        value: The value of a record to rank (lower is better).
+
+    Returns:
+        Strategy -> one rank per (dataset, seed) it ran (1 = lowest; ties share the mean rank).
+    """
+    from scipy.stats import rankdata
+
+    final: dict[tuple[str, int], dict[str, float]] = {}
+    for r in runs:
+        final.setdefault((r.dataset, r.seed), {})[r.strategy] = value(r)
+    ranks: dict[str, list[float]] = {s: [] for s in strategies}
+    for per in final.values():
+        names = [s for s in strategies if s in per]
+        for s, rk in zip(names, rankdata([per[s] for s in names])):
+            ranks[s].append(float(rk))
+    return ranks

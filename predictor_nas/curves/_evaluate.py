@@ -139,6 +139,46 @@ def _make(spec: ModelSpec, seed: int) -> CurveModel:
     return model
 
 
+def _cut_epochs(cuts: Sequence[float], length: int, owner: str) -> dict[float, int]:
+    """Cut fraction -> observed epochs ``round(cut * length)``, clipped to [1, length - 1]."""
+    cut_epochs: dict[float, int] = {}
+    for cut in cuts:
+        if not (isinstance(cut, (int, float)) and 0 < cut < 1):
+            raise param_error("cuts", owner, "fractions in (0, 1)", cut)
+        cut_epochs[float(cut)] = int(min(max(round(cut * length), 1), length - 1))
+    return cut_epochs
+
+
+def _throughput(
+    fitted: dict[str, CurveModel],
+    cut_epochs: dict[float, int],
+    c: np.ndarray,
+    x: np.ndarray | None,
+    reps: int,
+) -> dict[tuple[str, float], float]:
+    """(model, cut) -> curves predicted per second, best of ``reps`` batch predictions.
+
+    Args:
+        fitted: Name -> a fitted model.
+        cut_epochs: Cut fraction -> observed epochs.
+        c: (n, L) the curves, all predicted in one batch.
+        x: (n, d) architecture features or None.
+        reps: Repetitions (the fastest is kept).
+    """
+    n, length = c.shape
+    speed: dict[tuple[str, float], float] = {}
+    for name, model in fitted.items():
+        use_x = x is not None and model.accepts_extra
+        for cut, t in cut_epochs.items():
+            best = math.inf
+            for _ in range(reps):
+                t0 = time.perf_counter()
+                model.predict_final(c[:, :t], final_epoch=length, extra=x if use_x else None)
+                best = min(best, time.perf_counter() - t0)
+            speed[name, cut] = n / max(best, 1e-12)
+    return speed
+
+
 def evaluate_curve_models(
     curves: np.ndarray,
     models: Mapping[str, ModelSpec],
@@ -183,11 +223,7 @@ def evaluate_curve_models(
         raise param_error("seeds", owner, "a non-empty sequence of ints >= 0", seeds)
     if not models:
         raise param_error("models", owner, "a non-empty mapping name -> model", models)
-    cut_epochs: dict[float, int] = {}
-    for cut in cuts:
-        if not (isinstance(cut, (int, float)) and 0 < cut < 1):
-            raise param_error("cuts", owner, "fractions in (0, 1)", cut)
-        cut_epochs[float(cut)] = int(min(max(round(cut * length), 1), length - 1))
+    cut_epochs = _cut_epochs(cuts, length, owner)
     x = None if extra is None else check_extra(extra, n, owner)
     y = c[:, -1]
 
@@ -226,16 +262,7 @@ def evaluate_curve_models(
             per_seed.append({"seed": seed, "model": name, "cut": cut, **score(y, pred)})
         log.info("evaluate_curve_models: seed %d done", seed)
 
-    speed: dict[tuple[str, float], float] = {}
-    for name, model in timing_fit.items():
-        use_x = x is not None and model.accepts_extra
-        for cut, t in cut_epochs.items():
-            best = math.inf
-            for _ in range(reps):
-                t0 = time.perf_counter()
-                model.predict_final(c[:, :t], final_epoch=length, extra=x if use_x else None)
-                best = min(best, time.perf_counter() - t0)
-            speed[name, cut] = n / max(best, 1e-12)
+    speed = _throughput(timing_fit, cut_epochs, c, x, reps)
 
     table = []
     for name in models:

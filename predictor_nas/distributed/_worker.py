@@ -211,16 +211,7 @@ def run_worker(
     time_scale = check_float(time_scale, "time_scale", _OWNER, minimum=0.0)
     wid = worker_id or process_id("worker@")
 
-    study = _load_study(storage, study_name, HeartbeatSettings(), wait_for_study)
-    state = study.user_attrs[STATE_ATTR]
-    hb = HeartbeatSettings.from_state(state)
-    if hb != HeartbeatSettings():
-        # The storage object keeps the grace period (PostgreSQL) or the journal's lock timeout:
-        # reopen with the study's.
-        study = _load_study(storage, study.study_name, hb, wait_for_study)
-    config = study.user_attrs[CONFIG_ATTR]
-    if config.get("mode") != MODE:
-        raise SearchError(f"Study {study.study_name!r} is not a distributed study.")
+    study, hb, config = _open_distributed_study(storage, study_name, wait_for_study)
     space = get_space(config["space"])
     ev = evaluator if evaluator is not None else make_evaluator(config, evaluator_options)
     keywords = _keywords(ev)
@@ -230,10 +221,7 @@ def run_worker(
     counts = {"evaluated": 0, "pruned": 0, "failed": 0, "discarded": 0, "reaped": 0}
     taken = 0
     reason = "stop"
-    idle_since: float | None = None
-    last_reap = last_done_check = 0.0
-    idle_total = 0.0
-    idle_polls = 0
+    idle = _IdleQueue(study, storage, hb, poll_interval, idle_timeout)
     heartbeat = Heartbeat(study, storage, hb.interval)
     t0 = time.perf_counter()
     log.info("worker %s on study %s", wid, study.study_name)
@@ -244,29 +232,11 @@ def run_worker(
                 break
             frozen = pop_waiting(study)
             if frozen is None:
-                now = time.monotonic()
-                if now - last_reap >= hb.interval:
-                    counts["reaped"] += reap_stale_trials(study, storage, hb)
-                    last_reap = now
-                if now - last_done_check >= 0.5:
-                    last_done_check = now
-                    if study.user_attrs.get(STATE_ATTR, {}).get("done") and not study.get_trials(
-                        deepcopy=False, states=(TrialState.WAITING,)
-                    ):
-                        reason = "done"
-                        break
-                idle_since = idle_since if idle_since is not None else now
-                if idle_timeout is not None and now - idle_since >= idle_timeout:
-                    reason = "idle_timeout"
+                if (ended := idle.wait(counts)) is not None:
+                    reason = ended
                     break
-                # Back off while the queue stays empty (up to 16x): idle workers polling
-                # the storage would slow down the coordinator they are waiting for.
-                time.sleep(poll_interval * min(2**idle_polls, 16))
-                idle_polls += 1
-                idle_total += time.monotonic() - now
                 continue
-            idle_since = None
-            idle_polls = 0
+            idle.reset()
             taken += 1
             try:
                 heartbeat.begin(trial_id(frozen))
@@ -298,9 +268,82 @@ def run_worker(
         n_discarded=counts["discarded"],
         n_reaped=counts["reaped"],
         stopped_because=reason,
-        idle_seconds=idle_total,
+        idle_seconds=idle.total,
         wall_seconds=time.perf_counter() - t0,
     )
+
+
+def _open_distributed_study(
+    storage: str, study_name: str | None, wait_for_study: float
+) -> tuple[optuna.Study, HeartbeatSettings, dict[str, Any]]:
+    """``(study, heartbeat settings, configuration)`` of the distributed study to work on.
+
+    Raises:
+        SearchError: the study is not a distributed study.
+    """
+    study = _load_study(storage, study_name, HeartbeatSettings(), wait_for_study)
+    state = study.user_attrs[STATE_ATTR]
+    hb = HeartbeatSettings.from_state(state)
+    if hb != HeartbeatSettings():
+        # The storage object keeps the grace period (PostgreSQL) or the journal's lock timeout:
+        # reopen with the study's.
+        study = _load_study(storage, study.study_name, hb, wait_for_study)
+    config = study.user_attrs[CONFIG_ATTR]
+    if config.get("mode") != MODE:
+        raise SearchError(f"Study {study.study_name!r} is not a distributed study.")
+    return study, hb, config
+
+
+class _IdleQueue:
+    """A worker's waits on an empty queue: reaping dead workers' trials, the end of the study,
+    the idle timeout and the polling back-off."""
+
+    def __init__(
+        self,
+        study: optuna.Study,
+        storage: str,
+        hb: HeartbeatSettings,
+        poll_interval: float,
+        idle_timeout: float | None,
+    ) -> None:
+        self.study, self.storage, self.hb = study, storage, hb
+        self.poll_interval, self.idle_timeout = poll_interval, idle_timeout
+        self.since: float | None = None
+        self.last_reap = self.last_done_check = 0.0
+        self.total = 0.0  # seconds spent waiting
+        self.polls = 0
+
+    def reset(self) -> None:
+        """A trial was taken: the queue is no longer idle."""
+        self.since = None
+        self.polls = 0
+
+    def wait(self, counts: dict[str, int]) -> str | None:
+        """One wait on the empty queue; the reason to stop (``done``, ``idle_timeout``) or None.
+
+        Reaps stale trials (every heartbeat interval, counted in ``counts["reaped"]``), checks
+        whether the coordinator marked the study done (every 0.5 s), then sleeps.
+        """
+        study = self.study
+        now = time.monotonic()
+        if now - self.last_reap >= self.hb.interval:
+            counts["reaped"] += reap_stale_trials(study, self.storage, self.hb)
+            self.last_reap = now
+        if now - self.last_done_check >= 0.5:
+            self.last_done_check = now
+            if study.user_attrs.get(STATE_ATTR, {}).get("done") and not study.get_trials(
+                deepcopy=False, states=(TrialState.WAITING,)
+            ):
+                return "done"
+        self.since = self.since if self.since is not None else now
+        if self.idle_timeout is not None and now - self.since >= self.idle_timeout:
+            return "idle_timeout"
+        # Back off while the queue stays empty (up to 16x): idle workers polling
+        # the storage would slow down the coordinator they are waiting for.
+        time.sleep(self.poll_interval * min(2**self.polls, 16))
+        self.polls += 1
+        self.total += time.monotonic() - now
+        return None
 
 
 def _evaluate_one(

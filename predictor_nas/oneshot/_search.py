@@ -173,7 +173,6 @@ def run_oneshot_search(
         The ``OneShotResult``.
     """
     from predictor_nas.models import build_model, build_nb201
-    from predictor_nas.oneshot._evaluate import derive_argmax, inherited_accuracy
     from predictor_nas.oneshot._supernet import build_supernet
     from predictor_nas.oneshot._train import train_supernet
     from predictor_nas.search._strategies import available_strategies
@@ -187,10 +186,7 @@ def run_oneshot_search(
     )
     if strategy == "spos":
         sampler = check_choice(sampler, "sampler", _OWNER, available_strategies())
-    if data is None:
-        data = load_dataset(dataset, root=data_root, seed=seed, download=download)
-    elif not isinstance(data, ImageData):
-        raise param_error("data", _OWNER, "an ImageData or None", type(data).__name__)
+    data = _image_data(data, dataset, data_root=data_root, seed=seed, download=download)
     ckdir = None if checkpoint_dir is None else Path(checkpoint_dir)
     if ckdir is not None:
         ckdir.mkdir(parents=True, exist_ok=True)
@@ -204,20 +200,10 @@ def run_oneshot_search(
         num_threads=num_threads,
         checkpoint=None if ckdir is None else ckdir / f"supernet-{strategy}.pt",
     )
-    t0 = time.perf_counter()
-    candidates: list[dict[str, Any]] = []
-    if strategy == "spos":
-        arch, inherited, candidates = _spos_pick(
-            supernet, data, sampler=sampler, n_candidates=n_candidates, seed=seed,
-            bn_batches=bn_batches, batch_size=batch_size,
-        )
-    else:
-        arch = supernet.space.format(derive_argmax(supernet))
-        inherited = inherited_accuracy(
-            supernet, arch, data, bn_recalibration_batches=bn_batches, batch_size=batch_size,
-            seed=seed,
-        )
-    search_seconds = time.perf_counter() - t0
+    arch, inherited, candidates, search_seconds = _pick(
+        supernet, data, strategy=strategy, sampler=sampler, n_candidates=n_candidates,
+        seed=seed, bn_batches=bn_batches, batch_size=batch_size,
+    )
     log.info("%s picked %s (inherited val %.2f %%)", strategy, arch, inherited)
 
     def standalone() -> Any:
@@ -238,3 +224,41 @@ def run_oneshot_search(
         search_seconds=search_seconds, train_seconds=final.seconds, device=final.device,
         model=final.model,
     )
+
+
+def _image_data(
+    data: ImageData | None, dataset: str, *, data_root: Any, seed: int, download: bool
+) -> ImageData:
+    """``data``, or the named ``dataset`` loaded (split with ``seed``) when it is None."""
+    if data is None:
+        return load_dataset(dataset, root=data_root, seed=seed, download=download)
+    if not isinstance(data, ImageData):
+        raise param_error("data", _OWNER, "an ImageData or None", type(data).__name__)
+    return data
+
+
+def _pick(
+    supernet: Any, data: ImageData, *, strategy: str, sampler: str, n_candidates: int,
+    seed: int, bn_batches: int, batch_size: int,
+) -> tuple[str, float, list[dict[str, Any]], float]:
+    """The trained supernet's pick: ``(arch, inherited val acc, candidates, search seconds)``.
+
+    ``spos`` samples candidates with ``sampler`` and keeps the best inherited accuracy; the
+    bilevel strategies take the argmax of the architecture weights (no candidates).
+    """
+    from predictor_nas.oneshot._evaluate import derive_argmax, inherited_accuracy
+
+    t0 = time.perf_counter()
+    candidates: list[dict[str, Any]] = []
+    if strategy == "spos":
+        arch, inherited, candidates = _spos_pick(
+            supernet, data, sampler=sampler, n_candidates=n_candidates, seed=seed,
+            bn_batches=bn_batches, batch_size=batch_size,
+        )
+    else:
+        arch = supernet.space.format(derive_argmax(supernet))
+        inherited = inherited_accuracy(
+            supernet, arch, data, bn_recalibration_batches=bn_batches, batch_size=batch_size,
+            seed=seed,
+        )
+    return arch, inherited, candidates, time.perf_counter() - t0

@@ -41,6 +41,7 @@ from torch import nn
 
 from predictor_nas._validation import check_choice, check_float, check_int, param_error
 from predictor_nas.exceptions import InvalidParameterError
+from predictor_nas.oneshot._optim import _Optim
 from predictor_nas.oneshot._supernet import Supernet
 from predictor_nas.training import ImageData, evaluate_accuracy, resolve_amp, resolve_device
 from predictor_nas.training._checkpoint import CHECKPOINT_FORMAT
@@ -58,7 +59,6 @@ SUPERNET_MODES = ("darts", "gdas", "spos")
 #: ``kind`` stored in a supernet checkpoint (a trainer checkpoint has none).
 CHECKPOINT_KIND = "supernet"
 GRAD_CLIP = 5.0
-ARCH_LR, ARCH_BETAS, ARCH_WD = 3e-4, (0.5, 0.999), 1e-3
 TAU_MAX, TAU_MIN = 10.0, 0.1
 
 
@@ -124,29 +124,6 @@ def gdas_tau(epoch: int, epochs: int) -> float:
     if epochs <= 1:
         return TAU_MAX
     return TAU_MAX - (TAU_MAX - TAU_MIN) * epoch / (epochs - 1)
-
-
-class _Batches:
-    """Endless seeded batches over index set ``idx`` (reshuffled each pass)."""
-
-    def __init__(self, idx: torch.Tensor, batch_size: int, gen: torch.Generator) -> None:
-        self.idx, self.batch_size, self.gen = idx, batch_size, gen
-        self.order = idx[torch.randperm(len(idx), generator=gen)]
-        self.pos = 0
-
-    def next(self) -> torch.Tensor:
-        if self.pos + min(self.batch_size, len(self.idx)) > len(self.order):
-            self.order = self.idx[torch.randperm(len(self.idx), generator=self.gen)]
-            self.pos = 0
-        out = self.order[self.pos : self.pos + self.batch_size]
-        self.pos += len(out)
-        return out
-
-    def state(self) -> dict[str, Any]:
-        return {"order": self.order, "pos": self.pos}
-
-    def load(self, state: dict[str, Any]) -> None:
-        self.order, self.pos = state["order"], int(state["pos"])
 
 
 def _darts_unrolled_step(
@@ -300,37 +277,20 @@ def _run(
     amp_dtype: Any, ckpt: Path | None, cuda_devices: list[int], callback: Any,
 ) -> SupernetResult:
     mode, order, epochs = config["mode"], config["order"], config["epochs"]
-    batch_size, lr, wd = config["batch_size"], config["lr"], config["weight_decay"]
+    batch_size, wd = config["batch_size"], config["weight_decay"]
     net.to(dev)
-    w_opt = torch.optim.SGD(net.weight_parameters(), lr=lr, momentum=0.9, weight_decay=wd)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(w_opt, T_max=epochs, eta_min=lr / 25)
-    bilevel = mode != "spos"
-    a_opt = (
-        torch.optim.Adam(net.arch_parameters(), lr=ARCH_LR, betas=ARCH_BETAS, weight_decay=ARCH_WD)
-        if bilevel else None
-    )
-    fp16 = amp_dtype == torch.float16
-    w_scaler = torch.amp.GradScaler(dev.type, enabled=fp16)
-    a_scaler = torch.amp.GradScaler(dev.type, enabled=fp16)
     gen = torch.Generator().manual_seed(config["seed"])
-    n = len(data.y_train)
-    perm = torch.randperm(n, generator=gen)
-    w_idx, a_idx = (perm[: n // 2], perm[n // 2 :]) if bilevel else (perm, perm[:0])
-    w_batches = _Batches(w_idx, batch_size, gen)
-    a_batches = _Batches(a_idx, batch_size, gen) if bilevel else None
+    opt = _Optim.build(net, config, dev, amp_dtype, gen, len(data.y_train))
+    w_opt, sched, a_opt, w_batches, a_batches = (
+        opt.w_opt, opt.sched, opt.a_opt, opt.w_batches, opt.a_batches
+    )
+    w_scaler, a_scaler = opt.w_scaler, opt.a_scaler
     hist: dict[str, list] = {"train_loss": [], "val_acc": [], "alphas": [], "epoch_seconds": []}
     start = 0
     if ckpt is not None and ckpt.exists():
         state = _load_checkpoint(ckpt, config)
         net.load_state_dict(state["model"])
-        w_opt.load_state_dict(state["w_opt"])
-        sched.load_state_dict(state["scheduler"])
-        w_scaler.load_state_dict(state["w_scaler"])
-        if a_opt is not None:
-            a_opt.load_state_dict(state["a_opt"])
-            a_scaler.load_state_dict(state["a_scaler"])
-            a_batches.load(state["a_batches"])  # type: ignore[union-attr]
-        w_batches.load(state["w_batches"])
+        opt.load(state)
         torch.set_rng_state(state["rng_cpu"])
         if cuda_devices and state["rng_cuda"] is not None:
             torch.cuda.set_rng_state(state["rng_cuda"], cuda_devices[0])
@@ -344,7 +304,7 @@ def _run(
     mean = torch.tensor(data.mean, dtype=torch.float32, device=dev).reshape(1, -1, 1, 1)
     std = torch.tensor(data.std, dtype=torch.float32, device=dev).reshape(1, -1, 1, 1)
     loss_fn = nn.CrossEntropyLoss()
-    steps = max(1, len(w_idx) // batch_size)
+    steps = max(1, len(w_batches.idx) // batch_size)
 
     def batch(idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         idx = idx.to(dev)
@@ -408,12 +368,7 @@ def _run(
         if ckpt is not None:
             _save_checkpoint(ckpt, {
                 "format": CHECKPOINT_FORMAT, "config": config, "epoch": epoch + 1,
-                "model": net.state_dict(), "w_opt": w_opt.state_dict(),
-                "a_opt": None if a_opt is None else a_opt.state_dict(),
-                "scheduler": sched.state_dict(), "w_scaler": w_scaler.state_dict(),
-                "a_scaler": a_scaler.state_dict(), "w_batches": w_batches.state(),
-                "a_batches": None if a_batches is None else a_batches.state(),
-                "rng_cpu": torch.get_rng_state(),
+                "model": net.state_dict(), **opt.state(), "rng_cpu": torch.get_rng_state(),
                 "rng_cuda": torch.cuda.get_rng_state(cuda_devices[0]) if cuda_devices else None,
                 "generator": gen.get_state(), **hist,
             })

@@ -145,6 +145,53 @@ def _export_torchscript(model: torch.nn.Module, example: torch.Tensor, path: Pat
     return {"error": "; ".join(reasons)}
 
 
+def _record(
+    sp: SearchSpace,
+    text: str,
+    settings: dict[str, Any],
+    data: Any,
+    recipe: TrainConfig,
+    seed: int,
+    r: Any,
+    ts: dict[str, Any],
+) -> dict[str, Any]:
+    """The ``arch.json`` record of a trained architecture (what ``load_trained`` reads back).
+
+    Args:
+        sp, text: The space and the architecture string.
+        settings: The builder settings the network was built with.
+        data: The ``ImageData`` it was trained on.
+        recipe: The training recipe; ``seed`` its seed.
+        r: The ``train`` result.
+        ts: What ``_export_torchscript`` reported.
+    """
+    return {
+        "format": FINAL_FORMAT,
+        "space": sp.name,
+        "space_spec": sp.spec(),
+        "arch": text,
+        "builder": "build_nb201" if sp.name == "nb201" else "build_model",
+        "builder_settings": settings,
+        "training": {
+            "dataset": data.name,
+            "data_fingerprint": data.fingerprint,
+            "epochs": recipe.epochs,
+            "batch_size": recipe.batch_size,
+            "lr": recipe.lr,
+            "weight_decay": recipe.weight_decay,
+            "seed": seed,
+            "normalisation": {"mean": list(data.mean), "std": list(data.std)},
+        },
+        "val_acc": r.final_val_acc,
+        "val_curve": r.val_acc,
+        "test_acc": r.test_acc,
+        "n_params": r.n_params,
+        "train_seconds": r.seconds,
+        "device": r.device,
+        "torchscript": ts,
+    }
+
+
 def train_final(
     space: SearchSpace | str,
     arch: str,
@@ -228,31 +275,7 @@ def train_final(
     ) / torch.tensor(data.std).reshape(1, -1, 1, 1)
     ts = _export_torchscript(net, example, folder / "model.ts")
     files = ["model.pt", "arch.json"] + (["model.ts"] if "file" in ts else [])
-    record = {
-        "format": FINAL_FORMAT,
-        "space": sp.name,
-        "space_spec": sp.spec(),
-        "arch": text,
-        "builder": "build_nb201" if sp.name == "nb201" else "build_model",
-        "builder_settings": settings,
-        "training": {
-            "dataset": data.name,
-            "data_fingerprint": data.fingerprint,
-            "epochs": epochs,
-            "batch_size": batch_size,
-            "lr": lr,
-            "weight_decay": weight_decay,
-            "seed": seed,
-            "normalisation": {"mean": list(data.mean), "std": list(data.std)},
-        },
-        "val_acc": r.final_val_acc,
-        "val_curve": r.val_acc,
-        "test_acc": r.test_acc,
-        "n_params": r.n_params,
-        "train_seconds": r.seconds,
-        "device": r.device,
-        "torchscript": ts,
-    }
+    record = _record(sp, text, settings, data, recipe, seed, r, ts)
     (folder / "arch.json").write_text(json.dumps(record, indent=2, default=str) + "\n")
     log.info("saved %s to %s", text, folder)
     return FinalResult(

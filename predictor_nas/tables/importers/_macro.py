@@ -30,6 +30,7 @@ from __future__ import annotations
 import logging
 import os
 from os import PathLike
+from typing import Any
 
 import numpy as np
 
@@ -68,6 +69,49 @@ _SPLIT_DESC = (
 )
 
 
+def _record(key: str, rec: Any, where: str, space: Any) -> dict[str, Any]:
+    """One architecture's table record from its JSON entry, checked.
+
+    Args:
+        key: The entry's key: one digit 0/1/2 (the block) per layer.
+        rec: The entry: ``test_acc`` (3 trainings), ``mean_acc``, ``std``, ``params``, ``flops``.
+        where: The file, for messages.
+        space: The ``nas-bench-macro`` space.
+
+    Raises:
+        TableFormatError: a bad key, or a record without 3 ``test_acc`` values consistent with
+            its ``mean_acc`` / ``std``.
+    """
+    if len(key) != N_LAYERS or set(key) - {"0", "1", "2"}:
+        raise TableFormatError(
+            f"{where!r}: key {key!r} is not {N_LAYERS} digits 0/1/2 (one block per layer)."
+        )
+    if not isinstance(rec, dict) or not isinstance(rec.get("test_acc"), list):
+        raise TableFormatError(f"{where!r}: record {key!r} has no 'test_acc' list.")
+    accs = np.asarray(rec["test_acc"], dtype=np.float64)
+    if accs.shape != (3,):
+        raise TableFormatError(
+            f"{where!r}: record {key!r} has {accs.size} test_acc values; expected 3 trainings."
+        )
+    if (
+        abs(float(np.mean(accs)) - float(rec["mean_acc"])) > 1e-9
+        or abs(float(np.std(accs)) - float(rec["std"])) > 1e-9
+    ):
+        raise TableFormatError(
+            f"{where!r}: record {key!r}: mean_acc / std differ from mean / population std of "
+            "its test_acc."
+        )
+    arch = space.make([space.blocks[int(c)] for c in key])
+    return {
+        "arch": space.format(arch),
+        "test_acc": rec["test_acc"],
+        "search_acc": [float(accs[0])],
+        "heldout_test_acc": [float(np.mean(accs[1:]))],
+        "params": rec["params"],
+        "flops": rec["flops"],
+    }
+
+
 def import_nas_bench_macro(
     source: str | PathLike,
     *,
@@ -97,40 +141,7 @@ def import_nas_bench_macro(
     if not isinstance(data, dict):
         raise TableFormatError(f"{where!r} must be a JSON object {{arch: record}}.")
     space = get_space(SPACE)
-    blocks = space.blocks
-    records = []
-    for key in sorted(data):
-        rec = data[key]
-        if len(key) != N_LAYERS or set(key) - {"0", "1", "2"}:
-            raise TableFormatError(
-                f"{where!r}: key {key!r} is not {N_LAYERS} digits 0/1/2 (one block per layer)."
-            )
-        if not isinstance(rec, dict) or not isinstance(rec.get("test_acc"), list):
-            raise TableFormatError(f"{where!r}: record {key!r} has no 'test_acc' list.")
-        accs = np.asarray(rec["test_acc"], dtype=np.float64)
-        if accs.shape != (3,):
-            raise TableFormatError(
-                f"{where!r}: record {key!r} has {accs.size} test_acc values; expected 3 trainings."
-            )
-        if (
-            abs(float(np.mean(accs)) - float(rec["mean_acc"])) > 1e-9
-            or abs(float(np.std(accs)) - float(rec["std"])) > 1e-9
-        ):
-            raise TableFormatError(
-                f"{where!r}: record {key!r}: mean_acc / std differ from mean / population std of "
-                "its test_acc."
-            )
-        arch = space.make([blocks[int(c)] for c in key])
-        records.append(
-            {
-                "arch": space.format(arch),
-                "test_acc": rec["test_acc"],
-                "search_acc": [float(accs[0])],
-                "heldout_test_acc": [float(np.mean(accs[1:]))],
-                "params": rec["params"],
-                "flops": rec["flops"],
-            }
-        )
+    records = [_record(key, data[key], where, space) for key in sorted(data)]
     if len(records) != 3**N_LAYERS:
         raise TableFormatError(
             f"{where!r} has {len(records)} architectures; NAS-Bench-Macro has {3**N_LAYERS}."
