@@ -20,6 +20,9 @@ objective plus 10 % of its range), so searches with different strategies, seeds 
 are compared against one point. The true front is the Pareto front of the table's architectures
 that satisfy the constraints; the hypervolume regret is its hypervolume minus the found one's,
 and ``front_coverage`` the share of its points whose objective values the search evaluated.
+
+Parsing of objectives and constraints is in ``_mo_spec``, the strategies in ``_mo_strategies``
+and the front plots in ``_mo_plot`` (their public names are importable from here too).
 """
 
 from __future__ import annotations

@@ -42,6 +42,9 @@ Hypervolume: objectives are minimised (``val_acc`` negated) against a reference 
 minimised objective, the worst value among the trained architectures plus 10 % of their range
 (``multiobjective.reference_point``). The default depends on what was trained: to compare runs,
 pass the same ``reference``.
+
+The metrics' parsing and ``CostMeter`` are in ``_mo_real_costs``; the study is opened, locked and
+checked by ``_study.open_study`` like every other search's.
 """
 
 from __future__ import annotations
@@ -238,7 +241,7 @@ def run_mo_real_search(
 def _mo_real_search(a: SimpleNamespace) -> MORealSearchResult:
     """``run_mo_real_search`` with its options ``a``."""
     limits = Budget.checked(OWNER, queries=a.budget)
-    seed = check_int(a.seed, "seed", OWNER, minimum=0)
+    a.seed = seed = check_int(a.seed, "seed", OWNER, minimum=0)  # the evaluator reads a.seed
     n_init = check_int(a.n_init, "n_init", OWNER, minimum=2)
     latency_repeats = check_int(a.latency_repeats, "latency_repeats", OWNER, minimum=1)
     latency_warmup = check_int(a.latency_warmup, "latency_warmup", OWNER, minimum=0)

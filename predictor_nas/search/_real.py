@@ -28,6 +28,8 @@ intermediate values = the validation curve, user attrs ``arch``, ``canonical_key
 study user attr (``plan_<r>``), so a killed search resumes where it stopped (rerun the same call
 with the same storage): interrupted trials are marked failed and their architecture trained
 again, and with a trial budget the result equals an uninterrupted run's (on CPU, bit for bit).
+
+The ``topk`` planner is in ``_real_plan``, the result in ``_real_result``.
 """
 
 from __future__ import annotations

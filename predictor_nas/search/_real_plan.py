@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import KW_ONLY, dataclass
 from typing import Any
 
 import numpy as np
@@ -59,45 +60,30 @@ def _fit_targets(trials: Sequence[FrozenTrial], epochs: int) -> np.ndarray:
 _candidate_pool = mutation_pool
 
 
+@dataclass(eq=False)
 class _Planner:
     """Round plans of the ``"topk"`` strategy, stored in the study as user attrs ``plan_<r>``.
 
     Round ``r``'s plan depends only on the runs of rounds ``< r`` (sorted by round and rank) and
     the seed, so recomputing it after a crash gives the same plan; it is stored anyway so that
-    the study shows what was planned and predicted.
+    the study shows what was planned and predicted. Settings as ``run_real_search`` checked
+    them (``n_mutations`` per parent).
     """
 
-    def __init__(
-        self,
-        space: SearchSpace,
-        study: optuna.Study,
-        *,
-        seed: int,
-        top_k: int,
-        n_init: int,
-        pool_size: int,
-        n_parents: int,
-        n_mutations: int,
-        predictor: str,
-        predictor_kwargs: Mapping[str, Any],
-        acquisition: str,
-        prior: TablePrior | ProxyPrior | None,
-        epochs: int,
-    ) -> None:
-        """Settings as ``run_real_search`` checked them (``n_mutations`` per parent)."""
-        self.space = space
-        self.study = study
-        self.seed = seed
-        self.top_k = top_k
-        self.n_init = n_init
-        self.pool_size = pool_size
-        self.n_parents = n_parents
-        self.n_mutations = n_mutations
-        self.predictor = predictor
-        self.predictor_kwargs = predictor_kwargs
-        self.acquisition = acquisition
-        self.prior = prior
-        self.epochs = epochs
+    space: SearchSpace
+    study: optuna.Study
+    _: KW_ONLY
+    seed: int
+    top_k: int
+    n_init: int
+    pool_size: int
+    n_parents: int
+    n_mutations: int
+    predictor: str
+    predictor_kwargs: Mapping[str, Any]
+    acquisition: str
+    prior: TablePrior | ProxyPrior | None
+    epochs: int
 
     def n_rounds(self) -> int:
         attrs = self.study.user_attrs
