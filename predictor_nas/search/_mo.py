@@ -20,16 +20,15 @@ objective plus 10 % of its range), so searches with different strategies, seeds 
 are compared against one point. The true front is the Pareto front of the table's architectures
 that satisfy the constraints; the hypervolume regret is its hypervolume minus the found one's,
 and ``front_coverage`` the share of its points whose objective values the search evaluated.
+
+Parsing of objectives and constraints is in ``_mo_spec``, the strategies in ``_mo_strategies``
+and the front plots in ``_mo_plot`` (their public names are importable from here too).
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import math
-import re
 import time
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -47,7 +46,29 @@ from predictor_nas.multiobjective import (
     pareto_front,
     reference_point,
 )
-from predictor_nas.search._ask import FALLBACK_ATTR, INFEASIBLE_ATTR, ask_arch
+from predictor_nas.search._ask import ask_arch
+from predictor_nas.search._mo_plot import draw_front as draw_front
+from predictor_nas.search._mo_plot import plot_mo_front
+from predictor_nas.search._mo_spec import _CONSTRAINT_RE as _CONSTRAINT_RE
+from predictor_nas.search._mo_spec import DIRECTIONS as DIRECTIONS
+from predictor_nas.search._mo_spec import (
+    MAX_INFEASIBLE,
+    OWNER,
+    STATIC_METRICS,
+    Constraint,
+    Objective,
+    _enqueue_fallback,
+    _front_points,
+    _infeasible_count,
+    _refuse,
+    _set_constraints,
+    _used_keys,
+    default_mo_study_name,
+    parse_constraints,
+    parse_objectives,
+)
+from predictor_nas.search._mo_spec import _split as _split
+from predictor_nas.search._mo_strategies import MO_STRATEGIES, _Context, mo_strategies
 from predictor_nas.search._run import (
     CONFIG_ATTR,
     JOURNAL_BUFFERED,
@@ -60,207 +81,6 @@ from predictor_nas.spaces import Arch, DeclaredSpace, SearchSpace, get_space
 from predictor_nas.tables import DEFAULT_TABLE, Table, open_table
 
 log = logging.getLogger(__name__)
-
-OWNER = "search"
-#: Direction words of an objective string and Optuna's names for them.
-DIRECTIONS = {"max": "maximize", "min": "minimize"}
-#: Metrics known without training (a table's cost columns): ``mo-guided`` reads them exactly
-#: from the table instead of learning them, as are metrics the table holds at fidelity 0.
-STATIC_METRICS = ("params", "flops", "latency")
-#: Refused proposals in a row after which a random feasible architecture is used for the query.
-MAX_INFEASIBLE = 50
-#: Constraint operators and their tests.
-_OPS: dict[str, Callable[[float, float], bool]] = {
-    "<=": lambda v, b: v <= b,
-    ">=": lambda v, b: v >= b,
-    "<": lambda v, b: v < b,
-    ">": lambda v, b: v > b,
-}
-_CONSTRAINT_RE = re.compile(r"^\s*([A-Za-z_][\w\-.]*)\s*(<=|>=|<|>)\s*(\S+)\s*$")
-
-
-@dataclass(frozen=True)
-class Objective:
-    """One objective: a table metric and its Optuna direction (``"maximize"``/``"minimize"``)."""
-
-    metric: str
-    direction: str
-
-    def __str__(self) -> str:
-        return f"{self.metric}:{self.direction[:3]}"
-
-
-@dataclass(frozen=True)
-class Constraint:
-    """A bound on a table metric, e.g. ``params <= 1.5``."""
-
-    metric: str
-    op: str
-    bound: float
-
-    def __str__(self) -> str:
-        return f"{self.metric}{self.op}{self.bound:g}"
-
-    def satisfied(self, value: float) -> bool:
-        """Whether ``value`` satisfies the bound (a missing value, NaN, never does)."""
-        return value == value and _OPS[self.op](value, self.bound)
-
-    def violation(self, value: float) -> float:
-        """Optuna's constraint value: <= 0 when satisfied, > 0 by how much it is not.
-
-        A strict bound met with equality gets the smallest positive float; NaN gets ``inf``.
-        """
-        if value != value:
-            return math.inf
-        v = value - self.bound if self.op in ("<=", "<") else self.bound - value
-        if not self.satisfied(value):
-            return max(v, 5e-324)
-        return v
-
-
-def _split(items: Sequence[str] | str | None) -> list[str]:
-    if items is None:
-        return []
-    if isinstance(items, str):
-        items = items.split(",")
-    return [str(s).strip() for s in items if str(s).strip()]
-
-
-def _metric_listing(table: Table, dataset: str) -> str:
-    return ", ".join(repr(m) for m in table.metrics(dataset))
-
-
-def parse_objectives(
-    objectives: Sequence[str] | str, table: Table, dataset: str
-) -> list[Objective]:
-    """Objectives from strings ``METRIC:max`` / ``METRIC:min`` (a list or one comma-separated).
-
-    Raises:
-        InvalidParameterError: Naming the metrics of ``table``/``dataset`` and the directions
-            allowed; a test metric, a repeated metric or an empty list is refused too.
-    """
-    metrics = table.metrics(dataset)
-    allowed = (
-        f"a non-empty list of METRIC:DIRECTION, METRIC one of {_metric_listing(table, dataset)} "
-        f"(table {table.name!r}, {dataset}) and DIRECTION max or min"
-    )
-    items = _split(objectives) if isinstance(objectives, (str, list, tuple)) else None
-    if not items:
-        raise param_error("objectives", OWNER, allowed, objectives)
-    out: list[Objective] = []
-    for item in items:
-        metric, sep, direction = item.rpartition(":")
-        metric, direction = metric.strip(), direction.strip().lower()
-        if not sep or metric not in metrics or direction not in DIRECTIONS:
-            raise param_error("objectives", OWNER, allowed, item)
-        if metric.startswith("test"):
-            raise InvalidParameterError(
-                f"Searching on {metric!r} would select architectures by test accuracy; use a "
-                "validation metric as the objective (allowed: "
-                f"{_metric_listing(table, dataset)})."
-            )
-        if any(o.metric == metric for o in out):
-            raise param_error("objectives", OWNER, "a list naming each metric once", item)
-        out.append(Objective(metric, DIRECTIONS[direction]))
-    return out
-
-
-def parse_constraints(
-    constraints: Sequence[str] | str | None, table: Table, dataset: str
-) -> list[Constraint]:
-    """Constraints from strings ``METRIC<=NUMBER`` (also ``>=``, ``<``, ``>``).
-
-    Raises:
-        InvalidParameterError: Naming the metrics of ``table``/``dataset`` and the operators.
-    """
-    metrics = table.metrics(dataset)
-    allowed = (
-        f"a list of METRIC OP NUMBER, METRIC one of {_metric_listing(table, dataset)} (table "
-        f"{table.name!r}, {dataset}), OP one of <=, >=, <, > and NUMBER a finite number, e.g. "
-        "'params<=1.5'"
-    )
-    if constraints is not None and not isinstance(constraints, (str, list, tuple)):
-        raise param_error("constraints", OWNER, allowed, constraints)
-    out = []
-    for item in _split(constraints) if constraints is not None else []:
-        m = _CONSTRAINT_RE.match(item)
-        if m is None or m.group(1) not in metrics:
-            raise param_error("constraints", OWNER, allowed, item)
-        try:
-            bound = float(m.group(3))
-        except ValueError:
-            raise param_error("constraints", OWNER, allowed, item) from None
-        if not math.isfinite(bound):
-            raise param_error("constraints", OWNER, allowed, item)
-        if m.group(1).startswith("test"):
-            raise InvalidParameterError(
-                f"A constraint on {m.group(1)!r} would select architectures by test results; "
-                f"constrain another metric ({_metric_listing(table, dataset)})."
-            )
-        out.append(Constraint(m.group(1), m.group(2), bound))
-    return out
-
-
-# ----------------------------------------------------------------- strategies
-@dataclass
-class _Context:
-    """What a strategy factory may use besides the space and the seed."""
-
-    feasible: Callable[[Arch], bool] | None
-    known: dict[int, Callable[[Sequence[Arch]], Any]]
-
-
-def _random(sp: SearchSpace, seed: int, ctx: _Context) -> optuna.samplers.BaseSampler:
-    return optuna.samplers.RandomSampler(seed=seed)
-
-
-def _nsga2(sp: SearchSpace, seed: int, ctx: _Context) -> optuna.samplers.BaseSampler:
-    return optuna.samplers.NSGAIISampler(seed=seed)
-
-
-def _nsga3(sp: SearchSpace, seed: int, ctx: _Context) -> optuna.samplers.BaseSampler:
-    with warnings.catch_warnings():  # "experimental" once per query would drown the output
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        return optuna.samplers.NSGAIIISampler(seed=seed)
-
-
-def _motpe(sp: SearchSpace, seed: int, ctx: _Context) -> optuna.samplers.BaseSampler:
-    return optuna.samplers.TPESampler(seed=seed)
-
-
-def _mo_rea(sp: SearchSpace, seed: int, ctx: _Context) -> optuna.samplers.BaseSampler:
-    from predictor_nas.samplers import MORegularizedEvolutionSampler
-
-    return MORegularizedEvolutionSampler(sp, seed=seed, feasible=ctx.feasible)
-
-
-def _mo_guided(sp: SearchSpace, seed: int, ctx: _Context) -> optuna.samplers.BaseSampler:
-    from predictor_nas.samplers import MOPredictorGuidedSampler
-
-    return MOPredictorGuidedSampler(sp, seed=seed, known=ctx.known, feasible=ctx.feasible)
-
-
-MO_STRATEGIES: dict[str, tuple[Callable[..., optuna.samplers.BaseSampler], str]] = {
-    "mo-guided": (
-        _mo_guided,
-        "predictor-guided: ridge model per learned objective (params, flops, latency read "
-        "exactly), candidate adding the most hypervolume; 10 random warm-up (ours)",
-    ),
-    "mo-rea": (
-        _mo_rea,
-        "regularized evolution, population 20, tournament 5 by non-dominated rank and crowding "
-        "(ours)",
-    ),
-    "motpe": (_motpe, "multi-objective TPE (Optuna TPESampler, default settings)"),
-    "nsga2": (_nsga2, "NSGA-II (Optuna NSGAIISampler, population 50)"),
-    "nsga3": (_nsga3, "NSGA-III (Optuna NSGAIIISampler, population 50)"),
-    "random": (_random, "uniform random sampling (Optuna RandomSampler)"),
-}
-
-
-def mo_strategies() -> list[str]:
-    """Names accepted by ``run_mo_search``'s ``strategy``."""
-    return list(MO_STRATEGIES)
 
 
 # ----------------------------------------------------------------- result
@@ -324,25 +144,6 @@ class MOSearchResult:
             for k in ("evaluated", "evaluated_archs", "true_front"):
                 d.pop(k)
         return d
-
-
-# ----------------------------------------------------------------- search
-def default_mo_study_name(
-    space: str,
-    table: str,
-    dataset: str,
-    strategy: str,
-    seed: int,
-    objectives: Sequence[Objective],
-    constraints: Sequence[Constraint],
-) -> str:
-    """Study name the CLI uses: rerunning the same command resumes the same study, and other
-    objectives or constraints get another study."""
-    name = f"{space}-{table}-{dataset}-{strategy}-seed{seed}-" + "+".join(map(str, objectives))
-    if constraints:
-        digest = hashlib.sha256(",".join(map(str, constraints)).encode()).hexdigest()[:8]
-        name += f"-c{digest}"
-    return name
 
 
 def _column(table: Table, metric: str, dataset: str) -> np.ndarray:
@@ -549,19 +350,12 @@ def _mo_result(
     """The ``MOSearchResult`` of the study's trials (``kw``: the run's own fields)."""
     trials = sorted(study.get_trials(deepcopy=False), key=lambda t: t.number)
     done = [t for t in trials if t.state == TrialState.COMPLETE]
-    n_infeasible = sum(
-        1 for t in trials if t.state == TrialState.FAIL and INFEASIBLE_ATTR in t.user_attrs
-    )
     archs = [t.user_attrs["arch"] for t in done]
     pts = np.array([t.values for t in done], dtype=np.float64).reshape(len(done), len(objs))
     found_hv = hypervolume(pts * signs, ref_min) if len(done) else 0.0
-    front = []
-    seen: set[str] = set()
-    if len(done):
-        for i in pareto_front(pts * signs):
-            if archs[i] not in seen:
-                seen.add(archs[i])
-                front.append({"arch": archs[i], "values": [float(v) for v in pts[i]]})
+    front = _front_points(
+        done, pts, signs, lambda i: {"arch": archs[i], "values": [float(v) for v in pts[i]]}
+    )
     order = pareto_front(true_pts * signs)
     return MOSearchResult(
         objectives=[str(o) for o in objs],
@@ -574,22 +368,12 @@ def _mo_result(
         front_coverage=front_coverage(pts * signs if len(done) else pts, true_pts * signs),
         true_front_size=len(true_pts),
         n_queries=len(done),
-        n_infeasible=n_infeasible,
+        n_infeasible=_infeasible_count(trials),
         **kw,
         evaluated=[[float(v) for v in p] for p in pts],
         evaluated_archs=archs,
         true_front=[[float(v) for v in true_pts[i]] for i in order],
     )
-
-
-
-
-def _set_constraints(
-    trial: optuna.trial.Trial, cons: Sequence[Constraint], values: Sequence[float]
-) -> None:
-    """Store each constraint's value on ``trial`` (Optuna's ``constraints:NAME`` attributes)."""
-    for c, v in zip(cons, values):
-        trial.set_constraint(str(c), v if math.isfinite(v) else 1e300)
 
 
 def _ask_feasible(
@@ -616,117 +400,20 @@ def _ask_feasible(
         if feasible_rows[row]:
             return trial, row, arch
         v = violations(row)
-        broken = [str(c) for c, x in zip(cons, v) if x > 0]
         trial.set_user_attr("arch", sp.format(arch))
-        trial.set_user_attr(INFEASIBLE_ATTR, "violates " + ", ".join(broken))
         _set_constraints(trial, cons, v)
-        study.tell(trial, state=TrialState.FAIL)
-    used = {
-        t.user_attrs.get("canonical_key")
-        for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    }
+        _refuse(study, trial, cons, v)
+    used = _used_keys(study)
     rng = np.random.default_rng([seed, n, 3])
     rows = [int(r) for r in np.flatnonzero(feasible_rows)]
     unused = [r for r in rows if sp.canonical_key(sp.parse(tbl.archs[r])) not in used] or rows
-    arch = sp.parse(tbl.archs[unused[int(rng.integers(len(unused)))]])
-    what = f"The sampler proposed {MAX_INFEASIBLE} architectures in a row that break a constraint"
-    log.warning("%s; this query takes a random feasible architecture instead.", what)
-    study.enqueue_trial(sp.to_params(arch), user_attrs={FALLBACK_ATTR: f"random ({what})"})
+    _enqueue_fallback(study, sp, sp.parse(tbl.archs[unused[int(rng.integers(len(unused)))]]))
     trial = study.ask(fixed_distributions=distributions) if sp.plain else study.ask()
     if not sp.plain:
         arch = sp.suggest(trial)
     else:
         arch = sp.from_params(trial.params)
     return trial, int(tbl.row(arch)), arch
-
-
-def plot_mo_front(result: MOSearchResult, path: str | Any) -> Any:
-    """Write a PNG of the found front over all evaluated points and over the true front.
-
-    Two objectives are drawn as they are; with three or more, the first two are drawn (the
-    title says so). A single objective has no front to draw.
-
-    Args:
-        result: A ``MOSearchResult`` (it holds the evaluated points and the true front).
-        path: The PNG file; its folder is created if needed.
-
-    Returns:
-        The ``Path`` written.
-
-    Raises:
-        InvalidParameterError: The search had a single objective.
-    """
-    m = len(result.objectives)
-    if m < 2:
-        raise InvalidParameterError(
-            "The --plot option of search draws a Pareto front and needs at least 2 objectives; "
-            f"got {m} ({', '.join(result.objectives)})."
-        )
-    title = (
-        f"{result.strategy}, {result.dataset}, {result.n_queries} queries: hypervolume "
-        f"{result.hypervolume:.4g} of {result.true_hypervolume:.4g}"
-    )
-    return draw_front(
-        path, objectives=result.objectives, evaluated=result.evaluated,
-        front=[p["values"] for p in result.front], title=title,
-        constraints=result.constraints, true_front=result.true_front,
-    )
-
-
-def draw_front(
-    path: str | Any,
-    *,
-    objectives: Sequence[str],
-    evaluated: Sequence[Sequence[float]],
-    front: Sequence[Sequence[float]],
-    title: str,
-    constraints: Sequence[str] = (),
-    true_front: Sequence[Sequence[float]] | None = None,
-) -> Any:
-    """Write a PNG of ``front`` over the ``evaluated`` points (and ``true_front`` if given).
-
-    Args:
-        path: The PNG file; its folder is created if needed.
-        objectives: The m >= 2 objectives' names; the first two are drawn.
-        evaluated: (n, m) every evaluated point, in the objectives' units.
-        front: (k, m) the found front, sorted along the first objective.
-        title: First title line (the objectives shown and constraints are added).
-        constraints: Constraint strings named in the title.
-        true_front: (t, m) a known true front, or ``None``.
-
-    Returns:
-        The ``Path`` written.
-    """
-    from pathlib import Path
-
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    m = len(objectives)
-    fig = Figure(figsize=(6.4, 4.8), dpi=110)
-    FigureCanvasAgg(fig)
-    ax = fig.subplots()
-    ev = np.asarray(evaluated, dtype=np.float64).reshape(-1, m)
-    fr = np.asarray(front, dtype=np.float64).reshape(-1, m)
-    ax.scatter(ev[:, 0], ev[:, 1], s=12, c="0.7", label=f"evaluated ({len(ev)})")
-    if true_front is not None:
-        tf = np.asarray(true_front, dtype=np.float64).reshape(-1, m)
-        ax.plot(tf[:, 0], tf[:, 1], "k.-", lw=0.8, ms=4, label=f"true front ({len(tf)})")
-    ax.plot(fr[:, 0], fr[:, 1], "o-", c="tab:red", lw=1.2, ms=5, label=f"found front ({len(fr)})")
-    ax.set_xlabel(objectives[0])
-    ax.set_ylabel(objectives[1])
-    if m > 2:
-        title += f"\n(first 2 of {m} objectives shown)"
-    if constraints:
-        title += f"\nconstraints: {', '.join(constraints)}"
-    ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, format="png")
-    return out
 
 
 __all__ = [

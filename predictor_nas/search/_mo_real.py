@@ -42,44 +42,58 @@ Hypervolume: objectives are minimised (``val_acc`` negated) against a reference 
 minimised objective, the worst value among the trained architectures plus 10 % of their range
 (``multiobjective.reference_point``). The default depends on what was trained: to compare runs,
 pass the same ``reference``.
+
+The metrics' parsing and ``CostMeter`` are in ``_mo_real_costs``; the study is opened, locked and
+checked by ``_study.open_study`` like every other search's.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import optuna
-from optuna.trial import FrozenTrial, TrialState
+from optuna.trial import TrialState
 
-from predictor_nas._validation import check_choice, check_int, param_error
-from predictor_nas.exceptions import InvalidParameterError, SearchError, StudyConfigMismatchError
-from predictor_nas.multiobjective import hypervolume, pareto_front, reference_point
-from predictor_nas.search._ask import FALLBACK_ATTR, INFEASIBLE_ATTR, ask_arch
-from predictor_nas.search._journal import StudyRunLock
-from predictor_nas.search._mo import (
-    _CONSTRAINT_RE,
-    DIRECTIONS,
+from predictor_nas._validation import check_choice, check_int
+from predictor_nas.exceptions import SearchError
+from predictor_nas.multiobjective import hypervolume, reference_point
+from predictor_nas.search._ask import ask_arch
+from predictor_nas.search._mo_plot import plot_mo_real_front
+from predictor_nas.search._mo_real_costs import (
+    COST_METRICS,
+    METRICS_ATTR,
+    OWNER,
+    REAL_METRICS,
+    TRAINED_METRICS,
+    CostMeter,
+    _check_reference,
+    parse_real_constraints,
+    parse_real_objectives,
+)
+from predictor_nas.search._mo_spec import (
+    _FALLBACK_WHY,
     MAX_INFEASIBLE,
-    MO_STRATEGIES,
     Constraint,
     Objective,
-    _Context,
+    _enqueue_fallback,
+    _front_points,
+    _infeasible_count,
+    _refuse,
     _set_constraints,
-    _split,
+    _used_keys,
     default_mo_study_name,
-    draw_front,
-    mo_strategies,
 )
-from predictor_nas.search._real import _step_seed, default_checkpoint_dir
-from predictor_nas.search._storage import make_storage
-from predictor_nas.search._study import _fail_interrupted, check_study_config
+from predictor_nas.search._mo_strategies import MO_STRATEGIES, _Context, mo_strategies
+from predictor_nas.search._real import _train_evaluator, default_checkpoint_dir
+from predictor_nas.search._real_plan import _step_seed
+from predictor_nas.search._study import Budget, Progress, open_study
 from predictor_nas.spaces import Arch, SearchSpace
 
 if TYPE_CHECKING:
@@ -88,144 +102,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-OWNER = "real multi-objective search"
 CONFIG_ATTR = "predictor_nas_mo_real_config"
-#: Metrics known without training, and their only sensible direction.
-COST_METRICS = {"params": "minimize", "flops": "minimize", "latency_ms": "minimize"}
-#: Metrics of a trained network (learned by the predictors), and their direction.
-TRAINED_METRICS = {"val_acc": "maximize", "train_time": "minimize"}
-REAL_METRICS = {**COST_METRICS, **TRAINED_METRICS}
-#: User attribute holding a trial's measured metrics.
-METRICS_ATTR = "metrics"
-
-
-def _listing() -> str:
-    return ", ".join(f"{m} ({d[:3]})" for m, d in REAL_METRICS.items())
-
-
-def parse_real_objectives(objectives: Sequence[str] | str) -> list[Objective]:
-    """Objectives ``METRIC:max|min`` of a real-training search (metrics: module docstring).
-
-    Raises:
-        InvalidParameterError: An unknown metric, a direction other than the metric's own
-            (e.g. ``latency_ms:max``), a repeated metric or an empty list; the message lists
-            the metrics and their directions.
-    """
-    allowed = (
-        f"a non-empty list of METRIC:DIRECTION with METRIC one of {_listing()} (the direction "
-        "in brackets)"
-    )
-    items = _split(objectives) if isinstance(objectives, (str, list, tuple)) else None
-    if not items:
-        raise param_error("objectives", OWNER, allowed, objectives)
-    out: list[Objective] = []
-    for item in items:
-        metric, sep, word = item.rpartition(":")
-        metric, word = metric.strip(), word.strip().lower()
-        if not sep or metric not in REAL_METRICS or word not in DIRECTIONS:
-            raise param_error("objectives", OWNER, allowed, item)
-        if DIRECTIONS[word] != REAL_METRICS[metric]:
-            raise InvalidParameterError(
-                f"The objective {item!r} of {OWNER} goes the wrong way: {metric} is "
-                f"{REAL_METRICS[metric][:-1]}ed ({metric}:{REAL_METRICS[metric][:3]}). "
-                f"Metrics: {_listing()}."
-            )
-        if any(o.metric == metric for o in out):
-            raise param_error("objectives", OWNER, "a list naming each metric once", item)
-        out.append(Objective(metric, REAL_METRICS[metric]))
-    return out
-
-
-def parse_real_constraints(constraints: Sequence[str] | str | None) -> list[Constraint]:
-    """Constraints ``METRIC<=NUMBER`` (also ``>=``, ``<``, ``>``) on the cost metrics.
-
-    Raises:
-        InvalidParameterError: A malformed constraint, or one on a metric that needs training
-            (it could not be checked before training); the message lists what is allowed.
-    """
-    allowed = (
-        f"a list of METRIC OP NUMBER with METRIC one of {', '.join(COST_METRICS)} (known "
-        "before training), OP one of <=, >=, <, > and NUMBER a finite number, e.g. "
-        "'params<=20000'"
-    )
-    if constraints is not None and not isinstance(constraints, (str, list, tuple)):
-        raise param_error("constraints", OWNER, allowed, constraints)
-    out = []
-    for item in _split(constraints):
-        m = _CONSTRAINT_RE.match(item)
-        if m is not None and m.group(1) in TRAINED_METRICS:
-            raise InvalidParameterError(
-                f"The constraint {item!r} of {OWNER} bounds {m.group(1)}, which is known only "
-                f"after training; constraints are checked before training, on "
-                f"{', '.join(COST_METRICS)}. Make {m.group(1)} an objective instead."
-            )
-        try:
-            bound = float(m.group(3)) if m is not None else math.nan
-        except ValueError:
-            bound = math.nan
-        if m is None or m.group(1) not in COST_METRICS or not math.isfinite(bound):
-            raise param_error("constraints", OWNER, allowed, item)
-        out.append(Constraint(m.group(1), m.group(2), bound))
-    return out
-
-
-# --------------------------------------------------------------------------- cost metrics
-class CostMeter:
-    """Cost metrics of architectures on their untrained networks, each measured once.
-
-    Args:
-        evaluator: Builds the networks (``TrainEvaluator.build_network``).
-        latency_repeats: Timed passes per latency measurement.
-        latency_warmup: Untimed passes before them.
-    """
-
-    def __init__(
-        self, evaluator: TrainEvaluator, *, latency_repeats: int, latency_warmup: int
-    ) -> None:
-        self.evaluator = evaluator
-        self.shape = tuple(int(s) for s in evaluator.data.x_train.shape[1:])
-        self.repeats = latency_repeats
-        self.warmup = latency_warmup
-        self.values: dict[str, dict[str, float]] = {}
-        self.latency_measured = 0
-        self.latency_reused = 0
-
-    def load(self, trials: Sequence[FrozenTrial]) -> None:
-        """Take the stored cost metrics of ``trials`` (any state) instead of measuring again."""
-        for t in trials:
-            stored = t.user_attrs.get(METRICS_ATTR)
-            arch = t.user_attrs.get("arch")
-            if not isinstance(stored, dict) or arch is None or arch in self.values:
-                continue
-            got = {k: float(stored[k]) for k in COST_METRICS if k in stored}
-            if got:
-                self.values[arch] = got
-                self.latency_reused += "latency_ms" in got
-
-    def get(self, arch: Arch, metrics: Sequence[str] = tuple(COST_METRICS)) -> dict[str, float]:
-        """``{metric: value}`` of ``arch`` for ``metrics`` (built and measured if not known)."""
-        from predictor_nas.models import count_flops, count_params, measure_latency
-
-        key = self.evaluator.space.format(arch)
-        have = self.values.setdefault(key, {})
-        missing = [m for m in metrics if m not in have]
-        if missing:
-            net = self.evaluator.build_network(arch)
-            if "params" in missing:
-                have["params"] = float(count_params(net))
-            if "flops" in missing:
-                have["flops"] = float(count_flops(net, self.shape))
-            if "latency_ms" in missing:
-                have["latency_ms"] = measure_latency(
-                    net,
-                    self.shape,
-                    batch_size=1,
-                    repeats=self.repeats,
-                    warmup=self.warmup,
-                    threads=1,
-                )
-                self.latency_measured += 1
-        return {m: have[m] for m in metrics}
 
 
 # --------------------------------------------------------------------------- result
@@ -280,32 +157,6 @@ class MORealSearchResult:
             d.pop("evaluated")
             d.pop("evaluated_archs")
         return d
-
-
-def plot_mo_real_front(result: MORealSearchResult, path: str | Any) -> Any:
-    """Write a PNG of the found front over every trained point (first two objectives).
-
-    Raises:
-        InvalidParameterError: The search had a single objective.
-    """
-    m = len(result.objectives)
-    if m < 2:
-        raise InvalidParameterError(
-            "The --plot option of search draws a Pareto front and needs at least 2 objectives; "
-            f"got {m} ({', '.join(result.objectives)})."
-        )
-    title = (
-        f"{result.strategy}, {result.dataset}, {result.n_trained} trained: hypervolume "
-        f"{result.hypervolume:.4g}"
-    )
-    return draw_front(
-        path,
-        objectives=result.objectives,
-        evaluated=result.evaluated,
-        front=[p["values"] for p in result.front],
-        title=title,
-        constraints=result.constraints,
-    )
 
 
 # --------------------------------------------------------------------------- search
@@ -384,39 +235,85 @@ def run_mo_real_search(
         SearchError: No feasible architecture could be found for a query.
         StudyConfigMismatchError: The stored study was created with other options.
     """
-    budget = check_int(budget, "budget", OWNER, minimum=1)
-    seed = check_int(seed, "seed", OWNER, minimum=0)
-    n_init = check_int(n_init, "n_init", OWNER, minimum=2)
-    latency_repeats = check_int(latency_repeats, "latency_repeats", OWNER, minimum=1)
-    latency_warmup = check_int(latency_warmup, "latency_warmup", OWNER, minimum=0)
-    check_choice(strategy, "strategy", OWNER, mo_strategies())
-    objs = parse_real_objectives(objectives)
-    cons = parse_real_constraints(constraints)
+    return _mo_real_search(SimpleNamespace(**locals()))
+
+
+def _mo_real_search(a: SimpleNamespace) -> MORealSearchResult:
+    """``run_mo_real_search`` with its options ``a``."""
+    limits = Budget.checked(OWNER, queries=a.budget)
+    a.seed = seed = check_int(a.seed, "seed", OWNER, minimum=0)  # the evaluator reads a.seed
+    n_init = check_int(a.n_init, "n_init", OWNER, minimum=2)
+    latency_repeats = check_int(a.latency_repeats, "latency_repeats", OWNER, minimum=1)
+    latency_warmup = check_int(a.latency_warmup, "latency_warmup", OWNER, minimum=0)
+    check_choice(a.strategy, "strategy", OWNER, mo_strategies())
+    objs = parse_real_objectives(a.objectives)
+    cons = parse_real_constraints(a.constraints)
     signs = np.array([-1.0 if o.direction == "maximize" else 1.0 for o in objs])
-    ref_given = _check_reference(reference, objs)
+    ref_given = _check_reference(a.reference, objs)
 
-    from predictor_nas.evaluators import TrainEvaluator
-    from predictor_nas.training import load_dataset
-
+    data = a.data
     if data is None:
-        data = load_dataset(dataset, root=data_root, seed=data_seed, download=download)
-    evaluator = TrainEvaluator(
-        data,
-        space="nb201" if space is None else space,
-        width=width,
-        depth=depth,
-        epochs=epochs,
-        batch_size=batch_size,
-        lr=lr,
-        weight_decay=weight_decay,
-        seed=seed,
-        device=device,
-        amp=amp,
-        num_threads=num_threads,
-        checkpoint_dir=checkpoint_dir,
-    )
+        from predictor_nas.training import load_dataset
+
+        data = load_dataset(a.dataset, root=a.data_root, seed=a.data_seed, download=a.download)
+    evaluator = _train_evaluator(a, data)
     sp = evaluator.space
     costs = CostMeter(evaluator, latency_repeats=latency_repeats, latency_warmup=latency_warmup)
+    ctx = _context(costs, objs, cons)
+    factory = _factory(a.strategy, n_init, a.predictor)
+    config = {
+        "kind": "multi-objective-train",
+        "space": sp.name,
+        "evaluator": evaluator.config(),
+        "objectives": [str(o) for o in objs],
+        "constraints": [str(c) for c in cons],
+        "strategy": a.strategy,
+        "n_init": n_init,
+        "predictor": a.predictor,
+        "latency": {"repeats": latency_repeats, "warmup": latency_warmup, "threads": 1},
+    }
+    name = a.study_name or default_mo_study_name(
+        sp.name, "train", data.name, a.strategy, seed, objs, cons
+    )
+    if a.checkpoint_dir is None:
+        evaluator.checkpoint_dir = default_checkpoint_dir(a.storage, name)
+    opened = open_study(
+        storage=a.storage, name=name, config=config, attr=CONFIG_ATTR,
+        creator="a real-training multi-objective search", name_option="study name",
+        directions=[o.direction for o in objs], sampler=factory(sp, _step_seed(seed, 0), ctx),
+        lock=True, distributions=sp.distributions() if sp.plain else None,
+    )
+    study = opened.study
+    bar = None
+    try:
+        costs.load(study.get_trials(deepcopy=False))  # also refused and interrupted trials
+        n = resumed_from = len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
+        t0 = time.perf_counter()
+        bar = Progress(
+            a.progress, total=limits.queries, initial=min(n, limits.queries), desc=a.strategy,
+            unit="arch",
+        )
+        while limits.stop_reason(queries=n) is None:
+            study.sampler = factory(sp, _step_seed(seed, n), ctx)
+            trial, arch, cost = _ask_feasible(study, sp, costs, cons, seed, n)
+            _train_trial(study, trial, arch, cost, evaluator, objs)
+            n += 1
+            bar.advance(1)
+        wall = time.perf_counter() - t0
+    finally:
+        if bar is not None:
+            bar.close()
+        opened.close()
+    return _result(
+        study, objs, cons, signs, a.reference, ref_given, strategy=a.strategy,
+        dataset=data.name, seed=seed, study_name=name, storage=a.storage or "memory",
+        resumed_from=resumed_from, wall_seconds=wall, latency_measured=costs.latency_measured,
+        latency_reused=costs.latency_reused,
+    )
+
+
+def _context(costs: CostMeter, objs: Sequence[Objective], cons: Sequence[Constraint]) -> _Context:
+    """What the samplers may know without training: feasibility and the cost objectives."""
 
     def feasible(arch: Arch) -> bool:
         vals = costs.get(arch, [c.metric for c in cons])
@@ -425,110 +322,10 @@ def run_mo_real_search(
     def known_of(metric: str) -> Callable[[Sequence[Arch]], list[float]]:
         return lambda archs: [costs.get(a, [metric])[metric] for a in archs]
 
-    ctx = _Context(
+    return _Context(
         feasible=feasible if cons else None,
         known={i: known_of(o.metric) for i, o in enumerate(objs) if o.metric in COST_METRICS},
     )
-    factory = _factory(strategy, n_init, predictor)
-    config = {
-        "kind": "multi-objective-train",
-        "space": sp.name,
-        "evaluator": evaluator.config(),
-        "objectives": [str(o) for o in objs],
-        "constraints": [str(c) for c in cons],
-        "strategy": strategy,
-        "n_init": n_init,
-        "predictor": predictor,
-        "latency": {"repeats": latency_repeats, "warmup": latency_warmup, "threads": 1},
-    }
-    name = study_name or default_mo_study_name(
-        sp.name, "train", data.name, strategy, seed, objs, cons
-    )
-    if checkpoint_dir is None:
-        evaluator.checkpoint_dir = default_checkpoint_dir(storage, name)
-    run_lock = StudyRunLock.acquire(storage, name)
-    try:
-        study = optuna.create_study(
-            storage=make_storage(storage),
-            study_name=name,
-            directions=[o.direction for o in objs],
-            load_if_exists=True,
-            sampler=factory(sp, _step_seed(seed, 0), ctx),
-        )
-        if [d.name.lower() for d in study.directions] != [o.direction for o in objs]:
-            raise StudyConfigMismatchError(
-                f"Study {name!r} in {storage!r} has directions "
-                f"{[d.name.lower() for d in study.directions]}, not those of the objectives "
-                f"{[str(o) for o in objs]}; use another study name."
-            )
-        check_study_config(
-            study,
-            config,
-            attr=CONFIG_ATTR,
-            name=name,
-            storage=storage,
-            creator="a real-training multi-objective search",
-            name_option="study name",
-        )
-        _fail_interrupted(study, name, sp.distributions() if sp.plain else None)
-        costs.load(study.get_trials(deepcopy=False))
-        n = len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
-        resumed_from = n
-        t0 = time.perf_counter()
-        bar = None
-        if progress:
-            from predictor_nas._progress import progress_bar
-
-            bar = progress_bar(budget, initial=min(n, budget), desc=strategy, unit="arch")
-        try:
-            while n < budget:
-                study.sampler = factory(sp, _step_seed(seed, n), ctx)
-                trial, arch, cost = _ask_feasible(study, sp, costs, cons, seed, n)
-                _train_trial(study, trial, arch, cost, evaluator, objs)
-                n += 1
-                if bar is not None:
-                    bar.update(1)
-        finally:
-            if bar is not None:
-                bar.close()
-        wall = time.perf_counter() - t0
-    finally:
-        run_lock.release()
-    return _result(
-        study,
-        objs,
-        cons,
-        signs,
-        reference,
-        ref_given,
-        strategy=strategy,
-        dataset=data.name,
-        seed=seed,
-        study_name=name,
-        storage=storage or "memory",
-        resumed_from=resumed_from,
-        wall_seconds=wall,
-        latency_measured=costs.latency_measured,
-        latency_reused=costs.latency_reused,
-    )
-
-
-def _check_reference(reference: Sequence[float] | None, objs: Sequence[Objective]) -> bool:
-    if reference is None:
-        return False
-    ok = isinstance(reference, (list, tuple)) and len(reference) == len(objs)
-    ok = ok and all(
-        isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-        for v in reference
-    )
-    if not ok:
-        raise param_error(
-            "reference",
-            OWNER,
-            f"None or {len(objs)} finite numbers (one per objective)",
-            reference,
-        )
-    return True
 
 
 def _factory(
@@ -576,16 +373,10 @@ def _ask_feasible(
         _set_constraints(trial, cons, v)
         if all(x <= 0 for x in v):
             return trial, arch, cost
-        broken = [str(c) for c, x in zip(cons, v) if x > 0]
-        trial.set_user_attr(INFEASIBLE_ATTR, "violates " + ", ".join(broken))
-        study.tell(trial, state=TrialState.FAIL)
+        broken = _refuse(study, trial, cons, v)
         log.info("refused %s before training: violates %s", sp.format(arch), ", ".join(broken))
-    used = {
-        t.user_attrs.get("canonical_key")
-        for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    }
+    used = _used_keys(study)
     rng = np.random.default_rng([seed, n, 3])
-    what = f"The sampler proposed {MAX_INFEASIBLE} architectures in a row that break a constraint"
     for _ in range(20 * MAX_INFEASIBLE):
         arch = sp.sample(rng)
         if sp.canonical_key(arch) in used:
@@ -593,16 +384,15 @@ def _ask_feasible(
         bounded = costs.get(arch, [c.metric for c in cons])
         if all(c.satisfied(bounded[c.metric]) for c in cons):
             cost = costs.get(arch)
-            log.warning("%s; this query takes a random feasible architecture instead.", what)
-            study.enqueue_trial(sp.to_params(arch), user_attrs={FALLBACK_ATTR: f"random ({what})"})
+            _enqueue_fallback(study, sp, arch)
             trial, arch = ask_arch(study, sp, distributions=dists)
             trial.set_user_attr("arch", sp.format(arch))
             trial.set_user_attr(METRICS_ATTR, dict(cost))
             _set_constraints(trial, cons, [c.violation(cost[c.metric]) for c in cons])
             return trial, arch, cost
     raise SearchError(
-        f"{what}, and {20 * MAX_INFEASIBLE} random architectures of space {sp.name!r} did not "
-        f"satisfy {', '.join(map(str, cons))} either; loosen the constraints."
+        f"{_FALLBACK_WHY}, and {20 * MAX_INFEASIBLE} random architectures of space "
+        f"{sp.name!r} did not satisfy {', '.join(map(str, cons))} either; loosen the constraints."
     )
 
 
@@ -637,11 +427,9 @@ def _result(
     ref_given: bool,
     **kw: Any,
 ) -> MORealSearchResult:
+    """The ``MORealSearchResult`` of the study's trials (``kw``: the run's own fields)."""
     trials = sorted(study.get_trials(deepcopy=False), key=lambda t: t.number)
     done = [t for t in trials if t.state == TrialState.COMPLETE]
-    n_infeasible = sum(
-        1 for t in trials if t.state == TrialState.FAIL and INFEASIBLE_ATTR in t.user_attrs
-    )
     m = len(objs)
     pts = np.array([t.values for t in done], dtype=np.float64).reshape(len(done), m)
     if ref_given:
@@ -651,20 +439,16 @@ def _result(
         ref_min[signs < 0] = 0.0  # val_acc: 0 %
     else:
         ref_min = np.zeros(m)
-    front: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    if len(done):
-        for i in pareto_front(pts * signs):
-            arch = done[i].user_attrs["arch"]
-            if arch not in seen:
-                seen.add(arch)
-                front.append(
-                    {
-                        "arch": arch,
-                        "values": [float(v) for v in pts[i]],
-                        "metrics": dict(done[i].user_attrs.get(METRICS_ATTR, {})),
-                    }
-                )
+    front = _front_points(
+        done,
+        pts,
+        signs,
+        lambda i: {
+            "arch": done[i].user_attrs["arch"],
+            "values": [float(v) for v in pts[i]],
+            "metrics": dict(done[i].user_attrs.get(METRICS_ATTR, {})),
+        },
+    )
     return MORealSearchResult(
         objectives=[str(o) for o in objs],
         constraints=[str(c) for c in cons],
@@ -673,7 +457,7 @@ def _result(
         reference_point=[float(v) + 0.0 for v in ref_min * signs],
         reference_given=ref_given,
         n_trained=len(done),
-        n_infeasible=n_infeasible,
+        n_infeasible=_infeasible_count(trials),
         train_seconds=float(sum(t.user_attrs.get("cost_s", 0.0) for t in done)),
         device=done[-1].user_attrs.get("device", "?") if done else "-",
         evaluated=[[float(v) for v in p] for p in pts],

@@ -28,16 +28,16 @@ intermediate values = the validation curve, user attrs ``arch``, ``canonical_key
 study user attr (``plan_<r>``), so a killed search resumes where it stopped (rerun the same call
 with the same storage): interrupted trials are marked failed and their architecture trained
 again, and with a trial budget the result equals an uninterrupted run's (on CPU, bit for bit).
+
+The ``topk`` planner is in ``_real_plan``, the result in ``_real_result``.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import os
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
@@ -48,9 +48,12 @@ from optuna.trial import FrozenTrial, TrialState
 
 from predictor_nas._validation import check_choice, check_float, check_int, param_error
 from predictor_nas.exceptions import InvalidParameterError
-from predictor_nas.samplers._pool import fit_and_rank, mutation_pool
 from predictor_nas.samplers._priors import ProxyPrior, TablePrior
 from predictor_nas.search._ask import ask_arch
+from predictor_nas.search._real_plan import _candidate_pool as _candidate_pool
+from predictor_nas.search._real_plan import _complete_curves, _Planner
+from predictor_nas.search._real_plan import _step_seed as _step_seed
+from predictor_nas.search._real_result import RealSearchResult, _result
 from predictor_nas.search._storage import storage_kind
 from predictor_nas.search._strategies import StepSamplers, available_strategies
 from predictor_nas.search._study import Budget, Progress, open_study
@@ -58,6 +61,7 @@ from predictor_nas.spaces import SearchSpace
 from predictor_nas.training import TrainConfig
 
 if TYPE_CHECKING:
+    from predictor_nas.evaluators import TrainEvaluator
     from predictor_nas.training import ImageData
 
 log = logging.getLogger(__name__)
@@ -89,107 +93,10 @@ def real_strategies() -> list[str]:
     return [TOPK, *available_strategies()]
 
 
-def _step_seed(seed: int, *keys: int) -> int:
-    return int(np.random.SeedSequence([seed, *keys]).generate_state(1)[0])
-
-
-# --------------------------------------------------------------------------- result
-@dataclass
-class RealSearchResult:
-    """Outcome of a real-training search; ``to_dict`` gives the CLI's JSON object.
-
-    Attributes:
-        best_arch: Architecture with the best final validation accuracy among the runs that
-            finished (pruned runs are not candidates); ``None`` if none finished.
-        best_val: Its final validation accuracy (%).
-        best_test: Its test accuracy (%), measured after training and never read by the search.
-        n_trained: Architectures trained (finished + pruned).
-        n_complete: Runs that trained all epochs.
-        n_pruned: Runs stopped by the pruner.
-        total_epochs: Epochs trained over all runs.
-        train_seconds: Seconds spent in training + validation.
-        wall_seconds: Wall seconds of the search (training, predictor fits, pool scoring,
-            model building, test passes), summed over runs, including those before a resume.
-        clock: The budget's clock, ``"wall"`` or ``"process"``.
-        clock_seconds: Seconds on that clock, summed the same way.
-        rounds: Rounds planned (``"topk"``; 0 for the other strategies).
-        trajectory: Per trained arch, in order: cumulative ``seconds`` (budget clock),
-            ``wall_s`` and ``epochs``, and the
-            incumbent's ``val`` and ``test`` after it (``None`` before the first finished run).
-        stop_reason: Why the search stopped, e.g. ``"wall-clock budget of 600 s reached after
-            23 trained archs (603.2 s spent)"``.
-    """
-
-    best_arch: str | None
-    best_val: float | None
-    best_test: float | None
-    n_trained: int
-    n_complete: int
-    n_pruned: int
-    total_epochs: int
-    train_seconds: float
-    wall_seconds: float
-    clock: str
-    clock_seconds: float
-    rounds: int
-    strategy: str
-    dataset: str
-    seed: int
-    study_name: str
-    storage: str
-    resumed_from: int
-    device: str
-    stop_reason: str | None = None
-    trajectory: list[dict[str, Any]] = field(default_factory=list, repr=False)
-
-    def to_dict(self, *, trajectory: bool = False) -> dict[str, Any]:
-        """JSON-able dict; the trajectory is left out unless asked for."""
-        d = asdict(self)
-        if not trajectory:
-            d.pop("trajectory")
-        return d
-
-
 # --------------------------------------------------------------------------- helpers
-def _curve(t: FrozenTrial) -> np.ndarray:
-    steps = sorted(t.intermediate_values)
-    return np.array([t.intermediate_values[s] for s in steps], dtype=np.float64)
-
-
 def _finished(study: optuna.Study) -> list[FrozenTrial]:
     states = (TrialState.COMPLETE, TrialState.PRUNED)
     return sorted(study.get_trials(deepcopy=False, states=states), key=lambda t: t.number)
-
-
-def _complete_curves(trials: Sequence[FrozenTrial], epochs: int) -> np.ndarray:
-    """Validation curves (m, epochs) of the runs that trained all ``epochs``."""
-    rows = [
-        c
-        for c in (_curve(t) for t in trials if t.state == TrialState.COMPLETE)
-        if len(c) == epochs
-    ]
-    return np.array(rows, dtype=np.float64).reshape(len(rows), epochs)
-
-
-def _fit_targets(trials: Sequence[FrozenTrial], epochs: int) -> np.ndarray:
-    """Targets of the predictor fit: a finished run's final validation accuracy; a pruned run's
-    last value plus the mean gain from that epoch to the last over the finished runs (its last
-    value alone, while none finished)."""
-    full = _complete_curves(trials, epochs)
-    out = []
-    for t in trials:
-        if t.state == TrialState.COMPLETE:
-            out.append(float(t.value))
-            continue
-        c = _curve(t)
-        last = float(c[-1]) if len(c) else 0.0
-        gain = float(np.mean(full[:, -1] - full[:, len(c) - 1])) if len(full) and len(c) else 0.0
-        out.append(min(100.0, last + gain))
-    return np.array(out, dtype=np.float64)
-
-
-#: The ``topk`` pool (kept under its old name for callers and tests).
-_candidate_pool = mutation_pool
 
 
 # --------------------------------------------------------------------------- the search
@@ -386,23 +293,30 @@ def _make_prior(a: SimpleNamespace, data: ImageData) -> TablePrior | ProxyPrior 
     )
 
 
+def _train_evaluator(a: SimpleNamespace, data: ImageData, **extra: Any) -> TrainEvaluator:
+    """The ``TrainEvaluator`` of a real-training search's options ``a`` (``space``, training
+    recipe, ``seed``, ``device``, ``amp``, ``num_threads``, ``checkpoint_dir``) on ``data``;
+    ``extra``: more of its arguments."""
+    from predictor_nas.evaluators import TrainEvaluator
+
+    return TrainEvaluator(
+        data, space="nb201" if a.space is None else a.space, width=a.width, depth=a.depth,
+        epochs=a.epochs, batch_size=a.batch_size, lr=a.lr, weight_decay=a.weight_decay,
+        seed=a.seed, device=a.device, amp=a.amp, num_threads=a.num_threads,
+        checkpoint_dir=a.checkpoint_dir, **extra,
+    )
+
+
 def _real_search(a: SimpleNamespace) -> RealSearchResult:
     """``run_real_search`` with its options ``a``."""
     limits = _check_options(a)
-    from predictor_nas.evaluators import TrainEvaluator
     from predictor_nas.training import load_dataset
 
     data = a.data
     if data is None:
         data = load_dataset(a.dataset, root=a.data_root, seed=a.data_seed, download=a.download)
     prior = _make_prior(a, data)
-    evaluator = TrainEvaluator(
-        data, space="nb201" if a.space is None else a.space, width=a.width, depth=a.depth,
-        epochs=a.epochs, batch_size=a.batch_size, lr=a.lr, weight_decay=a.weight_decay,
-        seed=a.seed, device=a.device, amp=a.amp, num_threads=a.num_threads,
-        checkpoint_dir=a.checkpoint_dir,
-        inherit_weights=_inherit_edges(a.inherit_weights),
-    )
+    evaluator = _train_evaluator(a, data, inherit_weights=_inherit_edges(a.inherit_weights))
     space = evaluator.space
     pkw = dict({"n_estimators": 150} if a.predictor == "xgb" else {}, **(a.predictor_kwargs or {}))
     config = {
@@ -566,161 +480,3 @@ def _pruner(
 def _best_value(finished: Sequence[FrozenTrial]) -> str:
     vals = [t.value for t in finished if t.state == TrialState.COMPLETE]
     return f"{max(vals):.2f}" if vals else "-"
-
-
-def _result(
-    study: optuna.Study, finished: list[FrozenTrial], **kw: Any
-) -> RealSearchResult:
-    traj = []
-    wall = 0.0
-    sec = 0.0
-    ep = 0
-    best_val = -math.inf
-    best: FrozenTrial | None = None
-    for t in finished:
-        wall += float(t.user_attrs.get("wall_s", 0.0))
-        sec += float(t.user_attrs.get("clock_s", 0.0))
-        ep += int(t.user_attrs.get("epochs_run", len(t.intermediate_values)))
-        if t.state == TrialState.COMPLETE and t.value > best_val:
-            best_val, best = float(t.value), t
-        traj.append({
-            "seconds": sec,
-            "wall_s": wall,
-            "epochs": ep,
-            "val": None if best is None else best_val,
-            "test": None if best is None else best.user_attrs.get("test_acc"),
-        })
-    rounds = kw.pop("rounds")
-    return RealSearchResult(
-        best_arch=None if best is None else best.user_attrs["arch"],
-        best_val=None if best is None else best_val,
-        best_test=None if best is None else best.user_attrs.get("test_acc"),
-        n_trained=len(finished),
-        n_complete=sum(t.state == TrialState.COMPLETE for t in finished),
-        n_pruned=sum(t.state == TrialState.PRUNED for t in finished),
-        total_epochs=ep,
-        train_seconds=float(sum(t.user_attrs.get("cost_s", 0.0) for t in finished)),
-        wall_seconds=wall,
-        clock_seconds=sec,
-        rounds=rounds,
-        trajectory=traj,
-        **kw,
-    )
-
-
-class _Planner:
-    """Round plans of the ``"topk"`` strategy, stored in the study as user attrs ``plan_<r>``.
-
-    Round ``r``'s plan depends only on the runs of rounds ``< r`` (sorted by round and rank) and
-    the seed, so recomputing it after a crash gives the same plan; it is stored anyway so that
-    the study shows what was planned and predicted.
-    """
-
-    def __init__(
-        self,
-        space: SearchSpace,
-        study: optuna.Study,
-        *,
-        seed: int,
-        top_k: int,
-        n_init: int,
-        pool_size: int,
-        n_parents: int,
-        n_mutations: int,
-        predictor: str,
-        predictor_kwargs: Mapping[str, Any],
-        acquisition: str,
-        prior: TablePrior | ProxyPrior | None,
-        epochs: int,
-    ) -> None:
-        """Settings as ``run_real_search`` checked them (``n_mutations`` per parent)."""
-        self.space = space
-        self.study = study
-        self.seed = seed
-        self.top_k = top_k
-        self.n_init = n_init
-        self.pool_size = pool_size
-        self.n_parents = n_parents
-        self.n_mutations = n_mutations
-        self.predictor = predictor
-        self.predictor_kwargs = predictor_kwargs
-        self.acquisition = acquisition
-        self.prior = prior
-        self.epochs = epochs
-
-    def n_rounds(self) -> int:
-        attrs = self.study.user_attrs
-        r = 0
-        while f"plan_{r}" in attrs:
-            r += 1
-        return r
-
-    def next_item(self, finished: Sequence[FrozenTrial]) -> dict[str, Any]:
-        """The first planned arch not trained yet, planning a new round when all are."""
-        done = {t.user_attrs.get("canonical_key") for t in finished}
-        attrs = self.study.user_attrs
-        r = 0
-        while True:
-            plan = attrs.get(f"plan_{r}")
-            if plan is None:
-                plan = self._plan(r, [t for t in finished if t.user_attrs.get("round", 0) < r])
-                self.study.set_user_attr(f"plan_{r}", plan)
-                if not plan:
-                    raise InvalidParameterError(
-                        "The candidate pool is empty: every architecture of the space was "
-                        "trained already."
-                    )
-            for item in plan:
-                if item["key"] not in done:
-                    return item
-            r += 1
-
-    def _plan(self, r: int, before: list[FrozenTrial]) -> list[dict[str, Any]]:
-        space = self.space
-        rng = np.random.default_rng([self.seed, r, 1])
-        before = sorted(before, key=lambda t: (t.user_attrs.get("round", 0),
-                                               t.user_attrs.get("rank", 0), t.number))
-        archs = [space.parse(t.user_attrs["arch"]) for t in before]
-        y = _fit_targets(before, self.epochs)
-        planned = set()
-        for q in range(r):
-            planned |= {it["key"] for it in self.study.user_attrs.get(f"plan_{q}", [])}
-        exclude = planned | {space.canonical_key(a) for a in archs}
-        order = np.argsort(-y, kind="stable") if len(y) else np.array([], dtype=int)
-        parents = [archs[i] for i in order[: self.n_parents]] if r > 0 else []
-        pool = _candidate_pool(space, rng, parents, exclude, self.pool_size, self.n_mutations)
-        k = self.n_init if r == 0 else self.top_k
-        mean = std = None
-        if r == 0:
-            if self.prior is not None:
-                mean = self.prior.score(pool)
-                idx = np.lexsort((np.arange(len(pool)), -mean))[:k]
-            else:
-                idx = np.arange(min(k, len(pool)))
-        else:
-            from predictor_nas.predictors import make_predictor
-
-            pred = make_predictor(
-                self.predictor, seed=_step_seed(self.seed, r, 2),
-                extra=None if self.prior is None else self.prior.features,
-                **{"space": self.space, **self.predictor_kwargs},
-            )
-            complete = [t.value for t in before if t.state == TrialState.COMPLETE]
-            best = max(complete) if complete else float(np.max(y))
-            idx, mean, std = fit_and_rank(
-                pred, archs, y, pool, k, acquisition=self.acquisition, best=best,
-                rng=np.random.default_rng([self.seed, r, 3]),
-            )
-        plan = []
-        for rank, i in enumerate(idx):
-            a = pool[int(i)]
-            plan.append({
-                "round": r,
-                "rank": rank,
-                "arch": space.format(a),
-                "key": space.canonical_key(a),
-                "pred_mean": None if mean is None else float(mean[i]),
-                "pred_std": None if std is None else float(std[i]),
-            })
-        log.info("round %d: planned %d archs from a pool of %d", r, len(plan), len(pool))
-        return plan

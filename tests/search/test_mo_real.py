@@ -315,3 +315,16 @@ def test_interrupted_trial_keeps_its_measured_costs(digits, tmp_path):
     assert resumed.latency_measured == 0 and resumed.latency_reused == 3
     assert resumed.evaluated[2][1] == 123.0  # the stored latency, not a new measurement
     assert [v[0] for v in resumed.evaluated] == [v[0] for v in full.evaluated]  # same training
+
+
+def test_resuming_a_study_with_other_directions_is_refused_and_unlocked(digits, tmp_path):
+    """open_study refuses a stored study of other directions and releases the run lock."""
+    from predictor_nas.exceptions import StudyConfigMismatchError
+
+    journal = str(tmp_path / "d.journal")
+    optuna.create_study(storage=make_storage(journal), study_name="s", direction="maximize")
+    kw = dict(objectives="val_acc:max,params:min", data=digits, storage=journal, budget=1)
+    for _ in range(2):  # the second call is refused the same way, not as a study in use
+        with pytest.raises(StudyConfigMismatchError, match=r"has directions \['maximize'\]"):
+            run_mo_real_search(study_name="s", **kw, **TINY)
+    assert not list((tmp_path / "d.journal.checkpoints").glob("**/*.pt"))
