@@ -165,14 +165,7 @@ def run_multifidelity(
     )
     eta = check_int(eta, "eta", OWNER, minimum=2)
     seed = check_int(seed, "seed", OWNER, minimum=0)
-    counts = {
-        "n_warmup": check_int(n_warmup, "n_warmup", OWNER, minimum=2),
-        "n_candidates": check_int(n_candidates, "n_candidates", OWNER, minimum=1),
-        "n_parents": check_int(n_parents, "n_parents", OWNER, minimum=1),
-        "n_mutations_per_parent": check_int(
-            n_mutations_per_parent, "n_mutations_per_parent", OWNER, minimum=0
-        ),
-    }
+    counts = _checked_counts(n_warmup, n_candidates, n_parents, n_mutations_per_parent)
     check_choice(curve_model, "curve_model", OWNER, CURVE_MODELS)
     if prop == "predictor":
         from predictor_nas.predictors import PREDICTORS
@@ -215,6 +208,20 @@ def run_multifidelity(
         search.run()
     wall = time.perf_counter() - t0
     return search_result(search, method, sched, prop, promo, eta, ladder, seed, name, storage, wall)
+
+
+def _checked_counts(
+    n_warmup: int, n_candidates: int, n_parents: int, n_mutations_per_parent: int
+) -> dict[str, int]:
+    """The proposer's counts of ``run_multifidelity``, checked, by argument name."""
+    return {
+        "n_warmup": check_int(n_warmup, "n_warmup", OWNER, minimum=2),
+        "n_candidates": check_int(n_candidates, "n_candidates", OWNER, minimum=1),
+        "n_parents": check_int(n_parents, "n_parents", OWNER, minimum=1),
+        "n_mutations_per_parent": check_int(
+            n_mutations_per_parent, "n_mutations_per_parent", OWNER, minimum=0
+        ),
+    }
 
 
 def _jsonable(obj: Any) -> Any:

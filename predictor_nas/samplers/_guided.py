@@ -241,23 +241,7 @@ class PredictorGuidedSampler(_GuidedProposal, BaseSampler):
             )
         self.n_local_parents = check_int(n_local_parents, "n_local_parents", _OWNER, minimum=0)
         self.n_crossovers = check_int(n_crossovers, "n_crossovers", _OWNER, minimum=0)
-        if not isinstance(local_search, bool):
-            raise param_error("local_search", _OWNER, "a bool", local_search)
-        self.local_search = local_search
-        if climb_scorer is not None:
-            if not callable(climb_scorer):
-                raise param_error(
-                    "climb_scorer", _OWNER, "a callable archs -> scores", climb_scorer
-                )
-            if not local_search:
-                raise param_error(
-                    "climb_scorer", _OWNER, "None unless local_search=True", "a scorer"
-                )
-        self.climb_scorer = climb_scorer
-        self.restart = check_choice(restart, "restart", _OWNER, RESTARTS)
-        self.patience = None if patience is None else check_int(
-            patience, "patience", _OWNER, minimum=1
-        )
+        self._set_local_search(local_search, climb_scorer, restart, patience)
         self.target = check_choice(target, "target", _OWNER, TARGETS)
         if transfer is not None:
             if not callable(transfer):
@@ -292,6 +276,28 @@ class PredictorGuidedSampler(_GuidedProposal, BaseSampler):
         #: Per proposal: ``"warmup"``, ``"local"`` (a climb step), ``"restart"`` (a random
         #: restart), ``"predictor"`` (the BANANAS pool) or ``"fallback"`` (pool empty).
         self.proposal_kinds: list[str] = []
+
+    def _set_local_search(
+        self, local_search: bool, climb_scorer: Scorer | None, restart: str, patience: int | None
+    ) -> None:
+        """Check and set the local-search options of ``__init__`` (in its order)."""
+        if not isinstance(local_search, bool):
+            raise param_error("local_search", _OWNER, "a bool", local_search)
+        self.local_search = local_search
+        if climb_scorer is not None:
+            if not callable(climb_scorer):
+                raise param_error(
+                    "climb_scorer", _OWNER, "a callable archs -> scores", climb_scorer
+                )
+            if not local_search:
+                raise param_error(
+                    "climb_scorer", _OWNER, "None unless local_search=True", "a scorer"
+                )
+        self.climb_scorer = climb_scorer
+        self.restart = check_choice(restart, "restart", _OWNER, RESTARTS)
+        self.patience = None if patience is None else check_int(
+            patience, "patience", _OWNER, minimum=1
+        )
 
     @classmethod
     def benchmarked(
