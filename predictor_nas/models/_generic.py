@@ -58,6 +58,9 @@
 Weights: every model is created on the ``meta`` device, materialised on the CPU and initialised
 from ``seed`` with PyTorch's default schemes (the same ``_init_weights`` as ``build_nb201``):
 the same seed gives the same weights and the global torch RNG is untouched.
+
+The networks of each kind are built in ``_chain_net`` (chain), ``_cell_net`` (cell ops, both
+cell kinds) and ``_macro_net`` (macro); this module checks the arguments and dispatches.
 """
 
 from __future__ import annotations

@@ -31,6 +31,10 @@ start: every random choice comes from a generator seeded by (seed, bracket), mod
 deterministic, and an evaluation already in the ledger is read back instead of recomputed - so a
 resumed search makes exactly the decisions of an uninterrupted one (a ledger that disagrees with
 the replay raises ``StudyConfigMismatchError``).
+
+Code: ``_settings`` (methods, schedules, promotion order), ``_search`` (the bracket loop and the
+ledger), ``_estimates`` (promotion scores), ``_result`` (``MultiFidelityResult``); this module
+checks the arguments, opens the study and runs the search.
 """
 
 from __future__ import annotations

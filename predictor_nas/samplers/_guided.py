@@ -1,4 +1,9 @@
-"""BANANAS-style predictor-guided search as an Optuna sampler (White et al., 2021)."""
+"""BANANAS-style predictor-guided search as an Optuna sampler (White et al., 2021).
+
+The sampler's settings and Optuna interface are here; one proposal (trials, warm-up, fits,
+acquisition) is in ``_guided_fit`` and the candidate pools and local-search climb in
+``_guided_pool``.
+"""
 
 from __future__ import annotations
 
