@@ -334,23 +334,23 @@ class CellEdgesSupernet(Supernet):
         return tuple(self._space.edges)
 
     def _is_zero(self, op: str) -> bool:
-        from predictor_nas.models._generic import _ZERO_NAMES
+        from predictor_nas.models._cell_net import _ZERO_NAMES
 
         return op in self._space.zero_ops or op in _ZERO_NAMES
 
     def _op(self, op: str, channels: int) -> nn.Module:
-        from predictor_nas.models._generic import _make_cell_op
+        from predictor_nas.models._cell_net import _make_cell_op
 
         sp = self._space
         return _make_cell_op(op, channels, sp.zero_ops, sp.identity_ops)
 
     def _reduction(self, c_in: int, c_out: int) -> nn.Module:
-        from predictor_nas.models._generic import _Reduction
+        from predictor_nas.models._cell_net import _Reduction
 
         return _Reduction(c_in, c_out)
 
     def _standalone(self, arch: Arch) -> nn.Module:
-        from predictor_nas.models._generic import CellEdgesNetwork, _EdgeCell
+        from predictor_nas.models._cell_net import CellEdgesNetwork, _EdgeCell
 
         sp = self._space
         return CellEdgesNetwork(

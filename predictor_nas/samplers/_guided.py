@@ -1,33 +1,29 @@
-"""BANANAS-style predictor-guided search as an Optuna sampler (White et al., 2021)."""
+"""BANANAS-style predictor-guided search as an Optuna sampler (White et al., 2021).
+
+The sampler's settings and Optuna interface are here; one proposal (trials, warm-up, fits,
+acquisition) is in ``_guided_fit`` and the candidate pools and local-search climb in
+``_guided_pool``.
+"""
 
 from __future__ import annotations
 
-import contextlib
-import copy
-import sys
 import time
-import weakref
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from optuna.distributions import BaseDistribution, CategoricalDistribution
 from optuna.samplers import BaseSampler, RandomSampler
-from optuna.study import Study, StudyDirection
+from optuna.study import Study
 from optuna.trial import FrozenTrial, TrialState
 
-from predictor_nas._validation import (
-    check_choice,
-    check_float,
-    check_int,
-    param_error,
-    scores_of,
-)
-from predictor_nas.samplers._acquisition import ACQUISITIONS, acquisition_scores, best_index
-from predictor_nas.samplers._pool import CandidatePool, draw_unused, mutants
+from predictor_nas._validation import check_choice, check_float, check_int, param_error
+from predictor_nas.samplers._acquisition import ACQUISITIONS
+from predictor_nas.samplers._guided_fit import _GuidedProposal, _is_predictor
+from predictor_nas.samplers._guided_pool import Codes, _cache_of
 from predictor_nas.samplers._priors import ScoreFeatures, Scorer, table_scorer
-from predictor_nas.samplers._space_sampler import check_param_of_space, observed_targets
-from predictor_nas.spaces import Arch, SearchSpace, get_space
+from predictor_nas.samplers._space_sampler import check_param_of_space
+from predictor_nas.spaces import SearchSpace, get_space
 
 if TYPE_CHECKING:
     from predictor_nas.predictors import Predictor
@@ -41,42 +37,10 @@ RESTARTS = ("pool", "random")
 #: Target transforms of ``PredictorGuidedSampler`` (applied before every fit).
 TARGETS = ("raw", "rank")
 
-Codes = tuple[int, ...]
-
 __all__ = ["PredictorGuidedSampler", "ScoreFeatures", "Scorer", "table_scorer"]
 
 
-class _SpaceCache:
-    """Per-space memo of ``canonical_key`` by integer codes (it is pure)."""
-
-    #: Entries kept per space before the memo is cleared (NB201 has 15,625 archs in all).
-    max_entries = 1 << 17
-
-    def __init__(self, space: SearchSpace) -> None:
-        self.space = space
-        self.keys: dict[Codes, str] = {}
-        self.index = {op: i for i, op in enumerate(space.choices)}
-
-    def key(self, codes: Codes) -> str:
-        k = self.keys.get(codes)
-        if k is None:
-            if len(self.keys) >= self.max_entries:
-                self.keys.clear()
-            k = self.keys[codes] = self.space.canonical_key(self.space.from_codes(codes))
-        return k
-
-
-_CACHES: weakref.WeakKeyDictionary[SearchSpace, _SpaceCache] = weakref.WeakKeyDictionary()
-
-
-def _cache_of(space: SearchSpace) -> _SpaceCache:
-    c = _CACHES.get(space)
-    if c is None:
-        c = _CACHES[space] = _SpaceCache(space)
-    return c
-
-
-class PredictorGuidedSampler(BaseSampler):
+class PredictorGuidedSampler(_GuidedProposal, BaseSampler):
     """Propose the candidate architecture an accuracy predictor likes best (BANANAS-style).
 
     **Which one to take.** ``PredictorGuidedSampler.benchmarked(space, seed=...)`` builds the
@@ -282,23 +246,7 @@ class PredictorGuidedSampler(BaseSampler):
             )
         self.n_local_parents = check_int(n_local_parents, "n_local_parents", _OWNER, minimum=0)
         self.n_crossovers = check_int(n_crossovers, "n_crossovers", _OWNER, minimum=0)
-        if not isinstance(local_search, bool):
-            raise param_error("local_search", _OWNER, "a bool", local_search)
-        self.local_search = local_search
-        if climb_scorer is not None:
-            if not callable(climb_scorer):
-                raise param_error(
-                    "climb_scorer", _OWNER, "a callable archs -> scores", climb_scorer
-                )
-            if not local_search:
-                raise param_error(
-                    "climb_scorer", _OWNER, "None unless local_search=True", "a scorer"
-                )
-        self.climb_scorer = climb_scorer
-        self.restart = check_choice(restart, "restart", _OWNER, RESTARTS)
-        self.patience = None if patience is None else check_int(
-            patience, "patience", _OWNER, minimum=1
-        )
+        self._set_local_search(local_search, climb_scorer, restart, patience)
         self.target = check_choice(target, "target", _OWNER, TARGETS)
         if transfer is not None:
             if not callable(transfer):
@@ -333,6 +281,28 @@ class PredictorGuidedSampler(BaseSampler):
         #: Per proposal: ``"warmup"``, ``"local"`` (a climb step), ``"restart"`` (a random
         #: restart), ``"predictor"`` (the BANANAS pool) or ``"fallback"`` (pool empty).
         self.proposal_kinds: list[str] = []
+
+    def _set_local_search(
+        self, local_search: bool, climb_scorer: Scorer | None, restart: str, patience: int | None
+    ) -> None:
+        """Check and set the local-search options of ``__init__`` (in its order)."""
+        if not isinstance(local_search, bool):
+            raise param_error("local_search", _OWNER, "a bool", local_search)
+        self.local_search = local_search
+        if climb_scorer is not None:
+            if not callable(climb_scorer):
+                raise param_error(
+                    "climb_scorer", _OWNER, "a callable archs -> scores", climb_scorer
+                )
+            if not local_search:
+                raise param_error(
+                    "climb_scorer", _OWNER, "None unless local_search=True", "a scorer"
+                )
+        self.climb_scorer = climb_scorer
+        self.restart = check_choice(restart, "restart", _OWNER, RESTARTS)
+        self.patience = None if patience is None else check_int(
+            patience, "patience", _OWNER, minimum=1
+        )
 
     @classmethod
     def benchmarked(
@@ -455,289 +425,3 @@ class PredictorGuidedSampler(BaseSampler):
         if self._proposal_cache is None or self._proposal_cache[0] != tag:
             self._proposal_cache = (tag, self.sample_relative(study, trial, {"*": None}))
         return self._proposal_cache[1]
-
-    # ----------------------------------------------------------------- the proposal
-    def _codes(self, params: Mapping[str, Any]) -> Codes | None:
-        """Integer codes of a trial's params, or None if it lacks a decision / is invalid."""
-        if not self._plain:
-            try:
-                arch = self.space.from_params({n: v for n, v in params.items() if n in self._dists})
-                return self.space.to_codes(arch)
-            except ValueError:  # InvalidArchitectureError: another space's or a broken trial
-                return None
-        index = self._cache.index
-        try:
-            return tuple(index[params[n]] for n in self._names)
-        except (KeyError, TypeError):
-            return None
-
-    def _propose(self, study: Study, trial: FrozenTrial) -> tuple[Codes, str]:
-        pending: list[Codes] = []
-        used: set[str] = set()
-        maximize = study.direction == StudyDirection.MAXIMIZE
-        seen: list[tuple[Codes, FrozenTrial]] = []
-        for t in study.get_trials(deepcopy=False):
-            if t.state == TrialState.FAIL or t.number == trial.number:
-                continue
-            c = self._codes(t.params)
-            if c is None:
-                continue
-            used.add(self._cache.key(c))
-            if t.state in (TrialState.RUNNING, TrialState.WAITING):
-                pending.append(c)
-            else:
-                seen.append((c, t))
-        # Every trial with a target: complete, or pruned with its censored value (see
-        # ``observed_targets``); named "complete" below as in the class docstring.
-        targets = observed_targets([t for _, t in seen], maximize)
-        complete = [(c, v) for (c, _), v in zip(seen, targets) if v is not None]
-        if len(complete) < self.n_warmup:
-            if self.warmup == "proxy":
-                return self._proxy_unused(used), "warmup"
-            return self._random_unused(used), "warmup"
-
-        kind = "local"
-        candidates = self._local(complete, used) if self.local_search else []
-        if not candidates:
-            if self.local_search and self.restart == "random":
-                kind, candidates = "restart", self._unique(self._draw(self.n_candidates), used)
-            else:
-                kind, candidates = "predictor", self._candidates(complete, used)
-        if not candidates:
-            return self._random_unused(used), "fallback"
-        if kind == "local" and self.climb_scorer is not None:
-            return self._top_scored(self.climb_scorer, candidates, "climb"), kind
-        if len(candidates) == 1:
-            return candidates[0], kind  # nothing to rank: skip the fit
-        values = np.array([v for _, v in complete], dtype=np.float64)
-        m = self._fit_size(len(values))
-        y = self._transform(values[:m])
-        with self._xgb_threads():
-            model = self._fit([c for c, _ in complete[:m]], y, pending)
-            pred = model.predict(self._inputs(candidates))
-        best = float((y if m == len(values) else self._transform(values)).max())
-        scores = acquisition_scores(
-            self.acquisition, pred.mean, pred.std, best=best, rng=self._rng, kappa=self.ucb_kappa
-        )
-        return candidates[best_index(scores, pred.mean)], kind
-
-    def _fit_size(self, n: int) -> int:
-        """How many of the ``n`` trials with a target the predictor is fitted on (the first
-        ones): ``n``, or ``n - n % floor(n * refit_growth)`` (class docstring)."""
-        if self.refit_growth is None:
-            return n
-        step = max(1, int(n * self.refit_growth))
-        return n - n % step
-
-    def _xgb_threads(self) -> contextlib.AbstractContextManager:
-        """XGBoost's global thread count set to the predictor's ``n_jobs`` (default 1).
-
-        ``XGBRegressor(n_jobs=1)`` still sets the labels of its ``QuantileDMatrix`` through a
-        proxy matrix that uses XGBoost's global ``nthread=0`` (every core): on a busy machine
-        the OpenMP workers spin ~7 ms of CPU per ensemble member, ~40% of a proposal.
-        """
-        if "xgboost" not in sys.modules and self.predictor not in ("xgb", "ensemble"):
-            return contextlib.nullcontext()
-        import xgboost
-
-        return xgboost.config_context(nthread=int(self.predictor_kwargs.get("n_jobs", 1)))
-
-    @staticmethod
-    def _argbest(complete: Sequence[tuple[Codes, float]]) -> int:
-        """Position of the first best target among the complete trials (in trial order)."""
-        return int(np.argmax([v for _, v in complete]))
-
-    def _draw(self, n: int) -> np.ndarray:
-        """(n, n_decisions) codes of uniform random architectures."""
-        if self._plain:
-            return self._rng.integers(self._n_choices, size=(n, len(self._names)))
-        rows = [self.space.to_codes(self.space.sample(self._rng)) for _ in range(n)]
-        return np.array(rows, dtype=np.int64).reshape(n, len(self._names))
-
-    def _draw_one(self) -> Codes:
-        """Codes of one uniform random architecture."""
-        return tuple(int(c) for c in self._draw(1)[0])
-
-    def _random_unused(self, used: set[str], tries: int = 1000) -> Codes:
-        """Codes of a uniform random architecture whose key is unused (any one if none is)."""
-        found = draw_unused(self._draw_one, self._cache.key, used, tries=tries)
-        return found[0] if found else self._draw_one()
-
-    def _proxy_unused(self, used: set[str]) -> Codes:
-        """The ``warmup_scorer``'s best of ``warmup_pool`` random unused archs (first on ties)."""
-        pool = self._unique(self._draw(self.warmup_pool), used)
-        if not pool:
-            return self._random_unused(used)
-        return self._top_scored(self.warmup_scorer, pool, "warmup")  # type: ignore[arg-type]
-
-    def _top_scored(self, scorer: Scorer, codes: Sequence[Codes], what: str) -> Codes:
-        """The one of ``codes`` that ``scorer`` scores highest (first on ties, NaN never)."""
-        s = scores_of(scorer, self._inputs(codes), what)
-        return codes[int(np.argmax(np.where(np.isnan(s), -np.inf, s)))]
-
-    def _unique(self, rows: np.ndarray, used: set[str]) -> list[Codes]:
-        """Rows (k, n_decisions) whose canonical key is not in ``used``, first one per key."""
-        return CandidatePool(self._cache.key, used).extend(map(tuple, rows.tolist())).items
-
-    def _neighbours(self, codes: np.ndarray) -> np.ndarray:
-        """All one-edit neighbours of (k, n_decisions) codes: (k * n_decisions * (n_choices - 1),
-        n_decisions), parent by parent."""
-        n_dec, n_ch = len(self._names), self._n_choices
-        if not self._plain:
-            sp = self.space
-            rows = [sp.to_codes(a) for c in codes for a in sp.neighbours(sp.from_codes(c))]
-            return np.array(rows, dtype=np.int64).reshape(len(rows), n_dec)
-        # Decision d gets code (c + s) % n_ch for s = 1..n_ch-1.
-        shift = np.zeros((n_dec * (n_ch - 1), n_dec), dtype=np.int64)
-        rows = np.arange(len(shift))
-        shift[rows, rows // (n_ch - 1)] = rows % (n_ch - 1) + 1
-        return ((np.asarray(codes)[:, None, :] + shift[None]) % n_ch).reshape(-1, n_dec)
-
-    def _climber(self, complete: Sequence[tuple[Codes, float]]) -> tuple[Codes, int]:
-        """The current point of the local-search climb, replayed from the complete trials, and
-        how many of its neighbours were evaluated since it became the point (all worse).
-
-        The climb starts at the best warm-up trial. Each later trial (in trial order) one edit
-        from the current point is a climb step: it becomes the point if it is better. Any other
-        trial was a restart (proposed at a local optimum) and becomes the point, better or not,
-        as local search's random restart does.
-        """
-        head = complete[: self.n_warmup]
-        point, value = head[self._argbest(head)]
-        tried = 0
-        for codes, v in complete[self.n_warmup :]:
-            step = self._one_edit(codes, point)
-            if not step or v > value:
-                point, value, tried = codes, v, 0
-            else:
-                tried += 1
-        return point, tried
-
-    def _one_edit(self, codes: Codes, point: Codes) -> bool:
-        """Whether ``codes`` is a one-edit neighbour of ``point`` (on a conditional space a
-        single move may also switch the decisions it activates)."""
-        if self._plain:
-            return sum(a != b for a, b in zip(codes, point)) == 1
-        # The replay asks this for every trial after the warm-up while the point changes
-        # rarely: the point's neighbour set is built once per point, not once per trial.
-        if self._point_neighbours is None or self._point_neighbours[0] != point:
-            rows = self._neighbours(np.array([point]))
-            self._point_neighbours = (point, {tuple(int(c) for c in row) for row in rows})
-        return codes in self._point_neighbours[1]
-
-    def _local(self, complete: Sequence[tuple[Codes, float]], used: set[str]) -> list[Codes]:
-        """The climb point's unused one-edit neighbours (one per key); none once ``patience``
-        of them were evaluated without improvement."""
-        point, tried = self._climber(complete)
-        if self.patience is not None and tried >= self.patience:
-            return []
-        return self._unique(self._neighbours(np.array([point])), used)
-
-    def _candidates(self, complete: Sequence[tuple[Codes, float]], used: set[str]) -> list[Codes]:
-        """Neighbours and mutations of the best archs, then random archs; unused keys only, no
-        duplicates."""
-        order = sorted(range(len(complete)), key=lambda i: (-complete[i][1], i))
-        if not self._plain:
-            return self._candidates_by_moves([complete[i][0] for i in order], used)
-        n_dec, n_ch = len(self._names), self._n_choices
-        blocks = []
-        if self.n_local_parents:
-            top = np.array([complete[i][0] for i in order[: self.n_local_parents]])
-            blocks.append(self._neighbours(top))
-        m = self.n_mutations_per_parent
-        if m:
-            parents = np.array([complete[i][0] for i in order[: self.n_parents]])
-            kids = np.repeat(parents, m, axis=0)
-            edits = np.tile(np.arange(m) % self.max_edits + 1, len(parents))
-            # Distinct decisions per kid: the first `edits` of a random permutation.
-            perm = np.argsort(self._rng.random(kids.shape), axis=1)
-            mask = np.zeros(kids.shape, dtype=bool)
-            np.put_along_axis(mask, perm, np.arange(n_dec)[None, :] < edits[:, None], axis=1)
-            shifts = self._rng.integers(1, n_ch, size=kids.shape)
-            blocks.append(np.where(mask, (kids + shifts) % n_ch, kids))
-        if self.n_crossovers:
-            parents = np.array([complete[i][0] for i in order[: self.n_parents]])
-            # Uniform crossover: every decision from an independently chosen parent.
-            pick = self._rng.integers(len(parents), size=(self.n_crossovers, n_dec))
-            blocks.append(parents[pick, np.arange(n_dec)[None, :]])
-        pool = np.concatenate(blocks) if blocks else np.zeros((0, n_dec), dtype=np.int64)
-        return self._topped_up(pool, used)
-
-    def _candidates_by_moves(self, ranked: Sequence[Codes], used: set[str]) -> list[Codes]:
-        """``_candidates`` with the space's own ``neighbours``/``mutate``/``sample`` (spaces
-        whose decisions are not independent, e.g. conditional ones)."""
-        sp = self.space
-        rows: list[tuple[int, ...]] = []
-        if self.n_local_parents:
-            rows.extend(map(tuple, self._neighbours(np.array(ranked[: self.n_local_parents]))))
-        top = [sp.from_codes(c) for c in ranked[: self.n_parents]]
-        m, edits = self.n_mutations_per_parent, self.max_edits
-        rows.extend(sp.to_codes(a) for a in mutants(sp, top, m, self._rng, max_edits=edits))
-        parents = list(ranked[: self.n_parents])
-        for _ in range(self.n_crossovers):
-            pick = self._rng.integers(len(parents), size=len(self._names))
-            child = tuple(parents[int(p)][d] for d, p in enumerate(pick))
-            try:
-                rows.append(sp.to_codes(sp.from_codes(child)))
-            except ValueError:  # an invalid mix of a conditional space's decisions
-                continue
-        return self._topped_up(
-            np.array(rows, dtype=np.int64).reshape(len(rows), len(self._names)), used
-        )
-
-    def _topped_up(self, pool: np.ndarray, used: set[str]) -> list[Codes]:
-        """The first ``n_candidates`` rows of ``pool`` (k, n_decisions), topped up with random
-        rows to ``n_candidates``; unused keys only, first one per key."""
-        pool = pool[: self.n_candidates]
-        if len(pool) < self.n_candidates:
-            pool = np.concatenate([pool, self._draw(self.n_candidates - len(pool))])
-        return self._unique(pool, used)
-
-    def _inputs(self, codes: Sequence[Codes]) -> list[Arch]:
-        """The predictor's inputs: the archs of ``codes``."""
-        return [self.space.from_codes(c) for c in codes]
-
-    def _new_predictor(self) -> Predictor:
-        seed = self._predictor_seed
-        if isinstance(self.predictor, str):
-            from predictor_nas.predictors import make_predictor
-
-            kwargs = {"space": self.space, **self.predictor_kwargs}
-            if self.transfer is not None:
-                kwargs["extra"] = ScoreFeatures(self.transfer, base=kwargs.get("extra"))
-            return make_predictor(self.predictor, seed=seed, **kwargs)
-        if _is_predictor(self.predictor):
-            return copy.deepcopy(self.predictor)  # never refit the caller's object in place
-        return self.predictor(seed)  # type: ignore[operator,misc]
-
-    def _transform(self, y: np.ndarray) -> np.ndarray:
-        """The fit's targets, shape (n,): raw, or ranks scaled to [0, 1]."""
-        if self.target == "rank":
-            from scipy.stats import rankdata
-
-            return (rankdata(y) - 1.0) / max(len(y) - 1, 1)
-        return y
-
-    def _fit(self, codes: Sequence[Codes], y: np.ndarray, pending: Sequence[Codes]) -> Predictor:
-        """Fit on the complete trials' (n,) codes and targets, then (if any) again with the
-        pending ones at the mean predicted for them (kriging believer).
-
-        The fit on the complete trials is cached on the instance and reused while they are
-        unchanged, e.g. by a worker whose later proposals only add pending trials.
-        """
-        key = (tuple(codes), y.tobytes())
-        if self._fit_cache is not None and self._fit_cache[0] == key:
-            model = self._fit_cache[1]
-        else:
-            model = self._new_predictor().fit(self._inputs(codes), y)
-            self._fit_cache = (key, model)
-        if not pending:
-            return model
-        archs = self._inputs(codes)
-        extra = self._inputs(pending)
-        believed = model.predict(extra).mean
-        return self._new_predictor().fit([*archs, *extra], np.concatenate([y, believed]))
-
-
-def _is_predictor(obj: Any) -> bool:
-    return hasattr(obj, "fit") and hasattr(obj, "predict") and not isinstance(obj, type)
