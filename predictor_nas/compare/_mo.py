@@ -372,7 +372,7 @@ def _parse_goals(
     ds_list: list[str],
 ) -> tuple[list[str], list[str]]:
     """``(objectives, constraints)`` as texts, checked against every dataset of ``ds_list``."""
-    from predictor_nas.search._mo import parse_constraints, parse_objectives
+    from predictor_nas.search import parse_constraints, parse_objectives
 
     objs: list[str] = []
     cons: list[str] = []

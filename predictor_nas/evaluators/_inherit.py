@@ -82,8 +82,8 @@ def edge_prefixes(net: Any) -> dict[int, list[str]]:
     Raises:
         InvalidParameterError: ``net`` has no NB201 or edge cells.
     """
-    from predictor_nas.models._generic import _EdgeCell
-    from predictor_nas.models._nb201 import NB201Cell
+    from predictor_nas.models import EdgeCell as _EdgeCell
+    from predictor_nas.models import NB201Cell
 
     out: dict[int, list[str]] = {}
     for name, mod in net.named_modules():

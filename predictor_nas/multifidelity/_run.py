@@ -67,7 +67,7 @@ from predictor_nas.multifidelity._settings import (
     promotion_order,
     schedule_brackets,
 )
-from predictor_nas.search._study import Budget, Progress, open_study
+from predictor_nas.search import Budget, Progress, open_study
 
 __all__ = [
     "CONFIG_ATTR",

@@ -22,8 +22,8 @@ from predictor_nas.exceptions import StudyConfigMismatchError
 from predictor_nas.multifidelity._brackets import Bracket
 from predictor_nas.multifidelity._estimates import _PromotionEstimates
 from predictor_nas.multifidelity._settings import _seed, promotion_order
-from predictor_nas.samplers._pool import CandidatePool, draw_unused, fit_and_rank, mutants
-from predictor_nas.search._study import Budget
+from predictor_nas.samplers import CandidatePool, draw_unused, fit_and_rank, mutants
+from predictor_nas.search import Budget
 from predictor_nas.spaces import Arch
 
 

@@ -93,8 +93,7 @@ def _spos_pick(
     import optuna
 
     from predictor_nas.oneshot._evaluate import inherited_accuracy
-    from predictor_nas.search._ask import ask_arch
-    from predictor_nas.search._strategies import make_sampler
+    from predictor_nas.search import ask_arch, make_sampler
 
     space = supernet.space
     study = optuna.create_study(direction="maximize", sampler=make_sampler(sampler, space, seed))
@@ -175,7 +174,7 @@ def run_oneshot_search(
     from predictor_nas.models import build_model, build_nb201
     from predictor_nas.oneshot._supernet import build_supernet
     from predictor_nas.oneshot._train import train_supernet
-    from predictor_nas.search._strategies import available_strategies
+    from predictor_nas.search import available_strategies
 
     strategy = check_choice(strategy, "strategy", _OWNER, ONESHOT_STRATEGIES)
     seed = check_int(seed, "seed", _OWNER, minimum=0)

@@ -32,13 +32,13 @@ import torch
 from torch import nn
 
 from predictor_nas._validation import check_int, param_error
-from predictor_nas.models._nb201 import (
+from predictor_nas.models import (
     NB201Network,
     ResNetBasicBlock,
-    _as_generator,
-    _check_sizes,
-    _init_weights,
-    _make_op,
+    as_generator,
+    check_sizes,
+    init_weights,
+    make_nb201_op,
 )
 from predictor_nas.spaces import (
     NB201_EDGES,
@@ -299,7 +299,7 @@ class Supernet(nn.Module):
 
 
 class NB201Supernet(Supernet):
-    """The NB201 supernet: ``NB201Network``'s modules (``_make_op``, ``ResNetBasicBlock``)."""
+    """The NB201 supernet: ``NB201Network``'s modules (``make_nb201_op``, ``ResNetBasicBlock``)."""
 
     def _ops(self) -> tuple[str, ...]:
         return tuple(NB201_OPS)
@@ -311,7 +311,7 @@ class NB201Supernet(Supernet):
         return op == "none"
 
     def _op(self, op: str, channels: int) -> nn.Module:
-        return _make_op(op, channels)
+        return make_nb201_op(op, channels)
 
     def _reduction(self, c_in: int, c_out: int) -> nn.Module:
         return ResNetBasicBlock(c_in, c_out, stride=2)
@@ -334,23 +334,24 @@ class CellEdgesSupernet(Supernet):
         return tuple(self._space.edges)
 
     def _is_zero(self, op: str) -> bool:
-        from predictor_nas.models._cell_net import _ZERO_NAMES
+        from predictor_nas.models import ZERO_OP_NAMES as _ZERO_NAMES
 
         return op in self._space.zero_ops or op in _ZERO_NAMES
 
     def _op(self, op: str, channels: int) -> nn.Module:
-        from predictor_nas.models._cell_net import _make_cell_op
+        from predictor_nas.models import make_cell_op as _make_cell_op
 
         sp = self._space
         return _make_cell_op(op, channels, sp.zero_ops, sp.identity_ops)
 
     def _reduction(self, c_in: int, c_out: int) -> nn.Module:
-        from predictor_nas.models._cell_net import _Reduction
+        from predictor_nas.models import ReductionBlock as _Reduction
 
         return _Reduction(c_in, c_out)
 
     def _standalone(self, arch: Arch) -> nn.Module:
-        from predictor_nas.models._cell_net import CellEdgesNetwork, _EdgeCell
+        from predictor_nas.models import CellEdgesNetwork
+        from predictor_nas.models import EdgeCell as _EdgeCell
 
         sp = self._space
         return CellEdgesNetwork(
@@ -399,16 +400,16 @@ def build_supernet(
             "space", _OWNER, "'nb201' or a cell space with ops on edges (CellEdgesSpace)",
             getattr(sp, "name", sp),
         )
-    width, depth, num_classes, in_channels = _check_sizes(
+    width, depth, num_classes, in_channels = check_sizes(
         _OWNER, width, depth, num_classes, in_channels
     )
     if not isinstance(seed, torch.Generator):
         seed = check_int(seed, "seed", _OWNER, minimum=0)
-    generator = _as_generator(seed, _OWNER)
+    generator = as_generator(seed, _OWNER)
     with torch.device("meta"):
         net = cls(sp, width=width, depth=depth, num_classes=num_classes, in_channels=in_channels)
     net = net.to_empty(device="cpu")
-    _init_weights(net, generator)
+    init_weights(net, generator)
     with torch.no_grad():
         net.alphas.copy_(1e-3 * torch.randn(net.alphas.shape, generator=generator))
     return net

@@ -43,13 +43,18 @@ from predictor_nas._validation import check_choice, check_float, check_int, para
 from predictor_nas.exceptions import InvalidParameterError
 from predictor_nas.oneshot._optim import _Optim
 from predictor_nas.oneshot._supernet import Supernet
-from predictor_nas.training import ImageData, evaluate_accuracy, resolve_amp, resolve_device
-from predictor_nas.training._checkpoint import CHECKPOINT_FORMAT
-from predictor_nas.training._checkpoint import load_checkpoint as _load_checkpoint
-from predictor_nas.training._checkpoint import save_checkpoint as _save_checkpoint
-from predictor_nas.training._runtime import autocast as _autocast
-from predictor_nas.training._runtime import torch_threads as _threads
-from predictor_nas.training._steps import augment_batch as _augment
+from predictor_nas.training import (
+    CHECKPOINT_FORMAT,
+    ImageData,
+    evaluate_accuracy,
+    resolve_amp,
+    resolve_device,
+)
+from predictor_nas.training import augment_batch as _augment
+from predictor_nas.training import autocast as _autocast
+from predictor_nas.training import load_checkpoint as _load_checkpoint
+from predictor_nas.training import save_checkpoint as _save_checkpoint
+from predictor_nas.training import torch_threads as _threads
 
 log = logging.getLogger(__name__)
 

@@ -318,7 +318,7 @@ class PredictorGuidedSampler(_GuidedProposal, BaseSampler):
         Returns:
             A new sampler with the settings of ``GUIDED_KWARGS`` (see the class docstring).
         """
-        from predictor_nas.search._strategies import GUIDED_KWARGS
+        from predictor_nas.search import GUIDED_KWARGS
 
         kwargs = {**GUIDED_KWARGS, "predictor_kwargs": dict(GUIDED_KWARGS["predictor_kwargs"])}
         return cls(space, seed=seed, **kwargs)

@@ -48,7 +48,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from predictor_nas._validation import check_choice, check_float, check_int, param_error
 from predictor_nas.exceptions import InvalidParameterError
-from predictor_nas.samplers._priors import ProxyPrior, TablePrior
+from predictor_nas.samplers import ProxyPrior, TablePrior
 from predictor_nas.search._ask import ask_arch
 from predictor_nas.search._real_plan import _candidate_pool as _candidate_pool
 from predictor_nas.search._real_plan import _complete_curves, _Planner
@@ -273,7 +273,7 @@ def _make_prior(a: SimpleNamespace, data: ImageData) -> TablePrior | ProxyPrior 
     if warm_start is None or isinstance(warm_start, (TablePrior, ProxyPrior)):
         return warm_start
     if warm_start == "supernet" or type(warm_start).__name__ == "SupernetPrior":
-        from predictor_nas.oneshot._prior import supernet_prior
+        from predictor_nas.oneshot import supernet_prior
 
         return supernet_prior(warm_start, data, a)
     if warm_start == "proxies":

@@ -13,8 +13,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from predictor_nas.exceptions import InvalidParameterError
-from predictor_nas.samplers._pool import fit_and_rank, mutation_pool
-from predictor_nas.samplers._priors import ProxyPrior, TablePrior
+from predictor_nas.samplers import ProxyPrior, TablePrior, fit_and_rank, mutation_pool
 from predictor_nas.spaces import SearchSpace
 
 log = logging.getLogger(__name__)
