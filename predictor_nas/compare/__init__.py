@@ -24,16 +24,15 @@ from predictor_nas.compare._mo import (
     write_mo_report,
 )
 from predictor_nas.compare._plot import LOG_FLOOR, plot_regret
+from predictor_nas.compare._records import (
+    ComparisonResult,
+    RunRecord,
+)
 from predictor_nas.compare._report import markdown_report, seeds_text
 from predictor_nas.compare._run import (
     DEFAULT_STRATEGIES,
-    DEFAULT_THRESHOLDS,
-    HIT_TOL,
-    ComparisonResult,
-    RunRecord,
     compare,
     parse_seeds,
-    summarize,
 )
 from predictor_nas.compare._stats import (
     bootstrap_ci,
@@ -42,6 +41,11 @@ from predictor_nas.compare._stats import (
     queries_to_reach,
     reach_summary,
     wilson_ci,
+)
+from predictor_nas.compare._summary import (
+    DEFAULT_THRESHOLDS,
+    HIT_TOL,
+    summarize,
 )
 
 __all__ = [

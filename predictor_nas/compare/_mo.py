@@ -49,8 +49,10 @@ from predictor_nas.compare._mo_stats import (
     leads_from,
     summarize_mo,
 )
-from predictor_nas.compare._run import (
+from predictor_nas.compare._records import (
     _jsonable,
+)
+from predictor_nas.compare._run import (
     _names,
     _read_jsonl,
     parse_seeds,

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from predictor_nas.compare._run import HIT_TOL
 from predictor_nas.compare._stats import (
     final_ranks,
     mean_ci,
@@ -20,6 +19,9 @@ from predictor_nas.compare._stats import (
     queries_to_reach,
     reach_summary,
     wilson_ci,
+)
+from predictor_nas.compare._summary import (
+    HIT_TOL,
 )
 
 if TYPE_CHECKING:

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +14,14 @@ import numpy as np
 
 from predictor_nas import __version__
 from predictor_nas._validation import check_choice, check_float, check_int, param_error
-from predictor_nas.compare._stats import (
-    mean_ci,
-    mean_ci_columns,
-    queries_to_reach,
-    reach_summary,
-    wilson_ci,
+from predictor_nas.compare._records import (
+    ComparisonResult,
+    RunRecord,
+)
+from predictor_nas.compare._summary import (
+    DEFAULT_THRESHOLDS,
+    _test_of_row,
+    summarize,
 )
 
 log = logging.getLogger(__name__)
@@ -29,10 +29,6 @@ log = logging.getLogger(__name__)
 OWNER = "compare"
 #: Strategies compared when none are named (the fast ones; ``guided`` costs ~0.2 s a query).
 DEFAULT_STRATEGIES = ("random", "rea", "tpe")
-#: Final regret at or below this counts as having found the table's best-validation architecture.
-HIT_TOL = 1e-9
-#: Regret thresholds reported as "queries to reach" when none are given (percentage points).
-DEFAULT_THRESHOLDS = (0.1,)
 
 _SEEDS_ALLOWED = (
     "an int N >= 1 (seeds 0..N-1), a range like '0-99' (inclusive) or a comma list of distinct "
@@ -98,116 +94,10 @@ def _names(value: str | Iterable[str], name: str) -> list[str]:
     return out
 
 
-@dataclass(frozen=True)
-class RunRecord:
-    """One search of a comparison (what the per-run cache stores as a JSON line).
-
-    Attributes:
-        strategy, dataset, seed, budget: What was run.
-        n_queries: Completed queries.
-        best_arch: Final incumbent (chosen by validation).
-        best_val: Its mean validation value.
-        best_test: Its test value, or None where the table has no test metric.
-        regret_val: Final validation regret (>= 0).
-        wall_seconds: Wall seconds of the search loop.
-        trajectory_regret_val: (n_queries,) anytime validation regret.
-        trajectory_val: (n_queries,) anytime incumbent's mean validation value.
-        trajectory_test: (n_queries,) anytime incumbent's test value, or None.
-        best_val_observed: The objective value the search saw for the incumbent (a drawn
-            training trial with ``draw_seed``); None in caches written before it was kept.
-    """
-
-    strategy: str
-    dataset: str
-    seed: int
-    budget: int
-    n_queries: int
-    best_arch: str
-    best_val: float
-    best_test: float | None
-    regret_val: float
-    wall_seconds: float
-    trajectory_regret_val: list[float] = field(repr=False)
-    trajectory_val: list[float] = field(repr=False)
-    trajectory_test: list[float | None] | None = field(default=None, repr=False)
-    best_val_observed: float | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-able dict."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> RunRecord:
-        """Inverse of ``to_dict`` (extra keys are ignored)."""
-        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
 
 
-@dataclass
-class ComparisonResult:
-    """Outcome of ``compare``; ``to_dict`` gives the CLI's JSON object.
-
-    Attributes:
-        config: Space, table (name and content hash; no file path, so that reports carry no
-            machine paths), metric, draw_seed, datasets, strategies, seeds, budget, thresholds.
-        runs: One ``RunRecord`` per (dataset, strategy, seed), in that order.
-        datasets: Per dataset: table reference values and, per strategy, the statistics (see
-            ``summarize``), including anytime curves.
-        strategies: Per strategy, the same scalar statistics over all datasets (per seed the mean
-            over datasets, then a bootstrap interval over seeds; hit rate and queries-to-reach
-            pooled over runs). With one dataset this equals that dataset's entry without curves.
-        wall_seconds: Wall seconds of the whole comparison (cached runs cost nothing).
-        n_cached: Runs taken from the cache instead of being run.
-        jobs: Worker processes used.
-    """
-
-    config: dict[str, Any]
-    runs: list[RunRecord]
-    datasets: dict[str, dict[str, Any]]
-    strategies: dict[str, dict[str, Any]]
-    wall_seconds: float
-    n_cached: int = 0
-    jobs: int = 1
-
-    def to_dict(self, *, runs: bool = False, curves: bool = True) -> dict[str, Any]:
-        """JSON-able dict (NaN -> None).
-
-        Args:
-            runs: Include every ``RunRecord`` (with trajectories) under ``"runs"``.
-            curves: Include the per-step mean/CI curves of each dataset x strategy.
-        """
-        ds = {}
-        for name, entry in self.datasets.items():
-            e = dict(entry)
-            e["strategies"] = {
-                s: (v if curves else {k: x for k, x in v.items() if k != "curves"})
-                for s, v in entry["strategies"].items()
-            }
-            ds[name] = e
-        d: dict[str, Any] = {
-            **self.config,
-            "strategies": self.strategies,
-            "datasets": ds,
-            "n_runs": len(self.runs),
-            "n_cached": self.n_cached,
-            "jobs": self.jobs,
-            "wall_seconds": self.wall_seconds,
-            "version": __version__,
-        }
-        if runs:
-            d["runs"] = [r.to_dict() for r in self.runs]
-        return _jsonable(d)
 
 
-def _jsonable(x: Any) -> Any:
-    if isinstance(x, dict):
-        return {str(k): _jsonable(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, np.generic):
-        x = x.item()
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
 
 
 # --------------------------------------------------------------------------- running
@@ -591,144 +481,13 @@ def _execute(
     return results, n_cached, time.perf_counter() - t0
 
 
-def _test_of_row(
-    tbl: Any, dataset: str, row: int, fidelity: int, metric: str | None = None
-) -> float | None:
-    """Test value (``metric``, default ``test_acc``) of a table row at ``fidelity``, or None
-    without that metric there."""
-    from predictor_nas.search import TEST_METRIC
-
-    metric = metric or TEST_METRIC
-    if metric not in tbl.metrics(dataset) or fidelity not in tbl.fidelities(
-        metric, dataset=dataset
-    ):
-        return None
-    v = float(tbl.query_many(np.array([row]), metric, dataset=dataset, fidelity=fidelity)[0])
-    return v if math.isfinite(v) else None
 
 
-# --------------------------------------------------------------------------- statistics
-def _curve(a: np.ndarray) -> dict[str, list[float]]:
-    m, lo, hi = mean_ci_columns(a)
-    return {"mean": m.tolist(), "ci95_low": lo.tolist(), "ci95_high": hi.tolist()}
 
 
-def _ci(values: np.ndarray) -> tuple[float | None, list[float] | None]:
-    m, ci = mean_ci(values)
-    return m, None if ci is None else list(ci)
 
 
-def summarize(
-    runs: Sequence[RunRecord],
-    strategies: Sequence[str],
-    *,
-    thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
-    curves: bool = True,
-) -> dict[str, dict[str, Any]]:
-    """Per strategy: final regret, best val, test acc, hit rate, queries to thresholds, timing.
-
-    Runs of several datasets are combined per seed (mean over the datasets, then a seeded
-    percentile-bootstrap interval over seeds, see ``mean_ci``), so each seed counts once; hit
-    rates and queries-to-reach are pooled over runs. Bootstrap intervals stay inside the range
-    of the per-seed values: a regret interval never goes below 0.
-
-    Args:
-        runs: Records of one or more datasets; every (dataset, seed) of a strategy must have the
-            same budget.
-        strategies: Strategies to summarize, in order (a strategy without runs is left out).
-        thresholds: Regrets for the queries-to-reach statistics.
-        curves: Include per-step mean and 95% bootstrap interval of regret, best val and test acc
-            (only meaningful for one dataset).
-
-    Returns:
-        ``{strategy: {"n_seeds", "n_runs", "budget", "mean_regret_val", "ci95_regret_val",
-        "median_regret_val", "mean_best_val", "ci95_best_val", "mean_test_acc",
-        "ci95_test_acc", "hit_rate", "ci95_hit_rate", "queries_to_reach", "mean_rank",
-        "seconds_per_query", ["curves"]}}``. Test values are None where the table has none.
-    """
-    from scipy.stats import rankdata
-
-    # Mean rank of final regret per (dataset, seed) among the strategies (1 = best, ties share).
-    final: dict[tuple[str, int], dict[str, float]] = {}
-    for r in runs:
-        final.setdefault((r.dataset, r.seed), {})[r.strategy] = r.regret_val
-    ranks: dict[str, list[float]] = {s: [] for s in strategies}
-    for per in final.values():
-        names = [s for s in strategies if s in per]
-        for s, rk in zip(names, rankdata([per[s] for s in names])):
-            ranks[s].append(float(rk))
-
-    out: dict[str, dict[str, Any]] = {}
-    for s in strategies:
-        rs = [r for r in runs if r.strategy == s]
-        if not rs:
-            continue
-        seeds = sorted({r.seed for r in rs})
-        datasets = sorted({r.dataset for r in rs})
-        by = {(r.dataset, r.seed): r for r in rs}
-
-        def per_seed(
-            get: Any, seeds: list[int] = seeds, datasets: list[str] = datasets, by: dict = by
-        ) -> np.ndarray:
-            a = np.array(
-                [
-                    [_num(get(by[(d, sd)])) if (d, sd) in by else np.nan for d in datasets]
-                    for sd in seeds
-                ],
-                dtype=np.float64,
-            )
-            with np.errstate(invalid="ignore"):
-                # A seed's mean over datasets; NaN if any dataset lacks the value.
-                return a.mean(axis=1)
-
-        regret = per_seed(lambda r: r.regret_val)
-        best_val = per_seed(lambda r: r.best_val)
-        test = per_seed(lambda r: r.best_test)
-        m_reg, ci_reg = _ci(regret)
-        m_val, ci_val = _ci(best_val)
-        m_test, ci_test = _ci(test)
-        hits = sum(r.regret_val <= HIT_TOL for r in rs)
-        traj = np.array([r.trajectory_regret_val for r in rs], dtype=np.float64)
-        entry: dict[str, Any] = {
-            "n_seeds": len(seeds),
-            "n_runs": len(rs),
-            "budget": max(r.budget for r in rs),
-            "mean_regret_val": m_reg,
-            "ci95_regret_val": ci_reg,
-            "median_regret_val": float(np.median(regret)),
-            "mean_best_val": m_val,
-            "ci95_best_val": ci_val,
-            "mean_test_acc": m_test,
-            "ci95_test_acc": ci_test,
-            "hit_rate": hits / len(rs),
-            "ci95_hit_rate": list(wilson_ci(hits, len(rs))),
-            "queries_to_reach": {
-                _threshold_key(t): reach_summary(queries_to_reach(traj, t)) for t in thresholds
-            },
-            "mean_rank": float(np.mean(ranks[s])) if ranks[s] else None,
-            "seconds_per_query": float(
-                sum(r.wall_seconds for r in rs) / max(1, sum(r.n_queries for r in rs))
-            ),
-        }
-        if curves:
-            has_test = all(r.trajectory_test is not None for r in rs)
-            entry["curves"] = {
-                "regret_val": _curve(traj),
-                "best_val": _curve(np.array([r.trajectory_val for r in rs], dtype=np.float64)),
-                "test_acc": _curve(
-                    np.array([[_num(v) for v in r.trajectory_test] for r in rs], dtype=np.float64)
-                )
-                if has_test
-                else None,
-            }
-        out[s] = entry
-    return out
 
 
-def _num(v: float | None) -> float:
-    return np.nan if v is None else float(v)
 
 
-def _threshold_key(t: float) -> str:
-    """``0.1`` -> ``"0.1"``, ``1.0`` -> ``"1"`` (JSON object keys)."""
-    return f"{t:g}"
