@@ -9,6 +9,9 @@ regret (normalised by the true front's hypervolume) and front coverage per query
 ``markdown_report_mo``, ``plot_regret_mo`` and ``write_mo_report``.
 """
 
+from predictor_nas.compare._args import (
+    parse_seeds,
+)
 from predictor_nas.compare._html import write_html_report
 from predictor_nas.compare._mo import (
     DEFAULT_MO_STRATEGIES,
@@ -32,7 +35,6 @@ from predictor_nas.compare._report import markdown_report, seeds_text
 from predictor_nas.compare._run import (
     DEFAULT_STRATEGIES,
     compare,
-    parse_seeds,
 )
 from predictor_nas.compare._stats import (
     bootstrap_ci,

@@ -36,6 +36,10 @@ from typing import Any
 
 from predictor_nas import __version__
 from predictor_nas._validation import check_choice, check_float, check_int, param_error
+from predictor_nas.compare._args import (
+    _names,
+    parse_seeds,
+)
 from predictor_nas.compare._mo_report import (
     LOG_FLOOR_PCT,
     markdown_report_mo,
@@ -53,9 +57,7 @@ from predictor_nas.compare._records import (
     _jsonable,
 )
 from predictor_nas.compare._run import (
-    _names,
     _read_jsonl,
-    parse_seeds,
     run_tasks,
 )
 

@@ -10,10 +10,9 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from predictor_nas import __version__
-from predictor_nas._validation import check_choice, check_float, check_int, param_error
+from predictor_nas._validation import check_choice, param_error
+from predictor_nas.compare._args import OWNER, _check_common, _names
 from predictor_nas.compare._records import (
     ComparisonResult,
     RunRecord,
@@ -26,72 +25,13 @@ from predictor_nas.compare._summary import (
 
 log = logging.getLogger(__name__)
 
-OWNER = "compare"
 #: Strategies compared when none are named (the fast ones; ``guided`` costs ~0.2 s a query).
 DEFAULT_STRATEGIES = ("random", "rea", "tpe")
 
-_SEEDS_ALLOWED = (
-    "an int N >= 1 (seeds 0..N-1), a range like '0-99' (inclusive) or a comma list of distinct "
-    "ints >= 0 such as '0,5,1000-1019'"
-)
 
 
-def parse_seeds(value: int | str | Iterable[int]) -> list[int]:
-    """Seeds of a comparison from an int, a text form, or an iterable of ints.
-
-    ``20`` or ``"20"`` means seeds 0..19; ``"0-99"`` and ``"1000-1019"`` are inclusive ranges;
-    ``"0,3,10-12"`` mixes both; ``range(5)`` / ``[3, 7]`` are taken as they are.
-
-    Raises:
-        InvalidParameterError: not one of these forms, a seed < 0, an empty range or duplicates.
-    """
-
-    def bad() -> Exception:
-        return param_error("seeds", OWNER, _SEEDS_ALLOWED, value)
-
-    if isinstance(value, bool):
-        raise bad()
-    if isinstance(value, int | np.integer):
-        if value < 1:
-            raise bad()
-        return list(range(int(value)))
-    if isinstance(value, str):
-        text = value.strip()
-        if text.isdigit():
-            if int(text) < 1:
-                raise bad()
-            return list(range(int(text)))
-        seeds: list[int] = []
-        for part in text.split(","):
-            part = part.strip()
-            try:
-                if "-" in part:
-                    lo_text, hi_text = part.split("-", 1)
-                    lo, hi = int(lo_text), int(hi_text)
-                    if hi < lo:
-                        raise bad()
-                    seeds.extend(range(lo, hi + 1))
-                else:
-                    seeds.append(int(part))
-            except ValueError:
-                raise bad() from None
-    else:
-        try:
-            seeds = [check_int(s, "seeds", OWNER, minimum=0) for s in value]
-        except TypeError:
-            raise bad() from None
-    if not seeds or min(seeds) < 0 or len(set(seeds)) != len(seeds):
-        raise bad()
-    return seeds
 
 
-def _names(value: str | Iterable[str], name: str) -> list[str]:
-    """A comma text or iterable of names, stripped, non-empty and distinct."""
-    items = value.split(",") if isinstance(value, str) else list(value)
-    out = [str(v).strip() for v in items]
-    if not out or any(not v for v in out) or len(set(out)) != len(out):
-        raise param_error(name, OWNER, "a non-empty list of distinct names", value)
-    return out
 
 
 
@@ -296,6 +236,8 @@ def run_tasks(
             fh.close()
 
 
+
+
 def compare(
     *,
     space: str | None = None,
@@ -357,18 +299,10 @@ def compare(
         TableError: the table cannot be found or read.
     """
     from predictor_nas.evaluators import TableEvaluator
-    from predictor_nas.search import available_strategies
-    from predictor_nas.spaces import get_space, is_space_file
+    from predictor_nas.spaces import get_space
     from predictor_nas.tables import DEFAULT_TABLE, open_table
 
-    budget = check_int(budget, "budget", OWNER, minimum=1)
-    jobs = check_int(jobs, "jobs", OWNER, minimum=1)
-    seed_list = parse_seeds(seeds)
-    names = _names(strategies, "strategies")
-    known = available_strategies()
-    for s in names:
-        check_choice(s, "strategies", OWNER, known)
-    ths = [check_float(t, "thresholds", OWNER, minimum=0.0) for t in thresholds]
+    budget, jobs, seed_list, names, ths = _check_common(budget, jobs, seeds, strategies, thresholds)
     if evaluator != "table":
         from predictor_nas.compare._surrogate import compare_surrogate
 
@@ -388,6 +322,40 @@ def compare(
     for d in ds_list:
         check_choice(d, "dataset", OWNER, tbl.datasets)
         TableEvaluator(tbl, d, metric=metric, draw_seed=draw_seed)  # validates metric/draw_seed
+    config, tasks = _plan(
+        sp, tbl, space, ds_list, names, seed_list, budget, draw_seed, metric, test_metric, ths
+    )
+    results, n_cached, wall = _execute(tasks, tbl.content_hash, cache, jobs, progress)
+    runs = [results[_cache_key(t, tbl.content_hash)] for t in tasks]
+    order = {(d, s): i for i, (d, s) in enumerate((d, s) for d in ds_list for s in names)}
+    runs.sort(key=lambda r: (order[(r.dataset, r.strategy)], seed_list.index(r.seed)))
+    return ComparisonResult(
+        config=config,
+        runs=runs,
+        datasets=_per_dataset(tbl, runs, ds_list, names, metric, test_metric, ths),
+        strategies=summarize(runs, names, thresholds=ths, curves=False),
+        wall_seconds=wall,
+        n_cached=n_cached,
+        jobs=jobs,
+    )
+
+
+def _plan(
+    sp: Any,
+    tbl: Any,
+    space: Any,
+    ds_list: list[str],
+    names: list[str],
+    seed_list: list[int],
+    budget: int,
+    draw_seed: bool,
+    metric: str,
+    test_metric: str | None,
+    ths: list[float],
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The comparison's stored configuration and its tasks (one ``run_search`` each)."""
+    from predictor_nas.spaces import is_space_file
+
     config = {
         "space": sp.name,
         "table": tbl.name,
@@ -417,10 +385,21 @@ def compare(
         for d in ds_list
         for s in names
     ]
-    results, n_cached, wall = _execute(tasks, tbl.content_hash, cache, jobs, progress)
-    runs = [results[_cache_key(t, tbl.content_hash)] for t in tasks]
-    order = {(d, s): i for i, (d, s) in enumerate((d, s) for d in ds_list for s in names)}
-    runs.sort(key=lambda r: (order[(r.dataset, r.strategy)], seed_list.index(r.seed)))
+    return config, tasks
+
+
+def _per_dataset(
+    tbl: Any,
+    runs: list[RunRecord],
+    ds_list: list[str],
+    names: list[str],
+    metric: str,
+    test_metric: str | None,
+    ths: list[float],
+) -> dict[str, dict[str, Any]]:
+    """Per dataset: the table's best-validation arch (and its test value) and the summaries."""
+    from predictor_nas.evaluators import TableEvaluator
+
     per_ds = {}
     for d in ds_list:
         row, top = tbl.best(metric, dataset=d)
@@ -431,16 +410,7 @@ def compare(
             [r for r in runs if r.dataset == d], names, thresholds=ths, curves=True
         )
         per_ds[d] = ref
-    overall = summarize(runs, names, thresholds=ths, curves=False)
-    return ComparisonResult(
-        config=config,
-        runs=runs,
-        datasets=per_ds,
-        strategies=overall,
-        wall_seconds=wall,
-        n_cached=n_cached,
-        jobs=jobs,
-    )
+    return per_ds
 
 
 def _execute(

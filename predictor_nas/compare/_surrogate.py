@@ -19,15 +19,17 @@ from typing import Any
 import numpy as np
 
 from predictor_nas._validation import check_choice, param_error
+from predictor_nas.compare._args import (
+    OWNER,
+    _names,
+)
 from predictor_nas.compare._records import (
     ComparisonResult,
     RunRecord,
 )
 from predictor_nas.compare._run import (
-    OWNER,
     _cache_key,
     _execute,
-    _names,
 )
 from predictor_nas.compare._summary import (
     summarize,
