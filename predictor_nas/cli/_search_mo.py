@@ -72,12 +72,8 @@ def _cmd_search_mo(args: argparse.Namespace) -> int:
         study_name=args.study_name,
         progress=not args.no_progress and not args.json,
     )
-    plot = None if args.plot is None else plot_mo_front(result, args.plot)
+    plot = _plot_and_json(result, args, plot_mo_front)
     if args.json:
-        d = result.to_dict()
-        if plot is not None:
-            d["plot"] = str(plot)
-        _out_json(d)
         return 0
     head = ["arch", *result.objectives]
     rows = [[p["arch"], *(f"{v:.6g}" for v in p["values"])] for p in result.front]
@@ -182,12 +178,8 @@ def _cmd_search_mo_train(args: argparse.Namespace) -> int:
         study_name=args.study_name,
         progress=not args.no_progress and not args.json,
     )
-    plot = None if args.plot is None else plot_mo_real_front(result, args.plot)
+    plot = _plot_and_json(result, args, plot_mo_real_front)
     if args.json:
-        d = result.to_dict()
-        if plot is not None:
-            d["plot"] = str(plot)
-        _out_json(d)
         return 0
     extra = [
         m
@@ -231,3 +223,18 @@ def _cmd_search_mo_train(args: argparse.Namespace) -> int:
         info.append(("plot", str(plot)))
     _out_rows(info)
     return 0
+
+
+def _plot_and_json(result: Any, args: argparse.Namespace, plotter: Any) -> Any:
+    """Draw ``--plot`` with ``plotter``; with ``--json`` print the result (and the plot's path).
+
+    Returns:
+        The plot's path, or None.
+    """
+    plot = None if args.plot is None else plotter(result, args.plot)
+    if args.json:
+        d = result.to_dict()
+        if plot is not None:
+            d["plot"] = str(plot)
+        _out_json(d)
+    return plot

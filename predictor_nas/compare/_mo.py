@@ -28,7 +28,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -58,7 +57,7 @@ from predictor_nas.compare._records import (
 )
 from predictor_nas.compare._run import (
     _read_jsonl,
-    run_tasks,
+    run_cached,
 )
 
 __all__ = [
@@ -314,21 +313,9 @@ def compare_mo(
     cache_path = None if cache is None else Path(cache)
     done = _read_mo_cache(cache_path)
     keys = [_cache_key(t, tbl.content_hash) for t in tasks]
-    results = {k: done[k] for k in keys if k in done}
-    todo = [(k, t) for k, t in zip(keys, tasks) if k not in results]
-    n_cached = len(results)
-    log.info("compare_mo: %d runs (%d cached), %d job(s)", len(tasks), n_cached, jobs)
-    t0 = time.perf_counter()
-    run_tasks(
-        todo,
-        _run_one_mo,
-        results,
-        jobs=jobs,
-        cache_path=cache_path,
-        progress=progress,
-        total=len(tasks),
+    results, n_cached, wall = run_cached(
+        tasks, keys, done, _run_one_mo, cache_path, jobs, progress, "compare_mo"
     )
-    wall = time.perf_counter() - t0
 
     runs = [results[k] for k in keys]
     order = {(d, s): i for i, (d, s) in enumerate((d, s) for d in ds_list for s in names)}

@@ -427,27 +427,35 @@ def _execute(
     """
     cache_path = None if cache is None else Path(cache)
     done = _read_cache(cache_path) if cache_path is not None else {}
-    results: dict[str, RunRecord] = {}
-    todo = []
-    for t in tasks:
-        k = _cache_key(t, content_hash)
-        if k in done:
-            results[k] = done[k]
-        else:
-            todo.append((k, t))
-    n_cached = len(results)
-    log.info("compare: %d runs (%d cached), %d job(s)", len(tasks), n_cached, jobs)
+    keys = [_cache_key(t, content_hash) for t in tasks]
+    return run_cached(tasks, keys, done, _run_one, cache_path, jobs, progress, "compare")
 
+
+def run_cached(
+    tasks: list[dict[str, Any]],
+    keys: list[str],
+    done: dict[str, Any],
+    run_one: Callable[[dict[str, Any]], Any],
+    cache_path: Path | None,
+    jobs: int,
+    progress: bool,
+    label: str,
+) -> tuple[dict[str, Any], int, float]:
+    """Run every task whose cache key is not in ``done`` (``run_tasks``); the cached ones are
+    taken as they are.
+
+    Returns:
+        ``(records by cache key, records taken from the cache, wall seconds)``.
+    """
+    results = {k: done[k] for k in keys if k in done}
+    todo = [(k, t) for k, t in zip(keys, tasks) if k not in results]
+    n_cached = len(results)
+    log.info("%s: %d runs (%d cached), %d job(s)", label, len(tasks), n_cached, jobs)
     t0 = time.perf_counter()
     run_tasks(
-        todo,
-        _run_one,
-        results,
-        jobs=jobs,
-        cache_path=cache_path,
-        progress=progress,
+        todo, run_one, results, jobs=jobs, cache_path=cache_path, progress=progress,
         total=len(tasks),
-    )
+    )  # fmt: skip
     return results, n_cached, time.perf_counter() - t0
 
 

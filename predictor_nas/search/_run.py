@@ -10,22 +10,24 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 import optuna
-from optuna.trial import FrozenTrial, TrialState
+from optuna.trial import TrialState
 
 from predictor_nas._validation import check_choice, check_int, param_error
 from predictor_nas.evaluators import Evaluator, TableEvaluator
-from predictor_nas.exceptions import SearchError
 from predictor_nas.search._ask import ask_arch
 from predictor_nas.search._evaluator import (
     reference_best,
     resolve_evaluator,
     surrogate_identity,
+)
+from predictor_nas.search._incumbents import (
+    _surrogate_incumbents,
+    incumbent_trajectory,
 )
 from predictor_nas.search._storage import make_storage
 from predictor_nas.search._strategies import (
@@ -124,40 +126,6 @@ def default_study_name(
 _step_seed = step_seed
 
 
-def incumbent_trajectory(
-    trials: Sequence[FrozenTrial],
-    table: Table,
-    dataset: str,
-    *,
-    metric: str = "val_acc",
-    maximize: bool = True,
-) -> tuple[np.ndarray, np.ndarray, list[int]]:
-    """Anytime incumbent of a search, chosen by the observed objective.
-
-    Args:
-        trials: Completed trials in query order; each has user attr ``"arch"``.
-        table, dataset, metric: Where to read the incumbent's mean validation value.
-        maximize: Direction of the objective.
-
-    Returns:
-        ``(val, regret, rows)``: the incumbent's mean validation value after each query, shape (n,);
-        its regret to the table's best, shape (n,); and the incumbent's table row after each query.
-    """
-    rows = table.rows([t.user_attrs["arch"] for t in trials])
-    observed = np.array([t.value for t in trials], dtype=np.float64)
-    if not maximize:
-        observed = -observed
-    inc_rows = []
-    best = -math.inf
-    cur = -1
-    for r, v in zip(rows, observed):
-        if v > best:
-            best, cur = v, int(r)
-        inc_rows.append(cur)
-    val = table.query_many(np.array(inc_rows, dtype=np.int64), metric, dataset=dataset)
-    _, top = table.best(metric, dataset=dataset)
-    regret = (top - val) if maximize else (val - top)
-    return val, regret, inc_rows
 
 
 def run_search(
@@ -258,16 +226,7 @@ def run_search(
     if isinstance(sp, DeclaredSpace):  # a user's declaration: the study records all of it
         config["space_spec"] = sp.spec()
     # One process per study (the lock is released by ``close`` or when an error drops it).
-    opened = open_study(
-        storage=storage, name=name, config=config, attr=CONFIG_ATTR,
-        creator="predictor-nas search", name_option="--study-name",
-        store=make_storage(
-            storage, journal_buffered=JOURNAL_BUFFERED,
-            journal_fsync_interval=JOURNAL_FSYNC_INTERVAL,
-        ),
-        direction=evaluator.direction, sampler=make_sampler(strategy, sp, _step_seed(seed, 0)),
-        lock=True, distributions=sp.distributions() if sp.plain else None,
-    )
+    opened = _open(storage, name, config, evaluator, sp, strategy, seed)
     resumed_from, reason, wall = _loop(
         opened, sp, evaluator, strategy=strategy, seed=seed, limits=limits, budget=budget,
         desc=f"{strategy} {dataset}", progress=progress,
@@ -278,6 +237,28 @@ def run_search(
         dataset=dataset, seed=seed, metric=metric, study_name=name,
         storage=storage or "memory", resumed_from=resumed_from, wall_seconds=wall,
     )
+
+
+def _open(
+    storage: str | None,
+    name: str,
+    config: dict[str, Any],
+    evaluator: Any,
+    sp: SearchSpace,
+    strategy: str,
+    seed: int,
+) -> Any:
+    """Open (or resume) a single-process search's study, holding its run lock."""
+    return open_study(
+        storage=storage, name=name, config=config, attr=CONFIG_ATTR,
+        creator="predictor-nas search", name_option="--study-name",
+        store=make_storage(
+            storage, journal_buffered=JOURNAL_BUFFERED,
+            journal_fsync_interval=JOURNAL_FSYNC_INTERVAL,
+        ),
+        direction=evaluator.direction, sampler=make_sampler(strategy, sp, _step_seed(seed, 0)),
+        lock=True, distributions=sp.distributions() if sp.plain else None,
+    )  # fmt: skip
 
 
 def _loop(
@@ -439,16 +420,7 @@ def _run_surrogate_search(
     }
     if isinstance(sp, DeclaredSpace):
         config["space_spec"] = sp.spec()
-    opened = open_study(
-        storage=storage, name=name, config=config, attr=CONFIG_ATTR,
-        creator="predictor-nas search", name_option="--study-name",
-        store=make_storage(
-            storage, journal_buffered=JOURNAL_BUFFERED,
-            journal_fsync_interval=JOURNAL_FSYNC_INTERVAL,
-        ),
-        direction=evaluator.direction, sampler=make_sampler(strategy, sp, _step_seed(seed, 0)),
-        lock=True, distributions=sp.distributions() if sp.plain else None,
-    )
+    opened = _open(storage, name, config, evaluator, sp, strategy, seed)
     resumed_from, reason, wall = _loop(
         opened, sp, evaluator, strategy=strategy, seed=seed, limits=limits, budget=budget,
         desc=f"{strategy} {ident['evaluator']}", progress=progress,
@@ -480,17 +452,3 @@ def _run_surrogate_search(
     )
 
 
-def _surrogate_incumbents(
-    trials: Sequence[FrozenTrial], maximize: bool
-) -> tuple[np.ndarray, FrozenTrial]:
-    """Anytime incumbent value after each query, shape (n,), and the final incumbent's trial
-    (the surrogate is deterministic: the observed value is the value)."""
-    vals = np.empty(len(trials), dtype=np.float64)
-    best: FrozenTrial | None = None
-    for i, t in enumerate(trials):
-        if best is None or (t.value > best.value if maximize else t.value < best.value):
-            best = t
-        vals[i] = best.value
-    if best is None:
-        raise SearchError("The search made no query; give a budget >= 1.")
-    return vals, best
