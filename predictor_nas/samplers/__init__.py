@@ -9,6 +9,7 @@ from predictor_nas.samplers._acquisition import (
 )
 from predictor_nas.samplers._evolution import RegularizedEvolutionSampler, SpaceEvolutionSampler
 from predictor_nas.samplers._exhaustive import ExhaustiveSampler
+from predictor_nas.samplers._feasible_guided import FeasibleGuidedSampler
 from predictor_nas.samplers._guided import PredictorGuidedSampler
 from predictor_nas.samplers._local_search import LocalSearchSampler, LocalSearchStep
 from predictor_nas.samplers._mo_evolution import MORegularizedEvolutionSampler
@@ -37,6 +38,7 @@ __all__ = [
     "TABLE_PROXY_ENSEMBLE",
     "CandidatePool",
     "ExhaustiveSampler",
+    "FeasibleGuidedSampler",
     "LocalSearchSampler",
     "LocalSearchStep",
     "MOPredictorGuidedSampler",

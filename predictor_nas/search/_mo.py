@@ -295,6 +295,7 @@ def _context(
     return _Context(
         feasible=(lambda a: bool(feasible_rows[row_of(a)])) if cons else None,
         known=static,
+        n_objectives=len(objs),
     )
 
 

@@ -22,6 +22,7 @@ class _Context:
 
     feasible: Callable[[Arch], bool] | None
     known: dict[int, Callable[[Sequence[Arch]], Any]]
+    n_objectives: int = 2
 
 
 def _random(sp: SearchSpace, seed: int, ctx: _Context) -> optuna.samplers.BaseSampler:
@@ -49,8 +50,10 @@ def _mo_rea(sp: SearchSpace, seed: int, ctx: _Context) -> optuna.samplers.BaseSa
 
 
 def _mo_guided(sp: SearchSpace, seed: int, ctx: _Context) -> optuna.samplers.BaseSampler:
-    from predictor_nas.samplers import MOPredictorGuidedSampler
+    from predictor_nas.samplers import FeasibleGuidedSampler, MOPredictorGuidedSampler
 
+    if ctx.n_objectives == 1:  # constrained single-objective: guided's settings, feasible only
+        return FeasibleGuidedSampler.benchmarked(sp, feasible=ctx.feasible, seed=seed)
     return MOPredictorGuidedSampler(sp, seed=seed, known=ctx.known, feasible=ctx.feasible)
 
 
@@ -58,7 +61,8 @@ MO_STRATEGIES: dict[str, tuple[Callable[..., optuna.samplers.BaseSampler], str]]
     "mo-guided": (
         _mo_guided,
         "predictor-guided: ridge model per learned objective (params, flops, latency read "
-        "exactly), candidate adding the most hypervolume; 10 random warm-up (ours)",
+        "exactly), candidate adding the most hypervolume; 10 random warm-up; with one objective "
+        "the guided strategy's sampler restricted to feasible architectures (ours)",
     ),
     "mo-rea": (
         _mo_rea,
