@@ -311,6 +311,7 @@ def test_bad_value_of_every_option_is_one_line_and_exit_2(opt, fuzz_dir):
         check(run(build_argv(opt, value, fuzz_dir)))
 
 
+@pytest.mark.slow  # ~12 s of Hypothesis draws: in the slow run (.ci/run runs both)
 @settings(
     max_examples=40,
     deadline=None,

@@ -490,6 +490,7 @@ def test_second_live_coordinator_is_refused_and_a_released_lease_is_free(tmp_pat
     assert time.monotonic() - t0 < 2
 
 
+@pytest.mark.slow  # several seconds: in the slow run (.ci/run runs both)
 def test_lease_of_a_dead_coordinator_is_taken_over_after_the_grace_period(tmp_path):
     """An unreleased lease whose counter does not move (its holder died) is taken over."""
     spec = str(tmp_path / "d.journal")

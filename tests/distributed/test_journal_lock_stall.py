@@ -97,6 +97,7 @@ def test_live_worker_stalled_by_a_left_behind_lock_file_keeps_its_result(tmp_pat
     assert by_state.count(TrialState.WAITING) == 1  # the dead worker's retry only
 
 
+@pytest.mark.slow  # several seconds: in the slow run (.ci/run runs both)
 def test_reaper_judges_no_trial_while_the_journal_lock_is_held(tmp_path):
     """A lock held (and kept fresh) past the grace period stalls the beats; the reaper waits for
     the lock and judges nobody dead that round, so the live trial is not reaped."""

@@ -143,6 +143,7 @@ def _hv_after(sampler, table, acc, params, ref) -> float:
     return hypervolume(to_minimization([t.values for t in study.trials], MO), ref)
 
 
+@pytest.mark.slow  # several seconds: in the slow run (.ci/run runs both)
 def test_mo_samplers_beat_random_search_on_the_nb201_table(nb201_tradeoff):
     """After 100 queries of cifar10 val_acc vs params, both MO samplers reach a larger mean
     hypervolume (5 seeds) than Optuna's RandomSampler, and never more than the true front's."""

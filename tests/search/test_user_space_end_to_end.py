@@ -50,6 +50,7 @@ def user_space(tmp_path, monkeypatch):
     return tmp_path, space, float(np.max(means))
 
 
+@pytest.mark.slow  # several seconds: in the slow run (.ci/run runs both)
 def test_declared_space_through_import_search_compare_and_predictors(user_space, capsys):
     """Import, search (guided), compare (3 strategies) and predictors evaluate all run on it."""
     tmp, space, best = user_space
