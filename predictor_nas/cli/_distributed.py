@@ -68,7 +68,9 @@ def _cmd_coordinate(args: argparse.Namespace) -> int:
         evaluator_options=_key_values(args.evaluator_option, "--evaluator-option"),
         queue_size=args.queue_size,
         score_predictor=score,
-        heartbeat=HeartbeatSettings(args.heartbeat_interval, args.grace_period, args.max_retry),
+        heartbeat=HeartbeatSettings(
+            args.heartbeat_interval, args.grace_period, args.max_retry, args.lock_timeout
+        ),
         poll_interval=args.poll_interval,
         max_seconds=args.max_seconds,
         progress=not args.no_progress and not args.json,
@@ -210,6 +212,15 @@ def _add_coordinate_parser(sub: Any, storage_help: str) -> None:
         metavar="S",
         help="seconds without heartbeat before a trial is retried (default "
         f"{DEFAULT_GRACE_PERIOD})",
+    )
+    c.add_argument(
+        "--lock-timeout",
+        type=_positive_int_or_raw,
+        default=30,
+        metavar="S",
+        help="journal files: seconds after which the write lock of a process that died while "
+        "writing is broken (default 30); --grace-period must be >= --heartbeat-interval + this "
+        "+ 2",
     )
     c.add_argument(
         "--max-retry",

@@ -140,7 +140,10 @@ def _json_out(tmp_path: Path, tag: str) -> dict:
 
 
 def _hb_args() -> list[str]:
-    return ["--heartbeat-interval", "1", "--grace-period", "3", "--poll-interval", "0.1"]
+    return [
+        "--heartbeat-interval", "1", "--grace-period", "6", "--lock-timeout", "3",
+        "--poll-interval", "0.1",
+    ]  # fmt: skip
 
 
 def _check_ledger(study: optuna.Study, budget: int, table) -> list:

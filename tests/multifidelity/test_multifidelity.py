@@ -355,7 +355,7 @@ def test_nb301_curves_continuations_and_curve_promotions(nb301, tmp_path):
             assert d["scores"] != observed
     assert learned >= 1
     assert r.best_val == pytest.approx(
-        nb301.surrogate.evaluate(r.best_arch, 98)["val_acc"], abs=1e-9
+        nb301.surrogate.evaluate(r.best_arch, 98).metrics["val_acc"], abs=1e-9
     )
     assert r.best_fidelity == 98
     resumed = run_multifidelity(
