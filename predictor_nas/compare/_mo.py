@@ -29,7 +29,7 @@ import json
 import logging
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +53,7 @@ from predictor_nas.compare._mo_stats import (
     summarize_mo,
 )
 from predictor_nas.compare._records import (
+    JSONRecord,
     _jsonable,
 )
 from predictor_nas.compare._run import (
@@ -84,7 +85,7 @@ DEFAULT_MO_STRATEGIES = ("mo-guided", "mo-rea", "nsga2", "nsga3", "motpe", "rand
 
 
 @dataclass(frozen=True)
-class MORunRecord:
+class MORunRecord(JSONRecord):
     """One multi-objective search of a comparison (a line of the run cache).
 
     Attributes:
@@ -118,15 +119,6 @@ class MORunRecord:
     wall_seconds: float
     trajectory_regret: list[float] = field(repr=False)
     trajectory_coverage: list[float] = field(repr=False)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-able dict."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> MORunRecord:
-        """Inverse of ``to_dict`` (extra keys are ignored)."""
-        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
 
 
 @dataclass

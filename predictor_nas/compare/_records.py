@@ -4,15 +4,29 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 
 from predictor_nas import __version__
 
 
+class JSONRecord:
+    """``to_dict`` / ``from_dict`` of a dataclass record (one line of a run cache)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able dict."""
+        return asdict(self)  # type: ignore[call-overload]
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Self:
+        """Inverse of ``to_dict`` (extra keys are ignored)."""
+        fields = cls.__dataclass_fields__  # type: ignore[attr-defined]
+        return cls(**{k: d[k] for k in fields if k in d})
+
+
 @dataclass(frozen=True)
-class RunRecord:
+class RunRecord(JSONRecord):
     """One search of a comparison (what the per-run cache stores as a JSON line).
 
     Attributes:
@@ -44,15 +58,6 @@ class RunRecord:
     trajectory_val: list[float] = field(repr=False)
     trajectory_test: list[float | None] | None = field(default=None, repr=False)
     best_val_observed: float | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-able dict."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> RunRecord:
-        """Inverse of ``to_dict`` (extra keys are ignored)."""
-        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
 
 
 @dataclass
