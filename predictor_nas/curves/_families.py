@@ -170,42 +170,20 @@ def _geom(lo: float, hi: float, n: int) -> np.ndarray:
     return np.geomspace(lo, hi, n)
 
 
+#: Starting-point grids shared by families with the same parameters.
+_KD_GRID = (_geom(0.05, 30.0, 8), _geom(0.15, 3.0, 7))  # janoschek and exp4: (k, d)
+_KD_BOUNDS = ((0.02, 0.1), (60.0, 4.0))  # janoschek, weibull and exp4: (lower, upper)
+
 FAMILIES: dict[str, Family] = {
     f.name: f
     for f in (
         Family("pow3", True, _pow3, (0.05,), (3.0,), (_geom(0.05, 3.0, 16),)),
         Family("exp3", True, _exp3, (0.1,), (60.0,), (_geom(0.1, 60.0, 16),)),
+        Family("janoschek", True, _janoschek, *_KD_BOUNDS, _KD_GRID),
+        Family("weibull", True, _weibull, *_KD_BOUNDS, (_geom(0.1, 20.0, 8), _geom(0.15, 3.0, 7))),
+        Family("exp4", True, _janoschek, *_KD_BOUNDS, _KD_GRID),
         Family(
-            "janoschek",
-            True,
-            _janoschek,
-            (0.02, 0.1),
-            (60.0, 4.0),
-            (_geom(0.05, 30.0, 8), _geom(0.15, 3.0, 7)),
-        ),
-        Family(
-            "weibull",
-            True,
-            _weibull,
-            (0.02, 0.1),
-            (60.0, 4.0),
-            (_geom(0.1, 20.0, 8), _geom(0.15, 3.0, 7)),
-        ),
-        Family(
-            "exp4",
-            True,
-            _janoschek,
-            (0.02, 0.1),
-            (60.0, 4.0),
-            (_geom(0.05, 30.0, 8), _geom(0.15, 3.0, 7)),
-        ),
-        Family(
-            "mmf",
-            True,
-            _mmf,
-            (0.02, 0.1),
-            (60.0, 5.0),
-            (_geom(0.1, 20.0, 8), _geom(0.2, 4.0, 7)),
+            "mmf", True, _mmf, (0.02, 0.1), (60.0, 5.0), (_geom(0.1, 20.0, 8), _geom(0.2, 4.0, 7))
         ),
         Family(
             "log_power",
