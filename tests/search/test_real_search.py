@@ -144,7 +144,6 @@ def test_warm_start_ranks_round_zero_by_the_table_prior(nb201_table):
                         storage=None, **TINY)
     assert r.n_trained == 4
     # Round 0 = the two best priors of its pool; they are good CIFAR-10 cells (> 85%).
-
     pool = mutation_pool(space, np.random.default_rng([0, 0, 1]), [], set(), 60, 20)
     best2 = np.sort(prior.score(pool))[-2:]
     assert best2.min() > 85.0
