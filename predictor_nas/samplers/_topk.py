@@ -32,7 +32,7 @@ import numpy as np
 from optuna.study import Study, StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
-from predictor_nas._validation import check_choice, check_int, param_error
+from predictor_nas._validation import check_choice, check_float, check_int, param_error
 from predictor_nas.exceptions import InvalidParameterError
 from predictor_nas.samplers._acquisition import ACQUISITIONS
 from predictor_nas.samplers._pool import fit_and_rank, mutation_pool
@@ -194,9 +194,9 @@ class TopKSampler(SpaceSampler):
                               "TablePrior or a ProxyPrior", prior)
         self.prior = prior
         self.epochs = None if epochs is None else check_int(epochs, "epochs", owner, minimum=1)
-        if max_target is not None and not isinstance(max_target, (int, float)):
-            raise param_error("max_target", owner, "None or a float", max_target)
-        self.max_target = max_target
+        self.max_target = (
+            None if max_target is None else check_float(max_target, "max_target", owner)
+        )
 
     @staticmethod
     def n_rounds(study: Study) -> int:

@@ -179,6 +179,7 @@ def test_the_pool_runs_dry_on_a_small_space():
         ({"prior": 3}, "'prior' parameter of TopKSampler"),
         ({"predictor_kwargs": [1]}, "'predictor_kwargs' parameter of TopKSampler"),
         ({"epochs": 0}, "'epochs' parameter of TopKSampler"),
+        ({"max_target": "100"}, "'max_target' parameter of TopKSampler"),
     ],
 )
 def test_argument_errors(kw, msg):
