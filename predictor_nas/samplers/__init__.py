@@ -32,6 +32,7 @@ from predictor_nas.samplers._priors import (
 )
 from predictor_nas.samplers._reinforce import ReinforceSampler
 from predictor_nas.samplers._space_sampler import observed_targets
+from predictor_nas.samplers._topk import TopKSampler, complete_curves, fit_targets
 
 __all__ = [
     "ACQUISITIONS",
@@ -51,10 +52,13 @@ __all__ = [
     "ScoreFeatures",
     "SpaceEvolutionSampler",
     "TablePrior",
+    "TopKSampler",
     "acquisition_scores",
+    "complete_curves",
     "draw_unused",
     "expected_improvement",
     "fit_and_rank",
+    "fit_targets",
     "mutants",
     "mutation_pool",
     "observed_targets",

@@ -1,9 +1,9 @@
 """The proposal core: candidate pools, unused-architecture draws and fit-and-rank.
 
 Every predictor-steered proposer of the package (``PredictorGuidedSampler``,
-``MOPredictorGuidedSampler``, the ``topk`` real search's planner, the multi-fidelity proposer,
-the distributed coordinator's scorer) and the random-unused draws of ``SpaceSampler`` build their
-proposals from these pieces, so a pool means the same thing everywhere:
+``MOPredictorGuidedSampler``, ``TopKSampler`` (the ``topk`` real search), the multi-fidelity
+proposer, the distributed coordinator's scorer) and the random-unused draws of ``SpaceSampler``
+build their proposals from these pieces, so a pool means the same thing everywhere:
 
 * ``CandidatePool``: candidates in the order they were added, one per dedup key, never a key that
   is already used (a trial of the study, a planned arch), optionally only those ``accept`` takes;
@@ -122,7 +122,7 @@ def mutation_pool(
     """Mutations of ``parents`` (alternately 1 and 2 edits), topped up with uniform random archs
     (at most ``50 * size`` draws) to ``size``; canonical keys outside ``exclude`` only, one per key.
 
-    The ``topk`` real search's pool (``_Planner``).
+    The ``topk`` real search's pool (``TopKSampler``).
     """
     pool = CandidatePool(space.canonical_key, exclude)
     pool.extend(mutants(space, parents, n_mutations, rng))

@@ -92,7 +92,7 @@ from predictor_nas.search._mo_spec import (
 )
 from predictor_nas.search._mo_strategies import MO_STRATEGIES, _Context, mo_strategies
 from predictor_nas.search._real import _train_evaluator, default_checkpoint_dir
-from predictor_nas.search._real_plan import _step_seed
+from predictor_nas.search._strategies import step_seed as _step_seed
 from predictor_nas.search._study import Budget, Progress, open_study
 from predictor_nas.spaces import Arch, SearchSpace
 

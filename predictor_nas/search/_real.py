@@ -29,7 +29,8 @@ study user attr (``plan_<r>``), so a killed search resumes where it stopped (rer
 with the same storage): interrupted trials are marked failed and their architecture trained
 again, and with a trial budget the result equals an uninterrupted run's (on CPU, bit for bit).
 
-The ``topk`` planner is in ``_real_plan``, the result in ``_real_result``.
+The ``topk`` strategy is the sampler ``predictor_nas.samplers.TopKSampler``: the loop sets it as
+the study's sampler and asks like every other strategy; the result is in ``_real_result``.
 """
 
 from __future__ import annotations
@@ -48,11 +49,8 @@ from optuna.trial import FrozenTrial, TrialState
 
 from predictor_nas._validation import check_choice, check_float, check_int, param_error
 from predictor_nas.exceptions import InvalidParameterError
-from predictor_nas.samplers import ProxyPrior, TablePrior
+from predictor_nas.samplers import ProxyPrior, TablePrior, TopKSampler, complete_curves
 from predictor_nas.search._ask import ask_arch
-from predictor_nas.search._real_plan import _candidate_pool as _candidate_pool
-from predictor_nas.search._real_plan import _complete_curves, _Planner
-from predictor_nas.search._real_plan import _step_seed as _step_seed
 from predictor_nas.search._real_result import RealSearchResult, _result
 from predictor_nas.search._storage import storage_kind
 from predictor_nas.search._strategies import StepSamplers, available_strategies
@@ -89,7 +87,8 @@ def default_checkpoint_dir(storage: str | None, study_name: str) -> Path | None:
 
 
 def real_strategies() -> list[str]:
-    """Strategy names ``run_real_search`` accepts: ``"topk"`` and the table strategies."""
+    """Strategy names ``run_real_search`` accepts: ``"topk"`` (the sampler ``TopKSampler``) and
+    the table strategies (their samplers, see ``available_strategies``)."""
     return [TOPK, *available_strategies()]
 
 
@@ -348,19 +347,20 @@ def _real_search(a: SimpleNamespace) -> RealSearchResult:
         sampler=optuna.samplers.RandomSampler(seed=a.seed),
         distributions=space.distributions() if space.plain else None,
     )
-    planner = _Planner(
-        space, opened.study, seed=a.seed, top_k=a.top_k, n_init=a.n_init,
-        pool_size=a.pool_size, n_parents=a.n_parents, n_mutations=a.n_mutations_per_parent,
-        predictor=a.predictor, predictor_kwargs=pkw, acquisition=a.acquisition, prior=prior,
-        epochs=a.epochs,
-    )
+    if a.strategy == TOPK:
+        opened.study.sampler = TopKSampler(
+            space, seed=a.seed, top_k=a.top_k, n_init=a.n_init, pool_size=a.pool_size,
+            n_parents=a.n_parents, n_mutations_per_parent=a.n_mutations_per_parent,
+            predictor=a.predictor, predictor_kwargs=pkw, acquisition=a.acquisition,
+            prior=prior, epochs=a.epochs, max_target=100.0,
+        )
     finished, resumed_from, reason = _train_loop(
-        a, opened.study, evaluator, planner, limits, f"{a.strategy} {data.name}"
+        a, opened.study, evaluator, limits, f"{a.strategy} {data.name}"
     )
     return _result(
         opened.study, finished, strategy=a.strategy, dataset=data.name, seed=a.seed,
         study_name=name, storage=a.storage or "memory", resumed_from=resumed_from,
-        rounds=planner.n_rounds(), clock=a.clock, stop_reason=reason,
+        rounds=TopKSampler.n_rounds(opened.study), clock=a.clock, stop_reason=reason,
         device=finished[-1].user_attrs.get("device", "?") if finished else "-",
     )
 
@@ -369,12 +369,12 @@ def _train_loop(
     a: SimpleNamespace,
     study: optuna.Study,
     evaluator: Any,
-    planner: _Planner,
     limits: Budget,
     desc: str,
 ) -> tuple[list[FrozenTrial], int, str]:
     """Train archs until ``limits`` are reached; returns (finished trials, how many there were
-    before, the stop reason)."""
+    before, the stop reason). ``topk`` asks the study's sampler (a ``TopKSampler``), the other
+    strategies set a fresh sampler per query (``StepSamplers``)."""
     space = evaluator.space
     now_clock = time.perf_counter if a.clock == "wall" else time.process_time
     finished = _finished(study)
@@ -397,12 +397,7 @@ def _train_loop(
         while (reason := limits.stop_reason(queries=n, wall_seconds=spent)) is None:
             if a.prune:
                 study.pruner = _pruner(finished, a.epochs, a.prune_threshold, a.prune_min_epochs)
-            if a.strategy == TOPK:
-                item = planner.next_item(finished)
-                study.enqueue_trial(
-                    space.to_params(space.parse(item["arch"])),
-                    user_attrs={k: item[k] for k in ("round", "rank", "pred_mean", "pred_std")},
-                )
+            if samplers is None:  # topk: the study's TopKSampler
                 trial, arch = ask_arch(study, space, distributions=distributions)
             else:
                 study.sampler = samplers.at(study, n)
@@ -465,7 +460,7 @@ def _pruner(
     is wide early on and only runs far below the incumbent are stopped. No pruning before two
     runs finished (there is nothing to calibrate on).
     """
-    full = _complete_curves(finished, epochs)
+    full = complete_curves(finished, epochs)
     if len(full) < 2:
         return optuna.pruners.NopPruner()
     from predictor_nas.curves import CurvePruner, LastValueCurveModel

@@ -11,6 +11,7 @@ import pytest
 from predictor_nas.cli import main
 from predictor_nas.evaluators import TrainEvaluation, TrainEvaluator
 from predictor_nas.exceptions import InvalidParameterError, StudyConfigMismatchError
+from predictor_nas.samplers import mutation_pool
 from predictor_nas.search import TablePrior, make_storage, run_real_search
 from predictor_nas.spaces import get_space
 from predictor_nas.training import load_digits_data
@@ -143,9 +144,7 @@ def test_warm_start_ranks_round_zero_by_the_table_prior(nb201_table):
                         storage=None, **TINY)
     assert r.n_trained == 4
     # Round 0 = the two best priors of its pool; they are good CIFAR-10 cells (> 85%).
-    from predictor_nas.search._real import _candidate_pool
-
-    pool = _candidate_pool(space, np.random.default_rng([0, 0, 1]), [], set(), 60, 20)
+    pool = mutation_pool(space, np.random.default_rng([0, 0, 1]), [], set(), 60, 20)
     best2 = np.sort(prior.score(pool))[-2:]
     assert best2.min() > 85.0
 
@@ -155,12 +154,11 @@ def test_proxy_warm_start_trains_the_proxies_favourites_first(tmp_path):
     that the proxy ensemble ranks best; the prior is recorded in the study's config."""
     from predictor_nas.proxies import ProxyEnsemble
     from predictor_nas.search import ProxyPrior
-    from predictor_nas.search._real import _candidate_pool
 
     ens = ProxyEnsemble(("synflow", "params"), width=4, depth=1, input_size=8, batch_size=8)
     prior = ProxyPrior(ens, max_scored=12)
     space = get_space("nb201")
-    pool = _candidate_pool(space, np.random.default_rng([0, 0, 1]), [], set(), 60, 20)
+    pool = mutation_pool(space, np.random.default_rng([0, 0, 1]), [], set(), 60, 20)
     s = prior.score(pool)
     assert np.isfinite(s[:12]).all() and np.isinf(s[12:]).all() and prior.features is None
     want = {space.canonical_key(pool[i]) for i in np.lexsort((np.arange(60), -s))[:2]}
