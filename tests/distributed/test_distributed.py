@@ -473,6 +473,7 @@ def test_ctrl_c_puts_the_current_trial_back_in_the_queue(tmp_path, nb201_table):
 
 
 # --------------------------------------------------------------------------- coordinator lease
+@pytest.mark.slow
 def test_second_live_coordinator_is_refused_and_a_released_lease_is_free(tmp_path):
     """While a coordinator renews its lease another one is refused; after a clean stop the
     next one starts at once."""

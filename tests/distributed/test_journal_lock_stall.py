@@ -65,6 +65,7 @@ def _take(study: optuna.Study) -> int:
     return trial_id(frozen)
 
 
+@pytest.mark.slow
 def test_live_worker_stalled_by_a_left_behind_lock_file_keeps_its_result(tmp_path):
     """A stale lock file stalls a live worker's beats; its trial is not reaped, its result
     counts, while the trial of a worker that really died is still retried."""

@@ -26,6 +26,7 @@ def _sampler(seed, space="nb201", **kw):
     return TopKSampler(space, seed=seed, **{**SMALL, **kw})
 
 
+@pytest.mark.slow
 class TestTopKContract(BasicSamplerContract):
     """TopKSampler (ridge, small pool) passes the sampler contract on NB201."""
 
@@ -36,6 +37,7 @@ class TestTopKContract(BasicSamplerContract):
         return _sampler(seed)
 
 
+@pytest.mark.slow
 class TestTopKContractOnChain(BasicSamplerContract):
     """On a declared conditional space (layer_chain, asked define-by-run) too."""
 

@@ -73,6 +73,7 @@ def test_never_proposes_an_infeasible_arch_on_nb201_rich(rich, tmp_path, seed):
     assert acc[lat <= bound].max() < np.nanmax(acc)  # the bound binds
 
 
+@pytest.mark.slow
 def test_same_seed_same_result_and_resume_equals_uninterrupted(rich, tmp_path):
     """Two 30-query runs with one seed evaluate the same archs; 15 queries then a resume to 30
     (fresh process state, same journal) evaluates exactly the uninterrupted run's archs."""
