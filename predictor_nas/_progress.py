@@ -21,6 +21,8 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from tqdm.auto import tqdm
+
 #: Seconds between two status lines of one step when stderr is not a terminal.
 STATUS_INTERVAL = 30.0
 #: Environment variable that forces the display: ``bar``, ``lines`` or ``off``.
@@ -222,8 +224,6 @@ def progress_bar(
     """
     mode = display_mode()
     if mode == "bar":
-        from tqdm.auto import tqdm
-
         return tqdm(
             iterable,
             total=total,

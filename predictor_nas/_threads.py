@@ -22,6 +22,8 @@ import os
 import sys
 from typing import Any
 
+from threadpoolctl import threadpool_info, threadpool_limits
+
 from predictor_nas._validation import check_int
 
 log = logging.getLogger(__name__)
@@ -87,7 +89,6 @@ def set_thread_limits(n: int, owner: str = "threads") -> int:
     n = check_int(n, "threads", owner, minimum=1, maximum=MAX_THREADS)
     for name in (*THREAD_ENV, ENV):
         os.environ[name] = str(n)
-    from threadpoolctl import threadpool_limits
 
     _limiter = threadpool_limits(limits=n)
     torch = sys.modules.get("torch")
@@ -112,7 +113,6 @@ def limit_threads_from_env() -> int | None:
 def thread_counts() -> dict[str, int]:
     """Threads of each loaded pool: ``{internal_api: num_threads}`` (the largest per API) and
     ``"torch"`` when torch is imported."""
-    from threadpoolctl import threadpool_info
 
     out: dict[str, int] = {}
     for pool in threadpool_info():

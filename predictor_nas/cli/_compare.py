@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
+from pathlib import Path
 from typing import Any
 
+from predictor_nas._paths import check_output_dir
+from predictor_nas.cli._compare_mo import _cmd_compare_mo
 from predictor_nas.cli._options import (
     _add_draw_seed,
     _add_json,
@@ -21,11 +25,11 @@ from predictor_nas.cli._options import (
     _positive_int_or_raw,
 )
 from predictor_nas.cli._render import EXIT_INTERRUPTED, _err, _out, _out_json, _out_table
+from predictor_nas.compare import compare, markdown_report, plot_regret, write_html_report
 
 
 def _compare_command_text(args: argparse.Namespace) -> str:
     """The ``compare`` command line that reproduces ``args`` (quoted in the report)."""
-    import shlex
 
     parts = ["predictor-nas", "compare"]
     parts += ["--space", args.space] if args.space is not None else []
@@ -49,14 +53,7 @@ def _compare_command_text(args: argparse.Namespace) -> str:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from predictor_nas._paths import check_output_dir
-    from predictor_nas.compare import compare, markdown_report, plot_regret
-
     if args.objectives is not None or args.constraint:
-        from predictor_nas.cli._compare_mo import _cmd_compare_mo
-
         return _cmd_compare_mo(args, _compare_command_text(args))
     out = Path(check_output_dir(args.out, "--out", "compare")) if args.out else None
     _apply_threads(args.threads, "compare")  # inherited by the --jobs workers
@@ -94,7 +91,6 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             markdown_report(result, command=_compare_command_text(args), plot="regret.png")
         )
         written = [str(out / n) for n in ("compare.json", "compare.md", "regret.png", "runs.jsonl")]
-        from predictor_nas.compare import write_html_report  # index.html, plots embedded
 
         written.append(write_html_report(out / "compare.md"))
     if args.json:

@@ -4,23 +4,22 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
+from predictor_nas._paths import check_output_dir
 from predictor_nas.cli._options import _apply_threads
 from predictor_nas.cli._render import EXIT_INTERRUPTED, _err, _out, _out_table
+from predictor_nas.compare import (
+    DEFAULT_MO_STRATEGIES,
+    DEFAULT_MO_THRESHOLDS,
+    compare_mo,
+    write_mo_report,
+)
+from predictor_nas.exceptions import InvalidParameterError
 
 
 def _cmd_compare_mo(args: argparse.Namespace, command: str) -> int:
     """``compare --objectives ... [--constraint ...]``: the multi-objective comparison."""
-    from pathlib import Path
-
-    from predictor_nas._paths import check_output_dir
-    from predictor_nas.compare import (
-        DEFAULT_MO_STRATEGIES,
-        DEFAULT_MO_THRESHOLDS,
-        compare_mo,
-        write_mo_report,
-    )
-    from predictor_nas.exceptions import InvalidParameterError
 
     if args.objectives is None:
         raise InvalidParameterError(

@@ -20,6 +20,8 @@ from predictor_nas.cli._options import (
     _positive_int_or_raw,
 )
 from predictor_nas.cli._render import _out, _out_json, _out_rows
+from predictor_nas.exceptions import InvalidParameterError
+from predictor_nas.training import DATASETS
 
 
 def _on_sigterm_interrupt() -> None:
@@ -34,7 +36,6 @@ def _on_sigterm_interrupt() -> None:
 
 def _key_values(pairs: Sequence[str] | None, option: str) -> dict[str, Any]:
     """``["epochs=2", "device=cuda"]`` -> ``{"epochs": 2, "device": "cuda"}`` (JSON values)."""
-    from predictor_nas.exceptions import InvalidParameterError
 
     out: dict[str, Any] = {}
     for pair in pairs or []:
@@ -149,7 +150,6 @@ def _add_coordinate_parser(sub: Any, storage_help: str) -> None:
         available_evaluators,
     )
     from predictor_nas.search import available_strategies
-    from predictor_nas.training import DATASETS
 
     c = sub.add_parser(
         "coordinate",

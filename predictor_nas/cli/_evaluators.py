@@ -7,11 +7,10 @@ from typing import Any
 
 from predictor_nas.cli._options import _add_json, _command
 from predictor_nas.cli._render import _out_json, _out_rows
+from predictor_nas.evaluators import available_evaluators, evaluator_summaries
 
 
 def _cmd_evaluators(args: argparse.Namespace) -> int:
-    from predictor_nas.evaluators import available_evaluators, evaluator_summaries
-
     rows = evaluator_summaries()
     study = set(available_evaluators())
     for r in rows:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import re
+import sys
 from collections.abc import Sequence
 
 from predictor_nas import __version__
@@ -21,6 +22,7 @@ from predictor_nas.cli import (
 )
 from predictor_nas.cli._options import _config_fields
 from predictor_nas.cli._render import EXIT_INTERRUPTED, EXIT_USAGE, _err
+from predictor_nas.config import load_config
 from predictor_nas.exceptions import PredictorNASError
 
 log = logging.getLogger("predictor_nas.cli")
@@ -88,7 +90,6 @@ def _apply_config(
     parser: argparse.ArgumentParser, args: argparse.Namespace, argv: Sequence[str] | None
 ) -> argparse.Namespace:
     """Re-parse ``argv`` with the options of ``args.config`` as defaults (flags still win)."""
-    from predictor_nas.config import load_config
 
     sub = args._parser
     values = load_config(args.config, _config_fields(sub))
@@ -153,7 +154,6 @@ def _cli_message(message: str, args: argparse.Namespace) -> str:
 # --------------------------------------------------------------------------- main
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status."""
-    import sys
 
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()

@@ -16,6 +16,7 @@ from predictor_nas.cli._options import (
     _positive_int_or_raw,
 )
 from predictor_nas.cli._render import _fmt_seconds, _out_json, _out_rows, _stop_rows
+from predictor_nas.exceptions import InvalidParameterError
 
 
 def _cmd_multifidelity(args: argparse.Namespace) -> int:
@@ -29,8 +30,6 @@ def _cmd_multifidelity(args: argparse.Namespace) -> int:
     evaluator_class = BENCHMARKS[args.benchmark]
     if evaluator_class is SurrogateFidelityEvaluator:
         if not args.surrogate:
-            from predictor_nas.exceptions import InvalidParameterError
-
             raise InvalidParameterError(
                 f"--benchmark {args.benchmark} needs --surrogate FOLDER (YAHPO's nb301 files: "
                 "model_v2.onnx, encoding_v2.json, config_space_v2.json)."

@@ -10,6 +10,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from predictor_nas.config import ConfigField
+from predictor_nas.spaces import available_spaces, is_space_file
+from predictor_nas.tables import DEFAULT_TABLE
+
 
 # --------------------------------------------------------------------------- option types
 def _positive_int_or_raw(text: str) -> int:
@@ -46,7 +50,6 @@ _SPACE_HELP = (
 
 def _space_option(text: str) -> str:
     """``--space``: a registered space name or a path to a YAML declaration."""
-    from predictor_nas.spaces import available_spaces, is_space_file
 
     if is_space_file(text) or text in available_spaces():
         return text
@@ -113,7 +116,6 @@ def _add_space(parser: Any) -> None:
 
 def _add_table(parser: Any, help: str | None = None) -> None:
     """``--table``: a table name or file (default ``predictor_nas.tables.DEFAULT_TABLE``)."""
-    from predictor_nas.tables import DEFAULT_TABLE
 
     help = f"table name or file (default {DEFAULT_TABLE}{help or ''})"
     parser.add_argument("--table", default=DEFAULT_TABLE, help=help)
@@ -171,7 +173,6 @@ def _command(parser: argparse.ArgumentParser, func: Any) -> None:
 # --------------------------------------------------------------------------- config schema
 def _config_fields(parser: argparse.ArgumentParser) -> dict[str, Any]:
     """The YAML schema of a subcommand: one field per option, typed like the option."""
-    from predictor_nas.config import ConfigField
 
     fields: dict[str, Any] = {}
     for action in parser._actions:

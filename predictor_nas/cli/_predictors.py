@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from predictor_nas._paths import check_output_file
+from predictor_nas._validation import check_int
 from predictor_nas.cli._options import (
     _add_json,
     _add_progress,
@@ -15,16 +17,12 @@ from predictor_nas.cli._options import (
     _positive_int_or_raw,
 )
 from predictor_nas.cli._render import _out, _out_json, _out_table
+from predictor_nas.predictors import PREDICTORS, evaluate_predictors, plot_kendall
 
 
 def _cmd_predictors_evaluate(args: argparse.Namespace) -> int:
-    from predictor_nas._validation import check_int
-    from predictor_nas.predictors import evaluate_predictors, plot_kendall
-
     n_seeds = check_int(args.seeds, "seeds", "predictors evaluate", minimum=1)
     if args.plot:
-        from predictor_nas._paths import check_output_file
-
         check_output_file(args.plot, "--plot", "predictors evaluate")
     names = args.predictors.split(",") if args.predictors else ["ridge"]
     zc = None
@@ -104,7 +102,6 @@ def _cmd_predictors_evaluate(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     """Add the ``predictors`` subcommand and its actions."""
-    from predictor_nas.predictors import PREDICTORS
 
     pr = sub.add_parser("predictors", help="evaluate accuracy predictors on a benchmark table")
     prsub = pr.add_subparsers(dest="predictors_command", required=True, metavar="ACTION")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from predictor_nas._paths import check_output_dir
+from predictor_nas._validation import check_choice
 from predictor_nas.cli._options import (
     _add_draw_seed,
     _add_json,
@@ -25,7 +27,8 @@ from predictor_nas.cli._options import (
 from predictor_nas.cli._render import _fmt_seconds, _out_json, _out_rows, _stop_rows
 from predictor_nas.cli._search_mo import _TRAIN_ONLY, _cmd_search_mo, _cmd_search_mo_train
 from predictor_nas.cli._search_oneshot import _ONESHOT, _cmd_search_oneshot
-from predictor_nas.training import TrainConfig
+from predictor_nas.exceptions import InvalidParameterError
+from predictor_nas.training import DATASETS, TrainConfig
 
 
 # --------------------------------------------------------------------------- search
@@ -48,8 +51,6 @@ def _cmd_search(args: argparse.Namespace) -> int:
     given += ["--no-prune"] * bool(args.no_prune) + ["--download"] * bool(args.download)
     given += ["--inherit-weights"] * (args.inherit_weights is not None)
     if given:
-        from predictor_nas.exceptions import InvalidParameterError
-
         raise InvalidParameterError(
             f"{', '.join(given)} {'is' if len(given) == 1 else 'are'} only for real training; "
             "add --evaluator train."
@@ -109,8 +110,6 @@ def _cmd_search(args: argparse.Namespace) -> int:
 def _refuse_inherit(args: argparse.Namespace, what: str) -> None:
     """--inherit-weights belongs to the single-objective real search only."""
     if args.inherit_weights is not None:
-        from predictor_nas.exceptions import InvalidParameterError
-
         raise InvalidParameterError(
             f"--inherit-weights is not used by {what}; it applies to --evaluator train with "
             "the topk or a table strategy."
@@ -119,7 +118,6 @@ def _refuse_inherit(args: argparse.Namespace, what: str) -> None:
 
 def _cmd_search_surrogate(args: argparse.Namespace) -> int:
     """``search --evaluator nb301-surrogate``: the table loop on the YAHPO NB301 surrogate."""
-    from predictor_nas.exceptions import InvalidParameterError
     from predictor_nas.search import DEFAULT_STORAGE, run_search
 
     if args.evaluator != "nb301-surrogate":
@@ -164,7 +162,6 @@ def _cmd_search_train(args: argparse.Namespace) -> int:
     from predictor_nas.search import DEFAULT_STORAGE, run_real_search
 
     if args.strategy is not None:  # one message listing the one-shot strategies too
-        from predictor_nas._validation import check_choice
         from predictor_nas.search import real_strategies
 
         check_choice(args.strategy, "strategy", "real search", [*real_strategies(), *_ONESHOT])
@@ -172,8 +169,6 @@ def _cmd_search_train(args: argparse.Namespace) -> int:
         _refuse_inherit(args, f"--strategy {args.strategy}")
         return _cmd_search_oneshot(args)
     if args.checkpoint_dir is not None:
-        from predictor_nas._paths import check_output_dir
-
         check_output_dir(args.checkpoint_dir, "--checkpoint-dir", "search")
     storage = DEFAULT_STORAGE if args.storage is None else args.storage
 
@@ -260,7 +255,6 @@ def _add_search_options(s: argparse.ArgumentParser) -> None:
         mo_strategies,
         real_strategies,
     )
-    from predictor_nas.training import DATASETS
 
     s.add_argument(
         "--evaluator",

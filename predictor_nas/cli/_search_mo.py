@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from predictor_nas._paths import check_output_dir, check_output_file
 from predictor_nas.cli._options import _apply_threads
 from predictor_nas.cli._render import (
     _fmt_seconds,
@@ -15,6 +16,7 @@ from predictor_nas.cli._render import (
     _out_table,
     _stop_rows,
 )
+from predictor_nas.exceptions import InvalidParameterError
 from predictor_nas.training import TrainConfig
 
 #: Single-objective options a search with ``--objectives`` refuses.
@@ -39,7 +41,6 @@ _TRAIN_ONLY = (
 
 def _cmd_search_mo(args: argparse.Namespace) -> int:
     """``search --objectives ...``: the multi-objective / constrained table search."""
-    from predictor_nas.exceptions import InvalidParameterError
     from predictor_nas.search import DEFAULT_STORAGE, plot_mo_front, run_mo_search
 
     if args.objectives is None:
@@ -112,8 +113,6 @@ def _check_plot_option(args: argparse.Namespace) -> None:
     """``--plot`` of a search with ``--objectives``: a writable PNG path and >= 2 objectives."""
     if args.plot is None:
         return
-    from predictor_nas._paths import check_output_file
-    from predictor_nas.exceptions import InvalidParameterError
 
     check_output_file(args.plot, "--plot", "search")
     n_obj = len([o for o in str(args.objectives).split(",") if o.strip()])
@@ -126,7 +125,6 @@ def _check_plot_option(args: argparse.Namespace) -> None:
 
 def _cmd_search_mo_train(args: argparse.Namespace) -> int:
     """``search --evaluator train --objectives ...``: multi-objective real training."""
-    from predictor_nas.exceptions import InvalidParameterError
     from predictor_nas.search import DEFAULT_STORAGE, plot_mo_real_front, run_mo_real_search
 
     if args.objectives is None:
@@ -144,8 +142,6 @@ def _cmd_search_mo_train(args: argparse.Namespace) -> int:
             f"{'it' if len(given) == 1 else 'them'}."
         )
     if args.checkpoint_dir is not None:
-        from predictor_nas._paths import check_output_dir
-
         check_output_dir(args.checkpoint_dir, "--checkpoint-dir", "search")
     _check_plot_option(args)
     if args.threads is not None:

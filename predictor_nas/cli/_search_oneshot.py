@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 
+from predictor_nas._paths import check_output_dir
 from predictor_nas.cli._render import _fmt_seconds, _out_json, _out_rows
+from predictor_nas.exceptions import InvalidParameterError
 from predictor_nas.training import TrainConfig
 
 #: One-shot (weight-sharing) strategies of ``search --evaluator train``
@@ -14,7 +16,6 @@ _ONESHOT = ("darts", "gdas", "spos")
 
 def _cmd_search_oneshot(args: argparse.Namespace) -> int:
     """``search --evaluator train --strategy darts|gdas|spos``: ``run_oneshot_search``."""
-    from predictor_nas.exceptions import InvalidParameterError
     from predictor_nas.oneshot import run_oneshot_search
 
     unused = ["budget_seconds", "top_k", "pool_size", "warm_start", "storage", "study_name"]
@@ -27,8 +28,6 @@ def _cmd_search_oneshot(args: argparse.Namespace) -> int:
             f"{'it' if len(given) == 1 else 'them'}."
         )
     if args.checkpoint_dir is not None:
-        from predictor_nas._paths import check_output_dir
-
         check_output_dir(args.checkpoint_dir, "--checkpoint-dir", "search")
     recipe = TrainConfig()
 

@@ -6,15 +6,15 @@ import argparse
 import os
 from typing import Any
 
+from predictor_nas._paths import check_output_file
 from predictor_nas.cli._options import _add_json, _command
 from predictor_nas.cli._render import _err, _out, _out_json
-from predictor_nas.exceptions import PredictorNASError
+from predictor_nas.exceptions import InvalidParameterError, PredictorNASError
+from predictor_nas.tables import DEFAULT_TABLE, cache_dir, embedded_dir, open_table, table_paths
 
 
 # --------------------------------------------------------------------------- tables
 def _cmd_tables_list(args: argparse.Namespace) -> int:
-    from predictor_nas.tables import cache_dir, embedded_dir, open_table, table_paths
-
     items: list[dict[str, Any]] = []
     for name, path in table_paths().items():
         entry: dict[str, Any] = {"name": name, "path": str(path)}
@@ -90,7 +90,6 @@ def _cmd_tables_verify(args: argparse.Namespace) -> int:
 
 
 def _cmd_tables_import(args: argparse.Namespace) -> int:
-    from predictor_nas.exceptions import InvalidParameterError
     from predictor_nas.tables.importers import IMPORTERS, import_file
 
     file_only = ("space", "name", "metric", "dataset", "dataset_column", "fidelity")
@@ -127,8 +126,6 @@ def _cmd_tables_import(args: argparse.Namespace) -> int:
         )
     importer = IMPORTERS[args.kind]
     if args.out is not None:
-        from predictor_nas._paths import check_output_file
-
         check_output_file(args.out, "--out", "tables import")
     path, chash = importer(args.source, out=args.out, overwrite=args.overwrite, progress=True)
     _out(f"wrote {path}\ncontent hash {chash}")
@@ -137,7 +134,6 @@ def _cmd_tables_import(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     """Add the ``tables`` subcommand and its actions."""
-    from predictor_nas.tables import DEFAULT_TABLE
 
     t = sub.add_parser("tables", help="list, describe, verify and import benchmark tables")
     tsub = t.add_subparsers(dest="tables_command", required=True, metavar="ACTION")

@@ -14,12 +14,11 @@ from predictor_nas.cli._options import (
     _space_option,
 )
 from predictor_nas.cli._render import _fmt_seconds, _out_json, _out_rows
+from predictor_nas.training import DATASETS, TrainConfig, train_final
 
 
 # --------------------------------------------------------------------------- train
 def _cmd_train(args: argparse.Namespace) -> int:
-    from predictor_nas.training import train_final
-
     _apply_threads(args.threads, "train")
     r = train_final(
         args.space,
@@ -61,7 +60,6 @@ def register(sub: Any) -> None:
 
 def _add_train_parser(sub: Any) -> None:
     """The ``train`` subcommand."""
-    from predictor_nas.training import DATASETS, TrainConfig
 
     tr = sub.add_parser(
         "train",

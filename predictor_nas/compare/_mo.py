@@ -60,6 +60,8 @@ from predictor_nas.compare._run import (
     _read_jsonl,
     run_cached,
 )
+from predictor_nas.spaces import get_space, is_space_file
+from predictor_nas.tables import open_table
 
 __all__ = [
     "CHECKPOINTS",
@@ -264,7 +266,6 @@ def compare_mo(
         TableError: the table cannot be found or read.
     """
     from predictor_nas.search import mo_strategies
-    from predictor_nas.spaces import is_space_file
 
     budget = check_int(budget, "budget", OWNER, minimum=1)
     jobs = check_int(jobs, "jobs", OWNER, minimum=1)
@@ -336,8 +337,6 @@ def _check_thresholds(thresholds: Sequence[float]) -> list[float]:
 
 def _open_table_space(table: str | os.PathLike, space: str | None) -> tuple[Any, Any]:
     """``(table, space)``: the opened table and its space (``space`` must match the table's)."""
-    from predictor_nas.spaces import get_space
-    from predictor_nas.tables import open_table
 
     tbl = open_table(table)
     sp = get_space(tbl.space if space is None else space)

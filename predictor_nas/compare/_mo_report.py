@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from predictor_nas._lazy import mpl_backend_agg, mpl_figure
+from predictor_nas.compare._html import write_html_report
 from predictor_nas.compare._mo_stats import CHECKPOINTS
 from predictor_nas.compare._plot import _arr, finish_panel, with_curves
 from predictor_nas.compare._report import (
@@ -143,8 +145,6 @@ def plot_regret_mo(result: Any, path: str | os.PathLike) -> str:
     Returns:
         The path written.
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
 
     d = with_curves(result, "plot_regret_mo", "MOComparisonResult")
     datasets = d["datasets"]
@@ -155,8 +155,10 @@ def plot_regret_mo(result: Any, path: str | os.PathLike) -> str:
     ncol = min(3, n)
     nrow = -(-n // ncol)
     n_strat = max(len(v) for v in panels.values())
-    fig = Figure(figsize=(max(6.4, 5.4 * ncol), (4.2 + 0.2 * -(-n_strat // 2)) * nrow), dpi=110)
-    FigureCanvasAgg(fig)
+    fig = mpl_figure.Figure(
+        figsize=(max(6.4, 5.4 * ncol), (4.2 + 0.2 * -(-n_strat // 2)) * nrow), dpi=110
+    )
+    mpl_backend_agg.FigureCanvasAgg(fig)
     axes = fig.subplots(nrow, ncol, squeeze=False)
     for ax, (title, entries) in zip(axes.flat, panels.items()):
         n_seeds, budget, low = 0, 1, np.inf
@@ -202,7 +204,6 @@ def write_mo_report(
     Returns:
         The paths written.
     """
-    from predictor_nas.compare._html import write_html_report
 
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)

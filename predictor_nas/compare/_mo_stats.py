@@ -23,6 +23,7 @@ from predictor_nas.compare._stats import (
 from predictor_nas.compare._summary import (
     HIT_TOL,
 )
+from predictor_nas.multiobjective import hypervolume, is_non_dominated
 
 if TYPE_CHECKING:
     from predictor_nas.compare._mo import MORunRecord
@@ -50,7 +51,6 @@ def anytime_regret(
         HV(true front)`` clipped to [0, 1] (0 where the true front has no hypervolume), and the
         share of the true front's points whose values were evaluated by then.
     """
-    from predictor_nas.multiobjective import hypervolume, is_non_dominated
 
     s = np.asarray(signs, dtype=np.float64)
     ev = np.asarray(evaluated, dtype=np.float64).reshape(-1, s.size) * s

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from predictor_nas._lazy import mpl_backend_agg, mpl_figure
 from predictor_nas._validation import param_error
 
 #: The y axis is symmetric-log: linear from 0 to this regret (percentage points), logarithmic
@@ -43,8 +44,6 @@ def regret_figure(result: Any) -> Any:
     Returns:
         ``matplotlib.figure.Figure``, laid out.
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
 
     d = with_curves(result, "plot_regret", "ComparisonResult")
     datasets = d["datasets"]
@@ -53,8 +52,10 @@ def regret_figure(result: Any) -> Any:
     nrow = -(-n // ncol)
     n_strat = max(len(e["strategies"]) for e in datasets.values())
     # Room under each panel for its legend (two columns).
-    fig = Figure(figsize=(max(6.4, 5.4 * ncol), (4.2 + 0.2 * -(-n_strat // 2)) * nrow), dpi=110)
-    FigureCanvasAgg(fig)
+    fig = mpl_figure.Figure(
+        figsize=(max(6.4, 5.4 * ncol), (4.2 + 0.2 * -(-n_strat // 2)) * nrow), dpi=110
+    )
+    mpl_backend_agg.FigureCanvasAgg(fig)
     axes = fig.subplots(nrow, ncol, squeeze=False)
     for ax, (ds, entry) in zip(axes.flat, datasets.items()):
         n_seeds = 0

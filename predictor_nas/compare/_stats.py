@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from predictor_nas._lazy import scipy_stats
 from predictor_nas._validation import check_choice, check_float, check_int, param_error
 
 
@@ -117,7 +118,7 @@ def mean_ci(
         return m, None
     if method == "bootstrap":
         return m, bootstrap_ci(a, level)
-    from scipy.stats import t
+    t = scipy_stats.t
 
     half = float(t.ppf(0.5 + level / 2, a.size - 1)) * float(a.std(ddof=1)) / math.sqrt(a.size)
     return m, (m - half, m + half)
@@ -164,7 +165,7 @@ def mean_ci_columns(
         mean = np.where(n > 0, filled.sum(axis=0) / np.maximum(n, 1), np.nan)
         dev = np.where(ok, a - mean, 0.0)
         sd = np.sqrt((dev**2).sum(axis=0) / np.maximum(n - 1, 1))
-        from scipy.stats import t
+        t = scipy_stats.t
 
         q = t.ppf(0.5 + level / 2, np.maximum(n - 1, 1))
         half = np.where(n >= 2, q * sd / np.sqrt(np.maximum(n, 1)), np.nan)
@@ -188,7 +189,7 @@ def wilson_ci(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
     k = check_int(k, "k", owner, minimum=0)
     if k > n:
         raise param_error("k", owner, f"an int <= n ({n})", k)
-    from scipy.stats import norm
+    norm = scipy_stats.norm
 
     z = float(norm.ppf(0.5 + level / 2))
     p = k / n
@@ -253,7 +254,7 @@ def final_ranks(
     Returns:
         Strategy -> one rank per (dataset, seed) it ran (1 = lowest; ties share the mean rank).
     """
-    from scipy.stats import rankdata
+    rankdata = scipy_stats.rankdata
 
     final: dict[tuple[str, int], dict[str, float]] = {}
     for r in runs:

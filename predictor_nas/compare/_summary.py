@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from predictor_nas._lazy import scipy_stats
 from predictor_nas.compare._records import RunRecord
 from predictor_nas.compare._stats import (
     mean_ci,
@@ -83,7 +84,7 @@ def summarize(
         "ci95_test_acc", "hit_rate", "ci95_hit_rate", "queries_to_reach", "mean_rank",
         "seconds_per_query", ["curves"]}}``. Test values are None where the table has none.
     """
-    from scipy.stats import rankdata
+    rankdata = scipy_stats.rankdata
 
     # Mean rank of final regret per (dataset, seed) among the strategies (1 = best, ties share).
     final: dict[tuple[str, int], dict[str, float]] = {}

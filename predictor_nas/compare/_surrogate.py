@@ -34,6 +34,13 @@ from predictor_nas.compare._run import (
 from predictor_nas.compare._summary import (
     summarize,
 )
+from predictor_nas.search import (
+    reference_best,
+    resolve_evaluator,
+    surrogate_folder,
+    surrogate_identity,
+)
+from predictor_nas.spaces import get_space
 
 #: The only dataset of the NB301 surrogate.
 SURROGATE_DATASET = "cifar10"
@@ -58,13 +65,6 @@ def compare_surrogate(
 ) -> ComparisonResult:
     """``compare(evaluator=NAME, ...)`` for a surrogate; arguments as for ``compare`` (checked
     already: strategies, budget, seeds, jobs, thresholds)."""
-    from predictor_nas.search import (
-        reference_best,
-        resolve_evaluator,
-        surrogate_folder,
-        surrogate_identity,
-    )
-    from predictor_nas.spaces import get_space
 
     folder = surrogate_folder(surrogate, OWNER, "surrogate")
     ev = resolve_evaluator(evaluator, owner=OWNER, surrogate=folder)

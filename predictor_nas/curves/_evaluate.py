@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from predictor_nas._lazy import scipy_stats
 from predictor_nas._validation import check_int, param_error
 from predictor_nas.curves._base import CurveModel, check_corpus, check_extra
 from predictor_nas.exceptions import InvalidParameterError
@@ -95,7 +96,7 @@ def gaussian_loglik(y: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndar
 
 def score(y: np.ndarray, pred: Prediction) -> dict[str, float]:
     """MAE, RMSE, mean Gaussian log-likelihood, Spearman and +-2 std coverage of (n,) arrays."""
-    from scipy.stats import spearmanr
+    spearmanr = scipy_stats.spearmanr
 
     err = pred.mean - y
     sp = spearmanr(pred.mean, y).statistic if len(y) > 2 else float("nan")

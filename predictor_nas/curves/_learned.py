@@ -6,6 +6,7 @@ import logging
 
 import numpy as np
 
+from predictor_nas._lazy import sklearn_ensemble
 from predictor_nas._validation import check_float, check_int, param_error
 from predictor_nas.curves._base import CurveModel, Kind, last_observed
 from predictor_nas.curves._features import FEATURE_NAMES, curve_features
@@ -172,8 +173,6 @@ class LearnedCurveModel(CurveModel):
         return x if extra is None else np.hstack([x, extra])
 
     def _fit(self, curves: np.ndarray | None, extra: np.ndarray | None) -> None:
-        from sklearn.ensemble import HistGradientBoostingRegressor
-
         assert curves is not None  # requires_fit
         curves, extra = self._drop_exploded(curves, extra)
         m, length = curves.shape
@@ -193,11 +192,13 @@ class LearnedCurveModel(CurveModel):
             "random_state": int(self.seed),
         }
         with self._threads():
-            self.mean_model_ = HistGradientBoostingRegressor(loss="squared_error", **common).fit(
-                x, target
-            )
+            self.mean_model_ = sklearn_ensemble.HistGradientBoostingRegressor(
+                loss="squared_error", **common
+            ).fit(x, target)
             self.quantile_models_ = tuple(
-                HistGradientBoostingRegressor(loss="quantile", quantile=q, **common).fit(x, target)
+                sklearn_ensemble.HistGradientBoostingRegressor(
+                    loss="quantile", quantile=q, **common
+                ).fit(x, target)
                 for q in QUANTILES
             )
         self.n_pairs_ = len(target)

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from predictor_nas._lazy import scipy_optimize
 from predictor_nas._validation import check_choice, check_float, check_int, param_error
 from predictor_nas.curves._base import CurveModel, Kind, last_observed
 from predictor_nas.curves._families import DEFAULT_FAMILIES, FAMILIES
@@ -156,7 +157,7 @@ class ParametricEnsembleCurveModel(CurveModel):
         ``CALIBRATION_CUTS`` cut lengths (geometric in 1 .. L - 1), which keeps them stable when a
         few corpus curves behave unlike the rest.
         """
-        from scipy.optimize import minimize
+        minimize = scipy_optimize.minimize
 
         m, length = curves.shape
         baseline = LastValueCurveModel(kind=self.kind).fit(curves)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from predictor_nas._lazy import scipy_optimize
 from predictor_nas.curves._families import Family
 
 #: Levenberg-Marquardt damping: start, factor after an accepted / a rejected step.
@@ -190,7 +191,7 @@ def _scipy_refine(
     fam: Family, params: np.ndarray, tau: np.ndarray, u: np.ndarray, mask: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Reference refinement: one bounded ``least_squares`` call per curve."""
-    from scipy.optimize import least_squares
+    least_squares = scipy_optimize.least_squares
 
     lo, hi = fam.param_bounds()
     out = params.copy()

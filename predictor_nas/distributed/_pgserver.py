@@ -11,6 +11,7 @@ from __future__ import annotations
 import glob
 import logging
 import os
+import shlex
 import shutil
 import socket
 import subprocess
@@ -96,7 +97,6 @@ class TemporaryPostgres:
         runuser = shutil.which("runuser")
         if runuser:
             return [runuser, "-u", self._user, "--", *args]
-        import shlex
 
         return ["su", "-s", "/bin/sh", self._user, "-c", shlex.join(args)]
 

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from predictor_nas._lazy import torch, torch_geometric_data
 from predictor_nas.spaces import INPUT, LABEL_SEP, OUTPUT, Arch, SearchSpace
 
 __all__ = ["INPUT", "OUTPUT", "graph_arrays", "node_types", "to_pyg"]
@@ -49,13 +50,11 @@ def to_pyg(space: SearchSpace, archs: Sequence[Arch], y: Sequence[float] | None 
     Returns:
         List of n ``Data`` with ``x`` (n_nodes, n_node_types) and ``edge_index`` (2, n_edges).
     """
-    import torch
-    from torch_geometric.data import Data
 
     graphs = []
     for r, arch in enumerate(archs):
         x, ei = graph_arrays(space, arch)
-        d = Data(x=torch.from_numpy(x), edge_index=torch.from_numpy(ei))
+        d = torch_geometric_data.Data(x=torch.from_numpy(x), edge_index=torch.from_numpy(ei))
         if y is not None:
             d.y = torch.tensor([float(y[r])], dtype=torch.float32)
         graphs.append(d)

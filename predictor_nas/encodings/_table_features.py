@@ -8,7 +8,7 @@ import numpy as np
 
 from predictor_nas._validation import check_choice, param_error
 from predictor_nas.exceptions import InvalidParameterError
-from predictor_nas.spaces import Arch
+from predictor_nas.spaces import Arch, get_space
 from predictor_nas.tables import Table
 
 #: The zero-cost proxies of the nb201-rich table used by default (NAS-Bench-Suite-Zero names).
@@ -44,8 +44,6 @@ def isomorphism_classes(table: Table) -> np.ndarray:
     """
     key = (table.space, str(table.content_hash))
     if key not in _CLASS_CACHE:
-        from predictor_nas.spaces import get_space
-
         space = get_space(table.space)
         ids: dict[str, int] = {}
         _CLASS_CACHE[key] = np.fromiter(

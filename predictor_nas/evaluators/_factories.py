@@ -20,14 +20,17 @@ worker passes those its signature names.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from predictor_nas._validation import check_choice, check_int, param_error
+from predictor_nas.evaluators._surrogate import NB301SurrogateEvaluator
 from predictor_nas.evaluators._table import TableEvaluator
 from predictor_nas.exceptions import InvalidParameterError, SearchError
 from predictor_nas.tables import Table, open_table
-from predictor_nas.training import TrainConfig
+from predictor_nas.training import TrainConfig, load_cifar10, load_digits_data
 
 #: name -> (factory(config) -> Evaluator, direction(config) -> "maximize" | "minimize")
 _REGISTRY: dict[str, tuple[Callable[[dict[str, Any]], Any], Callable[[dict[str, Any]], str]]] = {}
@@ -86,7 +89,6 @@ def _check_train_options(config: dict[str, Any]) -> None:
 def _train_evaluator(config: dict[str, Any]) -> Any:
     """``predictor_nas.evaluators.TrainEvaluator`` on the study's dataset (real training)."""
     from predictor_nas.evaluators import TrainEvaluator
-    from predictor_nas.training import load_cifar10, load_digits_data
 
     _check_train_options(config)
     opts = dict(config.get("evaluator_options", {}))
@@ -123,7 +125,6 @@ SURROGATE_OPTIONS = ("path", "model_sha256")
 
 def _surrogate_path(config: dict[str, Any]) -> str:
     """The surrogate folder of a configuration: option ``path``, else the environment's."""
-    import os
 
     path = config.get("evaluator_options", {}).get("path") or os.environ.get(NB301_SURROGATE_ENV)
     if not path:
@@ -150,7 +151,6 @@ def _check_surrogate_config(config: dict[str, Any]) -> str:
 def _surrogate_evaluator(config: dict[str, Any]) -> Any:
     """``NB301SurrogateEvaluator`` of the folder in the options; refused if its model is not
     the one the study was created with."""
-    from predictor_nas.evaluators._surrogate import NB301SurrogateEvaluator
 
     _check_surrogate_config(config)
     ev = NB301SurrogateEvaluator(_surrogate_path(config))
@@ -176,8 +176,6 @@ def study_evaluator_options(name: str, options: dict[str, Any] | None) -> dict[s
     """
     opts = dict(options or {})
     if name == "nb301-surrogate":  # the model's hash, so that every worker loads the same one
-        from pathlib import Path
-
         ev = _surrogate_evaluator({"space": "nb301", "dataset": "cifar10",
                                    "evaluator_options": opts})  # fmt: skip
         return {**opts, "path": str(Path(ev.path).resolve()), "model_sha256": ev.model_sha256}

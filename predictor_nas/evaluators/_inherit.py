@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from predictor_nas._lazy import torch
 from predictor_nas._validation import param_error
 from predictor_nas.spaces import Arch, SearchSpace
 
@@ -132,7 +133,6 @@ def inherit_weights(net: Any, parent_state: Mapping[str, Any], changed: Iterable
     Returns:
         The names of the tensors copied, in state-dict order.
     """
-    import torch
 
     names = inheritable_tensors(net, parent_state, changed)
     own = net.state_dict()

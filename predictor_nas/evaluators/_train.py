@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from predictor_nas._lazy import torch
 from predictor_nas._validation import check_int, param_error
 from predictor_nas.evaluators._base import Evaluation, Evaluator
 from predictor_nas.evaluators._inherit import (
@@ -258,7 +259,6 @@ class TrainEvaluator(Evaluator):
         path = self.checkpoint_path(parent, grandparent)
         if path is None or not path.exists():
             return None
-        import torch
 
         from predictor_nas.training import CHECKPOINT_FORMAT
 

@@ -11,6 +11,7 @@ from typing import Any, Self
 
 import numpy as np
 
+from predictor_nas._validation import check_int, param_error
 from predictor_nas.exceptions import InvalidParameterError, PredictorNASError
 from predictor_nas.spaces import Arch, SearchSpace, get_space
 
@@ -77,7 +78,6 @@ def check_calibration(predictor: Predictor, owner: str, members: int | None = No
     ``members`` is the number of ensemble members (default: ``predictor.ensemble_size``); with
     one member there is no std to calibrate.
     """
-    from predictor_nas._validation import check_int, param_error
 
     if predictor.prune is not None and not isinstance(predictor.prune, bool):
         raise param_error("prune", owner, "a bool", predictor.prune)
@@ -186,6 +186,19 @@ class Predictor(abc.ABC):
         """Predict for validated inputs."""
 
     # ----------------------------------------------------------------- helpers
+    def _store_params(self, params: dict[str, Any]) -> None:
+        """Store a subclass's constructor arguments as attributes, unchanged (scikit-learn
+        style: validation happens in ``fit``).
+
+        Args:
+            params: ``locals()`` taken first thing in the subclass's ``__init__``: its
+                arguments; ``self``, ``space``, ``seed`` (stored by this ``__init__``) and
+                dunder names are skipped.
+        """
+        for name, value in params.items():
+            if name not in ("self", "space", "seed") and not name.startswith("__"):
+                setattr(self, name, value)
+
     def get_params(self) -> dict[str, Any]:
         """Constructor arguments as stored (scikit-learn style): name -> value."""
         sig = inspect.signature(type(self).__init__)

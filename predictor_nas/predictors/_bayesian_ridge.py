@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from predictor_nas._lazy import sklearn_linear_model, sklearn_preprocessing
 from predictor_nas.encodings import Encoder, TableFeatures
 from predictor_nas.predictors._base import Prediction, Predictor
 from predictor_nas.spaces import Arch, SearchSpace
@@ -35,19 +36,14 @@ class BayesianRidgePredictor(Predictor):
         seed: int = 0,
     ) -> None:
         super().__init__(space, seed=seed)
-        self.encoding = encoding
-        self.extra = extra
-        self.prune = prune
+        self._store_params(locals())
 
     def _fit(self, archs: list[Arch], y: np.ndarray, **extra: Any) -> None:
-        from sklearn.linear_model import BayesianRidge
-        from sklearn.preprocessing import StandardScaler
-
         self.encoder_ = Encoder(self.space_, self.encoding, self.extra, prune=self.prune)
         x = self.encoder_.transform(archs)
-        self.scaler_ = StandardScaler().fit(x)
+        self.scaler_ = sklearn_preprocessing.StandardScaler().fit(x)
         self.y_mean_, self.y_std_ = float(y.mean()), float(y.std() or 1.0)
-        self.model_ = BayesianRidge().fit(
+        self.model_ = sklearn_linear_model.BayesianRidge().fit(
             self.scaler_.transform(x), (y - self.y_mean_) / self.y_std_
         )
 

@@ -84,12 +84,7 @@ class EnsemblePredictor(Predictor):
         calibration_folds: int = 5,
     ) -> None:
         super().__init__(space, seed=seed)
-        self.members = members
-        self.extra = extra
-        self.prune = prune
-        self.weights = weights
-        self.calibrate = calibrate
-        self.calibration_folds = calibration_folds
+        self._store_params(locals())
 
     def _member_specs(self) -> list[tuple[str, dict[str, Any]]]:
         from predictor_nas.predictors import PREDICTORS

@@ -17,8 +17,12 @@ from typing import Any
 
 import numpy as np
 
+from predictor_nas._lazy import mpl_backend_agg, mpl_figure, mpl_ticker, scipy_stats
 from predictor_nas._validation import check_choice, param_error
+from predictor_nas.encodings import DEFAULT_ZC, TableFeatures, zero_cost_metrics
 from predictor_nas.predictors._ranking import IDEAL_COVERAGE, ranking_metrics
+from predictor_nas.spaces import get_space
+from predictor_nas.tables import open_table
 
 _OWNER = "evaluate_predictors"
 
@@ -71,7 +75,7 @@ def _ci95(values: np.ndarray) -> list[float] | None:
     v = values[np.isfinite(values)]
     if len(v) < 2:
         return None
-    from scipy.stats import t
+    t = scipy_stats.t
 
     half = float(t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / math.sqrt(len(v)))
     mu = float(v.mean())
@@ -120,8 +124,6 @@ def _zc_features(
     proxy_dataset: str | Sequence[str] | None,
 ) -> tuple[list[str] | None, Any, list[str], Any]:
     """Check the zero-cost feature options; ``(names, their table, datasets, TableFeatures)``."""
-    from predictor_nas.encodings import DEFAULT_ZC, TableFeatures, zero_cost_metrics
-    from predictor_nas.tables import open_table
 
     owner = _OWNER
     zc_names: list[str] | None
@@ -334,8 +336,6 @@ def evaluate_predictors(
         ``per_seed`` (metric name -> list aligned with ``seed``). Undefined values (e.g. tau of a
         constant prediction) are ``None`` and left out of the means.
     """
-    from predictor_nas.spaces import get_space
-    from predictor_nas.tables import open_table
 
     owner = _OWNER
     names, seed_list = _check_names_seeds_metric(predictors, seeds, metric)
@@ -405,9 +405,6 @@ def plot_kendall(results: dict[str, Any], path: str | os.PathLike) -> str:
     Returns:
         The path written.
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import NullFormatter
 
     entries = results.get("results") if isinstance(results, dict) else None
     if not entries:
@@ -417,8 +414,8 @@ def plot_kendall(results: dict[str, Any], path: str | os.PathLike) -> str:
             "the dict returned by evaluate_predictors",
             type(results).__name__,
         )
-    fig = Figure(figsize=(6.4, 4.2), dpi=120)
-    FigureCanvasAgg(fig)
+    fig = mpl_figure.Figure(figsize=(6.4, 4.2), dpi=120)
+    mpl_backend_agg.FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     by_name: dict[str, list[dict[str, Any]]] = {}
     for e in entries:
@@ -436,7 +433,7 @@ def plot_kendall(results: dict[str, Any], path: str | os.PathLike) -> str:
     ax.set_xscale("log")
     sizes = sorted({e["train_size"] for e in entries})
     ax.set_xticks(sizes, [str(n) for n in sizes])
-    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.xaxis.set_minor_formatter(mpl_ticker.NullFormatter())
     ax.set_xlabel("training set size n")
     ax.set_ylabel("Kendall τ (held-out archs)")
     title = " / ".join(str(results.get(k, "")) for k in ("table", "dataset", "metric"))

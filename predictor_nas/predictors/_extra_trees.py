@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from predictor_nas._lazy import sklearn_ensemble
 from predictor_nas._validation import check_float, check_int, param_error
 from predictor_nas.encodings import Encoder, TableFeatures
 from predictor_nas.predictors._base import Prediction, Predictor, check_calibration
@@ -64,15 +65,7 @@ class ExtraTreesPredictor(Predictor):
         calibration_folds: int = 5,
     ) -> None:
         super().__init__(space, seed=seed)
-        self.encoding = encoding
-        self.extra = extra
-        self.prune = prune
-        self.n_estimators = n_estimators
-        self.max_features = max_features
-        self.min_samples_leaf = min_samples_leaf
-        self.n_jobs = n_jobs
-        self.calibrate = calibrate
-        self.calibration_folds = calibration_folds
+        self._store_params(locals())
 
     def _check_params(self) -> None:
         owner = type(self).__name__
@@ -86,11 +79,10 @@ class ExtraTreesPredictor(Predictor):
 
     def _fit(self, archs: list[Arch], y: np.ndarray, **extra: Any) -> None:
         self._check_params()
-        from sklearn.ensemble import ExtraTreesRegressor
 
         self.encoder_ = Encoder(self.space_, self.encoding, self.extra, prune=self.prune)
         x = self.encoder_.transform(archs)
-        self.model_ = ExtraTreesRegressor(
+        self.model_ = sklearn_ensemble.ExtraTreesRegressor(
             n_estimators=self.n_estimators,
             max_features=float(self.max_features),
             min_samples_leaf=self.min_samples_leaf,

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from predictor_nas._lazy import torch, torch_geometric_nn
 from predictor_nas._validation import check_choice, check_float, check_int, param_error
 from predictor_nas.encodings import (
     ENCODINGS,
@@ -117,21 +118,7 @@ class GINPredictor(Predictor):
         calibration_folds: int = 5,
     ) -> None:
         super().__init__(space, seed=seed)
-        self.hidden = hidden
-        self.layers = layers
-        self.pooling = pooling
-        self.loss = loss
-        self.epochs = epochs
-        self.lr = lr
-        self.batch_size = batch_size
-        self.weight_decay = weight_decay
-        self.ensemble_size = ensemble_size
-        self.extra = extra
-        self.readout_encoding = readout_encoding
-        self.prune = prune
-        self.n_threads = n_threads
-        self.calibrate = calibrate
-        self.calibration_folds = calibration_folds
+        self._store_params(locals())
 
     # ----------------------------------------------------------------- pickling
     def __getstate__(self) -> dict[str, Any]:
@@ -200,7 +187,6 @@ class GINPredictor(Predictor):
     def _varying_batch(self, v: _Varying, idx: Any, n_nodes: int) -> tuple[Any, Any, Any, Any]:
         """``edge_index``, ``batch``, node mask and node counts of the graphs ``idx`` (b,),
         each padded to ``n_nodes`` nodes."""
-        import torch
 
         rows = [int(i) for i in idx]
         ei = torch.cat(
@@ -213,7 +199,6 @@ class GINPredictor(Predictor):
 
     def _batched_edges(self, n_graphs: int) -> tuple[Any, Any]:
         """``edge_index`` and ``batch`` vector of ``n_graphs`` copies of the space's graph."""
-        import torch
 
         cached = getattr(self, "_edges_cache", None)
         if cached is None or cached[2] < n_graphs:
@@ -297,7 +282,6 @@ class GINPredictor(Predictor):
         """Train the stacked members. Graphs of one structure: each member its own batch
         order. Varying structures: one batch order (seeds[0]) for all members, which share
         each batch's edge list; members still differ in their initial weights."""
-        import torch
 
         members = len(seeds)
         gens = [torch.Generator().manual_seed(s) for s in seeds]
@@ -348,7 +332,6 @@ class GINPredictor(Predictor):
         self, graphs: np.ndarray, feats: np.ndarray | None, varying: _Varying | None = None
     ) -> np.ndarray:
         """Raw network outputs, shape (members, n); call inside ``_torch_context``."""
-        import torch
 
         members = self.ensemble_size
         n_nodes = graphs.shape[1]
@@ -403,7 +386,6 @@ def _graph(space: SearchSpace, arch: Arch) -> tuple[np.ndarray, bytes]:
 @contextlib.contextmanager
 def _torch_context(n_threads: int) -> Iterator[None]:
     """Run with ``n_threads`` torch threads and a forked global RNG; restore both after."""
-    import torch
 
     old = torch.get_num_threads()
     with torch.random.fork_rng(devices=[]):
@@ -421,8 +403,8 @@ def _build_net(members, n_features, hidden, layers, n_extra, pooling, gens):
 
 @cache
 def _classes() -> dict[str, type]:
-    import torch
-    from torch_geometric.nn import GINConv, global_add_pool, global_mean_pool
+    global_add_pool = torch_geometric_nn.global_add_pool
+    global_mean_pool = torch_geometric_nn.global_mean_pool
 
     class StackedLinear(torch.nn.Module):
         """``members`` independent linear layers: (members, N, d_in) -> (members, N, d_out).
@@ -461,7 +443,9 @@ def _classes() -> dict[str, type]:
         def __init__(self, members, n_features, hidden, layers, n_extra, pooling, gens) -> None:
             super().__init__()
             self.convs = torch.nn.ModuleList(
-                GINConv(mlp(members, n_features if i == 0 else hidden, hidden, gens))
+                torch_geometric_nn.GINConv(
+                    mlp(members, n_features if i == 0 else hidden, hidden, gens)
+                )
                 for i in range(layers)
             )
             self.pool = global_add_pool if pooling == "sum" else global_mean_pool

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from predictor_nas._lazy import scipy_stats
 from predictor_nas._validation import param_error
 from predictor_nas.exceptions import InvalidParameterError
 
@@ -42,7 +43,8 @@ def ranking_metrics(
         within mean ± 1σ / 2σ; ideal 0.683 / 0.954) and ``log_likelihood`` (mean Gaussian
         log-density of the true values, std floored at 1e-9).
     """
-    from scipy.stats import ConstantInputWarning, kendalltau, spearmanr
+    kendalltau = scipy_stats.kendalltau
+    spearmanr = scipy_stats.spearmanr
 
     y = np.asarray(y_true, dtype=np.float64)
     m = np.asarray(mean, dtype=np.float64)
@@ -56,7 +58,7 @@ def ranking_metrics(
     import warnings
 
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConstantInputWarning)
+        warnings.simplefilter("ignore", scipy_stats.ConstantInputWarning)
         out: dict[str, float] = {
             "kendall_tau": float(kendalltau(y, m).statistic),
             "spearman": float(spearmanr(y, m).statistic),

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from predictor_nas._lazy import xgboost
 from predictor_nas._validation import check_choice, check_float, check_int, param_error
 from predictor_nas.encodings import Encoder, TableFeatures
 from predictor_nas.predictors._base import Prediction, Predictor, check_calibration
@@ -98,22 +99,7 @@ class XGBPredictor(Predictor):
         calibration_folds: int = 5,
     ) -> None:
         super().__init__(space, seed=seed)
-        self.encoding = encoding
-        self.extra = extra
-        self.prune = prune
-        self.n_estimators = n_estimators
-        self.max_depth = max_depth
-        self.learning_rate = learning_rate
-        self.loss = loss
-        self.subsample = subsample
-        self.colsample_bytree = colsample_bytree
-        self.min_child_weight = min_child_weight
-        self.reg_lambda = reg_lambda
-        self.bootstrap = bootstrap
-        self.ensemble_size = ensemble_size
-        self.n_jobs = n_jobs
-        self.calibrate = calibrate
-        self.calibration_folds = calibration_folds
+        self._store_params(locals())
 
     def _resolve_params(self) -> dict[str, Any]:
         """Validated hyper-parameters, with the ``None`` ones filled in from the encoding."""
@@ -138,7 +124,6 @@ class XGBPredictor(Predictor):
     def _fit(self, archs: list[Arch], y: np.ndarray, **extra: Any) -> None:
         self.params_ = self._resolve_params()
         self.encoder_ = Encoder(self.space_, self.encoding, self.extra, prune=self.prune)
-        from xgboost import XGBRegressor
 
         x = self.encoder_.transform(archs)
         self.y_mean_, self.y_std_ = float(y.mean()), float(y.std() or 1.0)
@@ -149,7 +134,7 @@ class XGBPredictor(Predictor):
             rows = np.arange(len(x))
             if self.bootstrap and self.ensemble_size > 1:
                 rows = np.random.default_rng(int(s)).integers(len(x), size=len(x))
-            model = XGBRegressor(
+            model = xgboost.XGBRegressor(
                 n_estimators=self.params_["n_estimators"],
                 max_depth=self.params_["max_depth"],
                 objective=_OBJECTIVES[self.params_["loss"]],

@@ -8,7 +8,10 @@ from functools import cache
 
 import numpy as np
 
+from predictor_nas._lazy import scipy_stats
+from predictor_nas._progress import progress_bar
 from predictor_nas._validation import check_int, param_error
+from predictor_nas.proxies._registry import PROXIES, _check_names, compute_proxies
 from predictor_nas.spaces import Arch, get_space
 
 __all__ = ["DEFAULT_ENSEMBLE", "ProxyEnsemble", "canonical_representative", "rank_average"]
@@ -54,7 +57,7 @@ def rank_average(values: np.ndarray, signs: np.ndarray) -> np.ndarray:
     Returns:
         (n,) scores in [0, 1] (ties share their average rank; 0.5 when n == 1).
     """
-    from scipy.stats import rankdata
+    rankdata = scipy_stats.rankdata
 
     v = np.asarray(values, dtype=np.float64) * np.asarray(signs, dtype=np.float64)
     n = v.shape[0]
@@ -122,8 +125,6 @@ class ProxyEnsemble:
 
     # ----------------------------------------------------------------- configuration
     def _checked(self) -> tuple[list[str], np.ndarray]:
-        from predictor_nas.proxies._registry import PROXIES, _check_names
-
         owner = "ProxyEnsemble"
         names = _check_names(self.proxies, owner)
         check_int(self.seed, "seed", owner, minimum=0)
@@ -147,7 +148,6 @@ class ProxyEnsemble:
     # ----------------------------------------------------------------- values
     def values(self, archs: Sequence[Arch | str]) -> np.ndarray:
         """Raw proxy values, float64 (n, n_proxies); NaN / inf where a proxy is undefined."""
-        from predictor_nas.proxies._registry import compute_proxies
 
         names, _ = self._checked()
         space = get_space("nb201")
@@ -171,8 +171,6 @@ class ProxyEnsemble:
             reps = _representatives()
             it = todo
             if self.progress:
-                from predictor_nas._progress import progress_bar
-
                 it = progress_bar(iterable=todo, desc="zero-cost proxies", unit="arch")
             for key in it:
                 cache_[key] = compute_proxies(

@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from predictor_nas._validation import check_choice, check_int, param_error
+from predictor_nas.models import build_nb201
 from predictor_nas.proxies import _measures as _m
 from predictor_nas.spaces import Arch
 
@@ -162,7 +163,6 @@ def compute_proxies(
         ``{name: value}`` in the order of ``names``. Degenerate networks (output independent of
         the input) give NaN for jacov and -inf for zen / nwot.
     """
-    from predictor_nas.models import build_nb201
 
     owner = "compute_proxies"
     chosen = _check_names(names, owner)

@@ -15,6 +15,7 @@ from predictor_nas.multiobjective import (
     is_non_dominated,
     reference_point,
 )
+from predictor_nas.predictors import PREDICTORS, make_predictor
 from predictor_nas.samplers._mo_space_sampler import Feasible, MOPast, MOSpaceSampler
 from predictor_nas.samplers._pool import CandidatePool
 from predictor_nas.spaces import Arch, SearchSpace
@@ -101,7 +102,6 @@ class MOPredictorGuidedSampler(MOSpaceSampler):
         feasible: Feasible | None = None,
     ) -> None:
         super().__init__(space, canonical=canonical, seed=seed, feasible=feasible)
-        from predictor_nas.predictors import PREDICTORS
 
         if predictor not in PREDICTORS:
             listed = ", ".join(repr(p) for p in sorted(PREDICTORS))
@@ -191,7 +191,6 @@ class MOPredictorGuidedSampler(MOSpaceSampler):
         model_seed: int,
     ) -> np.ndarray:
         """(len(pool), m) optimistic minimised values: known exact, learned ``mean - kappa*std``."""
-        from predictor_nas.predictors import make_predictor
 
         out = np.empty((len(pool), len(signs)), dtype=np.float64)
         for j in range(len(signs)):

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from predictor_nas._progress import progress_bar
 from predictor_nas._validation import check_float, check_int, param_error
 
 #: Parameter name of each budget field, unless a search names it otherwise.
@@ -150,8 +151,6 @@ class Progress:
     ) -> None:
         self._bar = None
         if enabled:
-            from predictor_nas._progress import progress_bar
-
             self._bar = progress_bar(total, initial=initial, desc=desc, unit=unit, leave=leave)
 
     def advance(self, n: float = 1, **postfix: str) -> None:

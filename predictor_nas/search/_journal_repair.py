@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from predictor_nas.exceptions import SearchError, StorageCorruptedError
+from predictor_nas.exceptions import InvalidParameterError, SearchError, StorageCorruptedError
 
 log = logging.getLogger(__name__)
 
@@ -230,7 +230,6 @@ def repair_journal(path: str) -> RepairResult:
         InvalidParameterError: No such file, or a folder.
         SearchError: Another process holds the journal's lock, or it cannot be written.
     """
-    from predictor_nas.exceptions import InvalidParameterError
 
     if os.path.isdir(path):
         raise InvalidParameterError(f"The journal {path!r} is a folder, not a journal file.")

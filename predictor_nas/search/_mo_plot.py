@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from predictor_nas._lazy import mpl_backend_agg, mpl_figure
 from predictor_nas.exceptions import InvalidParameterError
 
 if TYPE_CHECKING:
@@ -103,12 +104,10 @@ def draw_front(
     """
     from pathlib import Path
 
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
 
     m = len(objectives)
-    fig = Figure(figsize=(6.4, 4.8), dpi=110)
-    FigureCanvasAgg(fig)
+    fig = mpl_figure.Figure(figsize=(6.4, 4.8), dpi=110)
+    mpl_backend_agg.FigureCanvasAgg(fig)
     ax = fig.subplots()
     ev = np.asarray(evaluated, dtype=np.float64).reshape(-1, m)
     fr = np.asarray(front, dtype=np.float64).reshape(-1, m)

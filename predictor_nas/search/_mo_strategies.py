@@ -13,6 +13,11 @@ from typing import Any
 
 import optuna
 
+from predictor_nas.samplers import (
+    FeasibleGuidedSampler,
+    MOPredictorGuidedSampler,
+    MORegularizedEvolutionSampler,
+)
 from predictor_nas.spaces import Arch, SearchSpace
 
 
@@ -44,14 +49,10 @@ def _motpe(sp: SearchSpace, seed: int, ctx: _Context) -> optuna.samplers.BaseSam
 
 
 def _mo_rea(sp: SearchSpace, seed: int, ctx: _Context) -> optuna.samplers.BaseSampler:
-    from predictor_nas.samplers import MORegularizedEvolutionSampler
-
     return MORegularizedEvolutionSampler(sp, seed=seed, feasible=ctx.feasible)
 
 
 def _mo_guided(sp: SearchSpace, seed: int, ctx: _Context) -> optuna.samplers.BaseSampler:
-    from predictor_nas.samplers import FeasibleGuidedSampler, MOPredictorGuidedSampler
-
     if ctx.n_objectives == 1:  # constrained single-objective: guided's settings, feasible only
         return FeasibleGuidedSampler.benchmarked(sp, feasible=ctx.feasible, seed=seed)
     return MOPredictorGuidedSampler(sp, seed=seed, known=ctx.known, feasible=ctx.feasible)

@@ -16,6 +16,7 @@ import numpy as np
 import optuna
 from optuna.trial import TrialState
 
+from predictor_nas._lazy import torch
 from predictor_nas._validation import check_choice
 from predictor_nas.exceptions import InvalidParameterError
 from predictor_nas.spaces import SearchSpace, get_space
@@ -232,9 +233,7 @@ def available_strategies() -> list[str]:
     return list(STRATEGIES)
 
 
-def make_sampler(
-    strategy: str, space: SearchSpace | str, seed: int
-) -> optuna.samplers.BaseSampler:
+def make_sampler(strategy: str, space: SearchSpace | str, seed: int) -> optuna.samplers.BaseSampler:
     """A fresh sampler for ``strategy`` on ``space`` (an instance or a name), seeded with
     ``seed``."""
     check_choice(strategy, "strategy", "search", available_strategies())
@@ -313,8 +312,6 @@ def _stored_gp_kernel(study: optuna.Study) -> list[Any] | None:
         return None
     stored = max(with_kernel, key=lambda t: t.number).system_attrs[GP_KERNEL_ATTR]
     import types
-
-    import torch
 
     f64 = torch.float64
     return [

@@ -37,6 +37,7 @@ from predictor_nas.exceptions import InvalidArchitectureError, InvalidParameterE
 from predictor_nas.spaces._base import Arch
 from predictor_nas.spaces._declared import Constraint, Decision, DeclaredSpace
 from predictor_nas.spaces._graph import INPUT, OUTPUT, ArchGraph
+from predictor_nas.spaces._registry import shipped_spaces_dir
 
 #: GNN operations in the benchmark's order (their index is the key digit).
 NBG_OPS: tuple[str, ...] = ("gat", "gcn", "gin", "cheb", "sage", "arma", "graph", "fc", "skip")
@@ -113,7 +114,6 @@ def read_key_file(path: str | os.PathLike) -> tuple[int, ...]:
 
 def shipped_key_file() -> Path:
     """The key file shipped with the package (``data/spaces/nas_bench_graph_keys.txt.gz``)."""
-    from predictor_nas.spaces._registry import shipped_spaces_dir
 
     return shipped_spaces_dir() / KEY_FILE
 

@@ -15,18 +15,16 @@ from pathlib import Path
 
 from predictor_nas.exceptions import InvalidParameterError
 from predictor_nas.spaces._base import SearchSpace
+from predictor_nas.spaces._nb201 import NB201Space
+from predictor_nas.spaces._nb301 import NB301Space
 from predictor_nas.spaces._yaml import is_space_file, load_space
 
 
 def _nb201() -> SearchSpace:
-    from predictor_nas.spaces._nb201 import NB201Space
-
     return NB201Space()
 
 
 def _nb301() -> SearchSpace:
-    from predictor_nas.spaces._nb301 import NB301Space
-
     return NB301Space()
 
 

@@ -8,7 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from predictor_nas.exceptions import TableCorruptedError, TableFormatError
+from predictor_nas.exceptions import PredictorNASError, TableCorruptedError, TableFormatError
+from predictor_nas.spaces import available_spaces, get_space
 from predictor_nas.tables._schema import MAGIC, USERBLOCK_SIZE
 
 _HEADER_PREFIX = MAGIC + b" sha256:"
@@ -136,8 +137,6 @@ def verify_table(path: str | os.PathLike) -> Any:
         TableFormatError: a schema violation, an unknown space, or a row that is not the
             standard string of a distinct architecture; the message names the file and the row.
     """
-    from predictor_nas.exceptions import PredictorNASError
-    from predictor_nas.spaces import available_spaces, get_space
     from predictor_nas.tables._reader import Table
 
     table = Table(path)

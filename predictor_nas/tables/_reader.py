@@ -16,7 +16,7 @@ from predictor_nas.exceptions import (
     TableNotFoundError,
     TableQueryError,
 )
-from predictor_nas.spaces import Arch
+from predictor_nas.spaces import Arch, get_space
 from predictor_nas.tables._integrity import check_file, content_hash
 from predictor_nas.tables._schema import COST_METRIC, FORMAT_NAME, FORMAT_VERSION, check_tree
 
@@ -234,8 +234,6 @@ class Table:
     # ----------------------------------------------------------------- rows
     def _space(self):
         if self._space_obj is None:
-            from predictor_nas.spaces import get_space
-
             self._space_obj = get_space(self.space)
         return self._space_obj
 

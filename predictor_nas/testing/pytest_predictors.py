@@ -16,15 +16,17 @@ and predicts on another sample, so it exercises the real data path.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
 from scipy.stats import kendalltau
 
-from predictor_nas.exceptions import InvalidParameterError
+from predictor_nas.exceptions import InvalidParameterError, TableNotFoundError
 from predictor_nas.predictors import NotFittedError, Prediction, Predictor
-from predictor_nas.spaces import get_space
+from predictor_nas.spaces import CellEdgesSpace, get_space, register_space
 from predictor_nas.tables import open_table
+from predictor_nas.tables.importers import IMPORTERS
 
 
 def nb201_sample(n_train: int = 60, n_test: int = 200, seed: int = 0):
@@ -56,8 +58,6 @@ def space_sample(space_name: str, n_train: int = 60, n_test: int = 200, seed: in
         return nb201_sample(n_train, n_test, seed)
     rng = np.random.default_rng(seed)
     if space_name == "nb201_three_ops":
-        from predictor_nas.spaces import CellEdgesSpace, register_space
-
         space = CellEdgesSpace("nb201_three_ops", _THREE_OPS, description="NB201, 3 ops")
         register_space(space, replace=True)
         nb201 = open_table("nb201")
@@ -66,10 +66,6 @@ def space_sample(space_name: str, n_train: int = 60, n_test: int = 200, seed: in
         chosen = [archs[i] for i in pick]
         y = nb201.query_many(nb201.rows([str(a) for a in chosen]), "val_acc", dataset="cifar10")
         return chosen[:n_train], y[:n_train], chosen[n_train:], y[n_train:]
-    from pathlib import Path
-
-    from predictor_nas.exceptions import TableNotFoundError
-    from predictor_nas.tables.importers import IMPORTERS
 
     name, folder, metric = _IMPORTED[space_name]
     try:

@@ -35,8 +35,11 @@ from collections.abc import Callable
 import numpy as np
 import optuna
 import pytest
+from optuna.storages import JournalStorage
+from optuna.storages.journal import JournalFileBackend
 from optuna.trial import TrialState
 
+from predictor_nas.multiobjective import hypervolume, reference_point, to_minimization
 from predictor_nas.spaces import get_space
 
 _SPACE = get_space("nb201")
@@ -107,7 +110,6 @@ def flipped(directions) -> list[str]:
 
 def hypervolume_of(study: optuna.Study, first: int | None = None, ref=None) -> float:
     """Hypervolume of the study's completed values (the first ``first`` trials), minimised."""
-    from predictor_nas.multiobjective import hypervolume, reference_point, to_minimization
 
     trials = sorted(study.trials, key=lambda t: t.number)
     pts = to_minimization([t.values for t in trials], study.directions)
@@ -174,9 +176,6 @@ def run_stepwise(
 
 
 def _journal(path):
-    from optuna.storages import JournalStorage
-    from optuna.storages.journal import JournalFileBackend
-
     return JournalStorage(JournalFileBackend(str(path)))
 
 
@@ -286,8 +285,6 @@ class BasicSamplerContract:
 
     def test_resume_from_stored_study(self, tmp_path):
         """A study stored in a journal file and reloaded keeps its trials and keeps going."""
-        from optuna.storages import JournalStorage
-        from optuna.storages.journal import JournalFileBackend
 
         path = str(tmp_path / "s.journal")
         storage = JournalStorage(JournalFileBackend(path))

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from predictor_nas._lazy import torch
 from predictor_nas.exceptions import InvalidParameterError
 
 #: Version of the checkpoint layout; a checkpoint of another version is refused.
@@ -40,7 +41,6 @@ class RunState:
         self, config: dict[str, Any], epoch: int, cuda_devices: list[int]
     ) -> dict[str, Any]:
         """The checkpoint dict after ``epoch`` (model, optimizer, RNG states, curves)."""
-        import torch
 
         return {
             "format": CHECKPOINT_FORMAT,
@@ -61,7 +61,6 @@ class RunState:
 
     def restore(self, state: dict[str, Any], cuda_devices: list[int]) -> None:
         """Load a checkpoint dict (see ``to_checkpoint``) into this run and torch's RNGs."""
-        import torch
 
         self.net.load_state_dict(state["model"])
         self.opt.load_state_dict(state["optimizer"])
@@ -80,7 +79,6 @@ class RunState:
 
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
     """Write ``state`` to ``path + ".tmp"``, fsync, and move it over ``path`` (atomic)."""
-    import torch
 
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "wb") as f:
@@ -93,7 +91,6 @@ def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
 def load_checkpoint(path: Path, config: dict[str, Any]) -> dict[str, Any]:
     """The checkpoint at ``path``; refused when unreadable, of another format, or written
     with settings other than ``config``."""
-    import torch
 
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)

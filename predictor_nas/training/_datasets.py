@@ -20,6 +20,7 @@ import os
 
 import numpy as np
 
+from predictor_nas._lazy import sklearn_datasets
 from predictor_nas._validation import check_choice, check_int
 from predictor_nas.exceptions import InvalidParameterError
 from predictor_nas.training._cifar10 import (
@@ -89,7 +90,7 @@ def load_digits_data(
     owner = "load_digits_data"
     seed = check_int(seed, "seed", owner, minimum=0)
     _check_fractions(val_fraction, test_fraction, owner)
-    from sklearn.datasets import load_digits
+    load_digits = sklearn_datasets.load_digits
 
     bunch = load_digits()
     x = bunch.images.astype(np.float32)[:, None]

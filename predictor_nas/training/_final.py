@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from predictor_nas._lazy import torch
 from predictor_nas._paths import check_output_dir
 from predictor_nas._validation import check_int, param_error
 from predictor_nas.exceptions import InvalidParameterError
@@ -120,7 +121,6 @@ def _build(space: SearchSpace, arch: str, settings: dict[str, Any], seed: int) -
 
 def _export_torchscript(model: torch.nn.Module, example: torch.Tensor, path: Path) -> dict:
     """Script (else trace) ``model``; keep the file only if it reproduces the outputs."""
-    import torch
 
     reasons = []
     with torch.no_grad(), warnings.catch_warnings():
@@ -238,7 +238,6 @@ def train_final(
         InvalidParameterError: a bad argument or space, an arch the builder cannot build.
         InvalidArchitectureError: ``arch`` is not in the space, or collapses the image.
     """
-    import torch
 
     sp = get_space(space) if isinstance(space, str) else space
     if not isinstance(sp, SearchSpace):
@@ -315,7 +314,6 @@ def load_trained(folder: str | os.PathLike[str]) -> torch.nn.Module:
     Returns:
         The trained model in eval mode, on the CPU.
     """
-    import torch
 
     p = Path(folder)
     try:

@@ -9,6 +9,7 @@ import contextlib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from predictor_nas._lazy import torch
 from predictor_nas._validation import check_choice, param_error
 from predictor_nas.exceptions import InvalidParameterError
 
@@ -20,7 +21,6 @@ _OWNER = "train"
 
 def resolve_device(device: str | None) -> torch.device:
     """``None``/``"auto"`` -> CUDA if available else CPU; otherwise ``torch.device(device)``."""
-    import torch
 
     if device is None or device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -43,7 +43,6 @@ def resolve_amp(amp: bool | str | None, device: torch.device) -> torch.dtype | N
 
     ``True`` forces it on (bfloat16 on CPU), ``False`` off; ``"bfloat16"``/``"float16"`` pick.
     """
-    import torch
 
     if amp is None:
         amp = device.type == "cuda"
@@ -62,7 +61,6 @@ def resolve_amp(amp: bool | str | None, device: torch.device) -> torch.dtype | N
 @contextlib.contextmanager
 def torch_threads(num_threads: int | None) -> Iterator[None]:
     """Run with ``num_threads`` torch CPU threads (``None``: as is); restore the count after."""
-    import torch
 
     if num_threads is None:
         yield
@@ -79,7 +77,6 @@ def torch_threads(num_threads: int | None) -> Iterator[None]:
 def deterministic_kernels(on: bool) -> Iterator[None]:
     """With ``on``: cuDNN deterministic, no autotuning, deterministic algorithms (warn only);
     the previous settings are restored after."""
-    import torch
 
     if not on:
         yield
@@ -102,7 +99,6 @@ def deterministic_kernels(on: bool) -> Iterator[None]:
 
 def autocast(device: torch.device, dtype: torch.dtype | None) -> contextlib.AbstractContextManager:
     """``torch.autocast`` to ``dtype`` on ``device``; a null context when ``dtype`` is ``None``."""
-    import torch
 
     if dtype is None:
         return contextlib.nullcontext()

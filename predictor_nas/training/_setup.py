@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from predictor_nas._lazy import torch
 from predictor_nas._validation import check_choice, check_float, check_int, param_error
 from predictor_nas.exceptions import InvalidParameterError
 from predictor_nas.training._datasets import AUGMENTATIONS, ImageData
@@ -22,7 +23,6 @@ def check_outputs(net: Any, data: ImageData, dev: Any, memory_format: Any) -> No
     One forward pass of two training images in eval mode without gradients: it draws no random
     numbers and updates no BatchNorm statistics, so the run itself is unchanged.
     """
-    import torch
 
     splits = (data.y_train, data.y_val, data.y_test)
     top = max(int(y.max()) for y in splits if y is not None and y.size)
@@ -80,7 +80,6 @@ class TrainSettings:
     @property
     def memory_format(self) -> Any:
         """``torch.channels_last`` or ``torch.contiguous_format``."""
-        import torch
 
         return torch.channels_last if self.channels_last else torch.contiguous_format
 
@@ -119,7 +118,7 @@ def check_settings(
     deterministic: bool,
 ) -> TrainSettings:
     """Check ``train``'s arguments (standard messages) and resolve device, autocast, augment."""
-    from torch import nn
+    nn = torch.nn
 
     epochs = check_int(epochs, "epochs", _OWNER, minimum=1)
     batch_size = check_int(batch_size, "batch_size", _OWNER, minimum=1)
@@ -158,18 +157,27 @@ def check_settings(
         "data": data.fingerprint,
     }
     return TrainSettings(
-        epochs=epochs, batch_size=batch_size, eval_batch_size=eval_batch_size, lr=lr,
-        momentum=momentum, nesterov=bool(nesterov), weight_decay=weight_decay, seed=seed,
-        num_threads=num_threads, augment=augment, dev=dev, amp_dtype=amp_dtype,
+        epochs=epochs,
+        batch_size=batch_size,
+        eval_batch_size=eval_batch_size,
+        lr=lr,
+        momentum=momentum,
+        nesterov=bool(nesterov),
+        weight_decay=weight_decay,
+        seed=seed,
+        num_threads=num_threads,
+        augment=augment,
+        dev=dev,
+        amp_dtype=amp_dtype,
         ckpt=None if checkpoint is None else Path(checkpoint),
         channels_last=dev.type == "cuda" if channels_last is None else bool(channels_last),
-        deterministic=bool(deterministic) and dev.type == "cuda", config=config,
+        deterministic=bool(deterministic) and dev.type == "cuda",
+        config=config,
     )
 
 
 def device_data(data: ImageData, s: TrainSettings) -> DeviceData:
     """Move the training and validation splits to the device; count the batches per epoch."""
-    import torch
 
     shape = (1, -1, 1, 1)
     n = len(data.y_train)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 from typing import TYPE_CHECKING, Any
 
+from predictor_nas._lazy import F, torch
 from predictor_nas.training._runtime import autocast
 
 if TYPE_CHECKING:
@@ -18,8 +19,6 @@ def augment_batch(
     x: torch.Tensor, kind: str, gen: torch.Generator, device: torch.device
 ) -> torch.Tensor:
     """Random crop of the zero-padded raw batch (+ horizontal flip); draws from ``gen`` (CPU)."""
-    import torch
-    import torch.nn.functional as F  # noqa: N812
 
     if kind == "none":
         return x
@@ -53,7 +52,6 @@ def evaluate_accuracy(
 
     ``mean`` and ``std`` have shape (1, C, 1, 1); batches are normalised as ``(x - mean) / std``.
     """
-    import torch
 
     fmt = torch.channels_last if channels_last else torch.contiguous_format
     model.eval()

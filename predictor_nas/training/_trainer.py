@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from predictor_nas._lazy import torch
 from predictor_nas._validation import param_error
 from predictor_nas.training._checkpoint import RunState, load_checkpoint, save_checkpoint
 from predictor_nas.training._config import TrainConfig
@@ -97,8 +98,7 @@ class TrainResult:
 # --------------------------------------------------------------------------- train
 def _start(model: Any, data: ImageData, s: TrainSettings) -> RunState:
     """Build (under the already seeded RNG) the model, optimizer, schedule, scaler, generator."""
-    import torch
-    from torch import nn
+    nn = torch.nn
 
     net = model if isinstance(model, nn.Module) else model()
     if not isinstance(net, nn.Module):
@@ -132,7 +132,6 @@ def _resume(run: RunState, s: TrainSettings, trial: Any) -> None:
 
 def _train_epoch(run: RunState, t: DeviceData, s: TrainSettings, loss_fn: Any) -> float:
     """One pass over the shuffled training split; the mean training loss."""
-    import torch
 
     run.net.train()
     n = len(t.y_tr)
@@ -160,7 +159,13 @@ def _train_epoch(run: RunState, t: DeviceData, s: TrainSettings, loss_fn: Any) -
 
 def _accuracy(run: RunState, x: Any, y: Any, t: DeviceData, s: TrainSettings) -> float:
     return evaluate_accuracy(
-        run.net, x, y, t.mean, t.std, batch_size=s.eval_batch_size, amp=s.amp_dtype,
+        run.net,
+        x,
+        y,
+        t.mean,
+        t.std,
+        batch_size=s.eval_batch_size,
+        amp=s.amp_dtype,
         channels_last=s.channels_last,
     )
 
@@ -168,7 +173,7 @@ def _accuracy(run: RunState, x: Any, y: Any, t: DeviceData, s: TrainSettings) ->
 def _fit(run: RunState, t: DeviceData, s: TrainSettings, name: str, trial: Any,
          progress: bool) -> None:  # fmt: skip
     """Train the remaining epochs: validate, report, maybe prune, checkpoint after each."""
-    from torch import nn
+    nn = torch.nn
 
     loss_fn = nn.CrossEntropyLoss()
     bar = None
@@ -306,13 +311,25 @@ def train(
     Returns:
         The ``TrainResult``.
     """
-    import torch
 
     s = check_settings(
-        model, data, epochs=epochs, batch_size=batch_size, lr=lr, momentum=momentum,
-        nesterov=nesterov, weight_decay=weight_decay, seed=seed, device=device, amp=amp,
-        augment=augment, checkpoint=checkpoint, num_threads=num_threads,
-        eval_batch_size=eval_batch_size, channels_last=channels_last, deterministic=deterministic,
+        model,
+        data,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        momentum=momentum,
+        nesterov=nesterov,
+        weight_decay=weight_decay,
+        seed=seed,
+        device=device,
+        amp=amp,
+        augment=augment,
+        checkpoint=checkpoint,
+        num_threads=num_threads,
+        eval_batch_size=eval_batch_size,
+        channels_last=channels_last,
+        deterministic=deterministic,
     )
     with (
         torch_threads(s.num_threads),
