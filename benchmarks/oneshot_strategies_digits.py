@@ -66,15 +66,20 @@ HERE = Path(__file__).resolve().parent
 DEFAULT_OUT = HERE / "results" / "oneshot_strategies_digits.json"
 #: Strategies in report order; ``topk`` is the reference of the paired differences.
 STRATEGIES = ("darts", "darts2", "gdas", "spos", "topk")
-ONESHOT_MODE = {"darts": ("darts", 1), "darts2": ("darts", 2), "gdas": ("gdas", 1),
-                "spos": ("spos", 1)}
+ONESHOT_MODE = {
+    "darts": ("darts", 1),
+    "darts2": ("darts", 2),
+    "gdas": ("gdas", 1),
+    "spos": ("spos", 1),
+}
 PARAM_FREE = frozenset({"none", "skip_connect", "avg_pool_3x3"})
 CONVS = frozenset({"nor_conv_1x1", "nor_conv_3x3"})
 BATCH, FINAL_LR, BN_BATCHES, TOP_K = 64, 0.1, 4, 4
 
 
-def calibrate(data: Any, strategies: list[str], width: int, depth: int,
-              epochs: int = 2) -> dict[str, float]:
+def calibrate(
+    data: Any, strategies: list[str], width: int, depth: int, epochs: int = 2
+) -> dict[str, float]:
     """Process seconds per supernet epoch of each one-shot strategy (after a 1-epoch warm-up)."""
     from predictor_nas.oneshot import build_supernet, train_supernet
 
@@ -84,12 +89,22 @@ def calibrate(data: Any, strategies: list[str], width: int, depth: int,
         if s not in ONESHOT_MODE:
             continue
         mode, order = ONESHOT_MODE[s]
-        for n in ((1, epochs) if not warm else (epochs,)):
-            net = build_supernet(width=width, depth=depth, in_channels=1,
-                                 num_classes=data.num_classes, seed=0)
+        for n in (1, epochs) if not warm else (epochs,):
+            net = build_supernet(
+                width=width, depth=depth, in_channels=1, num_classes=data.num_classes, seed=0
+            )
             t0 = time.process_time()
-            train_supernet(net, data, mode=mode, order=order, epochs=n, batch_size=BATCH,
-                           seed=0, num_threads=1, device="cpu")
+            train_supernet(
+                net,
+                data,
+                mode=mode,
+                order=order,
+                epochs=n,
+                batch_size=BATCH,
+                seed=0,
+                num_threads=1,
+                device="cpu",
+            )
             out[s] = (time.process_time() - t0) / n
         warm = True
     return out
@@ -115,8 +130,9 @@ def _evolve(net: Any, data: Any, seed: int, deadline: float) -> tuple[str, float
         trial, arch = ask_arch(study, space)
         key = space.format(arch)
         if key not in seen:
-            seen[key] = inherited_accuracy(net, arch, data, bn_recalibration_batches=BN_BATCHES,
-                                           batch_size=BATCH, seed=seed)
+            seen[key] = inherited_accuracy(
+                net, arch, data, bn_recalibration_batches=BN_BATCHES, batch_size=BATCH, seed=seed
+            )
         study.tell(trial, seen[key])
         n += 1
         if best is None or seen[key] > best[1]:  # first of the ties
@@ -124,8 +140,16 @@ def _evolve(net: Any, data: Any, seed: int, deadline: float) -> tuple[str, float
     return best[0], best[1], n, len(seen)
 
 
-def oneshot_search(strategy: str, seed: int, data: Any, budget: float, sec_per_epoch: float,
-                   width: int, depth: int, spos_share: float) -> dict[str, Any]:
+def oneshot_search(
+    strategy: str,
+    seed: int,
+    data: Any,
+    budget: float,
+    sec_per_epoch: float,
+    width: int,
+    depth: int,
+    spos_share: float,
+) -> dict[str, Any]:
     """One DARTS / GDAS / SPOS + evolution search of ``budget`` process seconds."""
     import torch
 
@@ -141,41 +165,87 @@ def oneshot_search(strategy: str, seed: int, data: Any, budget: float, sec_per_e
     t0, w0 = time.process_time(), time.perf_counter()
     share = spos_share if mode == "spos" else 1.0
     epochs = max(1, int(budget * share / sec_per_epoch))
-    net = build_supernet(width=width, depth=depth, in_channels=1, num_classes=data.num_classes,
-                         seed=seed)
-    sres = train_supernet(net, data, mode=mode, order=order, epochs=epochs, batch_size=BATCH,
-                          seed=seed, num_threads=1, device="cpu")
-    rec: dict[str, Any] = {"supernet_epochs": epochs,
-                           "supernet_final_train_loss": sres.train_loss[-1]}
+    net = build_supernet(
+        width=width, depth=depth, in_channels=1, num_classes=data.num_classes, seed=seed
+    )
+    sres = train_supernet(
+        net,
+        data,
+        mode=mode,
+        order=order,
+        epochs=epochs,
+        batch_size=BATCH,
+        seed=seed,
+        num_threads=1,
+        device="cpu",
+    )
+    rec: dict[str, Any] = {
+        "supernet_epochs": epochs,
+        "supernet_final_train_loss": sres.train_loss[-1],
+    }
     if mode == "spos":
         arch, score, n, distinct = _evolve(net, data, seed, t0 + budget)
         rec.update(candidates=n, distinct_candidates=distinct)
     else:
         arch = net.space.format(derive_argmax(net))
-        score = inherited_accuracy(net, arch, data, bn_recalibration_batches=BN_BATCHES,
-                                   batch_size=BATCH, seed=seed)
+        score = inherited_accuracy(
+            net, arch, data, bn_recalibration_batches=BN_BATCHES, batch_size=BATCH, seed=seed
+        )
         probs = softmax_rows(torch.tensor(sres.alphas[-1], dtype=torch.float64)).numpy()
         rec["alpha_softmax"] = np.round(probs, 4).tolist()
-        rec["alpha_param_free_mass"] = round(float(np.mean(
-            [sum(p for op, p in zip(net.space.choices, row) if op in PARAM_FREE)
-             for row in probs])), 4)
-    rec.update(arch=arch, search_score=score, score_kind="inherited val acc",
-               process_seconds=time.process_time() - t0, wall_seconds=time.perf_counter() - w0)
+        rec["alpha_param_free_mass"] = round(
+            float(
+                np.mean(
+                    [
+                        sum(p for op, p in zip(net.space.choices, row) if op in PARAM_FREE)
+                        for row in probs
+                    ]
+                )
+            ),
+            4,
+        )
+    rec.update(
+        arch=arch,
+        search_score=score,
+        score_kind="inherited val acc",
+        process_seconds=time.process_time() - t0,
+        wall_seconds=time.perf_counter() - w0,
+    )
     return rec
 
 
-def topk_search(seed: int, data: Any, budget: float, width: int, depth: int,
-                epochs: int) -> dict[str, Any]:
+def topk_search(
+    seed: int, data: Any, budget: float, width: int, depth: int, epochs: int
+) -> dict[str, Any]:
     """Our predictor-in-the-loop real search (``topk``) with ``budget`` process seconds."""
     from predictor_nas.search import run_real_search
 
     t0, w0 = time.process_time(), time.perf_counter()
-    r = run_real_search(data=data, strategy="topk", budget_seconds=budget, clock="process",
-                        width=width, depth=depth, epochs=epochs, top_k=TOP_K, batch_size=BATCH,
-                        num_threads=1, seed=seed, device="cpu", study_name=f"topk-{seed}")
-    return {"arch": r.best_arch, "search_score": r.best_val, "score_kind": "trained val acc",
-            "trained": r.n_trained, "pruned": r.n_pruned, "search_epochs_trained": r.total_epochs,
-            "process_seconds": time.process_time() - t0, "wall_seconds": time.perf_counter() - w0}
+    r = run_real_search(
+        data=data,
+        strategy="topk",
+        budget_seconds=budget,
+        clock="process",
+        width=width,
+        depth=depth,
+        epochs=epochs,
+        top_k=TOP_K,
+        batch_size=BATCH,
+        num_threads=1,
+        seed=seed,
+        device="cpu",
+        study_name=f"topk-{seed}",
+    )
+    return {
+        "arch": r.best_arch,
+        "search_score": r.best_val,
+        "score_kind": "trained val acc",
+        "trained": r.n_trained,
+        "pruned": r.n_pruned,
+        "search_epochs_trained": r.total_epochs,
+        "process_seconds": time.process_time() - t0,
+        "wall_seconds": time.perf_counter() - w0,
+    }
 
 
 def cell_stats(arch: str) -> dict[str, Any]:
@@ -185,13 +255,17 @@ def cell_stats(arch: str) -> dict[str, Any]:
     space = get_space("nb201")
     a = space.parse(arch)
     live = sum(op in CONVS for op in space.prune(a).ops)
-    return {"param_free_ops": sum(op in PARAM_FREE for op in a.ops),
-            "skip_ops": sum(op == "skip_connect" for op in a.ops),
-            "live_convs": live, "collapsed": live == 0}
+    return {
+        "param_free_ops": sum(op in PARAM_FREE for op in a.ops),
+        "skip_ops": sum(op == "skip_connect" for op in a.ops),
+        "live_convs": live,
+        "collapsed": live == 0,
+    }
 
 
-def final_train(arch: str, data: Any, final: dict[str, Any],
-                cache: dict[tuple[str, int], dict[str, Any]]) -> dict[str, Any]:
+def final_train(
+    arch: str, data: Any, final: dict[str, Any], cache: dict[tuple[str, int], dict[str, Any]]
+) -> dict[str, Any]:
     """The one stand-alone recipe, once per final seed; means of val / test accuracy."""
     from predictor_nas.models import build_nb201
     from predictor_nas.training import train
@@ -200,24 +274,53 @@ def final_train(arch: str, data: Any, final: dict[str, Any],
     for s in final["seeds"]:
         if (arch, s) not in cache:
             t0 = time.process_time()
-            r = train(build_nb201(arch, width=final["width"], depth=final["depth"],
-                                  in_channels=1, num_classes=data.num_classes, seed=s),
-                      data, epochs=final["epochs"], batch_size=BATCH, lr=FINAL_LR, seed=s,
-                      num_threads=1, device="cpu")
-            cache[(arch, s)] = {"val": r.final_val_acc, "test": r.test_acc,
-                                "n_params": r.n_params, "seconds": time.process_time() - t0}
+            r = train(
+                build_nb201(
+                    arch,
+                    width=final["width"],
+                    depth=final["depth"],
+                    in_channels=1,
+                    num_classes=data.num_classes,
+                    seed=s,
+                ),
+                data,
+                epochs=final["epochs"],
+                batch_size=BATCH,
+                lr=FINAL_LR,
+                seed=s,
+                num_threads=1,
+                device="cpu",
+            )
+            cache[(arch, s)] = {
+                "val": r.final_val_acc,
+                "test": r.test_acc,
+                "n_params": r.n_params,
+                "seconds": time.process_time() - t0,
+            }
         runs.append(cache[(arch, s)])
-    return {"final_val": float(np.mean([r["val"] for r in runs])),
-            "final_test": float(np.mean([r["test"] for r in runs])),
-            "final_val_per_seed": [r["val"] for r in runs],
-            "final_test_per_seed": [r["test"] for r in runs],
-            "n_params": runs[0]["n_params"]}
+    return {
+        "final_val": float(np.mean([r["val"] for r in runs])),
+        "final_test": float(np.mean([r["test"] for r in runs])),
+        "final_val_per_seed": [r["val"] for r in runs],
+        "final_test_per_seed": [r["test"] for r in runs],
+        "n_params": runs[0]["n_params"],
+    }
 
 
-def run_seed(seed: int, data: Any, *, strategies: list[str], budget: float,
-             sec_per_epoch: dict[str, float], width: int, depth: int, search_epochs: int,
-             spos_share: float, final: dict[str, Any],
-             cache: dict[tuple[str, int], dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+def run_seed(
+    seed: int,
+    data: Any,
+    *,
+    strategies: list[str],
+    budget: float,
+    sec_per_epoch: dict[str, float],
+    width: int,
+    depth: int,
+    search_epochs: int,
+    spos_share: float,
+    final: dict[str, Any],
+    cache: dict[tuple[str, int], dict[str, Any]] | None = None,
+) -> list[dict[str, Any]]:
     """Every strategy's search on ``seed``, then its chosen cell trained stand-alone.
 
     Returns:
@@ -232,27 +335,46 @@ def run_seed(seed: int, data: Any, *, strategies: list[str], budget: float,
         if s == "topk":
             rec = topk_search(seed, data, budget, width, depth, search_epochs)
         else:
-            rec = oneshot_search(s, seed, data, budget, sec_per_epoch[s], width, depth,
-                                 spos_share)
+            rec = oneshot_search(s, seed, data, budget, sec_per_epoch[s], width, depth, spos_share)
         rec = {"strategy": s, "seed": seed, **rec, **cell_stats(rec["arch"])}
         rec.update(final_train(rec["arch"], data, final, cache))
-        log.info("seed %d %-6s %s  %.0f s: score %.2f, stand-alone val %.2f test %.2f, "
-                 "%d param-free ops, %d live convs", seed, s, rec["arch"],
-                 rec["process_seconds"], rec["search_score"], rec["final_val"],
-                 rec["final_test"], rec["param_free_ops"], rec["live_convs"])
+        log.info(
+            "seed %d %-6s %s  %.0f s: score %.2f, stand-alone val %.2f test %.2f, "
+            "%d param-free ops, %d live convs",
+            seed,
+            s,
+            rec["arch"],
+            rec["process_seconds"],
+            rec["search_score"],
+            rec["final_val"],
+            rec["final_test"],
+            rec["param_free_ops"],
+            rec["live_convs"],
+        )
         out.append(rec)
     return out
 
 
 def summarize(records: list[dict[str, Any]], strategies: list[str]) -> dict[str, Any]:
     """Per strategy: mean [bootstrap 95% CI] of the figures; paired differences to ``topk``."""
-    by = {s: sorted((r for r in records if r["strategy"] == s), key=lambda r: r["seed"])
-          for s in strategies}
+    by = {
+        s: sorted((r for r in records if r["strategy"] == s), key=lambda r: r["seed"])
+        for s in strategies
+    }
     out: dict[str, Any] = {}
     for s, rs in by.items():
-        out[s] = {k: bounded_ci([r[k] for r in rs])
-                  for k in ("final_val", "final_test", "n_params", "param_free_ops",
-                            "live_convs", "search_score", "process_seconds")}
+        out[s] = {
+            k: bounded_ci([r[k] for r in rs])
+            for k in (
+                "final_val",
+                "final_test",
+                "n_params",
+                "param_free_ops",
+                "live_convs",
+                "search_score",
+                "process_seconds",
+            )
+        }
         out[s]["collapsed"] = sum(r["collapsed"] for r in rs)
         out[s]["seeds"] = len(rs)
         out[s]["archs"] = [r["arch"] for r in rs]
@@ -260,8 +382,10 @@ def summarize(records: list[dict[str, Any]], strategies: list[str]) -> dict[str,
         ref = by["topk"]
         for s, rs in by.items():
             if s != "topk" and [r["seed"] for r in rs] == [r["seed"] for r in ref]:
-                out[s]["vs_topk"] = {k: paired([r[k] for r in rs], [r[k] for r in ref])
-                                     for k in ("final_val", "final_test")}
+                out[s]["vs_topk"] = {
+                    k: paired([r[k] for r in rs], [r[k] for r in ref])
+                    for k in ("final_val", "final_test")
+                }
     return out
 
 
@@ -280,15 +404,24 @@ def collapse_sentence(summary: dict[str, Any]) -> str:
             verdict = "did not collapse to a parameter-free cell on any seed"
         else:
             verdict = f"collapsed to a parameter-free cell on {k} of {n} seeds"
-        parts.append(f"{name} {verdict} ({free:.1f} of 6 edges parameter-free and "
-                     f"{d['live_convs'][0]:.1f} live convolutions on average)")
-    return ("On digits at this size, " + "; ".join(parts)
-            + " (collapsed = no convolution on any input-output path).") if parts else ""
+        parts.append(
+            f"{name} {verdict} ({free:.1f} of 6 edges parameter-free and "
+            f"{d['live_convs'][0]:.1f} live convolutions on average)"
+        )
+    return (
+        (
+            "On digits at this size, "
+            + "; ".join(parts)
+            + " (collapsed = no convolution on any input-output path)."
+        )
+        if parts
+        else ""
+    )
 
 
 def _fmt(ci: tuple[float, float, float], nd: int = 2) -> str:
     m, lo, hi = ci
-    if lo != lo:  # NaN: fewer than 2 seeds
+    if lo is None or lo != lo:  # NaN (null in JSON): fewer than 2 seeds
         return f"{m:.{nd}f}"
     return f"{m:.{nd}f} [{lo:.{nd}f}, {hi:.{nd}f}]"
 
@@ -300,7 +433,9 @@ def markdown(res: dict[str, Any]) -> str:
     lines = [
         "# Equal compute on digits: the cells DARTS, GDAS, SPOS + evolution and topk pick",
         "",
-        f"`{res['command']}` — {res['date']}; {res['machine']['cpu']} "
+        f"`OMP_NUM_THREADS=1 nice -n 10 {res['command']}` — {res['date']}"
+        + (f" (re-rendered {res['rendered']} with `--from-json`)" if "rendered" in res else "")
+        + f"; {res['machine']['cpu']} "
         f"({res['machine']['cpu_count']} CPUs, shared with other jobs), torch "
         f"{res['machine'].get('torch')}, git {res['machine'].get('git')}; "
         f"{res['total_seconds'] / 60:.1f} min in all.",
@@ -329,9 +464,15 @@ def markdown(res: dict[str, Any]) -> str:
             f"| {s} | {_fmt(d['final_val'])} | {_fmt(d['final_test'])} | "
             f"{_fmt(d['n_params'], 0)} | {_fmt(d['param_free_ops'], 1)} | "
             f"{_fmt(d['live_convs'], 1)} | {d['collapsed']}/{d['seeds']} | "
-            f"{_fmt(d['search_score'])} | {_fmt(d['process_seconds'], 0)} |")
-    lines += ["", "Paired by search seed, difference to `topk` (pp; 95% t-interval, "
-              "two-sided p):", "", "| strategy | val | test |", "|---|---|---|"]
+            f"{_fmt(d['search_score'])} | {_fmt(d['process_seconds'], 0)} |"
+        )
+    lines += [
+        "",
+        "Paired by search seed, difference to `topk` (pp; 95% t-interval, two-sided p):",
+        "",
+        "| strategy | val | test |",
+        "|---|---|---|",
+    ]
     for s, d in summ.items():
         if "vs_topk" in d:
             cells = []
@@ -340,27 +481,46 @@ def markdown(res: dict[str, Any]) -> str:
                 pv = "n/a" if p["p"] is None or p["p"] != p["p"] else f"{p['p']:.2f}"
                 cells.append(f"{p['diff']:+.2f} [{p['lo']:+.2f}, {p['hi']:+.2f}] p={pv}")
             lines.append(f"| {s} - topk | {cells[0]} | {cells[1]} |")
-    lines += ["", "Chosen cells (stand-alone val / test: mean over the training seeds):", "",
-              "| seed | strategy | cell | param-free ops | live convs | params | search score "
-              "| val | test | CPU s |", "|---|---|---|---|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "Chosen cells (stand-alone val / test: mean over the training seeds):",
+        "",
+        "| seed | strategy | cell | param-free ops | live convs | params | search score "
+        "| val | test | CPU s |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in sorted(res["records"], key=lambda r: (r["seed"], STRATEGIES.index(r["strategy"]))):
         lines.append(
             f"| {r['seed']} | {r['strategy']} | `{r['arch']}` | {r['param_free_ops']} | "
             f"{r['live_convs']} | {r['n_params']} | {r['search_score']:.2f} | "
-            f"{r['final_val']:.2f} | {r['final_test']:.2f} | {r['process_seconds']:.0f} |")
+            f"{r['final_val']:.2f} | {r['final_test']:.2f} | {r['process_seconds']:.0f} |"
+        )
     return "\n".join(lines)
 
 
 def _settings(args: argparse.Namespace, sec_per_epoch: dict[str, float]) -> dict[str, Any]:
-    return {"budget_s": args.budget, "clock": "process", "width": args.width,
-            "depth": args.depth, "search_epochs": args.search_epochs,
-            "spos_train_share": args.spos_train_share, "strategies": args.strategies,
-            "seeds": seeds_text(args.seeds), "batch_size": BATCH, "threads": 1,
-            "bn_recalibration_batches": BN_BATCHES, "top_k": TOP_K,
-            "sec_per_epoch": {k: round(v, 4) for k, v in sec_per_epoch.items()},
-            "final": {"width": args.final_width, "depth": args.final_depth,
-                      "epochs": args.final_epochs, "seeds": args.final_seeds,
-                      "lr": FINAL_LR}}
+    return {
+        "budget_s": args.budget,
+        "clock": "process",
+        "width": args.width,
+        "depth": args.depth,
+        "search_epochs": args.search_epochs,
+        "spos_train_share": args.spos_train_share,
+        "strategies": args.strategies,
+        "seeds": seeds_text(args.seeds),
+        "batch_size": BATCH,
+        "threads": 1,
+        "bn_recalibration_batches": BN_BATCHES,
+        "top_k": TOP_K,
+        "sec_per_epoch": {k: round(v, 4) for k, v in sec_per_epoch.items()},
+        "final": {
+            "width": args.final_width,
+            "depth": args.final_depth,
+            "epochs": args.final_epochs,
+            "seeds": args.final_seeds,
+            "lr": FINAL_LR,
+        },
+    }
 
 
 def _load_done(path: Path, key: dict[str, Any]) -> dict[int, list[dict[str, Any]]]:
@@ -376,8 +536,9 @@ def _load_done(path: Path, key: dict[str, Any]) -> dict[int, list[dict[str, Any]
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and write ``--out`` (JSON) and its Markdown twin."""
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--seeds", type=parse_seeds, default=parse_seeds("0-4"))
     p.add_argument("--budget", type=float, default=90.0, help="CPU seconds per search")
     p.add_argument("--strategies", nargs="+", choices=STRATEGIES, default=list(STRATEGIES))
@@ -390,8 +551,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--final-epochs", type=int, default=20)
     p.add_argument("--final-seeds", type=parse_seeds, default=parse_seeds("0-2"))
     p.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    p.add_argument(
+        "--from-json",
+        type=Path,
+        default=None,
+        help="re-render the summary, Markdown and PNG of a saved report (no runs)",
+    )
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    if args.from_json is not None:
+        res = json.loads(args.from_json.read_text())
+        res["rendered"] = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+        write_report(args.from_json, res)
+        return 0
     import optuna
 
     from predictor_nas.training import load_digits_data
@@ -411,15 +583,22 @@ def main(argv: list[str] | None = None) -> int:
     for seed in args.seeds:
         if seed not in done:
             # a resumed seed keeps the epochs it was calibrated with (in its records)
-            done[seed] = run_seed(seed, data, strategies=args.strategies, budget=args.budget,
-                                  sec_per_epoch=sec, width=args.width, depth=args.depth,
-                                  search_epochs=args.search_epochs,
-                                  spos_share=args.spos_train_share,
-                                  final=settings["final"], cache=cache)
+            done[seed] = run_seed(
+                seed,
+                data,
+                strategies=args.strategies,
+                budget=args.budget,
+                sec_per_epoch=sec,
+                width=args.width,
+                depth=args.depth,
+                search_epochs=args.search_epochs,
+                spos_share=args.spos_train_share,
+                final=settings["final"],
+                cache=cache,
+            )
             with runs_path.open("a") as f:
                 f.write(json.dumps({"key": key, "seed": seed, "records": done[seed]}) + "\n")
         records.extend(done[seed])
-    summary = summarize(records, args.strategies)
     res = {
         "command": "python benchmarks/oneshot_strategies_digits.py "
         + shlex.join(sys.argv[1:] if argv is None else argv),
@@ -427,14 +606,52 @@ def main(argv: list[str] | None = None) -> int:
         "machine": machine_info("torch", "optuna", git=git_revision()),
         "settings": settings,
         "total_seconds": time.perf_counter() - t0,
-        "collapse_sentence": collapse_sentence(summary),
-        "summary": summary,
         "records": records,
     }
-    write_json(args.out, res)
-    args.out.with_suffix(".md").write_text(markdown(res) + "\n")
-    print(args.out.with_suffix(".md").read_text())
+    write_report(args.out, res)
     return 0
+
+
+def write_report(out: Path, res: dict[str, Any]) -> None:
+    """Summarise ``res["records"]`` and write ``out`` (JSON), its ``.md`` and ``.png`` twins."""
+    strategies = res["settings"]["strategies"]
+    res["summary"] = summarize(res["records"], strategies)
+    res["collapse_sentence"] = collapse_sentence(res["summary"])
+    write_json(out, res)
+    out.with_suffix(".md").write_text(markdown(res) + "\n")
+    plot(out.with_suffix(".png"), res["records"], strategies)
+    print(out.with_suffix(".md").read_text())
+
+
+def plot(path: Path, records: list[dict[str, Any]], strategies: list[str]) -> None:
+    """Stand-alone test accuracy of each search's chosen cell (dots: seeds; bar: mean) and its
+    parameter-free ops."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    for ax, key, label in zip(
+        axes,
+        ("final_test", "param_free_ops"),
+        ("stand-alone test accuracy of the chosen cell (%)", "parameter-free ops (of 6 edges)"),
+    ):
+        for i, s in enumerate(strategies):
+            v = [r[key] for r in records if r["strategy"] == s]
+            ax.bar(i, float(np.mean(v)), color="lightgray", edgecolor="gray")
+            jitter = np.linspace(-0.2, 0.2, len(v)) if len(v) > 1 else [0.0]
+            ax.scatter(i + np.asarray(jitter), v, s=14, color="C0", zorder=3)
+        ax.set_xticks(range(len(strategies)), strategies)
+        ax.set_ylabel(label, fontsize=9)
+        ax.grid(alpha=0.3, axis="y")
+    lo = min(r["final_test"] for r in records)
+    axes[0].set_ylim(max(0.0, lo - 5), 100)
+    axes[1].set_ylim(0, 6.3)
+    fig.suptitle("digits, NB201: equal CPU budget per search, one stand-alone recipe", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 if __name__ == "__main__":
