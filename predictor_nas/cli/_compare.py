@@ -26,6 +26,7 @@ from predictor_nas.cli._options import (
 )
 from predictor_nas.cli._render import EXIT_INTERRUPTED, _err, _out, _out_json, _out_table
 from predictor_nas.compare import compare, markdown_report, plot_regret, write_html_report
+from predictor_nas.search import available_strategies, mo_strategies
 
 
 def _compare_command_text(args: argparse.Namespace) -> str:
@@ -140,7 +141,6 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     """Add the ``compare`` subcommand."""
-    from predictor_nas.search import available_strategies, mo_strategies
 
     c = sub.add_parser(
         "compare",

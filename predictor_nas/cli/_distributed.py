@@ -20,7 +20,17 @@ from predictor_nas.cli._options import (
     _positive_int_or_raw,
 )
 from predictor_nas.cli._render import _out, _out_json, _out_rows
+from predictor_nas.distributed import (
+    DEFAULT_GRACE_PERIOD,
+    DEFAULT_HEARTBEAT_INTERVAL,
+    DEFAULT_MAX_RETRY,
+    HeartbeatSettings,
+    available_evaluators,
+    run_coordinator,
+    run_worker,
+)
 from predictor_nas.exceptions import InvalidParameterError
+from predictor_nas.search import available_strategies
 from predictor_nas.training import DATASETS
 
 
@@ -50,8 +60,6 @@ def _key_values(pairs: Sequence[str] | None, option: str) -> dict[str, Any]:
 
 
 def _cmd_coordinate(args: argparse.Namespace) -> int:
-    from predictor_nas.distributed import HeartbeatSettings, run_coordinator
-
     _on_sigterm_interrupt()
     score = None if args.score_predictor in ("none", "") else args.score_predictor
     result = run_coordinator(
@@ -101,8 +109,6 @@ def _cmd_coordinate(args: argparse.Namespace) -> int:
 
 
 def _cmd_worker(args: argparse.Namespace) -> int:
-    from predictor_nas.distributed import run_worker
-
     _on_sigterm_interrupt()
     result = run_worker(
         args.storage,
@@ -143,13 +149,6 @@ def _add_distributed_commands(sub: Any) -> None:
 
 def _add_coordinate_parser(sub: Any, storage_help: str) -> None:
     """The ``coordinate`` subcommand."""
-    from predictor_nas.distributed import (
-        DEFAULT_GRACE_PERIOD,
-        DEFAULT_HEARTBEAT_INTERVAL,
-        DEFAULT_MAX_RETRY,
-        available_evaluators,
-    )
-    from predictor_nas.search import available_strategies
 
     c = sub.add_parser(
         "coordinate",

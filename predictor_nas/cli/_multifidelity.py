@@ -17,16 +17,11 @@ from predictor_nas.cli._options import (
 )
 from predictor_nas.cli._render import _fmt_seconds, _out_json, _out_rows, _stop_rows
 from predictor_nas.exceptions import InvalidParameterError
+from predictor_nas.multifidelity import BENCHMARKS, SurrogateFidelityEvaluator, run_multifidelity
+from predictor_nas.search import DEFAULT_STORAGE, STORAGE_FORMS
 
 
 def _cmd_multifidelity(args: argparse.Namespace) -> int:
-    from predictor_nas.multifidelity import (
-        BENCHMARKS,
-        SurrogateFidelityEvaluator,
-        run_multifidelity,
-    )
-    from predictor_nas.search import DEFAULT_STORAGE
-
     evaluator_class = BENCHMARKS[args.benchmark]
     if evaluator_class is SurrogateFidelityEvaluator:
         if not args.surrogate:
@@ -94,7 +89,6 @@ def register(sub: Any) -> None:
 
 def _add_multifidelity_parser(sub: Any) -> None:
     from predictor_nas.multifidelity import BENCHMARKS, METHOD_HELP, METHODS
-    from predictor_nas.search import STORAGE_FORMS
 
     m = sub.add_parser(
         "multifidelity",

@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from predictor_nas._threads import default_threads, set_thread_limits
 from predictor_nas.config import ConfigField
+from predictor_nas.search import STORAGE_FORMS
 from predictor_nas.spaces import available_spaces, is_space_file
 from predictor_nas.tables import DEFAULT_TABLE
 
@@ -62,7 +64,6 @@ def _space_option(text: str) -> str:
 def _apply_threads(threads: int | None, command: str) -> None:
     """Limit this process's BLAS/OpenMP/torch threads once, from ``--threads`` or the default
     (``predictor_nas._threads.default_threads``: $OMP_NUM_THREADS, else 1)."""
-    from predictor_nas._threads import default_threads, set_thread_limits
 
     set_thread_limits(default_threads() if threads is None else threads, command)
 
@@ -96,8 +97,6 @@ def _add_threads(parser: Any, help: str) -> None:
 def _add_storage(parser: Any, help: str | None = None, *, required: bool = False) -> None:
     """``--storage``: where the Optuna study lives."""
     if help is None:
-        from predictor_nas.search import STORAGE_FORMS
-
         help = f"{STORAGE_FORMS}; default predictor-nas.journal (rerun to resume)"
     parser.add_argument("--storage", required=required, default=None, help=help)
 

@@ -28,13 +28,19 @@ from predictor_nas.cli._render import _fmt_seconds, _out_json, _out_rows, _stop_
 from predictor_nas.cli._search_mo import _TRAIN_ONLY, _cmd_search_mo, _cmd_search_mo_train
 from predictor_nas.cli._search_oneshot import _ONESHOT, _cmd_search_oneshot
 from predictor_nas.exceptions import InvalidParameterError
+from predictor_nas.search import (
+    DEFAULT_STORAGE,
+    SEARCH_EVALUATORS,
+    available_strategies,
+    mo_strategies,
+    real_strategies,
+    run_search,
+)
 from predictor_nas.training import DATASETS, TrainConfig
 
 
 # --------------------------------------------------------------------------- search
 def _cmd_search(args: argparse.Namespace) -> int:
-    from predictor_nas.search import DEFAULT_STORAGE, run_search
-
     if args.evaluator == "nb301-surrogate" or args.surrogate is not None:
         return _cmd_search_surrogate(args)
     if args.objectives is not None or args.constraint or args.plot is not None:
@@ -249,12 +255,6 @@ def register(sub: Any) -> None:
 
 def _add_search_options(s: argparse.ArgumentParser) -> None:
     """The options of a table search (single- and multi-objective)."""
-    from predictor_nas.search import (
-        SEARCH_EVALUATORS,
-        available_strategies,
-        mo_strategies,
-        real_strategies,
-    )
 
     s.add_argument(
         "--evaluator",

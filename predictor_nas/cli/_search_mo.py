@@ -17,6 +17,7 @@ from predictor_nas.cli._render import (
     _stop_rows,
 )
 from predictor_nas.exceptions import InvalidParameterError
+from predictor_nas.search import DEFAULT_STORAGE, plot_mo_front, run_mo_search
 from predictor_nas.training import TrainConfig
 
 #: Single-objective options a search with ``--objectives`` refuses.
@@ -41,7 +42,6 @@ _TRAIN_ONLY = (
 
 def _cmd_search_mo(args: argparse.Namespace) -> int:
     """``search --objectives ...``: the multi-objective / constrained table search."""
-    from predictor_nas.search import DEFAULT_STORAGE, plot_mo_front, run_mo_search
 
     if args.objectives is None:
         raise InvalidParameterError(

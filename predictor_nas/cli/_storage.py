@@ -7,11 +7,10 @@ from typing import Any
 
 from predictor_nas.cli._options import _command
 from predictor_nas.cli._render import _out
+from predictor_nas.search import repair_journal
 
 
 def _cmd_storage_repair(args: argparse.Namespace) -> int:
-    from predictor_nas.search import repair_journal
-
     r = repair_journal(args.file)
     if not r.moved_bytes:
         _out(f"{r.path} is intact: {r.kept_records} records, {r.kept_bytes} bytes; nothing to do")

@@ -11,6 +11,7 @@ from predictor_nas.cli._options import _add_json, _command
 from predictor_nas.cli._render import _err, _out, _out_json
 from predictor_nas.exceptions import InvalidParameterError, PredictorNASError
 from predictor_nas.tables import DEFAULT_TABLE, cache_dir, embedded_dir, open_table, table_paths
+from predictor_nas.tables.importers import IMPORTERS, import_file
 
 
 # --------------------------------------------------------------------------- tables
@@ -90,8 +91,6 @@ def _cmd_tables_verify(args: argparse.Namespace) -> int:
 
 
 def _cmd_tables_import(args: argparse.Namespace) -> int:
-    from predictor_nas.tables.importers import IMPORTERS, import_file
-
     file_only = ("space", "name", "metric", "dataset", "dataset_column", "fidelity")
     if args.kind == "file":
         missing = [f"--{k}" for k in ("space", "name", "metric") if not getattr(args, k)]

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from predictor_nas._validation import check_choice, check_float, check_int, param_error
+from predictor_nas.search import available_strategies
 
 _SEEDS_ALLOWED = (
     "an int N >= 1 (seeds 0..N-1), a range like '0-99' (inclusive) or a comma list of distinct "
@@ -83,7 +84,6 @@ def _check_common(
     thresholds: Sequence[float],
 ) -> tuple[int, int, list[int], list[str], list[float]]:
     """``compare``'s budget, jobs, seeds, strategy names and thresholds, checked."""
-    from predictor_nas.search import available_strategies
 
     budget = check_int(budget, "budget", OWNER, minimum=1)
     jobs = check_int(jobs, "jobs", OWNER, minimum=1)

@@ -60,6 +60,7 @@ from predictor_nas.compare._run import (
     _read_jsonl,
     run_cached,
 )
+from predictor_nas.search import mo_strategies, parse_constraints, parse_objectives, run_mo_search
 from predictor_nas.spaces import get_space, is_space_file
 from predictor_nas.tables import open_table
 
@@ -177,7 +178,6 @@ class MOComparisonResult:
 # --------------------------------------------------------------------------- running
 def _run_one_mo(task: dict[str, Any]) -> MORunRecord:
     """One ``run_mo_search`` in memory; ``task`` holds its keyword arguments."""
-    from predictor_nas.search import run_mo_search
 
     r = run_mo_search(
         objectives=task["objectives"],
@@ -265,7 +265,6 @@ def compare_mo(
             jobs or threshold (checked before anything runs).
         TableError: the table cannot be found or read.
     """
-    from predictor_nas.search import mo_strategies
 
     budget = check_int(budget, "budget", OWNER, minimum=1)
     jobs = check_int(jobs, "jobs", OWNER, minimum=1)
@@ -354,7 +353,6 @@ def _parse_goals(
     ds_list: list[str],
 ) -> tuple[list[str], list[str]]:
     """``(objectives, constraints)`` as texts, checked against every dataset of ``ds_list``."""
-    from predictor_nas.search import parse_constraints, parse_objectives
 
     objs: list[str] = []
     cons: list[str] = []

@@ -20,6 +20,7 @@ from predictor_nas.compare._stats import (
     reach_summary,
     wilson_ci,
 )
+from predictor_nas.search import TEST_METRIC
 
 #: Final regret at or below this counts as having found the table's best-validation architecture.
 HIT_TOL = 1e-9
@@ -34,7 +35,6 @@ def _test_of_row(
 ) -> float | None:
     """Test value (``metric``, default ``test_acc``) of a table row at ``fidelity``, or None
     without that metric there."""
-    from predictor_nas.search import TEST_METRIC
 
     metric = metric or TEST_METRIC
     if metric not in tbl.metrics(dataset) or fidelity not in tbl.fidelities(

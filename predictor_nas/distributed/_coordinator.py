@@ -39,6 +39,7 @@ from predictor_nas.evaluators import (
     study_evaluator_options,
 )
 from predictor_nas.exceptions import SearchError
+from predictor_nas.predictors import PREDICTORS
 from predictor_nas.samplers import PredictorScorer
 from predictor_nas.search import (
     Budget,
@@ -297,12 +298,10 @@ def _make_scorer(
             score_predictor = GUIDED_KWARGS.get("predictor", "xgb")
     if score_predictor is None:
         return None
-    from predictor_nas.predictors import PREDICTORS
 
     check_choice(score_predictor, "score_predictor", _OWNER, sorted(PREDICTORS))
     kwargs: dict = {}
     if strategy == "guided":
-        from predictor_nas.search import GUIDED_KWARGS
 
         if GUIDED_KWARGS.get("predictor") == score_predictor:
             kwargs = dict(GUIDED_KWARGS.get("predictor_kwargs", {}))

@@ -6,10 +6,12 @@ import hashlib
 import logging
 import os
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from optuna.trial import TrialState
 
 from predictor_nas._lazy import torch
 from predictor_nas._validation import check_int, param_error
@@ -20,9 +22,9 @@ from predictor_nas.evaluators._inherit import (
     nearest_parent,
     supports_inheritance,
 )
-from predictor_nas.exceptions import InvalidParameterError
-from predictor_nas.spaces import Arch, SearchSpace, get_space
-from predictor_nas.training import TrainConfig
+from predictor_nas.exceptions import InvalidArchitectureError, InvalidParameterError
+from predictor_nas.spaces import Arch, Constraint, SearchSpace, get_space
+from predictor_nas.training import CHECKPOINT_FORMAT, ImageData, TrainConfig, train
 
 if TYPE_CHECKING:
     from predictor_nas.training import ImageData
@@ -121,8 +123,6 @@ class TrainEvaluator(Evaluator):
         checkpoint_dir: str | os.PathLike[str] | None = None,
         inherit_weights: int = 0,
     ) -> None:
-        from predictor_nas.training import ImageData
-
         if not isinstance(data, ImageData):
             raise param_error("data", _OWNER, "an ImageData", type(data).__name__)
         self.data = data
@@ -242,7 +242,6 @@ class TrainEvaluator(Evaluator):
         study = getattr(trial, "study", None)
         if study is None:
             return list(self._trained.values())
-        from optuna.trial import TrialState
 
         out = []
         for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
@@ -259,8 +258,6 @@ class TrainEvaluator(Evaluator):
         path = self.checkpoint_path(parent, grandparent)
         if path is None or not path.exists():
             return None
-
-        from predictor_nas.training import CHECKPOINT_FORMAT
 
         try:  # tensors and plain containers only: never unpickle code
             state = torch.load(path, map_location="cpu", weights_only=True)
@@ -317,7 +314,6 @@ class TrainEvaluator(Evaluator):
         Returns:
             The ``TrainEvaluation`` (``value`` = last validation accuracy, %).
         """
-        from predictor_nas.training import train
 
         a = self.space.coerce(arch)
         seed = self.arch_seed(a)
@@ -417,10 +413,6 @@ def _fitting(space: Any, data: Any) -> Any:
     """``space`` with the constraint that its networks fit ``data``'s images: no chain layer
     shrinks the image below one pixel (e.g. 'valid' 5x5 layers on 8x8 digits). Every sampler
     then proposes only trainable networks; ``build_model`` checks the shapes (cached per arch)."""
-    from functools import lru_cache
-
-    from predictor_nas.exceptions import InvalidArchitectureError
-    from predictor_nas.spaces import Constraint
 
     side = int(data.x_train.shape[-1])
 

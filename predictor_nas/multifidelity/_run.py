@@ -67,6 +67,7 @@ from predictor_nas.multifidelity._settings import (
     promotion_order,
     schedule_brackets,
 )
+from predictor_nas.predictors import PREDICTORS
 from predictor_nas.search import Budget, Progress, open_study
 
 __all__ = [
@@ -172,7 +173,6 @@ def run_multifidelity(
     counts = _checked_counts(n_warmup, n_candidates, n_parents, n_mutations_per_parent)
     check_choice(curve_model, "curve_model", OWNER, CURVE_MODELS)
     if prop == "predictor":
-        from predictor_nas.predictors import PREDICTORS
 
         check_choice(predictor, "predictor", OWNER, sorted(PREDICTORS))
     pkw = dict(DEFAULT_PREDICTOR_KWARGS if predictor_kwargs is None else predictor_kwargs)

@@ -22,6 +22,7 @@ from predictor_nas.exceptions import StudyConfigMismatchError
 from predictor_nas.multifidelity._brackets import Bracket
 from predictor_nas.multifidelity._estimates import _PromotionEstimates
 from predictor_nas.multifidelity._settings import _seed, promotion_order
+from predictor_nas.predictors import make_predictor
 from predictor_nas.samplers import CandidatePool, draw_unused, fit_and_rank, mutants
 from predictor_nas.search import Budget
 from predictor_nas.spaces import Arch
@@ -234,8 +235,6 @@ class _Search(_PromotionEstimates):
         return pool.items
 
     def _new_predictor(self) -> Any:
-        from predictor_nas.predictors import make_predictor
-
         kwargs = {"space": self.space, **copy.deepcopy(self.predictor_kwargs)}
         return make_predictor(self.predictor, seed=_seed(self.seed, 0x505245) % 2**31, **kwargs)
 

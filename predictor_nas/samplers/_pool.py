@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import numpy as np
 
+from predictor_nas.predictors import make_predictor
 from predictor_nas.samplers._acquisition import acquisition_scores, expected_improvement, top_k
 
 if TYPE_CHECKING:
@@ -222,7 +223,6 @@ class PredictorScorer:
         if len(complete) < min_fit:
             self._model = None
             return
-        from predictor_nas.predictors import make_predictor
 
         archs = [self.space.from_params(t.params) for t in complete]
         y = np.array([t.value if maximize else -t.value for t in complete], dtype=np.float64)

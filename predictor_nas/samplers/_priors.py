@@ -15,7 +15,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from predictor_nas._validation import check_choice, check_int, param_error, scores_of
+from predictor_nas.encodings import TableFeatures
+from predictor_nas.predictors import make_predictor
 from predictor_nas.spaces import Arch, get_space
+from predictor_nas.tables import open_table
 
 if TYPE_CHECKING:
     from predictor_nas.tables import Table
@@ -99,7 +102,6 @@ def table_scorer(
     Returns:
         A callable mapping (n,) architectures to a float64 array of shape (n,).
     """
-    from predictor_nas.tables import open_table
 
     owner = "table_scorer"
     tbl = open_table(table) if isinstance(table, str) else table
@@ -118,7 +120,6 @@ def table_scorer(
 
         return lookup
     n = check_int(n_archs, "n_archs", owner, minimum=2)
-    from predictor_nas.predictors import make_predictor
 
     rng = np.random.default_rng([seed, 0x7472616E])
     known = np.flatnonzero(np.isfinite(values))
@@ -168,7 +169,6 @@ def table_proxy_scorer(
     Raises:
         InvalidParameterError: For an unknown dataset or metric, or an accuracy metric.
     """
-    from predictor_nas.encodings import TableFeatures
     from predictor_nas.proxies import rank_average
     from predictor_nas.tables import open_table
 

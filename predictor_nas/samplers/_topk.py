@@ -34,6 +34,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from predictor_nas._validation import check_choice, check_float, check_int, param_error
 from predictor_nas.exceptions import InvalidParameterError
+from predictor_nas.predictors import PREDICTORS, make_predictor
 from predictor_nas.samplers._acquisition import ACQUISITIONS
 from predictor_nas.samplers._pool import fit_and_rank, mutation_pool
 from predictor_nas.samplers._space_sampler import SpaceSampler
@@ -182,7 +183,6 @@ class TopKSampler(SpaceSampler):
         self.n_parents = check_int(n_parents, "n_parents", owner, minimum=0)
         self.n_mutations = check_int(n_mutations_per_parent, "n_mutations_per_parent", owner,
                                      minimum=0)
-        from predictor_nas.predictors import PREDICTORS
 
         self.predictor = check_choice(predictor, "predictor", owner, sorted(PREDICTORS))
         if predictor_kwargs is not None and not isinstance(predictor_kwargs, Mapping):
@@ -316,7 +316,6 @@ class TopKSampler(SpaceSampler):
         maximize: bool,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """The ``top_k`` of ``pool`` by the acquisition of a predictor fitted on ``(archs, y)``."""
-        from predictor_nas.predictors import make_predictor
 
         pred = make_predictor(
             self.predictor, seed=_step_seed(self._base, r, 2),

@@ -44,6 +44,7 @@ from predictor_nas.search._journal_repair import (
     repair_journal,
     scan_journal,
 )
+from predictor_nas.search._storage import journal_path, sqlite_path, storage_kind
 
 __all__ = [
     "GuardedJournalFileBackend",
@@ -242,7 +243,6 @@ class GuardedJournalStorage(JournalStorage):
 # --------------------------------------------------------------------------- run lock
 def _storage_file(spec: str | None) -> str | None:
     """The file of a journal or SQLite storage spec, else None."""
-    from predictor_nas.search._storage import journal_path, sqlite_path, storage_kind
 
     kind = storage_kind(spec)
     assert spec is None or isinstance(spec, str)

@@ -64,6 +64,7 @@ from optuna.trial import TrialState
 from predictor_nas._validation import check_choice, check_int
 from predictor_nas.exceptions import SearchError
 from predictor_nas.multiobjective import hypervolume, reference_point
+from predictor_nas.samplers import MOPredictorGuidedSampler
 from predictor_nas.search._ask import ask_arch
 from predictor_nas.search._mo_plot import plot_mo_real_front
 from predictor_nas.search._mo_real_costs import (
@@ -95,6 +96,7 @@ from predictor_nas.search._real import _train_evaluator, default_checkpoint_dir
 from predictor_nas.search._strategies import step_seed as _step_seed
 from predictor_nas.search._study import Budget, Progress, open_study
 from predictor_nas.spaces import Arch, SearchSpace
+from predictor_nas.training import load_dataset
 
 if TYPE_CHECKING:
     from predictor_nas.evaluators import TrainEvaluator
@@ -253,7 +255,6 @@ def _mo_real_search(a: SimpleNamespace) -> MORealSearchResult:
 
     data = a.data
     if data is None:
-        from predictor_nas.training import load_dataset
 
         data = load_dataset(a.dataset, root=a.data_root, seed=a.data_seed, download=a.download)
     evaluator = _train_evaluator(a, data)
@@ -336,8 +337,6 @@ def _factory(
         return MO_STRATEGIES[strategy][0]
 
     def make(sp: SearchSpace, seed: int, ctx: _Context) -> optuna.samplers.BaseSampler:
-        from predictor_nas.samplers import MOPredictorGuidedSampler
-
         return MOPredictorGuidedSampler(
             sp,
             seed=seed,

@@ -47,16 +47,26 @@ import numpy as np
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
+from predictor_nas._progress import status
 from predictor_nas._validation import check_choice, check_float, check_int, param_error
+from predictor_nas.curves import CurvePruner, LastValueCurveModel
+from predictor_nas.evaluators import TrainEvaluator
 from predictor_nas.exceptions import InvalidParameterError
-from predictor_nas.samplers import ProxyPrior, TablePrior, TopKSampler, complete_curves
+from predictor_nas.predictors import PREDICTORS
+from predictor_nas.samplers import (
+    ACQUISITIONS,
+    ProxyPrior,
+    TablePrior,
+    TopKSampler,
+    complete_curves,
+)
 from predictor_nas.search._ask import ask_arch
 from predictor_nas.search._real_result import RealSearchResult, _result
 from predictor_nas.search._storage import storage_kind
 from predictor_nas.search._strategies import StepSamplers, available_strategies
 from predictor_nas.search._study import Budget, Progress, open_study
 from predictor_nas.spaces import SearchSpace
-from predictor_nas.training import TrainConfig
+from predictor_nas.training import TrainConfig, load_dataset
 
 if TYPE_CHECKING:
     from predictor_nas.evaluators import TrainEvaluator
@@ -231,8 +241,6 @@ def _check_options(a: SimpleNamespace) -> Budget:
     a.n_mutations_per_parent = check_int(
         a.n_mutations_per_parent, "n_mutations_per_parent", owner, minimum=0
     )
-    from predictor_nas.predictors import PREDICTORS
-    from predictor_nas.samplers import ACQUISITIONS
 
     check_choice(a.predictor, "predictor", owner, sorted(PREDICTORS))
     check_choice(a.acquisition, "acquisition", owner, ACQUISITIONS)
@@ -296,7 +304,6 @@ def _train_evaluator(a: SimpleNamespace, data: ImageData, **extra: Any) -> Train
     """The ``TrainEvaluator`` of a real-training search's options ``a`` (``space``, training
     recipe, ``seed``, ``device``, ``amp``, ``num_threads``, ``checkpoint_dir``) on ``data``;
     ``extra``: more of its arguments."""
-    from predictor_nas.evaluators import TrainEvaluator
 
     return TrainEvaluator(
         data, space="nb201" if a.space is None else a.space, width=a.width, depth=a.depth,
@@ -309,7 +316,6 @@ def _train_evaluator(a: SimpleNamespace, data: ImageData, **extra: Any) -> Train
 def _real_search(a: SimpleNamespace) -> RealSearchResult:
     """``run_real_search`` with its options ``a``."""
     limits = _check_options(a)
-    from predictor_nas.training import load_dataset
 
     data = a.data
     if data is None:
@@ -384,7 +390,6 @@ def _train_loop(
     samplers = StepSamplers(a.strategy, space, a.seed) if a.strategy != TOPK else None
     bar = Progress(a.progress, total=a.max_trials, initial=n, desc=desc, unit="arch")
     if a.progress and n == 0:
-        from predictor_nas._progress import status
 
         status(
             f"building and training the first architecture on {evaluator.data.name} (the first "
@@ -463,7 +468,6 @@ def _pruner(
     full = complete_curves(finished, epochs)
     if len(full) < 2:
         return optuna.pruners.NopPruner()
-    from predictor_nas.curves import CurvePruner, LastValueCurveModel
 
     model = LastValueCurveModel(kind="accuracy", bounds=(0.0, 100.0)).fit(full)
     return CurvePruner(

@@ -9,17 +9,31 @@ spaces); proposals that break a space's constraints are refused by the search lo
 from __future__ import annotations
 
 import functools
+import types
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import optuna
+from optuna.samplers._lazy_random_state import LazyRandomState
 from optuna.trial import TrialState
 
 from predictor_nas._lazy import torch
 from predictor_nas._validation import check_choice
-from predictor_nas.exceptions import InvalidParameterError
+from predictor_nas.encodings import TableFeatures, zero_cost_metrics
+from predictor_nas.exceptions import InvalidParameterError, TableNotFoundError
+from predictor_nas.predictors import ScorePredictor
+from predictor_nas.samplers import (
+    ExhaustiveSampler,
+    LocalSearchSampler,
+    PredictorGuidedSampler,
+    RegularizedEvolutionSampler,
+    ReinforceSampler,
+    SpaceEvolutionSampler,
+    table_proxy_scorer,
+)
 from predictor_nas.spaces import SearchSpace, get_space
+from predictor_nas.tables import open_table
 
 
 def _random(space: SearchSpace, seed: int) -> optuna.samplers.BaseSampler:
@@ -27,8 +41,6 @@ def _random(space: SearchSpace, seed: int) -> optuna.samplers.BaseSampler:
 
 
 def _rea(space: SearchSpace, seed: int) -> optuna.samplers.BaseSampler:
-    from predictor_nas.samplers import RegularizedEvolutionSampler, SpaceEvolutionSampler
-
     if space.plain:
         return RegularizedEvolutionSampler(population_size=10, sample_size=3, seed=seed)
     return SpaceEvolutionSampler(space, population_size=10, sample_size=3, seed=seed)
@@ -84,8 +96,6 @@ GUIDED_ZC_PREDICTOR_KWARGS: dict = {"n_estimators": 150}
 
 
 def _guided(space: SearchSpace, seed: int) -> optuna.samplers.BaseSampler:
-    from predictor_nas.samplers import PredictorGuidedSampler
-
     return PredictorGuidedSampler.benchmarked(space, seed=seed)
 
 
@@ -100,10 +110,6 @@ ZC_DATASETS: tuple[str, ...] = ("cifar10", "ImageNet16-120")
 @functools.lru_cache(maxsize=1)
 def _zero_cost_inputs() -> tuple[Any, Any]:
     """(predictor features, warm-up scorer) from ``ZC_TABLE``; built once per process."""
-    from predictor_nas.encodings import TableFeatures, zero_cost_metrics
-    from predictor_nas.exceptions import TableNotFoundError
-    from predictor_nas.samplers import table_proxy_scorer
-    from predictor_nas.tables import open_table
 
     try:
         table = open_table(ZC_TABLE)
@@ -123,7 +129,6 @@ def _zero_cost_sampler(
 ) -> optuna.samplers.BaseSampler:
     """guided-zc (``learned``: the XGBoost ensemble + zc features picks the restarts) or its
     ablation zc-ls (the proxy ranker picks them); everything else is shared."""
-    from predictor_nas.predictors import ScorePredictor
     from predictor_nas.samplers import PredictorGuidedSampler
 
     if space.name != "nb201":
@@ -158,14 +163,10 @@ def _tpe(space: SearchSpace, seed: int) -> optuna.samplers.BaseSampler:
 
 
 def _ls(space: SearchSpace, seed: int) -> optuna.samplers.BaseSampler:
-    from predictor_nas.samplers import LocalSearchSampler
-
     return LocalSearchSampler(space, n_init=10, move="first", seed=seed)
 
 
 def _reinforce(space: SearchSpace, seed: int) -> optuna.samplers.BaseSampler:
-    from predictor_nas.samplers import ReinforceSampler
-
     return ReinforceSampler(space, learning_rate=0.3, baseline_momentum=0.9, seed=seed)
 
 
@@ -179,8 +180,6 @@ def _gp(space: SearchSpace, seed: int) -> optuna.samplers.BaseSampler:
 
 
 def _grid(space: SearchSpace, seed: int) -> optuna.samplers.BaseSampler:
-    from predictor_nas.samplers import ExhaustiveSampler
-
     return ExhaustiveSampler(space, shuffle=True, seed=seed)
 
 
@@ -280,8 +279,6 @@ class StepSamplers:
             self._gp = make_sampler("gp", self.space, seed)
             self._gp._gprs_cache_list = _stored_gp_kernel(study)
         else:
-            from optuna.samplers._lazy_random_state import LazyRandomState
-
             # What ``GPSampler(seed=seed)`` sets; the fitted kernel cache is kept.
             self._gp._rng = LazyRandomState(seed)
             self._gp._independent_sampler = optuna.samplers.RandomSampler(seed=seed)
@@ -311,7 +308,6 @@ def _stored_gp_kernel(study: optuna.Study) -> list[Any] | None:
     if not with_kernel:
         return None
     stored = max(with_kernel, key=lambda t: t.number).system_attrs[GP_KERNEL_ATTR]
-    import types
 
     f64 = torch.float64
     return [

@@ -18,6 +18,8 @@ from optuna.trial import TrialState
 
 from predictor_nas.exceptions import StudyConfigMismatchError
 from predictor_nas.search._budget import Budget, Progress
+from predictor_nas.search._journal import StudyRunLock
+from predictor_nas.search._storage import make_storage
 
 log = logging.getLogger(__name__)
 
@@ -145,12 +147,10 @@ def open_study(
             options or directions.
     """
     if store is None:
-        from predictor_nas.search._storage import make_storage
 
         store = make_storage(storage)
     run_lock = None
     if lock:
-        from predictor_nas.search._journal import StudyRunLock
 
         run_lock = StudyRunLock.acquire(storage, name)
     opened = OpenStudy(None, store, run_lock)  # type: ignore[arg-type]

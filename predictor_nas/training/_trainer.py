@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from predictor_nas._lazy import torch
+from predictor_nas._progress import progress_bar
 from predictor_nas._validation import param_error
 from predictor_nas.training._checkpoint import RunState, load_checkpoint, save_checkpoint
 from predictor_nas.training._config import TrainConfig
@@ -178,8 +179,6 @@ def _fit(run: RunState, t: DeviceData, s: TrainSettings, name: str, trial: Any,
     loss_fn = nn.CrossEntropyLoss()
     bar = None
     if progress:
-        from predictor_nas._progress import progress_bar
-
         bar = progress_bar(s.epochs, initial=run.start, desc=f"train {name}", unit="epoch")
     try:
         for epoch in range(run.start + 1, s.epochs + 1):
