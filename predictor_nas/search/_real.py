@@ -64,7 +64,7 @@ from predictor_nas.search._ask import ask_arch
 from predictor_nas.search._real_result import RealSearchResult, _result
 from predictor_nas.search._storage import storage_kind
 from predictor_nas.search._strategies import StepSamplers, available_strategies
-from predictor_nas.search._study import Budget, Progress, open_study
+from predictor_nas.search._study import Budget, OpenStudy, Progress, open_study
 from predictor_nas.spaces import SearchSpace
 from predictor_nas.training import TrainConfig, load_dataset
 
@@ -351,8 +351,21 @@ def _real_search(a: SimpleNamespace) -> RealSearchResult:
         creator="a real-training search", name_option="study name",
         direction="maximize", pruner=optuna.pruners.NopPruner(),
         sampler=optuna.samplers.RandomSampler(seed=a.seed),
-        distributions=space.distributions() if space.plain else None,
+        distributions=space.distributions() if space.plain else None, lock=True,
     )
+    try:
+        return _search_opened(a, opened, evaluator, limits, (data, prior, pkw, name))
+    finally:
+        opened.close()
+
+
+def _search_opened(
+    a: SimpleNamespace, opened: OpenStudy, evaluator: Any, limits: Budget, rest: tuple
+) -> RealSearchResult:
+    """The loop of ``_real_search`` on its opened (and locked) study; ``rest`` is (data,
+    prior, predictor kwargs, study name)."""
+    data, prior, pkw, name = rest
+    space = evaluator.space
     if a.strategy == TOPK:
         opened.study.sampler = TopKSampler(
             space, seed=a.seed, top_k=a.top_k, n_init=a.n_init, pool_size=a.pool_size,

@@ -10,9 +10,14 @@ import pytest
 
 from predictor_nas.cli import main
 from predictor_nas.evaluators import TrainEvaluation, TrainEvaluator
-from predictor_nas.exceptions import InvalidParameterError, StudyConfigMismatchError
+from predictor_nas.exceptions import (
+    InvalidParameterError,
+    StudyConfigMismatchError,
+    StudyInUseError,
+)
 from predictor_nas.samplers import mutation_pool
 from predictor_nas.search import TablePrior, make_storage, run_real_search
+from predictor_nas.search._journal import StudyRunLock
 from predictor_nas.spaces import get_space
 from predictor_nas.training import load_digits_data
 
@@ -242,3 +247,18 @@ def test_checkpoints_by_default_next_to_a_journal_not_for_memory(tmp_path):
     assert default_checkpoint_dir(None, "s") is None
     assert default_checkpoint_dir("postgresql://u@h/db", "s") is None
     assert default_checkpoint_dir(f"sqlite:///{tmp_path}/x.db", "s") == tmp_path / "x.db.checkpoints" / "s"
+
+
+def test_second_search_on_a_locked_real_study_is_refused(tmp_path):
+    """A real-training search holds the single-process lock: while another holder has it, a
+    second search of the same study is refused with StudyInUseError and writes no trial."""
+    storage = str(tmp_path / "r.journal")
+    holder = StudyRunLock.acquire(storage, "locked")
+    try:
+        with pytest.raises(StudyInUseError, match=r"'locked' .* is being searched by another"):
+            run_real_search(max_trials=1, seed=0, storage=storage, study_name="locked", **TINY)
+    finally:
+        holder.release()
+    r = run_real_search(max_trials=1, seed=0, storage=storage, study_name="locked", **TINY)
+    assert r.n_trained == 1
+    assert StudyRunLock.acquire(storage, "locked").release() is None  # released at the end
