@@ -7,10 +7,15 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, wait
 from pathlib import Path
 from typing import Any
 
+import optuna
+
 from predictor_nas import __version__
+from predictor_nas._progress import STATUS_INTERVAL, progress_bar
+from predictor_nas._threads import limit_threads_from_env
 from predictor_nas._validation import check_choice, param_error
 from predictor_nas.compare._args import OWNER, _check_common, _names
 from predictor_nas.compare._records import (
@@ -22,6 +27,10 @@ from predictor_nas.compare._summary import (
     _test_of_row,
     summarize,
 )
+from predictor_nas.evaluators import TableEvaluator
+from predictor_nas.search import run_search
+from predictor_nas.spaces import get_space, is_space_file
+from predictor_nas.tables import DEFAULT_TABLE, open_table
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +52,6 @@ DEFAULT_STRATEGIES = ("random", "rea", "tpe")
 # --------------------------------------------------------------------------- running
 def _run_one(task: dict[str, Any]) -> RunRecord:
     """One ``run_search`` in memory; ``task`` holds its keyword arguments."""
-    from predictor_nas.search import run_search
 
     extra = {}
     if task.get("evaluator", "table") != "table":  # NB201 tasks call run_search as before
@@ -82,9 +90,7 @@ def _run_one(task: dict[str, Any]) -> RunRecord:
 def _init_worker(log_level: int, optuna_level: int) -> None:
     """Give a spawned worker the parent's logging, Optuna verbosity and thread limit (the
     ``--threads`` of ``compare``, passed in ``PREDICTOR_NAS_THREADS``)."""
-    import optuna
 
-    from predictor_nas._threads import limit_threads_from_env
 
     limit_threads_from_env()
 
@@ -95,9 +101,7 @@ def _init_worker(log_level: int, optuna_level: int) -> None:
 def _as_completed_ticking(futures: Iterable[Any], bar: Any) -> Iterable[Any]:
     """``as_completed``, refreshing ``bar`` every ``STATUS_INTERVAL`` s while nothing finishes
     (a log gets its status line even when every run takes minutes)."""
-    from concurrent.futures import FIRST_COMPLETED, wait
 
-    from predictor_nas._progress import STATUS_INTERVAL
 
     pending = set(futures)
     while pending:
@@ -182,8 +186,6 @@ def run_tasks(
 
     bar = None
     if progress:
-        from predictor_nas._progress import progress_bar
-
         bar = progress_bar(
             n_all, initial=n_cached, desc="compare", unit="search", postfix=running()
         )
@@ -298,9 +300,6 @@ def compare(
         InvalidParameterError: a bad option (unknown strategy or dataset, budget < 1, ...).
         TableError: the table cannot be found or read.
     """
-    from predictor_nas.evaluators import TableEvaluator
-    from predictor_nas.spaces import get_space
-    from predictor_nas.tables import DEFAULT_TABLE, open_table
 
     budget, jobs, seed_list, names, ths = _check_common(budget, jobs, seeds, strategies, thresholds)
     if evaluator != "table":
@@ -354,7 +353,6 @@ def _plan(
     ths: list[float],
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The comparison's stored configuration and its tasks (one ``run_search`` each)."""
-    from predictor_nas.spaces import is_space_file
 
     config = {
         "space": sp.name,
@@ -398,7 +396,6 @@ def _per_dataset(
     ths: list[float],
 ) -> dict[str, dict[str, Any]]:
     """Per dataset: the table's best-validation arch (and its test value) and the summaries."""
-    from predictor_nas.evaluators import TableEvaluator
 
     per_ds = {}
     for d in ds_list:

@@ -42,6 +42,7 @@ from predictor_nas.exceptions import SearchError
 from predictor_nas.predictors import PREDICTORS
 from predictor_nas.samplers import PredictorScorer
 from predictor_nas.search import (
+    GUIDED_KWARGS,
     Budget,
     Progress,
     available_strategies,
@@ -293,8 +294,6 @@ def _make_scorer(
     if score_predictor == "auto":
         score_predictor = None
         if strategy == "guided":
-            from predictor_nas.search import GUIDED_KWARGS
-
             score_predictor = GUIDED_KWARGS.get("predictor", "xgb")
     if score_predictor is None:
         return None
@@ -302,7 +301,6 @@ def _make_scorer(
     check_choice(score_predictor, "score_predictor", _OWNER, sorted(PREDICTORS))
     kwargs: dict = {}
     if strategy == "guided":
-
         if GUIDED_KWARGS.get("predictor") == score_predictor:
             kwargs = dict(GUIDED_KWARGS.get("predictor_kwargs", {}))
     return _Scorer(sp, score_predictor, kwargs, seed)

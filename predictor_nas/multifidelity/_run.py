@@ -173,7 +173,6 @@ def run_multifidelity(
     counts = _checked_counts(n_warmup, n_candidates, n_parents, n_mutations_per_parent)
     check_choice(curve_model, "curve_model", OWNER, CURVE_MODELS)
     if prop == "predictor":
-
         check_choice(predictor, "predictor", OWNER, sorted(PREDICTORS))
     pkw = dict(DEFAULT_PREDICTOR_KWARGS if predictor_kwargs is None else predictor_kwargs)
     brackets = schedule_brackets(sched, evaluator, eta=eta, min_fidelity=min_fidelity)

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from predictor_nas._lazy import mpl_backend_agg, mpl_figure, mpl_ticker, scipy_stats
+from predictor_nas._progress import progress_bar
 from predictor_nas._validation import check_choice, param_error
 from predictor_nas.encodings import DEFAULT_ZC, TableFeatures, zero_cost_metrics
 from predictor_nas.predictors._ranking import IDEAL_COVERAGE, ranking_metrics
@@ -204,8 +205,6 @@ def _fit_all(
     per: dict[tuple[str, int], list[dict[str, Any]]] = {k: [] for k in keys}
     bar = None
     if progress:
-        from predictor_nas._progress import progress_bar
-
         bar = progress_bar(len(seed_list) * len(keys), desc=bar_desc, unit="fit")
     try:
         for seed in seed_list:

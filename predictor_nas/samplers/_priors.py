@@ -114,7 +114,6 @@ def table_scorer(
     ).astype(np.float64)
     space = get_space(tbl.space)
     if n_archs is None:
-
         def lookup(archs: Sequence[Arch]) -> np.ndarray:
             return values[tbl.rows(list(archs))]
 
@@ -170,7 +169,6 @@ def table_proxy_scorer(
         InvalidParameterError: For an unknown dataset or metric, or an accuracy metric.
     """
     from predictor_nas.proxies import rank_average
-    from predictor_nas.tables import open_table
 
     if isinstance(proxies, str) or not proxies:
         raise param_error(
@@ -222,16 +220,12 @@ class TablePrior:
         proxies: Sequence[str] = (),
         proxy_table: Table | str | None = None,
     ) -> None:
-        from predictor_nas.tables import open_table
-
         self.table = open_table(table) if isinstance(table, str) else table
         self.dataset = check_choice(dataset, "dataset", "TablePrior", self.table.datasets)
         self.metric = check_choice(metric, "metric", "TablePrior", self.table.metrics(dataset))
         self.proxies = tuple(proxies)
         self._proxy = None
         if self.proxies:
-            from predictor_nas.encodings import TableFeatures
-
             pt = proxy_table if proxy_table is not None else self.table
             pt = open_table(pt) if isinstance(pt, str) else pt
             self._proxy = TableFeatures(pt, dataset, list(self.proxies))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -102,7 +103,6 @@ def draw_front(
     Returns:
         The ``Path`` written.
     """
-    from pathlib import Path
 
 
     m = len(objectives)

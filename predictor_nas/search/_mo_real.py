@@ -255,7 +255,6 @@ def _mo_real_search(a: SimpleNamespace) -> MORealSearchResult:
 
     data = a.data
     if data is None:
-
         data = load_dataset(a.dataset, root=a.data_root, seed=a.data_seed, download=a.download)
     evaluator = _train_evaluator(a, data)
     sp = evaluator.space

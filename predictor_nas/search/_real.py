@@ -403,7 +403,6 @@ def _train_loop(
     samplers = StepSamplers(a.strategy, space, a.seed) if a.strategy != TOPK else None
     bar = Progress(a.progress, total=a.max_trials, initial=n, desc=desc, unit="arch")
     if a.progress and n == 0:
-
         status(
             f"building and training the first architecture on {evaluator.data.name} (the first "
             "update comes when it finishes, minutes on a CPU) ..."

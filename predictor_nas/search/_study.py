@@ -147,11 +147,9 @@ def open_study(
             options or directions.
     """
     if store is None:
-
         store = make_storage(storage)
     run_lock = None
     if lock:
-
         run_lock = StudyRunLock.acquire(storage, name)
     opened = OpenStudy(None, store, run_lock)  # type: ignore[arg-type]
     try:
