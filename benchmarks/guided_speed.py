@@ -134,13 +134,26 @@ def speed(args: argparse.Namespace) -> None:
     (args.out / "guided_speed.md").write_text("\n".join(lines) + "\n")
 
 
+#: The refit settings of each arm of the regret check (changes to ``GUIDED_KWARGS``).
+ARMS: dict[str, dict[str, Any]] = {
+    "exact": {"refit_growth": None},  # refit at every proposal
+    "growth": {"refit_growth": 0.02, "refit_start": 0},  # 2 % refits from 100 trials on
+    "default": {},  # the sampler's defaults: 2 % refits from 300 trials on
+}
+
+
+def _arm_file(arm: str, budget: int) -> str:
+    """The runs cache of an arm (budget 200: the names of the first check)."""
+    return f"guided_regret_{arm}.jsonl" if budget == 200 else f"guided_regret_{arm}_b{budget}.jsonl"
+
+
 def regret(args: argparse.Namespace) -> None:
     """One arm of the paired regret check: ``compare`` of ``guided`` into a runs cache."""
     from predictor_nas.compare import compare
     from predictor_nas.search import _strategies
 
-    _strategies.GUIDED_KWARGS["refit_growth"] = None if args.arm == "exact" else 0.02
-    cache = args.out / f"guided_regret_{args.arm}.jsonl"
+    _strategies.GUIDED_KWARGS.update(ARMS[args.arm])
+    cache = args.out / _arm_file(args.arm, args.budget)
     compare(table="nb201-rich", datasets=args.datasets, strategies="guided",
             budget=args.budget, seeds=list(args.seeds), cache=cache, jobs=1)
 
@@ -213,7 +226,7 @@ def main() -> None:
     p.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
     p.add_argument("--proposals", type=int, default=20)
     p.add_argument("--repeats", type=int, default=3)
-    p.add_argument("--arm", choices=("exact", "growth"), default="growth")
+    p.add_argument("--arm", choices=tuple(ARMS), default="default")
     p.add_argument("--datasets", default="cifar10,ImageNet16-120")
     p.add_argument("--budget", type=int, default=200)
     p.add_argument("--seeds", type=parse_seeds, default=parse_seeds("0-19"))

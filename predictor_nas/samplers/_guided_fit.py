@@ -43,6 +43,7 @@ class _GuidedProposal(_GuidedPool):
     transfer: Scorer | None
     ucb_kappa: float
     refit_growth: float | None
+    refit_start: int
     _predictor_seed: int
     _dists: dict[str, BaseDistribution]
     _fit_cache: tuple[Any, Any] | None
@@ -113,11 +114,12 @@ class _GuidedProposal(_GuidedPool):
 
     def _fit_size(self, n: int) -> int:
         """How many of the ``n`` trials with a target the predictor is fitted on (the first
-        ones): ``n``, or ``n - n % floor(n * refit_growth)`` (class docstring)."""
-        if self.refit_growth is None:
+        ones): ``n`` below ``refit_start`` (or with ``refit_growth=None``), else
+        ``max(refit_start, n - n % floor(n * refit_growth))`` (class docstring)."""
+        if self.refit_growth is None or n < self.refit_start:
             return n
         step = max(1, int(n * self.refit_growth))
-        return n - n % step
+        return max(self.refit_start, n - n % step)
 
     def _xgb_threads(self) -> contextlib.AbstractContextManager:
         """XGBoost's global thread count set to the predictor's ``n_jobs`` (default 1).
