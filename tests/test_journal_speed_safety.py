@@ -3,6 +3,7 @@ finished trial lost to a SIGKILL (issue 19)."""
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import subprocess
@@ -125,6 +126,27 @@ def test_closing_a_search_fsyncs_the_trials_written_since_the_last_fsync(tmp_pat
     assert len(calls) == 1
     storage.sync()  # nothing new: no second fsync
     assert len(calls) == 1
+
+
+def test_a_storage_dropped_without_sync_fsyncs_its_written_trials(tmp_path, monkeypatch):
+    """A buffered storage used directly and dropped unsynced fsyncs once when collected."""
+    path = tmp_path / "drop.journal"
+    storage = make_storage(str(path), journal_buffered=True)
+    study = optuna.create_study(storage=storage)
+    calls = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (calls.append(fd), real_fsync(fd)))
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=3)
+    assert calls == []
+    del study, storage
+    gc.collect()
+    assert len(calls) == 1
+    assert len(_plain_ledger(path, optuna.get_all_study_names(_plain_storage(path))[0])) == 3
+
+
+def _plain_storage(path: Path) -> JournalStorage:
+    """Plain Optuna's journal storage on ``path``."""
+    return JournalStorage(JournalFileBackend(str(path)))
 
 
 @pytest.mark.parametrize("bad", [-1.0, float("nan"), float("inf"), "1", True])

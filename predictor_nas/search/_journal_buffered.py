@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import time
+import weakref
 from collections.abc import Container
 from datetime import UTC, datetime
 from typing import Any
@@ -65,8 +67,10 @@ class BufferedJournalStorage(GuardedJournalStorage):
     values, times, params, distributions and user and system attributes (the record Optuna
     itself writes for ``add_trial`` and ``enqueue_trial``, so the file stays an ordinary
     journal for Optuna, optuna-dashboard and ``predictor-nas``), in one write under the lock
-    file. ``get_best_trial`` keeps the best trial found so far (Optuna's journal storage scans
-    every trial at every call, quadratic over a search that shows its best value per step).
+    file. ``get_best_trial`` keeps each study's best trial, and ``get_all_trials`` for
+    unfinished states (``ask`` looks for WAITING trials) reads a kept list of the unfinished
+    ones: Optuna's journal storage scans every trial at each of these calls, quadratic over a
+    search that shows its best value at every step.
 
     Crash safety: a finished trial is written to the file before ``tell`` returns, so a process
     killed at any moment (SIGKILL included) loses at most the trial in flight: the write is in
@@ -76,7 +80,8 @@ class BufferedJournalStorage(GuardedJournalStorage):
     writes that were not fsync'd yet: the written trials are fsync'd when ``fsync_interval``
     seconds have passed since the last fsync (default 1 s: at most the trials that finished
     within about one second before the power loss are lost), and always by ``sync()``, which
-    ``run_search`` calls when the search ends (normally, by an error or on Ctrl-C). With
+    ``run_search`` calls when the search ends (normally, by an error or on Ctrl-C), or else
+    when the storage is garbage-collected or the interpreter exits. With
     ``fsync_interval=0`` every trial is fsync'd before its ``tell`` returns (about 2x slower
     for a table search; ``benchmarks/journal_overhead.py``).
 
@@ -111,6 +116,9 @@ class BufferedJournalStorage(GuardedJournalStorage):
         self._index: dict[int, _StudyIndex] = {}  # study id -> best and unfinished trials
         self._last_fsync = time.monotonic()
         self._unsynced = False
+        #: fsyncs the file when this storage is garbage-collected or the interpreter exits
+        #: while written trials are not fsync'd yet (a storage used without ``sync()``).
+        self._final_fsync: weakref.finalize | None = None
         super().__init__(backend)
 
     def __getstate__(self) -> dict[Any, Any]:
@@ -118,11 +126,13 @@ class BufferedJournalStorage(GuardedJournalStorage):
             raise SearchError("A journal storage with a trial in flight cannot be pickled.")
         state = super().__getstate__()
         state.pop("_index", None)  # refers to the replay result, which is not pickled either
+        state.pop("_final_fsync", None)
         return state
 
     def __setstate__(self, state: dict[Any, Any]) -> None:
         super().__setstate__(state)
         self._index = {}
+        self._final_fsync = None
 
     # -- JournalStorage hooks
     def _write_log(self, op_code: int, extra_fields: dict[str, Any]) -> None:
@@ -261,6 +271,8 @@ class BufferedJournalStorage(GuardedJournalStorage):
             self._last_fsync, self._unsynced = now, False
         else:
             self._unsynced = True
+            if self._final_fsync is None or not self._final_fsync.alive:
+                self._final_fsync = weakref.finalize(self, _fsync_quietly, backend._file_path)
         try:
             foreign = [json.loads(line) for line in foreign_bytes.splitlines() if line.strip()]
         except ValueError:  # another process's garbage: reported as any damaged journal
@@ -283,6 +295,8 @@ class BufferedJournalStorage(GuardedJournalStorage):
         if self._unsynced:
             self._guarded_backend().fsync()
             self._last_fsync, self._unsynced = time.monotonic(), False
+            if self._final_fsync is not None:
+                self._final_fsync.detach()
 
     def _rebuild(self, pending: list[int]) -> None:
         """Replay the whole file: others' records before ours changed the ids of ours."""
@@ -296,6 +310,20 @@ class BufferedJournalStorage(GuardedJournalStorage):
                 f"{self._guarded_backend()._file_path!r} while trial(s) {in_flight} of this "
                 "process were in flight, so their ids may have changed; rerun the search."
             )
+
+
+def _fsync_quietly(path: str) -> None:
+    """fsync ``path`` if it can be opened (at exit or when a storage is collected)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 class _StudyIndex:
