@@ -177,10 +177,13 @@ def regret(args: argparse.Namespace) -> None:
             budget=args.budget, seeds=list(args.seeds), cache=cache, jobs=1)
 
 
-#: The paired checks of ``report``: (title, arm A, arm B, budget, queries both must share).
+#: The paired checks of ``report``: (title, arm A, arm B, budget, queries both must share,
+#: queries at which the regret is compared).
 CHECKS = (
-    ("2 % refits from 100 trials on (the first, opt-in setting)", "exact", "growth", 200, 100),
-    ("the default: 2 % refits from refit_start = 300 trials on", "exact", "default", 500, 300),
+    ("2 % refits from 100 trials on (the first, opt-in setting)", "exact", "growth", 200, 100,
+     (200,)),
+    ("the default: 2 % refits from refit_start = 300 trials on", "exact", "default", 500, 300,
+     (350, 400, 500)),
 )
 
 
@@ -190,11 +193,11 @@ def _runs(path: Path) -> dict[tuple[str, int], dict]:
     return {(r["dataset"], r["seed"]): r for r in runs}
 
 
-def _paired(a: dict, b: dict, keys: list, same: int) -> dict[str, Any]:
-    """Regret at the budget of arms ``a`` and ``b`` paired over ``keys`` (one dataset)."""
+def _paired(a: dict, b: dict, keys: list, same: int, at: int) -> dict[str, Any]:
+    """Regret after ``at`` queries of arms ``a`` and ``b`` paired over ``keys`` (one dataset)."""
     from scipy.stats import wilcoxon
 
-    budget = min(len(a[k]["trajectory_regret_val"]) for k in keys)
+    budget = min(at, *(len(a[k]["trajectory_regret_val"]) for k in keys))
     ra = np.array([a[k]["trajectory_regret_val"][budget - 1] for k in keys])
     rb = np.array([b[k]["trajectory_regret_val"][budget - 1] for k in keys])
     diff = rb - ra
@@ -213,16 +216,17 @@ def _paired(a: dict, b: dict, keys: list, same: int) -> dict[str, Any]:
 
 
 def report(args: argparse.Namespace) -> None:
-    """Pair each check's two arms by (dataset, seed): regret at the budget."""
+    """Pair each check's two arms by (dataset, seed): regret at the checked query counts."""
     out: dict[str, Any] = {**_meta(args), "checks": []}
     lines = [
         "# Guided regret: refit every proposal vs refits every 2 % (paired seeds)", "",
-        "NB201 (nb201-rich, val_acc), `guided` (`compare`), regret at the budget; `exact` = "
+        "NB201 (nb201-rich, val_acc), `guided` (`compare`), regret after the given number of "
+        "queries (runs of the budget); `exact` = "
         "`refit_growth=None` (a refit at every proposal). Paired diff = other arm - exact "
         "(negative: the other arm is better), with its standard error; better / worse: seeds "
         "where the other arm's regret is lower / higher.", "",
     ]
-    for title, arm_a, arm_b, budget, same in CHECKS:
+    for title, arm_a, arm_b, budget, same, ats in CHECKS:
         fa, fb = args.out / _arm_file(arm_a, budget), args.out / _arm_file(arm_b, budget)
         if not (fa.exists() and fb.exists()):
             continue
@@ -231,14 +235,14 @@ def report(args: argparse.Namespace) -> None:
         check: dict[str, Any] = {"title": title, "a": arm_a, "b": arm_b, "datasets": {}}
         lines += [
             f"## {title}", "",
-            f"| dataset | budget | seeds | {arm_a} mean regret | {arm_b} mean regret "
+            f"| dataset | queries | seeds | {arm_a} mean regret | {arm_b} mean regret "
             f"| paired diff (se) | better / worse | Wilcoxon p | hit {arm_a} / {arm_b} "
             f"| same first {same} queries |",
             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
         ]
-        for ds in sorted({d for d, _ in keys}):
-            d = _paired(a, b, [k for k in keys if k[0] == ds], same)
-            check["datasets"][ds] = d
+        for ds, at in [(ds, at) for ds in sorted({d for d, _ in keys}) for at in ats]:
+            d = _paired(a, b, [k for k in keys if k[0] == ds], same, at)
+            check["datasets"][f"{ds}@{at}"] = d
             lines.append(
                 f"| {ds} | {d['budget']} | {len(d['seeds'])} | {d['a_mean_regret']:.4f} | "
                 f"{d['b_mean_regret']:.4f} | {d['mean_paired_diff']:+.4f} "
