@@ -131,11 +131,15 @@ class PredictorGuidedSampler(_GuidedProposal, BaseSampler):
     ``refit_growth`` since the last fit: with ``n`` such trials it is fitted on the first
     ``m = max(refit_start, n - n % step)`` of them, ``step = floor(n * refit_growth)`` (6 at
     300 trials, 20 at 1,000), and reused in between (the candidates are always scored afresh,
-    and the EI incumbent is the best target of all ``n``). ``m`` depends only on ``n``, so the
-    model is a function of the trials (a fresh sampler on a resumed study fits the same
-    prefix). A refit costs ~100-200 CPU-ms (5 x 150 trees, growing with ``n``), so refitting at
-    every proposal is quadratic over a search; with the default a proposal at 1,000 trials
-    costs ~24 CPU-ms on average instead of ~200 (``benchmarks/results/guided_speed.md``).
+    and the EI incumbent is the best target of all ``n``). ``m`` depends only on ``n``, and
+    these fits are seeded from their training data (a digest of the prefix) rather than from
+    ``seed``, so the model is a function of the trials: a fresh sampler on a resumed study fits
+    the same model. They are also kept in a small process-wide cache shared by every instance
+    with the same space and predictor settings, since ``run_search`` builds a fresh sampler for
+    each query (``StepSamplers``): the queries after a refit reuse it. A refit costs ~100-200
+    CPU-ms (5 x 150 trees, growing with ``n``), so refitting at every proposal is quadratic over
+    a search; with the default a proposal at 1,000 trials costs ~24 CPU-ms on average instead
+    of ~200, one sampler or one per query alike (``benchmarks/results/guided_speed.md``).
     Searches shorter than ``refit_start`` (every committed NB201 comparison, budget <= 200) are
     bit for bit those of refitting every time. Refitting every 2 % from 100 trials on was worse
     on NB201 ImageNet16-120 at 200 queries (regret 0.062 against 0.046, 20 paired seeds,

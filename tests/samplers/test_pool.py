@@ -244,6 +244,49 @@ def test_guided_refits_every_2_percent_past_100_trials_on_a_prefix_fixed_by_n():
     assert exact.sizes == [200, 201, 202]
 
 
+def _fresh_sampler_steps(study, counting, steps, *, clear_at=None):
+    """Propose ``steps`` queries, each with a fresh sampler (as ``run_search`` does); returns
+    the proposed params. ``clear_at``: empty the process-wide fit cache before that step (a
+    resumed search in a new process)."""
+    from predictor_nas.samplers import _guided_fit
+
+    proposed = []
+    for k in range(steps):
+        if k == clear_at:
+            _guided_fit._SHARED_FITS.clear()
+        study.sampler = PredictorGuidedSampler(
+            "nb201", seed=100 + k, predictor=counting, local_search=False, n_candidates=50
+        )
+        t = study.ask()
+        p = {n: t.suggest_categorical(n, d.choices) for n, d in SPACE.distributions().items()}
+        study.tell(t, objective_value(p))
+        proposed.append(p)
+    return proposed
+
+
+def test_guided_fresh_sampler_per_query_reuses_fits_past_refit_start_and_resumes_exactly():
+    """From 300 trials on, fresh samplers with the same settings (one per query, as run_search
+    builds them) share a fit until the trials grow by 2 %; the fit is seeded by its data, so a
+    resumed search (cache emptied) proposes exactly the same queries."""
+    from predictor_nas.samplers import _guided_fit
+
+    _guided_fit._SHARED_FITS.clear()
+    counting = _Counting()
+    base = _filled(PredictorGuidedSampler("nb201", predictor="ridge", seed=0), 298)
+    straight = optuna.create_study(direction="maximize")
+    straight.add_trials(base.trials)
+    first = _fresh_sampler_steps(straight, counting, 12)
+    # fits: 298 and 299 (instance-seeded, every query), then 300 (shared by 300..305), 306
+    assert counting.sizes == [298, 299, 300, 306]
+    resumed_counting = _Counting()
+    resumed = optuna.create_study(direction="maximize")
+    resumed.add_trials(base.trials)
+    _guided_fit._SHARED_FITS.clear()
+    again = _fresh_sampler_steps(resumed, resumed_counting, 12, clear_at=5)  # at 303 trials
+    assert again == first
+    assert resumed_counting.sizes == [298, 299, 300, 300, 306]  # the 300 fit redone at resume
+
+
 @pytest.mark.parametrize("bad", [-1, 2.5, "300", None, True])
 def test_guided_refit_start_must_be_an_int_at_least_0(bad):
     """refit_start that is not an int >= 0 is refused with the standard message."""
