@@ -106,9 +106,8 @@ class _GuidedProposal(_GuidedPool):
         values = np.array([v for _, v in complete], dtype=np.float64)
         m = self._fit_size(len(values))
         y = self._transform(values[:m])
-        shared = self.refit_growth is not None and len(values) >= self.refit_start
         with self._xgb_threads():
-            model = self._fit([c for c, _ in complete[:m]], y, pending, shared=shared)
+            model = self._fit([c for c, _ in complete[:m]], y, pending)
             pred = model.predict(self._inputs(candidates))
         best = float((y if m == len(values) else self._transform(values)).max())
         scores = acquisition_scores(
@@ -160,25 +159,19 @@ class _GuidedProposal(_GuidedPool):
             return (rankdata(y) - 1.0) / max(len(y) - 1, 1)
         return y
 
-    def _fit(
-        self,
-        codes: Sequence[Codes],
-        y: np.ndarray,
-        pending: Sequence[Codes],
-        *,
-        shared: bool = False,
-    ) -> Predictor:
+    def _fit(self, codes: Sequence[Codes], y: np.ndarray, pending: Sequence[Codes]) -> Predictor:
         """Fit on the complete trials' (n,) codes and targets, then (if any) again with the
         pending ones at the mean predicted for them (kriging believer).
 
         The fit on the complete trials is cached on the instance and reused while they are
-        unchanged, e.g. by a worker whose later proposals only add pending trials. A
-        ``shared`` fit (from ``refit_start`` on, with ``refit_growth``) is seeded from its
-        training data instead of the instance's seed, and kept in a small process-wide cache
-        for every instance with the same settings: ``run_search`` builds a fresh sampler per
-        query, and those reuse the fit until the next refit; a resumed search refits the same
-        model (class docstring).
+        unchanged, e.g. by a worker whose later proposals only add pending trials. A fit on
+        ``refit_start`` trials or more with ``refit_growth`` set (``m >= refit_start`` exactly
+        when ``n >= refit_start``) is seeded from its training data instead of the instance's
+        seed, and kept in a small process-wide cache for every instance with the same
+        settings: ``run_search`` builds a fresh sampler per query, and those reuse the fit
+        until the next refit; a resumed search refits the same model (class docstring).
         """
+        shared = self.refit_growth is not None and len(codes) >= self.refit_start
         key = (tuple(codes), y.tobytes(), shared)
         if self._fit_cache is not None and self._fit_cache[0] == key:
             model = self._fit_cache[1]
