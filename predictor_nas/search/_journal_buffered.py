@@ -154,8 +154,6 @@ class BufferedJournalStorage(GuardedJournalStorage):
     def _sync_with_backend(self) -> None:
         # While a trial is in flight, the in-memory state is ahead of the file: other processes'
         # records (other studies only) are read at the next append, in ``flush``.
-        # While a trial is in flight, the in-memory state is ahead of the file: other processes'
-        # records (other studies only) are read at the next append, in ``flush``.
         if not self._pending:
             super()._sync_with_backend()
 
