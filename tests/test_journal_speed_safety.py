@@ -3,6 +3,7 @@ finished trial lost to a SIGKILL (issue 19)."""
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import subprocess
@@ -14,9 +15,10 @@ import optuna
 import pytest
 from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend
-from optuna.trial import TrialState
+from optuna.trial import FrozenTrial, TrialState
 
 import predictor_nas.search._run as run_module
+from predictor_nas.exceptions import InvalidParameterError
 from predictor_nas.search import make_storage
 from predictor_nas.search._journal_buffered import BufferedJournalStorage
 
@@ -33,6 +35,7 @@ def _plain_ledger(path: Path, study_name: str = STUDY) -> list[tuple]:
 
 
 def _search(path: Path, monkeypatch, *, buffered: bool, budget: int = 40, interval=0.0):
+    """``run_search`` (rea, seed 3) on ``path`` with the given journal settings."""
     monkeypatch.setattr(run_module, "JOURNAL_BUFFERED", buffered)
     monkeypatch.setattr(run_module, "JOURNAL_FSYNC_INTERVAL", interval)
     return run_module.run_search(strategy="rea", budget=budget, seed=3, storage=str(path))
@@ -79,6 +82,179 @@ def test_one_fsync_per_finished_trial(tmp_path, monkeypatch):
     _search(tmp_path / "g.journal", monkeypatch, buffered=True, budget=25, interval=3600.0)
     assert len(calls) == 2 + 1  # the study's records, then one fsync at the end of the run
     assert len(_plain_ledger(tmp_path / "g.journal")) == 25
+
+
+def test_default_search_fsyncs_about_once_a_second_and_at_the_end(tmp_path, monkeypatch):
+    """``run_search``'s default journal fsyncs a few times, not per trial, and fsyncs last."""
+    events: list[str] = []
+    real_fsync, real_write = os.fsync, os.write
+    path = tmp_path / "d.journal"
+
+    def on_journal(fd) -> bool:
+        return os.path.realpath(f"/proc/self/fd/{fd}") == os.path.realpath(path)
+
+    def fsync(fd):
+        if on_journal(fd):
+            events.append("fsync")
+        real_fsync(fd)
+
+    def write(fd, data):
+        if on_journal(fd):
+            events.append("write")
+        return real_write(fd, data)
+
+    assert run_module.JOURNAL_FSYNC_INTERVAL == 1.0 and run_module.JOURNAL_BUFFERED
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "write", write)
+    t0 = time.monotonic()
+    run_module.run_search(strategy="rea", budget=60, seed=3, storage=str(path))
+    seconds = time.monotonic() - t0
+    monkeypatch.undo()
+    assert events.count("write") == 2 + 60  # the study's two records, then one per trial
+    # the study's two records, at most one per elapsed second, and one at the end
+    assert 3 <= events.count("fsync") <= 3 + int(seconds)
+    assert events[-1] == "fsync"  # every finished trial is durable when run_search returns
+    assert len(_plain_ledger(path)) == 60
+
+
+def test_closing_a_search_fsyncs_the_trials_written_since_the_last_fsync(tmp_path, monkeypatch):
+    """``sync()`` (run at the end of a search) fsyncs what the interval skipped, once."""
+    storage = make_storage(str(tmp_path / "s.journal"), journal_buffered=True)
+    assert isinstance(storage, BufferedJournalStorage)
+    study = optuna.create_study(storage=storage)
+    calls = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (calls.append(fd), real_fsync(fd)))
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=5)
+    assert calls == []  # five trials within the default second: written, not fsync'd
+    storage.sync()
+    assert len(calls) == 1
+    storage.sync()  # nothing new: no second fsync
+    assert len(calls) == 1
+
+
+def test_a_storage_dropped_without_sync_fsyncs_its_written_trials(tmp_path, monkeypatch):
+    """A buffered storage used directly and dropped unsynced fsyncs once when collected."""
+    path = tmp_path / "drop.journal"
+    storage = make_storage(str(path), journal_buffered=True)
+    study = optuna.create_study(storage=storage)
+    calls = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (calls.append(fd), real_fsync(fd)))
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=3)
+    assert calls == []
+    del study, storage
+    gc.collect()
+    assert len(calls) == 1
+    assert len(_plain_ledger(path, optuna.get_all_study_names(_plain_storage(path))[0])) == 3
+
+
+def _plain_storage(path: Path) -> JournalStorage:
+    """Plain Optuna's journal storage on ``path``."""
+    return JournalStorage(JournalFileBackend(str(path)))
+
+
+@pytest.mark.parametrize("bad", [-1.0, float("nan"), float("inf"), "1", True])
+def test_fsync_interval_is_validated(tmp_path, bad):
+    """A negative, non-finite or non-number fsync interval is refused with the standard form."""
+    with pytest.raises(InvalidParameterError, match="'fsync_interval' parameter of Buffered"):
+        make_storage(str(tmp_path / "v.journal"), journal_buffered=True, journal_fsync_interval=bad)
+
+
+def _plain_best(study: optuna.Study) -> FrozenTrial:
+    """Optuna's own ``get_best_trial``: every complete trial compared (first of the best)."""
+    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    pick = max if study.direction == optuna.study.StudyDirection.MAXIMIZE else min
+    return pick(complete, key=lambda t: t.value)
+
+
+@pytest.mark.parametrize("direction", ["minimize", "maximize"])
+def test_best_trial_and_waiting_trials_match_optunas_scan(tmp_path, direction):
+    """Kept best trial and unfinished list equal a full scan: ties, late tells, prune, enqueue."""
+    path = tmp_path / f"b-{direction}.journal"
+    storage = make_storage(str(path), journal_buffered=True)
+    study = optuna.create_study(storage=storage, direction=direction)
+    with pytest.raises(ValueError, match="No trials are completed yet"):
+        study.best_trial
+    values = [3.0, 1.0, 3.0, 1.0, 2.0, 5.0, 5.0, -4.0, -4.0, 0.5]
+    early = study.ask()  # asked first, told last: an unfinished trial that completes later
+    early.suggest_float("x", -10, 10)
+    for i, v in enumerate(values):
+        t = study.ask()
+        t.suggest_float("x", -10, 10)
+        if i % 4 == 3:
+            study.tell(t, state=TrialState.PRUNED)
+        else:
+            study.tell(t, v)
+        best = study.best_trial
+        assert (best.number, best.value) == (_plain_best(study).number, _plain_best(study).value)
+    study.enqueue_trial({"x": 1.5})
+    study.enqueue_trial({"x": 2.5})
+    waiting = storage.get_all_trials(study._study_id, deepcopy=False, states=(TrialState.WAITING,))
+    assert [t.system_attrs["fixed_params"] for t in waiting] == [{"x": 1.5}, {"x": 2.5}]
+    running = storage.get_all_trials(study._study_id, states=(TrialState.RUNNING,))
+    assert [t.number for t in running] == [early.number]
+    for extreme in (-100.0, 100.0):  # the enqueued trials: each could be the new best
+        t = study.ask()
+        assert t.number in [w.number for w in waiting]  # popped from the queue, not new
+        assert t.suggest_float("x", -10, 10) in (1.5, 2.5)
+        study.tell(t, extreme)
+        assert study.best_trial.number == _plain_best(study).number
+    study.tell(early, -1000.0 if direction == "minimize" else 1000.0)
+    assert study.best_trial.number == early.number == _plain_best(study).number
+    assert storage.get_all_trials(study._study_id, states=(TrialState.WAITING,)) == []
+    # a fresh reader of the file (Optuna's plain journal) agrees
+    plain = optuna.load_study(
+        study_name=study.study_name, storage=JournalStorage(JournalFileBackend(str(path)))
+    )
+    assert plain.best_trial.number == study.best_trial.number
+
+
+class _CountingDict(dict):
+    """A dict that counts its item reads (the replayed trials, to count the trials looked at)."""
+
+    reads = 0
+
+    def __getitem__(self, key):
+        _CountingDict.reads += 1
+        return super().__getitem__(key)
+
+
+def test_a_step_looks_at_the_new_trials_only_not_at_all_of_them(tmp_path):
+    """best_trial and ask's WAITING lookup read a few trials per step, not every trial (was
+    quadratic over a search: Optuna's journal storage scans all trials at each call)."""
+    storage = make_storage(str(tmp_path / "q.journal"), journal_buffered=True)
+    study = optuna.create_study(storage=storage, sampler=optuna.samplers.RandomSampler(seed=0))
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=300)
+    replay = storage._replay_result
+    replay._trials = _CountingDict(replay._trials)
+    _CountingDict.reads = 0
+    best = []
+    for _ in range(5):
+        t = study.ask()
+        study.tell(t, t.suggest_float("x", 0, 1))
+        best.append(study.best_value)
+    reads = _CountingDict.reads
+    # 5 steps over 300+ trials: a full scan per call would read >= 3,000 entries
+    assert reads < 100, reads
+    values = [tr.value for tr in study.trials]
+    assert len(values) == 305 and best == [min(values[: 301 + i]) for i in range(5)]
+
+
+def test_best_trial_follows_a_rebuild_of_the_replayed_state(tmp_path):
+    """After another writer's trials force a replay of the file, the best trial is still right."""
+    path = tmp_path / "r.journal"
+    mine = optuna.create_study(
+        study_name="mine", storage=make_storage(str(path), journal_buffered=True)
+    )
+    other = optuna.create_study(study_name="other", storage=make_storage(str(path)))
+    for v in (2.0, 1.0, 3.0):
+        t = mine.ask()
+        t.suggest_float("x", 0, 1)
+        other.optimize(lambda tr: tr.suggest_float("y", 0, 1), n_trials=1)  # shifts trial ids
+        mine.tell(t, v)
+        assert mine.best_value == min(tr.value for tr in mine.trials)
+    assert mine.best_trial.number == 1
 
 
 def test_resumed_buffered_search_continues_a_per_record_journal(tmp_path, monkeypatch):
@@ -154,8 +330,9 @@ def _complete(path: Path) -> list[tuple]:
 
 @pytest.mark.slow
 def test_sigkilled_search_resumes_with_every_completed_trial(tmp_path):
-    """SIGKILL mid-search: every trial completed before the kill is kept; the rerun finishes
-    with exactly the trials of an uninterrupted search, in order."""
+    """SIGKILL mid-search on the default journal (fsync at most once a second): every trial
+    completed before the kill is kept; the rerun ends with the uninterrupted search's trials."""
+    assert run_module.JOURNAL_FSYNC_INTERVAL == 1.0  # the CLI below runs with this default
     path = tmp_path / "k.journal"
     budget = 1500
     cmd = [sys.executable, "-m", "predictor_nas.cli", "search", "--strategy", "rea"]

@@ -125,19 +125,26 @@ class PredictorGuidedSampler(_GuidedProposal, BaseSampler):
     so the same study and seed give the same proposal. The fit on the complete trials is cached
     on the instance and reused while they do not change (parallel workers adding pending trials).
 
-    **Refits on long searches (opt-in).** By default the predictor is refitted on every trial
-    with a target at every proposal (~200 CPU-ms at 1,000 trials). With ``refit_growth`` (e.g.
-    0.02), past ``1 / refit_growth`` trials with a target it is not: with ``n`` such trials it is
-    fitted on
-    the first ``m = n - n % step`` of them, ``step = floor(n * refit_growth)``, i.e. refitted
-    once the trials have grown by about ``refit_growth`` since the last fit, and reused in
-    between (the candidates are always scored afresh, and the EI incumbent is the best target of
-    all ``n``). ``m`` depends only on ``n``, so the model is a function of the trials (a fresh
-    sampler on a resumed study fits the same prefix). With 0.02, searches under 100 trials are
-    unchanged and a proposal at 1,000 trials costs ~24 CPU-ms instead of ~220
-    (benchmarks/results/guided_speed.md); on NB201 ImageNet16-120 at 200 queries (20 paired
-    seeds) regret was 0.062 against 0.046 refitting every time (3 seeds worse, none better,
-    Wilcoxon p = 0.10; benchmarks/results/guided_regret.md), so it is not the default.
+    **Refits on long searches.** Below ``refit_start`` trials with a target (default 300) the
+    predictor is refitted on all of them at every proposal. From ``refit_start`` on (with the
+    default ``refit_growth=0.02``) it is refitted only once the trials have grown by about
+    ``refit_growth`` since the last fit: with ``n`` such trials it is fitted on the first
+    ``m = max(refit_start, n - n % step)`` of them, ``step = floor(n * refit_growth)`` (6 at
+    300 trials, 20 at 1,000), and reused in between (the candidates are always scored afresh,
+    and the EI incumbent is the best target of all ``n``). ``m`` depends only on ``n``, and
+    these fits are seeded from their training data (a digest of the prefix) rather than from
+    ``seed``, so the model is a function of the trials: a fresh sampler on a resumed study fits
+    the same model. They are also kept in a small process-wide cache shared by every instance
+    with the same space and predictor settings, since ``run_search`` builds a fresh sampler for
+    each query (``StepSamplers``): the queries after a refit reuse it. A refit costs ~100-200
+    CPU-ms (5 x 150 trees, growing with ``n``), so refitting at every proposal is quadratic over
+    a search; with the default a proposal at 1,000 trials costs ~24 CPU-ms on average instead
+    of ~200, one sampler or one per query alike (``benchmarks/results/guided_speed.md``).
+    Searches shorter than ``refit_start`` (every committed NB201 comparison, budget <= 200) are
+    bit for bit those of refitting every time. Refitting every 2 % from 100 trials on was worse
+    on NB201 ImageNet16-120 at 200 queries (regret 0.062 against 0.046, 20 paired seeds,
+    Wilcoxon p = 0.10), hence the start at 300; past it, see the paired check at 500 queries in
+    ``benchmarks/results/guided_regret.md``. ``refit_growth=None`` refits at every proposal.
     Candidates are built on integer code arrays and canonical keys are memoised per space, for
     spaces whose decisions are independent (the base ``SearchSpace`` moves); other spaces (e.g.
     conditional ones) use their own ``neighbours``, ``mutate`` and ``sample``.
@@ -175,8 +182,10 @@ class PredictorGuidedSampler(_GuidedProposal, BaseSampler):
         target: ``"raw"`` or ``"rank"``: the transform of the targets (above).
         transfer: Optional scorer added as an extra feature of a named predictor.
         ucb_kappa: Exploration weight of UCB.
-        refit_growth: ``None`` (refit at every proposal) or a fraction in (0, 1]: refit once
-            the trials with a target have grown by it since the last fit (above).
+        refit_growth: ``None`` (refit at every proposal) or a fraction in (0, 1]: from
+            ``refit_start`` trials with a target on, refit once they have grown by it since the
+            last fit (above).
+        refit_start: Trials with a target below which every proposal refits (an int >= 0).
         seed: Seed of the sampler's random generator.
     """
 
@@ -204,7 +213,8 @@ class PredictorGuidedSampler(_GuidedProposal, BaseSampler):
         target: str = "raw",
         transfer: Scorer | None = None,
         ucb_kappa: float = 2.0,
-        refit_growth: float | None = None,
+        refit_growth: float | None = 0.02,
+        refit_start: int = 300,
         seed: int | None = None,
     ) -> None:
         self.space = get_space(space) if isinstance(space, str) else space
@@ -262,6 +272,7 @@ class PredictorGuidedSampler(_GuidedProposal, BaseSampler):
             if refit_growth > 1.0:
                 raise param_error("refit_growth", _OWNER, "None or a float in (0, 1]", refit_growth)
         self.refit_growth = refit_growth
+        self.refit_start = check_int(refit_start, "refit_start", _OWNER, minimum=0)
         self.seed = seed
         self._rng = np.random.default_rng(seed)
         self._random = RandomSampler(seed=None if seed is None else int(self._rng.integers(2**31)))

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import hashlib
 import sys
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +46,7 @@ class _GuidedProposal(_GuidedPool):
     transfer: Scorer | None
     ucb_kappa: float
     refit_growth: float | None
+    refit_start: int
     _predictor_seed: int
     _dists: dict[str, BaseDistribution]
     _fit_cache: tuple[Any, Any] | None
@@ -113,11 +117,12 @@ class _GuidedProposal(_GuidedPool):
 
     def _fit_size(self, n: int) -> int:
         """How many of the ``n`` trials with a target the predictor is fitted on (the first
-        ones): ``n``, or ``n - n % floor(n * refit_growth)`` (class docstring)."""
-        if self.refit_growth is None:
+        ones): ``n`` below ``refit_start`` (or with ``refit_growth=None``), else
+        ``max(refit_start, n - n % floor(n * refit_growth))`` (class docstring)."""
+        if self.refit_growth is None or n < self.refit_start:
             return n
         step = max(1, int(n * self.refit_growth))
-        return n - n % step
+        return max(self.refit_start, n - n % step)
 
     def _xgb_threads(self) -> contextlib.AbstractContextManager:
         """XGBoost's global thread count set to the predictor's ``n_jobs`` (default 1).
@@ -132,8 +137,9 @@ class _GuidedProposal(_GuidedPool):
 
         return xgboost.config_context(nthread=int(self.predictor_kwargs.get("n_jobs", 1)))
 
-    def _new_predictor(self) -> Predictor:
-        seed = self._predictor_seed
+    def _new_predictor(self, seed: int | None = None) -> Predictor:
+        """A new unfitted predictor, seeded ``seed`` (default: this instance's)."""
+        seed = self._predictor_seed if seed is None else seed
         if isinstance(self.predictor, str):
             from predictor_nas.predictors import make_predictor
 
@@ -158,20 +164,69 @@ class _GuidedProposal(_GuidedPool):
         pending ones at the mean predicted for them (kriging believer).
 
         The fit on the complete trials is cached on the instance and reused while they are
-        unchanged, e.g. by a worker whose later proposals only add pending trials.
+        unchanged, e.g. by a worker whose later proposals only add pending trials. A fit on
+        ``refit_start`` trials or more with ``refit_growth`` set (``m >= refit_start`` exactly
+        when ``n >= refit_start``) is seeded from its training data instead of the instance's
+        seed, and kept in a small process-wide cache for every instance with the same
+        settings: ``run_search`` builds a fresh sampler per query, and those reuse the fit
+        until the next refit; a resumed search refits the same model (class docstring).
         """
-        key = (tuple(codes), y.tobytes())
+        shared = self.refit_growth is not None and len(codes) >= self.refit_start
+        key = (tuple(codes), y.tobytes(), shared)
         if self._fit_cache is not None and self._fit_cache[0] == key:
             model = self._fit_cache[1]
+        elif shared:
+            model = self._shared_fit(codes, y)
         else:
             model = self._new_predictor().fit(self._inputs(codes), y)
-            self._fit_cache = (key, model)
+        self._fit_cache = (key, model)
         if not pending:
             return model
         archs = self._inputs(codes)
         extra = self._inputs(pending)
         believed = model.predict(extra).mean
         return self._new_predictor().fit([*archs, *extra], np.concatenate([y, believed]))
+
+    def _shared_fit(self, codes: Sequence[Codes], y: np.ndarray) -> Predictor:
+        """The fit on ``codes`` and ``y`` seeded by their digest, from ``_SHARED_FITS``."""
+        digest = hashlib.blake2b(repr(list(codes)).encode(), digest_size=16)
+        digest.update(y.tobytes())
+        settings, refs = self._settings_key()
+        key = (settings, digest.digest())
+        with _SHARED_LOCK:
+            hit = _SHARED_FITS.get(key)
+            if hit is not None:
+                _SHARED_FITS.move_to_end(key)
+                return hit[1]
+        seed = int.from_bytes(digest.digest()[:4], "little") % 2**31
+        model = self._new_predictor(seed).fit(self._inputs(codes), y)
+        with _SHARED_LOCK:
+            _SHARED_FITS[key] = (refs, model)
+            while len(_SHARED_FITS) > _SHARED_FITS_MAX:
+                _SHARED_FITS.popitem(last=False)
+        return model
+
+    def _settings_key(self) -> tuple[tuple, tuple]:
+        """What a predictor's fit depends on besides its data and seed, as a hashable key, and
+        the objects the key names by ``id`` (held by the cache entry, so no other object can
+        take their ids while it lives)."""
+        refs: list[Any] = [self.space, self.predictor, self.transfer]
+
+        def part(value: Any) -> Any:
+            if value is None or isinstance(value, (str, int, float, bool)):
+                return value
+            refs.append(value)
+            return ("id", id(value))
+
+        kwargs = tuple((k, part(v)) for k, v in sorted(self.predictor_kwargs.items()))
+        settings = (id(self.space), part(self.predictor), part(self.transfer), kwargs)
+        return settings, tuple(refs)
+
+
+#: Process-wide cache of ``shared`` fits: (settings, digest of the data) -> (refs, model).
+_SHARED_FITS: OrderedDict[tuple, tuple[tuple, Any]] = OrderedDict()
+_SHARED_FITS_MAX = 4
+_SHARED_LOCK = threading.Lock()
 
 
 def _is_predictor(obj: Any) -> bool:

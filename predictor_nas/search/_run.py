@@ -42,14 +42,16 @@ from predictor_nas.tables import DEFAULT_TABLE, Table, open_table
 
 CONFIG_ATTR = "predictor_nas_config"
 TEST_METRIC = "test_acc"
-#: Write each trial of a search on a journal file as one record at its end (one write, one
-#: fsync; see ``BufferedJournalStorage``) instead of one fsync'd record per operation. False
-#: gives Optuna's record-per-operation journal (``benchmarks/journal_overhead.py`` compares).
+#: Write each trial of a search on a journal file as one record at its end (one write; see
+#: ``BufferedJournalStorage``) instead of one fsync'd record per operation. False gives
+#: Optuna's record-per-operation journal (``benchmarks/journal_overhead.py`` compares).
 JOURNAL_BUFFERED = True
 #: Seconds between fsyncs of a buffered journal (0: every finished trial is fsync'd before its
-#: ``tell`` returns). A SIGKILL loses no finished trial either way (the write is in the kernel's
-#: cache); a power loss may lose this many seconds of finished trials.
-JOURNAL_FSYNC_INTERVAL = 0.0
+#: ``tell`` returns; the end of a search always fsyncs). A SIGKILL loses no finished trial
+#: either way (each is written before its ``tell`` returns, and the kernel keeps the write); a
+#: power loss may lose the trials finished within this many seconds. 1 s costs about half the
+#: wall time of fsyncing every trial of a table search (``benchmarks/journal_overhead.py``).
+JOURNAL_FSYNC_INTERVAL = 1.0
 
 
 @dataclass

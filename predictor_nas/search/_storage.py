@@ -71,7 +71,7 @@ def make_storage(
     max_retry: int | None = DEFAULT_MAX_RETRY,
     connect_retries: int = 3,
     journal_buffered: bool = False,
-    journal_fsync_interval: float = 0.0,
+    journal_fsync_interval: float = 1.0,
     journal_lock_timeout: int | None = None,
 ) -> optuna.storages.BaseStorage:
     """Build the storage named by ``spec``.
@@ -93,12 +93,14 @@ def make_storage(
             2 s, ... apart (several processes starting at once on a new database race to create
             its tables).
         journal_buffered: Journal files only: write each trial as one record when it finishes
-            (``BufferedJournalStorage``: one write and one fsync per trial instead of about 13).
+            (``BufferedJournalStorage``: one write per trial instead of about 13 fsync'd ones).
             Only for a process that alone writes its study (``run_search`` holds a
             ``StudyRunLock``); distributed workers must not use it.
         journal_fsync_interval: Buffered journals only: fsync a finished trial only when this
-            many seconds have passed since the last fsync (0: every trial). A SIGKILL loses no
-            finished trial either way; a power loss may lose this many seconds of them.
+            many seconds have passed since the last fsync (0: every trial; default 1 s; the
+            storage's ``sync()``, called at the end of a search, fsyncs the rest). A SIGKILL
+            loses no finished trial either way; a power loss may lose the trials finished
+            within this many seconds.
         journal_lock_timeout: Journal files only: seconds after which the write lock file of a
             process that died while writing is broken (default: Optuna's, 30).
 
@@ -194,7 +196,7 @@ def _journal_storage(
     path: str,
     *,
     buffered: bool = False,
-    fsync_interval: float = 0.0,
+    fsync_interval: float = 1.0,
     lock_timeout: int | None = None,
 ) -> optuna.storages.BaseStorage:
     """A journal storage on ``path``, refused before any write if the file is damaged."""

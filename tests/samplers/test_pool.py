@@ -164,20 +164,63 @@ class _Counting:
 
 
 def test_guided_fit_size_schedule():
-    """Exact below 1/refit_growth trials, then the last multiple of floor(n * growth)."""
-    s = PredictorGuidedSampler("nb201", predictor="ridge", seed=0, refit_growth=0.02)
+    """With refit_start=0: exact below 1/refit_growth trials, then the last multiple of
+    floor(n * growth); refit_growth=None: always exact."""
+    s = PredictorGuidedSampler(
+        "nb201", predictor="ridge", seed=0, refit_growth=0.02, refit_start=0
+    )
     assert [s._fit_size(n) for n in (10, 99, 100, 101, 149, 150, 155, 1000, 1019)] == [
         10, 99, 100, 100, 148, 150, 153, 1000, 1000
     ]
-    default = PredictorGuidedSampler("nb201", predictor="ridge", seed=0)
-    assert default.refit_growth is None and default._fit_size(1019) == 1019
+    exact = PredictorGuidedSampler("nb201", predictor="ridge", seed=0, refit_growth=None)
+    assert exact._fit_size(1019) == 1019
+
+
+def test_guided_default_schedule_is_exact_below_300_trials_then_refits_every_2_percent():
+    """The defaults (and the guided strategy's): a fit on every trial below refit_start=300,
+    then on max(300, n - n % floor(0.02 n)) of them."""
+    from predictor_nas.search import make_sampler
+
+    for s in (
+        PredictorGuidedSampler("nb201", predictor="ridge", seed=0),
+        PredictorGuidedSampler.benchmarked("nb201", seed=0),
+        make_sampler("guided", SPACE, 0),
+    ):
+        assert (s.refit_growth, s.refit_start) == (0.02, 300)
+        assert [s._fit_size(n) for n in range(2, 300)] == list(range(2, 300))
+        sizes = [s._fit_size(n) for n in (300, 301, 305, 306, 311, 312, 500, 519, 520, 1019)]
+        assert sizes == [300, 300, 300, 306, 306, 312, 500, 510, 520, 1000]
+    late = PredictorGuidedSampler("nb201", predictor="ridge", seed=0, refit_start=301)
+    assert [late._fit_size(n) for n in (300, 301, 302, 305, 306)] == [300, 301, 301, 301, 306]
+
+
+def test_guided_default_refits_each_proposal_below_refit_start_and_reuses_fits_above():
+    """Proposals at 296..307 trials fit on 296, 297, 298, 299 and 300 trials (every proposal),
+    then reuse the 300-trial fit until the trials have grown by 2 % (306)."""
+    counting = _Counting()
+    sampler = PredictorGuidedSampler(
+        "nb201", seed=1, predictor=counting, local_search=False, n_candidates=50
+    )
+    study = _filled(sampler, 296)
+    for _ in range(12):
+        t = study.ask()
+        p = {n: t.suggest_categorical(n, d.choices) for n, d in SPACE.distributions().items()}
+        study.tell(t, objective_value(p))
+    assert len(study.trials) == 308
+    assert counting.sizes == [296, 297, 298, 299, 300, 306]
 
 
 def test_guided_refits_every_2_percent_past_100_trials_on_a_prefix_fixed_by_n():
     """Past 100 trials the predictor is refitted once per 2 % growth, on the first m trials;
     m depends only on the study (a fresh sampler on the resumed study fits the same prefix)."""
     counting = _Counting()
-    kw = {"predictor": counting, "local_search": False, "n_candidates": 50, "refit_growth": 0.02}
+    kw = {
+        "predictor": counting,
+        "local_search": False,
+        "n_candidates": 50,
+        "refit_growth": 0.02,
+        "refit_start": 0,
+    }
     sampler = PredictorGuidedSampler("nb201", seed=1, **kw)
     study = _filled(sampler, 200)
     for _ in range(8):
@@ -199,6 +242,57 @@ def test_guided_refits_every_2_percent_past_100_trials_on_a_prefix_fixed_by_n():
         p = {n: t.suggest_categorical(n, d.choices) for n, d in SPACE.distributions().items()}
         study3.tell(t, objective_value(p))
     assert exact.sizes == [200, 201, 202]
+
+
+def _fresh_sampler_steps(study, counting, steps, *, clear_at=None):
+    """Propose ``steps`` queries, each with a fresh sampler (as ``run_search`` does); returns
+    the proposed params. ``clear_at``: empty the process-wide fit cache before that step (a
+    resumed search in a new process)."""
+    from predictor_nas.samplers import _guided_fit
+
+    proposed = []
+    for k in range(steps):
+        if k == clear_at:
+            _guided_fit._SHARED_FITS.clear()
+        study.sampler = PredictorGuidedSampler(
+            "nb201", seed=100 + k, predictor=counting, local_search=False, n_candidates=50
+        )
+        t = study.ask()
+        p = {n: t.suggest_categorical(n, d.choices) for n, d in SPACE.distributions().items()}
+        study.tell(t, objective_value(p))
+        proposed.append(p)
+    return proposed
+
+
+def test_guided_fresh_sampler_per_query_reuses_fits_past_refit_start_and_resumes_exactly():
+    """From 300 trials on, fresh samplers with the same settings (one per query, as run_search
+    builds them) share a fit until the trials grow by 2 %; the fit is seeded by its data, so a
+    resumed search (cache emptied) proposes exactly the same queries."""
+    from predictor_nas.samplers import _guided_fit
+
+    _guided_fit._SHARED_FITS.clear()
+    counting = _Counting()
+    base = _filled(PredictorGuidedSampler("nb201", predictor="ridge", seed=0), 298)
+    straight = optuna.create_study(direction="maximize")
+    straight.add_trials(base.trials)
+    first = _fresh_sampler_steps(straight, counting, 12)
+    # fits: 298 and 299 (instance-seeded, every query), then 300 (shared by 300..305), 306
+    assert counting.sizes == [298, 299, 300, 306]
+    resumed_counting = _Counting()
+    resumed = optuna.create_study(direction="maximize")
+    resumed.add_trials(base.trials)
+    _guided_fit._SHARED_FITS.clear()
+    again = _fresh_sampler_steps(resumed, resumed_counting, 12, clear_at=5)  # at 303 trials
+    assert again == first
+    assert resumed_counting.sizes == [298, 299, 300, 300, 306]  # the 300 fit redone at resume
+
+
+@pytest.mark.parametrize("bad", [-1, 2.5, "300", None, True])
+def test_guided_refit_start_must_be_an_int_at_least_0(bad):
+    """refit_start that is not an int >= 0 is refused with the standard message."""
+    with pytest.raises(InvalidParameterError, match=r"The 'refit_start' parameter of "
+                       r"PredictorGuidedSampler must be an int >= 0\. Got "):
+        PredictorGuidedSampler("nb201", predictor="ridge", refit_start=bad)
 
 
 @pytest.mark.parametrize("bad", [0, -0.1, 1.5, "x", float("nan")])
