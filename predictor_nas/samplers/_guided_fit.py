@@ -20,6 +20,7 @@ import numpy as np
 from optuna.study import Study, StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
+from predictor_nas._lazy import scipy_stats, xgboost
 from predictor_nas.samplers._acquisition import acquisition_scores, best_index
 from predictor_nas.samplers._guided_pool import Codes, _GuidedPool
 from predictor_nas.samplers._priors import ScoreFeatures, Scorer
@@ -133,7 +134,6 @@ class _GuidedProposal(_GuidedPool):
         """
         if "xgboost" not in sys.modules and self.predictor not in ("xgb", "ensemble"):
             return contextlib.nullcontext()
-        import xgboost
 
         return xgboost.config_context(nthread=int(self.predictor_kwargs.get("n_jobs", 1)))
 
@@ -154,7 +154,7 @@ class _GuidedProposal(_GuidedPool):
     def _transform(self, y: np.ndarray) -> np.ndarray:
         """The fit's targets, shape (n,): raw, or ranks scaled to [0, 1]."""
         if self.target == "rank":
-            from scipy.stats import rankdata
+            rankdata = scipy_stats.rankdata
 
             return (rankdata(y) - 1.0) / max(len(y) - 1, 1)
         return y
