@@ -1,25 +1,11 @@
-"""The parser as a whole: a light import, and help pages that render."""
+"""The parser as a whole: help pages that render (light imports: tests/test_import_light.py)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
-
-def test_import_is_light():
-    """`import predictor_nas` (and its spaces/tables/search) does not import torch, PyG or xgboost."""
-    code = (
-        "import sys, predictor_nas, predictor_nas.spaces, predictor_nas.tables, predictor_nas.search;"
-        "heavy = [m for m in ('torch', 'torch_geometric', 'xgboost') if m in sys.modules];"
-        "print(','.join(heavy))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == ""
+import argparse
 
 
 def _subparsers(parser):
-    import argparse
-
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             for name, sub in action.choices.items():
