@@ -121,7 +121,10 @@ def test_every_strategy_returns_a_valid_front(strategy, nb201_table):
     json.dumps(r.to_dict(points=True))  # JSON-able
 
 
-@pytest.mark.parametrize("strategy", ["random", "motpe", "mo-rea", "mo-guided"])
+@pytest.mark.parametrize(
+    "strategy",
+    ["random", pytest.param("motpe", marks=pytest.mark.slow), "mo-rea", "mo-guided"],
+)
 def test_infeasible_proposals_cost_no_budget(tmp_path, strategy, nb201_table):
     """Under latency<=0.015, exactly 20 archs are evaluated, none breaks the bound; refused
     proposals are FAIL trials with the violated constraint, and our samplers propose none."""

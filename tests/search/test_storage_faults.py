@@ -253,6 +253,7 @@ def test_read_only_error_is_a_search_error(tmp_path):
 
 
 # --------------------------------------------------------------------------- one process
+@pytest.mark.slow
 def test_second_process_on_the_same_study_is_refused(tmp_path):
     """Two real processes on one study: the second exits 2 naming the first; a SIGKILLed
     holder leaves no lock behind that blocks the rerun."""
