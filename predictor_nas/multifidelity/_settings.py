@@ -42,7 +42,7 @@ METHOD_HELP: dict[str, str] = {
     "guided": "single fidelity: predictor-guided (EI), one arch at a time at full fidelity",
     "random": "single fidelity: random search at full fidelity",
 }
-#: Predictor settings of the guided strategy (``search._strategies.GUIDED_KWARGS``).
+#: Predictor settings of the guided strategy (``samplers.GUIDED_KWARGS``).
 DEFAULT_PREDICTOR_KWARGS: dict[str, Any] = {"n_estimators": 150}
 #: Calibration needs this many (estimate, later-observed final value) pairs.
 MIN_CALIBRATION = 5

@@ -11,6 +11,7 @@ from predictor_nas.samplers._evolution import RegularizedEvolutionSampler, Space
 from predictor_nas.samplers._exhaustive import ExhaustiveSampler
 from predictor_nas.samplers._feasible_guided import FeasibleGuidedSampler
 from predictor_nas.samplers._guided import PredictorGuidedSampler
+from predictor_nas.samplers._guided_settings import GUIDED_KWARGS
 from predictor_nas.samplers._local_search import LocalSearchSampler, LocalSearchStep
 from predictor_nas.samplers._mo_evolution import MORegularizedEvolutionSampler
 from predictor_nas.samplers._mo_guided import MOPredictorGuidedSampler
@@ -36,6 +37,7 @@ from predictor_nas.samplers._topk import TopKSampler, complete_curves, fit_targe
 
 __all__ = [
     "ACQUISITIONS",
+    "GUIDED_KWARGS",
     "TABLE_PROXY_ENSEMBLE",
     "CandidatePool",
     "ExhaustiveSampler",

@@ -14,6 +14,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from predictor_nas._validation import param_error
 from predictor_nas.samplers._guided import Codes, PredictorGuidedSampler
+from predictor_nas.samplers._guided_settings import GUIDED_KWARGS
 from predictor_nas.spaces import Arch, SearchSpace
 
 log = logging.getLogger(__name__)
@@ -109,8 +110,6 @@ class FeasibleGuidedSampler(PredictorGuidedSampler):
             A new sampler; with ``feasible=None`` it proposes what
             ``PredictorGuidedSampler.benchmarked`` does.
         """
-        from predictor_nas.search import GUIDED_KWARGS
-
         kwargs = {**GUIDED_KWARGS, "predictor_kwargs": dict(GUIDED_KWARGS["predictor_kwargs"])}
         return cls(space, feasible=feasible, seed=seed, **kwargs)
 

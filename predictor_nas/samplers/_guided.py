@@ -21,6 +21,7 @@ from predictor_nas._validation import check_choice, check_float, check_int, para
 from predictor_nas.samplers._acquisition import ACQUISITIONS
 from predictor_nas.samplers._guided_fit import _GuidedProposal, _is_predictor
 from predictor_nas.samplers._guided_pool import Codes, _cache_of
+from predictor_nas.samplers._guided_settings import GUIDED_KWARGS
 from predictor_nas.samplers._priors import ScoreFeatures, Scorer, table_scorer
 from predictor_nas.samplers._space_sampler import check_param_of_space
 from predictor_nas.spaces import SearchSpace, get_space
@@ -45,7 +46,7 @@ class PredictorGuidedSampler(_GuidedProposal, BaseSampler):
 
     **Which one to take.** ``PredictorGuidedSampler.benchmarked(space, seed=...)`` builds the
     sampler of the ``guided`` strategy, the one whose numbers the README and the committed
-    comparisons report (settings: ``predictor_nas.search._strategies.GUIDED_KWARGS``: a
+    comparisons report (settings: ``predictor_nas.samplers.GUIDED_KWARGS``: a
     predictor-steered local search with random restarts, rank targets, 150-tree xgb members on
     path statistics). Take it unless you mean to change a setting. The constructor's defaults
     are the plain BANANAS pool (mutations of the 10 best, raw targets, one-hot xgb): kept for
@@ -311,8 +312,8 @@ class PredictorGuidedSampler(_GuidedProposal, BaseSampler):
                 )
         self.climb_scorer = climb_scorer
         self.restart = check_choice(restart, "restart", _OWNER, RESTARTS)
-        self.patience = None if patience is None else check_int(
-            patience, "patience", _OWNER, minimum=1
+        self.patience = (
+            None if patience is None else check_int(patience, "patience", _OWNER, minimum=1)
         )
 
     @classmethod
@@ -329,8 +330,6 @@ class PredictorGuidedSampler(_GuidedProposal, BaseSampler):
         Returns:
             A new sampler with the settings of ``GUIDED_KWARGS`` (see the class docstring).
         """
-        from predictor_nas.search import GUIDED_KWARGS
-
         kwargs = {**GUIDED_KWARGS, "predictor_kwargs": dict(GUIDED_KWARGS["predictor_kwargs"])}
         return cls(space, seed=seed, **kwargs)
 
