@@ -98,3 +98,8 @@ onnxruntime = LazyModule("onnxruntime", install="pip install 'predictor-nas[nb30
 #: SQLAlchemy (only for RDB storage URLs; Optuna imports it lazily too).
 sqlalchemy_engine = LazyModule("sqlalchemy.engine")
 sqlalchemy_exc = LazyModule("sqlalchemy.exc")
+#: This package's own PyTorch parts, for the light modules that reach them (the evaluators,
+#: the cost metrics of a multi-objective real search, the zero-cost and supernet priors).
+models = LazyModule("predictor_nas.models")
+proxies = LazyModule("predictor_nas.proxies")
+oneshot = LazyModule("predictor_nas.oneshot")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from predictor_nas._lazy import oneshot
 from predictor_nas._paths import check_output_dir
 from predictor_nas.cli._render import _fmt_seconds, _out_json, _out_rows
 from predictor_nas.exceptions import InvalidParameterError
@@ -16,8 +17,6 @@ _ONESHOT = ("darts", "gdas", "spos")
 
 def _cmd_search_oneshot(args: argparse.Namespace) -> int:
     """``search --evaluator train --strategy darts|gdas|spos``: ``run_oneshot_search``."""
-    from predictor_nas.oneshot import run_oneshot_search
-
     unused = ["budget_seconds", "top_k", "pool_size", "warm_start", "storage", "study_name"]
     given = [f"--{k.replace('_', '-')}" for k in unused if getattr(args, k) is not None]
     given += ["--no-prune"] * bool(args.no_prune)
@@ -36,7 +35,7 @@ def _cmd_search_oneshot(args: argparse.Namespace) -> int:
         return default if v is None else v
 
     epochs = opt("epochs", recipe.epochs)
-    r = run_oneshot_search(
+    r = oneshot.run_oneshot_search(
         args.strategy,
         space=args.space or "nb201",
         dataset=args.dataset,

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from predictor_nas._lazy import torch
+from predictor_nas._lazy import models, torch
 from predictor_nas._validation import param_error
 from predictor_nas.spaces import Arch, SearchSpace
 
@@ -83,13 +83,14 @@ def edge_prefixes(net: Any) -> dict[int, list[str]]:
     Raises:
         InvalidParameterError: ``net`` has no NB201 or edge cells.
     """
-    from predictor_nas.models import EdgeCell as _EdgeCell
-    from predictor_nas.models import NB201Cell
-
     out: dict[int, list[str]] = {}
     for name, mod in net.named_modules():
         attr = (
-            "edges" if isinstance(mod, NB201Cell) else "ops" if isinstance(mod, _EdgeCell) else None
+            "edges"
+            if isinstance(mod, models.NB201Cell)
+            else "ops"
+            if isinstance(mod, models.EdgeCell)
+            else None
         )
         if attr is None:
             continue

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from optuna.trial import TrialState
 
-from predictor_nas._lazy import torch
+from predictor_nas._lazy import models, torch
 from predictor_nas._validation import check_int, param_error
 from predictor_nas.evaluators._base import Evaluation, Evaluator
 from predictor_nas.evaluators._inherit import (
@@ -195,14 +195,12 @@ class TrainEvaluator(Evaluator):
         Cost metrics that need no training (``predictor_nas.models.count_params``,
         ``count_flops``, ``measure_latency``) are measured on it.
         """
-        from predictor_nas.models import build_model, build_nb201
-
         a = self.space.coerce(arch)
         seed = self.arch_seed(a)
         data = self.data
         if not self._nb201:
             cell = getattr(self.space, "kind", "").startswith("cell")
-            return build_model(
+            return models.build_model(
                 self.space,
                 a,
                 in_channels=data.in_channels,
@@ -212,7 +210,7 @@ class TrainEvaluator(Evaluator):
                 depth=self.depth if cell else None,
                 image_size=int(data.x_train.shape[-1]),
             )
-        return build_nb201(
+        return models.build_nb201(
             a,
             width=self.width,
             depth=self.depth,
@@ -418,10 +416,8 @@ def _fitting(space: Any, data: Any) -> Any:
 
     @lru_cache(maxsize=1 << 16)
     def fits(ops: tuple) -> bool:
-        from predictor_nas.models import build_model
-
         try:
-            build_model(
+            models.build_model(
                 space,
                 Arch(space.name, ops),
                 in_channels=data.in_channels,

@@ -18,6 +18,7 @@ from optuna.study import Study
 from optuna.trial import FrozenTrial, TrialState
 
 from predictor_nas._validation import check_choice, check_float, check_int, param_error
+from predictor_nas.predictors import PREDICTORS
 from predictor_nas.samplers._acquisition import ACQUISITIONS
 from predictor_nas.samplers._guided_fit import _GuidedProposal, _is_predictor
 from predictor_nas.samplers._guided_pool import Codes, _cache_of
@@ -226,7 +227,6 @@ class PredictorGuidedSampler(_GuidedProposal, BaseSampler):
                 "predictor", _OWNER, "a predictor name, a callable seed -> Predictor", predictor
             )
         if isinstance(predictor, str):
-            from predictor_nas.predictors import PREDICTORS
 
             check_choice(predictor, "predictor", _OWNER, sorted(PREDICTORS))
         self.predictor = predictor

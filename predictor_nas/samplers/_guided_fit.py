@@ -21,6 +21,7 @@ from optuna.study import Study, StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
 from predictor_nas._lazy import scipy_stats, xgboost
+from predictor_nas.predictors import make_predictor
 from predictor_nas.samplers._acquisition import acquisition_scores, best_index
 from predictor_nas.samplers._guided_pool import Codes, _GuidedPool
 from predictor_nas.samplers._priors import ScoreFeatures, Scorer
@@ -141,7 +142,6 @@ class _GuidedProposal(_GuidedPool):
         """A new unfitted predictor, seeded ``seed`` (default: this instance's)."""
         seed = self._predictor_seed if seed is None else seed
         if isinstance(self.predictor, str):
-            from predictor_nas.predictors import make_predictor
 
             kwargs = {"space": self.space, **self.predictor_kwargs}
             if self.transfer is not None:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from predictor_nas._lazy import proxies as proxy_measures
 from predictor_nas._validation import check_choice, check_int, param_error, scores_of
 from predictor_nas.encodings import TableFeatures
 from predictor_nas.predictors import make_predictor
@@ -114,6 +115,7 @@ def table_scorer(
     ).astype(np.float64)
     space = get_space(tbl.space)
     if n_archs is None:
+
         def lookup(archs: Sequence[Arch]) -> np.ndarray:
             return values[tbl.rows(list(archs))]
 
@@ -130,7 +132,6 @@ def table_scorer(
         return model.predict(list(archs)).mean
 
     return predicted
-
 
 
 #: The table counterparts of ``predictor_nas.proxies.DEFAULT_ENSEMBLE`` (NAS-Bench-Suite-Zero's
@@ -168,8 +169,6 @@ def table_proxy_scorer(
     Raises:
         InvalidParameterError: For an unknown dataset or metric, or an accuracy metric.
     """
-    from predictor_nas.proxies import rank_average
-
     if isinstance(proxies, str) or not proxies:
         raise param_error(
             "proxies", "table_proxy_scorer", "a non-empty sequence of metric names", proxies
@@ -186,7 +185,7 @@ def table_proxy_scorer(
 
     # Ranks among all the table's rows: an arch's score does not depend on what it is scored
     # with, so it can also serve as a predictor feature (``PredictorGuidedSampler(transfer=)``).
-    every = rank_average(features.transform(np.arange(len(tbl)))[:, :-1], signs)
+    every = proxy_measures.rank_average(features.transform(np.arange(len(tbl)))[:, :-1], signs)
 
     def score(archs: Sequence[Arch]) -> np.ndarray:
         return every[tbl.rows(list(archs))]
@@ -281,12 +280,12 @@ class ProxyPrior:
     features = None
 
     def __init__(self, ensemble: Any = None, *, max_scored: int = 100) -> None:
-        from predictor_nas.proxies import ProxyEnsemble
-
         self.ensemble = (
-            ProxyEnsemble(width=8, depth=1, batch_size=32) if ensemble is None else ensemble
+            proxy_measures.ProxyEnsemble(width=8, depth=1, batch_size=32)
+            if ensemble is None
+            else ensemble
         )
-        if not isinstance(self.ensemble, ProxyEnsemble):
+        if not isinstance(self.ensemble, proxy_measures.ProxyEnsemble):
             raise param_error("ensemble", "ProxyPrior", "None or a ProxyEnsemble", ensemble)
         self.max_scored = check_int(max_scored, "max_scored", "ProxyPrior", minimum=1)
 

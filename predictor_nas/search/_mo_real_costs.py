@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from optuna.trial import FrozenTrial
 
+from predictor_nas._lazy import models
 from predictor_nas._validation import param_error
 from predictor_nas.exceptions import InvalidParameterError
 from predictor_nas.search._mo_spec import (
@@ -140,19 +141,17 @@ class CostMeter:
 
     def get(self, arch: Arch, metrics: Sequence[str] = tuple(COST_METRICS)) -> dict[str, float]:
         """``{metric: value}`` of ``arch`` for ``metrics`` (built and measured if not known)."""
-        from predictor_nas.models import count_flops, count_params, measure_latency
-
         key = self.evaluator.space.format(arch)
         have = self.values.setdefault(key, {})
         missing = [m for m in metrics if m not in have]
         if missing:
             net = self.evaluator.build_network(arch)
             if "params" in missing:
-                have["params"] = float(count_params(net))
+                have["params"] = float(models.count_params(net))
             if "flops" in missing:
-                have["flops"] = float(count_flops(net, self.shape))
+                have["flops"] = float(models.count_flops(net, self.shape))
             if "latency_ms" in missing:
-                have["latency_ms"] = measure_latency(
+                have["latency_ms"] = models.measure_latency(
                     net,
                     self.shape,
                     batch_size=1,

@@ -47,6 +47,7 @@ import numpy as np
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
+from predictor_nas._lazy import oneshot, proxies
 from predictor_nas._progress import status
 from predictor_nas._validation import check_choice, check_float, check_int, param_error
 from predictor_nas.curves import CurvePruner, LastValueCurveModel
@@ -280,14 +281,10 @@ def _make_prior(a: SimpleNamespace, data: ImageData) -> TablePrior | ProxyPrior 
     if warm_start is None or isinstance(warm_start, (TablePrior, ProxyPrior)):
         return warm_start
     if warm_start == "supernet" or type(warm_start).__name__ == "SupernetPrior":
-        from predictor_nas.oneshot import supernet_prior
-
-        return supernet_prior(warm_start, data, a)
+        return oneshot.supernet_prior(warm_start, data, a)
     if warm_start == "proxies":
-        from predictor_nas.proxies import ProxyEnsemble
-
         side = int(data.x_train.shape[-1])
-        return ProxyPrior(ProxyEnsemble(
+        return ProxyPrior(proxies.ProxyEnsemble(
             width=a.width, depth=a.depth, num_classes=data.num_classes, input_size=side,
             batch_size=32, seed=a.seed,
         ))
