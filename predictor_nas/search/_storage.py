@@ -8,8 +8,10 @@ import time
 import warnings
 
 import optuna
+from optuna.storages.journal import JournalFileOpenLock
 
 from predictor_nas.exceptions import InvalidParameterError, SearchError
+from predictor_nas.search._journal_repair import OPTUNA_LOCK_GRACE
 
 log = logging.getLogger(__name__)
 
@@ -200,7 +202,6 @@ def _journal_storage(
     lock_timeout: int | None = None,
 ) -> optuna.storages.BaseStorage:
     """A journal storage on ``path``, refused before any write if the file is damaged."""
-    from optuna.storages.journal import JournalFileOpenLock
 
     from predictor_nas.search._journal import (
         GuardedJournalFileBackend,
@@ -208,7 +209,6 @@ def _journal_storage(
         check_journal,
     )
     from predictor_nas.search._journal_buffered import BufferedJournalStorage
-    from predictor_nas.search._journal_repair import OPTUNA_LOCK_GRACE
 
     _check_storage_file(path, "journal file", "search.journal")
     if os.path.exists(path):

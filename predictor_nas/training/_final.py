@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from predictor_nas._lazy import torch
+from predictor_nas._lazy import models, torch
 from predictor_nas._paths import check_output_dir
 from predictor_nas._validation import check_int, param_error
 from predictor_nas.exceptions import InvalidParameterError
@@ -93,13 +93,11 @@ def _builder_settings(
 
 def _build(space: SearchSpace, arch: str, settings: dict[str, Any], seed: int) -> torch.nn.Module:
     """The network of ``arch`` (``build_nb201`` for nb201, else ``build_model``)."""
-    from predictor_nas.models import build_model, build_nb201
-
     if space.name == "nb201":
         width = settings["width"]
         if isinstance(width, float) and width.is_integer():
             width = int(width)
-        return build_nb201(
+        return models.build_nb201(
             arch,
             width=width,
             depth=settings["depth"],
@@ -107,7 +105,7 @@ def _build(space: SearchSpace, arch: str, settings: dict[str, Any], seed: int) -
             in_channels=settings["in_channels"],
             seed=seed,
         )
-    return build_model(
+    return models.build_model(
         space,
         arch,
         in_channels=settings["in_channels"],
