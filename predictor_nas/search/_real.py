@@ -351,17 +351,26 @@ def _real_search(a: SimpleNamespace) -> RealSearchResult:
         distributions=space.distributions() if space.plain else None, lock=True,
     )
     try:
-        return _search_opened(a, opened, evaluator, limits, (data, prior, pkw, name))
+        return _search_opened(
+            a, opened, evaluator, limits, data=data, prior=prior, pkw=pkw, name=name
+        )
     finally:
         opened.close()
 
 
 def _search_opened(
-    a: SimpleNamespace, opened: OpenStudy, evaluator: Any, limits: Budget, rest: tuple
+    a: SimpleNamespace,
+    opened: OpenStudy,
+    evaluator: Any,
+    limits: Budget,
+    *,
+    data: ImageData,
+    prior: Any,
+    pkw: dict[str, Any],
+    name: str,
 ) -> RealSearchResult:
-    """The loop of ``_real_search`` on its opened (and locked) study; ``rest`` is (data,
-    prior, predictor kwargs, study name)."""
-    data, prior, pkw, name = rest
+    """The loop of ``_real_search`` on its opened (and locked) study; ``pkw`` are the
+    predictor's keyword arguments, ``name`` the study name."""
     space = evaluator.space
     if a.strategy == TOPK:
         opened.study.sampler = TopKSampler(
