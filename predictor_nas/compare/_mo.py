@@ -54,14 +54,15 @@ from predictor_nas.compare._mo_stats import (
 )
 from predictor_nas.compare._records import (
     JSONRecord,
-    _jsonable,
+    comparison_dict,
 )
 from predictor_nas.compare._run import (
     _read_jsonl,
+    plan_tasks,
     run_cached,
 )
 from predictor_nas.search import mo_strategies, parse_constraints, parse_objectives, run_mo_search
-from predictor_nas.spaces import get_space, is_space_file
+from predictor_nas.spaces import get_space
 from predictor_nas.tables import open_table
 
 __all__ = [
@@ -151,28 +152,7 @@ class MOComparisonResult:
 
     def to_dict(self, *, runs: bool = False, curves: bool = True) -> dict[str, Any]:
         """JSON-able dict (NaN -> None); ``runs`` adds every record, ``curves`` the curves."""
-
-        def strip(entries: dict[str, Any]) -> dict[str, Any]:
-            return {
-                s: (v if curves else {k: x for k, x in v.items() if k != "curves"})
-                for s, v in entries.items()
-            }
-
-        ds = {n: {**e, "strategies": strip(e["strategies"])} for n, e in self.datasets.items()}
-        d: dict[str, Any] = {
-            **self.config,
-            "mode": "multi-objective",
-            "strategies": strip(self.strategies),
-            "datasets": ds,
-            "n_runs": len(self.runs),
-            "n_cached": self.n_cached,
-            "jobs": self.jobs,
-            "wall_seconds": self.wall_seconds,
-            "version": __version__,
-        }
-        if runs:
-            d["runs"] = [r.to_dict() for r in self.runs]
-        return _jsonable(d)
+        return comparison_dict(self, runs=runs, curves=curves, mode="multi-objective")
 
 
 # --------------------------------------------------------------------------- running
@@ -276,32 +256,18 @@ def compare_mo(
     tbl, sp = _open_table_space(table, space)
     ds_list = _names(datasets, "datasets")
     objs, cons = _parse_goals(objectives, constraints, tbl, ds_list)
-    config = {
-        "space": sp.name,
-        "table": tbl.name,
-        "table_content_hash": tbl.content_hash,
-        "objectives": objs,
-        "constraints": cons,
-        "budget": budget,
-        "seeds": seed_list,
-        "dataset_names": ds_list,
-        "strategy_names": names,
-        "thresholds": ths,
-    }
-    base = {
-        "space": sp.name,
-        "space_file": str(space) if is_space_file(space) else None,
-        "table": str(tbl.path),
-        "budget": budget,
-        "objectives": objs,
-        "constraints": cons,
-    }
-    tasks = [
-        {**base, "dataset": d, "strategy": s, "seed": sd}
-        for sd in seed_list
-        for d in ds_list
-        for s in names
-    ]
+    config, tasks = plan_tasks(
+        sp,
+        tbl,
+        space,
+        budget=budget,
+        seed_list=seed_list,
+        ds_list=ds_list,
+        names=names,
+        ths=ths,
+        config_fields={"objectives": objs, "constraints": cons},
+        task_fields={"objectives": objs, "constraints": cons},
+    )
     cache_path = None if cache is None else Path(cache)
     done = _read_mo_cache(cache_path)
     keys = [_cache_key(t, tbl.content_hash) for t in tasks]

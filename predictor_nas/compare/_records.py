@@ -93,27 +93,40 @@ class ComparisonResult:
             runs: Include every ``RunRecord`` (with trajectories) under ``"runs"``.
             curves: Include the per-step mean/CI curves of each dataset x strategy.
         """
-        ds = {}
-        for name, entry in self.datasets.items():
-            e = dict(entry)
-            e["strategies"] = {
-                s: (v if curves else {k: x for k, x in v.items() if k != "curves"})
-                for s, v in entry["strategies"].items()
-            }
-            ds[name] = e
-        d: dict[str, Any] = {
-            **self.config,
-            "strategies": self.strategies,
-            "datasets": ds,
-            "n_runs": len(self.runs),
-            "n_cached": self.n_cached,
-            "jobs": self.jobs,
-            "wall_seconds": self.wall_seconds,
-            "version": __version__,
+        return comparison_dict(self, runs=runs, curves=curves)
+
+
+def comparison_dict(result: Any, *, runs: bool, curves: bool, **head: Any) -> dict[str, Any]:
+    """The JSON-able dict of a ``ComparisonResult`` or ``MOComparisonResult`` (NaN -> None).
+
+    Args:
+        result: The comparison result.
+        runs: Include every run record (with trajectories) under ``"runs"``.
+        curves: Include the per-step curves of each dataset x strategy.
+        **head: Entries placed after the configuration (``mode`` for multi-objective).
+    """
+
+    def strip(entries: dict[str, Any]) -> dict[str, Any]:
+        return {
+            s: (v if curves else {k: x for k, x in v.items() if k != "curves"})
+            for s, v in entries.items()
         }
-        if runs:
-            d["runs"] = [r.to_dict() for r in self.runs]
-        return _jsonable(d)
+
+    ds = {n: {**e, "strategies": strip(e["strategies"])} for n, e in result.datasets.items()}
+    d: dict[str, Any] = {
+        **result.config,
+        **head,
+        "strategies": strip(result.strategies),
+        "datasets": ds,
+        "n_runs": len(result.runs),
+        "n_cached": result.n_cached,
+        "jobs": result.jobs,
+        "wall_seconds": result.wall_seconds,
+        "version": __version__,
+    }
+    if runs:
+        d["runs"] = [r.to_dict() for r in result.runs]
+    return _jsonable(d)
 
 
 def _jsonable(x: Any) -> Any:

@@ -353,13 +353,45 @@ def _plan(
     ths: list[float],
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The comparison's stored configuration and its tasks (one ``run_search`` each)."""
+    return plan_tasks(
+        sp, tbl, space, budget=budget, seed_list=seed_list, ds_list=ds_list, names=names,
+        ths=ths,
+        config_fields={"metric": metric, "draw_seed": bool(draw_seed)},
+        task_fields={"draw_seed": bool(draw_seed), "metric": metric, "test_metric": test_metric},
+    )
 
+
+def plan_tasks(
+    sp: Any,
+    tbl: Any,
+    space: Any,
+    *,
+    budget: int,
+    seed_list: list[int],
+    ds_list: list[str],
+    names: list[str],
+    ths: list[float],
+    config_fields: dict[str, Any],
+    task_fields: dict[str, Any],
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A comparison's stored configuration and its tasks, one per seed x dataset x strategy
+    (``compare`` and ``compare_mo``).
+
+    Args:
+        sp, tbl, space: The space object, the open table and the ``space`` argument as given
+            (a file path is kept so that worker processes load the space again from it).
+        budget, seed_list, ds_list, names, ths: The checked options.
+        config_fields: The mode's own options, stored after the table's identity.
+        task_fields: The mode's own keyword arguments of each run.
+
+    Returns:
+        ``(config, tasks)``.
+    """
     config = {
         "space": sp.name,
         "table": tbl.name,
         "table_content_hash": tbl.content_hash,
-        "metric": metric,
-        "draw_seed": bool(draw_seed),
+        **config_fields,
         "budget": budget,
         "seeds": seed_list,
         "dataset_names": ds_list,
@@ -372,9 +404,7 @@ def _plan(
         "space_file": str(space) if is_space_file(space) else None,
         "table": str(tbl.path),
         "budget": budget,
-        "draw_seed": bool(draw_seed),
-        "metric": metric,
-        "test_metric": test_metric,
+        **task_fields,
     }
     # Seed-major with strategies interleaved: every strategy runs under the same load.
     tasks = [

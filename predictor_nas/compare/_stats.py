@@ -118,9 +118,9 @@ def mean_ci(
         return m, None
     if method == "bootstrap":
         return m, bootstrap_ci(a, level)
-    t = scipy_stats.t
 
-    half = float(t.ppf(0.5 + level / 2, a.size - 1)) * float(a.std(ddof=1)) / math.sqrt(a.size)
+    q = float(scipy_stats.t.ppf(0.5 + level / 2, a.size - 1))
+    half = q * float(a.std(ddof=1)) / math.sqrt(a.size)
     return m, (m - half, m + half)
 
 
@@ -165,9 +165,8 @@ def mean_ci_columns(
         mean = np.where(n > 0, filled.sum(axis=0) / np.maximum(n, 1), np.nan)
         dev = np.where(ok, a - mean, 0.0)
         sd = np.sqrt((dev**2).sum(axis=0) / np.maximum(n - 1, 1))
-        t = scipy_stats.t
 
-        q = t.ppf(0.5 + level / 2, np.maximum(n - 1, 1))
+        q = scipy_stats.t.ppf(0.5 + level / 2, np.maximum(n - 1, 1))
         half = np.where(n >= 2, q * sd / np.sqrt(np.maximum(n, 1)), np.nan)
     return mean, mean - half, mean + half
 
@@ -189,9 +188,8 @@ def wilson_ci(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
     k = check_int(k, "k", owner, minimum=0)
     if k > n:
         raise param_error("k", owner, f"an int <= n ({n})", k)
-    norm = scipy_stats.norm
 
-    z = float(norm.ppf(0.5 + level / 2))
+    z = float(scipy_stats.norm.ppf(0.5 + level / 2))
     p = k / n
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
@@ -254,7 +252,6 @@ def final_ranks(
     Returns:
         Strategy -> one rank per (dataset, seed) it ran (1 = lowest; ties share the mean rank).
     """
-    rankdata = scipy_stats.rankdata
 
     final: dict[tuple[str, int], dict[str, float]] = {}
     for r in runs:
@@ -262,6 +259,6 @@ def final_ranks(
     ranks: dict[str, list[float]] = {s: [] for s in strategies}
     for per in final.values():
         names = [s for s in strategies if s in per]
-        for s, rk in zip(names, rankdata([per[s] for s in names])):
+        for s, rk in zip(names, scipy_stats.rankdata([per[s] for s in names])):
             ranks[s].append(float(rk))
     return ranks

@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from predictor_nas._lazy import scipy_stats
 from predictor_nas.compare._records import RunRecord
 from predictor_nas.compare._stats import (
+    final_ranks,
     mean_ci,
     mean_ci_columns,
     queries_to_reach,
@@ -84,17 +84,9 @@ def summarize(
         "ci95_test_acc", "hit_rate", "ci95_hit_rate", "queries_to_reach", "mean_rank",
         "seconds_per_query", ["curves"]}}``. Test values are None where the table has none.
     """
-    rankdata = scipy_stats.rankdata
 
     # Mean rank of final regret per (dataset, seed) among the strategies (1 = best, ties share).
-    final: dict[tuple[str, int], dict[str, float]] = {}
-    for r in runs:
-        final.setdefault((r.dataset, r.seed), {})[r.strategy] = r.regret_val
-    ranks: dict[str, list[float]] = {s: [] for s in strategies}
-    for per in final.values():
-        names = [s for s in strategies if s in per]
-        for s, rk in zip(names, rankdata([per[s] for s in names])):
-            ranks[s].append(float(rk))
+    ranks = final_ranks(runs, strategies, lambda r: r.regret_val)
 
     out: dict[str, dict[str, Any]] = {}
     for s in strategies:
