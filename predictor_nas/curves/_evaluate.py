@@ -96,10 +96,9 @@ def gaussian_loglik(y: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndar
 
 def score(y: np.ndarray, pred: Prediction) -> dict[str, float]:
     """MAE, RMSE, mean Gaussian log-likelihood, Spearman and +-2 std coverage of (n,) arrays."""
-    spearmanr = scipy_stats.spearmanr
 
     err = pred.mean - y
-    sp = spearmanr(pred.mean, y).statistic if len(y) > 2 else float("nan")
+    sp = scipy_stats.spearmanr(pred.mean, y).statistic if len(y) > 2 else float("nan")
     return {
         "mae": float(np.mean(np.abs(err))),
         "rmse": float(np.sqrt(np.mean(err**2))),

@@ -157,7 +157,6 @@ class ParametricEnsembleCurveModel(CurveModel):
         ``CALIBRATION_CUTS`` cut lengths (geometric in 1 .. L - 1), which keeps them stable when a
         few corpus curves behave unlike the rest.
         """
-        minimize = scipy_optimize.minimize
 
         m, length = curves.shape
         baseline = LastValueCurveModel(kind=self.kind).fit(curves)
@@ -177,7 +176,7 @@ class ParametricEnsembleCurveModel(CurveModel):
             var = np.exp(2 * (x[0] + x[1] * lfa)) * s2a + np.exp(2 * (x[2] + x[3] * lfa)) * r2a
             return float(0.5 * np.mean(np.log(var + 1e-300) + e2a / (var + 1e-300)))
 
-        res = minimize(
+        res = scipy_optimize.minimize(
             nll,
             np.array([0.0, 0.0, -2.0, 0.0]),
             method="L-BFGS-B",

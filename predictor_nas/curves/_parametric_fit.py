@@ -191,7 +191,6 @@ def _scipy_refine(
     fam: Family, params: np.ndarray, tau: np.ndarray, u: np.ndarray, mask: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Reference refinement: one bounded ``least_squares`` call per curve."""
-    least_squares = scipy_optimize.least_squares
 
     lo, hi = fam.param_bounds()
     out = params.copy()
@@ -206,7 +205,7 @@ def _scipy_refine(
             return _evaluate(fam, pp[None, :], ti, True)[1][0]
 
         x0 = np.clip(params[i], lo + 1e-12 * (hi - lo), hi - 1e-12 * (hi - lo))
-        out[i] = least_squares(fun, x0, jac=jac, bounds=(lo, hi), method="trf").x
+        out[i] = scipy_optimize.least_squares(fun, x0, jac=jac, bounds=(lo, hi), method="trf").x
     f, _ = _evaluate(fam, out, tau, False)
     return out, ((mask * (u - f)) ** 2).sum(-1)
 

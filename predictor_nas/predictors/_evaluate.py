@@ -76,9 +76,8 @@ def _ci95(values: np.ndarray) -> list[float] | None:
     v = values[np.isfinite(values)]
     if len(v) < 2:
         return None
-    t = scipy_stats.t
 
-    half = float(t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / math.sqrt(len(v)))
+    half = float(scipy_stats.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / math.sqrt(len(v)))
     mu = float(v.mean())
     return [mu - half, mu + half]
 

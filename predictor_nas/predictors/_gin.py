@@ -403,8 +403,6 @@ def _build_net(members, n_features, hidden, layers, n_extra, pooling, gens):
 
 @cache
 def _classes() -> dict[str, type]:
-    global_add_pool = torch_geometric_nn.global_add_pool
-    global_mean_pool = torch_geometric_nn.global_mean_pool
 
     class StackedLinear(torch.nn.Module):
         """``members`` independent linear layers: (members, N, d_in) -> (members, N, d_out).
@@ -448,7 +446,11 @@ def _classes() -> dict[str, type]:
                 )
                 for i in range(layers)
             )
-            self.pool = global_add_pool if pooling == "sum" else global_mean_pool
+            self.pool = (
+                torch_geometric_nn.global_add_pool
+                if pooling == "sum"
+                else torch_geometric_nn.global_mean_pool
+            )
             self.head = torch.nn.Sequential(
                 StackedLinear(members, hidden + n_extra, hidden, gens),
                 torch.nn.ReLU(),
@@ -464,8 +466,8 @@ def _classes() -> dict[str, type]:
             if mask is None:
                 g = self.pool(h, batch, size=n_graphs)  # (members, n_graphs, hidden)
             else:
-                g = global_add_pool(h, batch, size=n_graphs)
-                if self.pool is global_mean_pool:
+                g = torch_geometric_nn.global_add_pool(h, batch, size=n_graphs)
+                if self.pool is torch_geometric_nn.global_mean_pool:
                     g = g / counts[None, :, None]
             if extra is not None:
                 g = torch.cat([g, extra], dim=-1)

@@ -43,8 +43,6 @@ def ranking_metrics(
         within mean ± 1σ / 2σ; ideal 0.683 / 0.954) and ``log_likelihood`` (mean Gaussian
         log-density of the true values, std floored at 1e-9).
     """
-    kendalltau = scipy_stats.kendalltau
-    spearmanr = scipy_stats.spearmanr
 
     y = np.asarray(y_true, dtype=np.float64)
     m = np.asarray(mean, dtype=np.float64)
@@ -60,8 +58,8 @@ def ranking_metrics(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", scipy_stats.ConstantInputWarning)
         out: dict[str, float] = {
-            "kendall_tau": float(kendalltau(y, m).statistic),
-            "spearman": float(spearmanr(y, m).statistic),
+            "kendall_tau": float(scipy_stats.kendalltau(y, m).statistic),
+            "spearman": float(scipy_stats.spearmanr(y, m).statistic),
         }
     sign = 1.0 if higher_is_better else -1.0
     # Stable sorts: ties are broken by position, the same way on both sides.

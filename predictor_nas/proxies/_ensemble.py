@@ -57,14 +57,13 @@ def rank_average(values: np.ndarray, signs: np.ndarray) -> np.ndarray:
     Returns:
         (n,) scores in [0, 1] (ties share their average rank; 0.5 when n == 1).
     """
-    rankdata = scipy_stats.rankdata
 
     v = np.asarray(values, dtype=np.float64) * np.asarray(signs, dtype=np.float64)
     n = v.shape[0]
     if n <= 1:
         return np.full(n, 0.5)
     v = np.where(np.isnan(v), -np.inf, v)
-    return ((rankdata(v, method="average", axis=0) - 1.0) / (n - 1)).mean(axis=1)
+    return ((scipy_stats.rankdata(v, method="average", axis=0) - 1.0) / (n - 1)).mean(axis=1)
 
 
 class ProxyEnsemble:

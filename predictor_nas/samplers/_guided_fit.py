@@ -154,9 +154,8 @@ class _GuidedProposal(_GuidedPool):
     def _transform(self, y: np.ndarray) -> np.ndarray:
         """The fit's targets, shape (n,): raw, or ranks scaled to [0, 1]."""
         if self.target == "rank":
-            rankdata = scipy_stats.rankdata
 
-            return (rankdata(y) - 1.0) / max(len(y) - 1, 1)
+            return (scipy_stats.rankdata(y) - 1.0) / max(len(y) - 1, 1)
         return y
 
     def _fit(self, codes: Sequence[Codes], y: np.ndarray, pending: Sequence[Codes]) -> Predictor:

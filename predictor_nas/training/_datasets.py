@@ -90,9 +90,8 @@ def load_digits_data(
     owner = "load_digits_data"
     seed = check_int(seed, "seed", owner, minimum=0)
     _check_fractions(val_fraction, test_fraction, owner)
-    load_digits = sklearn_datasets.load_digits
 
-    bunch = load_digits()
+    bunch = sklearn_datasets.load_digits()
     x = bunch.images.astype(np.float32)[:, None]
     y = bunch.target.astype(np.int64)
     if test_fraction > 0:
