@@ -403,7 +403,6 @@ def _build_net(members, n_features, hidden, layers, n_extra, pooling, gens):
 
 @cache
 def _classes() -> dict[str, type]:
-
     class StackedLinear(torch.nn.Module):
         """``members`` independent linear layers: (members, N, d_in) -> (members, N, d_out).
 

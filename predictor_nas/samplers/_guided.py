@@ -227,7 +227,6 @@ class PredictorGuidedSampler(_GuidedProposal, BaseSampler):
                 "predictor", _OWNER, "a predictor name, a callable seed -> Predictor", predictor
             )
         if isinstance(predictor, str):
-
             check_choice(predictor, "predictor", _OWNER, sorted(PREDICTORS))
         self.predictor = predictor
         self.predictor_kwargs = dict(predictor_kwargs or {})

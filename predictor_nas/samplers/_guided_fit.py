@@ -142,7 +142,6 @@ class _GuidedProposal(_GuidedPool):
         """A new unfitted predictor, seeded ``seed`` (default: this instance's)."""
         seed = self._predictor_seed if seed is None else seed
         if isinstance(self.predictor, str):
-
             kwargs = {"space": self.space, **self.predictor_kwargs}
             if self.transfer is not None:
                 kwargs["extra"] = ScoreFeatures(self.transfer, base=kwargs.get("extra"))
@@ -154,7 +153,6 @@ class _GuidedProposal(_GuidedPool):
     def _transform(self, y: np.ndarray) -> np.ndarray:
         """The fit's targets, shape (n,): raw, or ranks scaled to [0, 1]."""
         if self.target == "rank":
-
             return (scipy_stats.rankdata(y) - 1.0) / max(len(y) - 1, 1)
         return y
 

@@ -115,7 +115,6 @@ def table_scorer(
     ).astype(np.float64)
     space = get_space(tbl.space)
     if n_archs is None:
-
         def lookup(archs: Sequence[Arch]) -> np.ndarray:
             return values[tbl.rows(list(archs))]
 
