@@ -10,6 +10,7 @@ import numpy as np
 from predictor_nas._validation import check_float, param_error
 from predictor_nas.encodings import TableFeatures
 from predictor_nas.predictors._base import Prediction, Predictor, check_calibration
+from predictor_nas.predictors._registry import PREDICTORS, make_predictor
 from predictor_nas.spaces import Arch, SearchSpace
 
 #: The default members: registry name and constructor arguments (each also gets ``extra``,
@@ -87,8 +88,6 @@ class EnsemblePredictor(Predictor):
         self._store_params(locals())
 
     def _member_specs(self) -> list[tuple[str, dict[str, Any]]]:
-        from predictor_nas.predictors import PREDICTORS
-
         owner = type(self).__name__
         specs = DEFAULT_MEMBERS if self.members is None else self.members
         allowed = "a non-empty sequence of (registered name, kwargs dict) pairs"
@@ -133,8 +132,6 @@ class EnsemblePredictor(Predictor):
         return w / w.sum()
 
     def _fit(self, archs: list[Arch], y: np.ndarray, **extra: Any) -> None:
-        from predictor_nas.predictors import make_predictor
-
         owner = type(self).__name__
         specs = self._member_specs()
         check_calibration(self, owner, members=len(specs))

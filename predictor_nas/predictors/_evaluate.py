@@ -22,23 +22,11 @@ from predictor_nas._progress import progress_bar
 from predictor_nas._validation import check_choice, param_error
 from predictor_nas.encodings import DEFAULT_ZC, TableFeatures, zero_cost_metrics
 from predictor_nas.predictors._ranking import IDEAL_COVERAGE, ranking_metrics
+from predictor_nas.predictors._registry import PREDICTORS, make_predictor
 from predictor_nas.spaces import get_space
 from predictor_nas.tables import open_table
 
 _OWNER = "evaluate_predictors"
-
-
-def _registry() -> dict[str, Any]:
-    """Registered predictor names -> classes (imported lazily: the package imports this module)."""
-    from predictor_nas.predictors import PREDICTORS
-
-    return dict(PREDICTORS)
-
-
-def _build(name: str, *, space: str, seed: int, extra: Any) -> Any:
-    from predictor_nas.predictors import make_predictor
-
-    return make_predictor(name, seed=seed, extra=extra, space=space)
 
 
 def _names(value: object, name: str, owner: str) -> list[str]:
@@ -99,7 +87,7 @@ def _check_names_seeds_metric(
     """Registered predictor names without repeats, the seeds, and a validation metric."""
     owner = _OWNER
     names = _names(predictors, "predictors", owner)
-    registry = _registry()
+    registry = dict(PREDICTORS)
     for n in names:
         check_choice(n, "predictors", owner, sorted(registry))
     if len(set(names)) != len(names):
@@ -197,7 +185,7 @@ def _fit_all(
     # first timed fit.
     warm = pool[:10]
     for name in names:
-        _build(name, space=sp.name, seed=0, extra=features).fit(
+        make_predictor(name, seed=0, extra=features, space=sp.name).fit(
             [archs[r] for r in warm], y_all[warm]
         ).predict([archs[r] for r in warm])
     keys = [(p, n) for p in names for n in size_list]
@@ -217,7 +205,7 @@ def _fit_all(
                 for name in names:
                     if bar is not None:
                         bar.set_postfix_str(f"{name} n={n} seed={seed}")
-                    model = _build(name, space=sp.name, seed=seed, extra=features)
+                    model = make_predictor(name, seed=seed, extra=features, space=sp.name)
                     t0 = time.perf_counter()
                     model.fit(x_train, y_train)
                     t1 = time.perf_counter()
