@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 from collections.abc import Sequence
 from typing import Any
 
@@ -36,7 +37,6 @@ from predictor_nas.training import DATASETS
 
 def _on_sigterm_interrupt() -> None:
     """Treat SIGTERM (e.g. a preempted machine) like Ctrl-C: clean up, then exit 130."""
-    import signal
 
     def handler(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt

@@ -8,6 +8,8 @@ import re
 import sys
 from collections.abc import Sequence
 
+import optuna
+
 from predictor_nas import __version__
 from predictor_nas.cli import (
     _compare,
@@ -167,7 +169,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
-    import optuna
 
     optuna.logging.set_verbosity(optuna.logging.INFO if args.verbose else optuna.logging.WARNING)
     try:

@@ -17,7 +17,13 @@ from predictor_nas.cli._options import (
 )
 from predictor_nas.cli._render import _fmt_seconds, _out_json, _out_rows, _stop_rows
 from predictor_nas.exceptions import InvalidParameterError
-from predictor_nas.multifidelity import BENCHMARKS, SurrogateFidelityEvaluator, run_multifidelity
+from predictor_nas.multifidelity import (
+    BENCHMARKS,
+    METHOD_HELP,
+    METHODS,
+    SurrogateFidelityEvaluator,
+    run_multifidelity,
+)
 from predictor_nas.search import DEFAULT_STORAGE, STORAGE_FORMS
 
 
@@ -88,8 +94,6 @@ def register(sub: Any) -> None:
 
 
 def _add_multifidelity_parser(sub: Any) -> None:
-    from predictor_nas.multifidelity import BENCHMARKS, METHOD_HELP, METHODS
-
     m = sub.add_parser(
         "multifidelity",
         help="successive halving / Hyperband on NB201 (12/200 epochs) or the NB301 surrogate",

@@ -34,6 +34,7 @@ from predictor_nas.search import (
     available_strategies,
     mo_strategies,
     real_strategies,
+    run_real_search,
     run_search,
 )
 from predictor_nas.training import DATASETS, TrainConfig
@@ -124,8 +125,6 @@ def _refuse_inherit(args: argparse.Namespace, what: str) -> None:
 
 def _cmd_search_surrogate(args: argparse.Namespace) -> int:
     """``search --evaluator nb301-surrogate``: the table loop on the YAHPO NB301 surrogate."""
-    from predictor_nas.search import DEFAULT_STORAGE, run_search
-
     if args.evaluator != "nb301-surrogate":
         raise InvalidParameterError("--surrogate is only for --evaluator nb301-surrogate.")
     if args.objectives is not None or args.constraint or args.plot is not None:
@@ -165,11 +164,7 @@ def _cmd_search_surrogate(args: argparse.Namespace) -> int:
 
 
 def _cmd_search_train(args: argparse.Namespace) -> int:
-    from predictor_nas.search import DEFAULT_STORAGE, run_real_search
-
     if args.strategy is not None:  # one message listing the one-shot strategies too
-        from predictor_nas.search import real_strategies
-
         check_choice(args.strategy, "strategy", "real search", [*real_strategies(), *_ONESHOT])
     if args.strategy in _ONESHOT:
         _refuse_inherit(args, f"--strategy {args.strategy}")

@@ -17,7 +17,13 @@ from predictor_nas.cli._render import (
     _stop_rows,
 )
 from predictor_nas.exceptions import InvalidParameterError
-from predictor_nas.search import DEFAULT_STORAGE, plot_mo_front, run_mo_search
+from predictor_nas.search import (
+    DEFAULT_STORAGE,
+    plot_mo_front,
+    plot_mo_real_front,
+    run_mo_real_search,
+    run_mo_search,
+)
 from predictor_nas.training import TrainConfig
 
 #: Single-objective options a search with ``--objectives`` refuses.
@@ -125,8 +131,6 @@ def _check_plot_option(args: argparse.Namespace) -> None:
 
 def _cmd_search_mo_train(args: argparse.Namespace) -> int:
     """``search --evaluator train --objectives ...``: multi-objective real training."""
-    from predictor_nas.search import DEFAULT_STORAGE, plot_mo_real_front, run_mo_real_search
-
     if args.objectives is None:
         raise InvalidParameterError(
             "--constraint and --plot need --objectives, e.g. --objectives val_acc:max "

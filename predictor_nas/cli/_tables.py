@@ -10,8 +10,16 @@ from predictor_nas._paths import check_output_file
 from predictor_nas.cli._options import _add_json, _command
 from predictor_nas.cli._render import _err, _out, _out_json
 from predictor_nas.exceptions import InvalidParameterError, PredictorNASError
-from predictor_nas.tables import DEFAULT_TABLE, cache_dir, embedded_dir, open_table, table_paths
-from predictor_nas.tables.importers import IMPORTERS, import_file
+from predictor_nas.tables import (
+    DEFAULT_TABLE,
+    cache_dir,
+    embedded_dir,
+    importers,
+    open_table,
+    table_paths,
+    verify_table,
+)
+from predictor_nas.tables.importers import import_file
 
 
 # --------------------------------------------------------------------------- tables
@@ -42,8 +50,6 @@ def _cmd_tables_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_tables_info(args: argparse.Namespace) -> int:
-    from predictor_nas.tables import open_table
-
     info = open_table(args.table).info()
     if args.json:
         _out_json(info)
@@ -67,16 +73,12 @@ def _cmd_tables_info(args: argparse.Namespace) -> int:
 
 
 def _cmd_tables_verify(args: argparse.Namespace) -> int:
-    from predictor_nas.tables import table_paths, verify_table
-
     targets = args.tables or list(table_paths())
     if not targets:
         _err("No tables to verify.")
         return 1
     for t in targets:  # a name that is no table is a usage error (exit 2), not a failed check
         if t not in table_paths() and not os.path.isfile(t):
-            from predictor_nas.tables import open_table
-
             open_table(t)  # raises TableNotFoundError naming the known tables
     bad = 0
     for t in targets:
@@ -123,7 +125,7 @@ def _cmd_tables_import(args: argparse.Namespace) -> int:
         raise InvalidParameterError(
             f"{', '.join(extra)} only apply to `tables import file`, not to {args.kind!r}."
         )
-    importer = IMPORTERS[args.kind]
+    importer = importers.IMPORTERS[args.kind]
     if args.out is not None:
         check_output_file(args.out, "--out", "tables import")
     path, chash = importer(args.source, out=args.out, overwrite=args.overwrite, progress=True)
@@ -153,12 +155,10 @@ def register(sub: Any) -> None:
 
 def _add_import_parser(tsub: Any) -> None:
     """``tables import KIND``: the registered importers and ``file`` (a user's own file)."""
-    from predictor_nas.tables.importers import FORMATS, IMPORTERS
-
     tim = tsub.add_parser("import", help="import richer benchmark data into the table cache")
     tim.add_argument(
         "kind",
-        choices=["file", *IMPORTERS],
+        choices=["file", *importers.IMPORTERS],
         help="what to import: 'file' = your own CSV / JSON / JSON-lines / Parquet file",
     )
     tim.add_argument("--source", required=True, help="folder holding the source files")
@@ -186,7 +186,7 @@ def _add_import_parser(tsub: Any) -> None:
     tfile.add_argument(
         "--format",
         default=None,
-        choices=list(FORMATS),
+        choices=list(importers.FORMATS),
         help="file format (default: from the suffix)",
     )
     tim.add_argument("--out", default=None, help="output file (default: the table cache)")

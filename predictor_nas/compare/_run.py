@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing as mp
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import FIRST_COMPLETED, wait
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
@@ -36,17 +37,6 @@ log = logging.getLogger(__name__)
 
 #: Strategies compared when none are named (the fast ones; ``guided`` costs ~0.2 s a query).
 DEFAULT_STRATEGIES = ("random", "rea", "tpe")
-
-
-
-
-
-
-
-
-
-
-
 
 
 # --------------------------------------------------------------------------- running
@@ -91,7 +81,6 @@ def _init_worker(log_level: int, optuna_level: int) -> None:
     """Give a spawned worker the parent's logging, Optuna verbosity and thread limit (the
     ``--threads`` of ``compare``, passed in ``PREDICTOR_NAS_THREADS``)."""
 
-
     limit_threads_from_env()
 
     logging.basicConfig(level=log_level, format="%(levelname)s %(name)s: %(message)s")
@@ -101,7 +90,6 @@ def _init_worker(log_level: int, optuna_level: int) -> None:
 def _as_completed_ticking(futures: Iterable[Any], bar: Any) -> Iterable[Any]:
     """``as_completed``, refreshing ``bar`` every ``STATUS_INTERVAL`` s while nothing finishes
     (a log gets its status line even when every run takes minutes)."""
-
 
     pending = set(futures)
     while pending:
@@ -211,11 +199,6 @@ def run_tasks(
             for k, t in todo:
                 finish(k, fn(t))
         else:
-            import multiprocessing as mp
-            from concurrent.futures import ProcessPoolExecutor
-
-            import optuna
-
             levels = (logging.getLogger().getEffectiveLevel(), optuna.logging.get_verbosity())
             with ProcessPoolExecutor(
                 max_workers=min(jobs, len(todo)),
@@ -236,8 +219,6 @@ def run_tasks(
             bar.close()
         if fh is not None:
             fh.close()
-
-
 
 
 def compare(
@@ -306,9 +287,19 @@ def compare(
         from predictor_nas.compare._surrogate import compare_surrogate
 
         return compare_surrogate(
-            evaluator=evaluator, surrogate=surrogate, space=space, datasets=datasets,
-            strategies=names, budget=budget, seeds=seed_list, jobs=jobs, draw_seed=draw_seed,
-            metric=metric, test_metric=test_metric, thresholds=ths, cache=cache,
+            evaluator=evaluator,
+            surrogate=surrogate,
+            space=space,
+            datasets=datasets,
+            strategies=names,
+            budget=budget,
+            seeds=seed_list,
+            jobs=jobs,
+            draw_seed=draw_seed,
+            metric=metric,
+            test_metric=test_metric,
+            thresholds=ths,
+            cache=cache,
             progress=progress,
         )
     tbl = open_table(DEFAULT_TABLE if table is None else table)
@@ -354,7 +345,13 @@ def _plan(
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The comparison's stored configuration and its tasks (one ``run_search`` each)."""
     return plan_tasks(
-        sp, tbl, space, budget=budget, seed_list=seed_list, ds_list=ds_list, names=names,
+        sp,
+        tbl,
+        space,
+        budget=budget,
+        seed_list=seed_list,
+        ds_list=ds_list,
+        names=names,
         ths=ths,
         config_fields={"metric": metric, "draw_seed": bool(draw_seed)},
         task_fields={"draw_seed": bool(draw_seed), "metric": metric, "test_metric": test_metric},
@@ -484,15 +481,3 @@ def run_cached(
         total=len(tasks),
     )  # fmt: skip
     return results, n_cached, time.perf_counter() - t0
-
-
-
-
-
-
-
-
-
-
-
-

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import warnings
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -53,7 +54,6 @@ def ranking_metrics(
         )
     if not (np.all(np.isfinite(y)) and np.all(np.isfinite(m))):
         raise InvalidParameterError("ranking_metrics got non-finite values (NaN or inf).")
-    import warnings
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", scipy_stats.ConstantInputWarning)
