@@ -93,6 +93,13 @@ sklearn_datasets = LazyModule("sklearn.datasets")
 mpl_figure = LazyModule("matplotlib.figure")
 mpl_backend_agg = LazyModule("matplotlib.backends.backend_agg")
 mpl_ticker = LazyModule("matplotlib.ticker")
+#: Optuna's distributions (spaces describe themselves to Optuna; importing Optuna takes 0.4 s,
+#: which the spaces, tables, encodings and predictors packages do not pay).
+optuna_distributions = LazyModule("optuna.distributions")
+#: h5py (the tables' HDF5 files; 0.2 s, paid when a table is first read or written).
+h5py = LazyModule("h5py")
+#: Optional: PostgreSQL's driver (studies on a PostgreSQL server).
+psycopg2 = LazyModule("psycopg2", install="pip install 'predictor-nas[postgres]'")
 #: Optional: the NB301 surrogate's ONNX runtime.
 onnxruntime = LazyModule("onnxruntime", install="pip install 'predictor-nas[nb301]'")
 #: SQLAlchemy (only for RDB storage URLs; Optuna imports it lazily too).

@@ -23,6 +23,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import yaml
+
 from predictor_nas.exceptions import InvalidParameterError
 
 _KINDS = ("int", "float", "bool", "str", "csv")
@@ -171,9 +173,7 @@ def validate_config(
     return out
 
 
-def load_config(
-    path: str | os.PathLike[str], fields: Mapping[str, ConfigField]
-) -> dict[str, Any]:
+def load_config(path: str | os.PathLike[str], fields: Mapping[str, ConfigField]) -> dict[str, Any]:
     """Read and validate a YAML configuration file.
 
     Args:
@@ -188,8 +188,6 @@ def load_config(
             YAML document, or any schema violation; the message names the file (and the line for
             YAML syntax errors).
     """
-    import yaml
-
     src = os.fspath(path)
     try:
         size = os.path.getsize(src)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from predictor_nas._lazy import sklearn_ensemble
 from predictor_nas._validation import check_float, check_int, param_error
@@ -158,8 +159,6 @@ class LearnedCurveModel(CurveModel):
             check_float(self.outlier_factor, "outlier_factor", cls, minimum=0.0, exclusive=True)
 
     def _threads(self):
-        from threadpoolctl import threadpool_limits
-
         return threadpool_limits(limits=self.n_threads, user_api="openmp")
 
     def _features(

@@ -33,10 +33,15 @@ from predictor_nas.spaces._registry import (
     available_spaces,
     get_space,
     register_space,
-    shipped_spaces_dir,
     unregister_space,
 )
-from predictor_nas.spaces._yaml import KINDS, is_space_file, load_space, space_from_spec
+from predictor_nas.spaces._yaml import (
+    KINDS,
+    is_space_file,
+    load_space,
+    shipped_spaces_dir,
+    space_from_spec,
+)
 
 __all__ = [
     "INACTIVE",

@@ -9,6 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+# The package, not its registry module: the registry builds spaces from this module, so
+# ``get_space`` is looked up on the package when an arch is first printed.
+from predictor_nas import spaces
+from predictor_nas._lazy import optuna_distributions
 from predictor_nas.exceptions import InvalidArchitectureError
 from predictor_nas.spaces._graph import INPUT, OUTPUT, ArchGraph
 
@@ -29,9 +33,7 @@ class Arch:
     ops: tuple[str, ...]
 
     def __str__(self) -> str:
-        from predictor_nas.spaces._registry import get_space
-
-        return get_space(self.space).format(self)
+        return spaces.get_space(self.space).format(self)
 
 
 def as_rng(rng: np.random.Generator | int | None) -> np.random.Generator:
@@ -232,9 +234,10 @@ class SearchSpace(abc.ABC):
 
     def distributions(self) -> dict[str, optuna.distributions.BaseDistribution]:
         """One ``CategoricalDistribution`` over ``param_choices(name)`` per decision."""
-        from optuna.distributions import CategoricalDistribution
-
-        return {p: CategoricalDistribution(list(self.param_choices(p))) for p in self.param_names}
+        return {
+            p: optuna_distributions.CategoricalDistribution(list(self.param_choices(p)))
+            for p in self.param_names
+        }
 
     def suggest(self, trial: Any) -> Arch:
         """Ask an Optuna trial for every decision in order (define-by-run) and return the arch."""

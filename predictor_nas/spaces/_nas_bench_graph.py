@@ -37,7 +37,7 @@ from predictor_nas.exceptions import InvalidArchitectureError, InvalidParameterE
 from predictor_nas.spaces._base import Arch
 from predictor_nas.spaces._declared import Constraint, Decision, DeclaredSpace
 from predictor_nas.spaces._graph import INPUT, OUTPUT, ArchGraph
-from predictor_nas.spaces._registry import shipped_spaces_dir
+from predictor_nas.spaces._yaml import shipped_spaces_dir
 
 #: GNN operations in the benchmark's order (their index is the key digit).
 NBG_OPS: tuple[str, ...] = ("gat", "gcn", "gin", "cheb", "sage", "arma", "graph", "fc", "skip")

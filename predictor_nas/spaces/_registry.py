@@ -15,9 +15,10 @@ from pathlib import Path
 
 from predictor_nas.exceptions import InvalidParameterError
 from predictor_nas.spaces._base import SearchSpace
+from predictor_nas.spaces._nas_bench_graph import NASBenchGraphSpace
 from predictor_nas.spaces._nb201 import NB201Space
 from predictor_nas.spaces._nb301 import NB301Space
-from predictor_nas.spaces._yaml import is_space_file, load_space
+from predictor_nas.spaces._yaml import is_space_file, load_space, shipped_spaces_dir
 
 
 def _nb201() -> SearchSpace:
@@ -29,8 +30,6 @@ def _nb301() -> SearchSpace:
 
 
 def _nas_bench_graph() -> SearchSpace:
-    from predictor_nas.spaces._nas_bench_graph import NASBenchGraphSpace
-
     return NASBenchGraphSpace()
 
 
@@ -41,13 +40,6 @@ _BUILT_IN: dict[str, Callable[[], SearchSpace]] = {
 }
 _FACTORIES: dict[str, Callable[[], SearchSpace]] = dict(_BUILT_IN)
 _SPACES: dict[str, SearchSpace] = {}
-
-
-def shipped_spaces_dir() -> Path:
-    """Folder of the space declarations shipped with the package (``data/spaces``)."""
-    here = Path(__file__).resolve().parent.parent
-    packaged = here / "_data" / "spaces"
-    return packaged if packaged.is_dir() else here.parent / "data" / "spaces"
 
 
 @cache

@@ -58,6 +58,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from predictor_nas.exceptions import InvalidParameterError
 from predictor_nas.spaces._base import SearchSpace
 from predictor_nas.spaces._cells import CellEdgesSpace, CellNodesSpace
@@ -94,6 +96,13 @@ _CLASSES: dict[str, type[DeclaredSpace]] = {
 }
 
 
+def shipped_spaces_dir() -> Path:
+    """Folder of the space declarations shipped with the package (``data/spaces``)."""
+    here = Path(__file__).resolve().parent.parent
+    packaged = here / "_data" / "spaces"
+    return packaged if packaged.is_dir() else here.parent / "data" / "spaces"
+
+
 def load_space(path: str | os.PathLike) -> DeclaredSpace:
     """Read a space declaration (YAML) and build it.
 
@@ -102,8 +111,6 @@ def load_space(path: str | os.PathLike) -> DeclaredSpace:
             missing, unknown or has a value that is not allowed (the message names the file
             and the key).
     """
-    import yaml
-
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")

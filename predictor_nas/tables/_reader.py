@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from predictor_nas._lazy import h5py
 from predictor_nas.exceptions import (
     TableCorruptedError,
     TableFormatError,
@@ -154,8 +155,6 @@ class Table:
                 )
 
     def _read_tree(self) -> dict[str, tuple[dict[str, Any], np.ndarray | None]]:
-        import h5py
-
         tree: dict[str, tuple[dict[str, Any], np.ndarray | None]] = {}
         try:
             with h5py.File(self.path, "r") as f:

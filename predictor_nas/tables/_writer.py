@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from predictor_nas._lazy import h5py
 from predictor_nas.exceptions import InvalidParameterError, TableFormatError
 from predictor_nas.tables._integrity import content_hash, seal_file
 from predictor_nas.tables._schema import FORMAT_NAME, FORMAT_VERSION, USERBLOCK_SIZE, check_tree
@@ -140,8 +141,6 @@ def write_table(
     Returns:
         The content hash ``"sha256:<hex>"``.
     """
-    import h5py
-
     path = os.fspath(path)
     if os.path.exists(path) and not overwrite:
         raise InvalidParameterError(

@@ -17,8 +17,8 @@ import pytest
 from predictor_nas.cli import main
 from predictor_nas.exceptions import InvalidParameterError, TableFormatError
 from predictor_nas.spaces import NB201Space
-from predictor_nas.tables import DatasetData, MetricData, Table, write_table
-from predictor_nas.tables._integrity import content_hash, seal_file, verify_table
+from predictor_nas.tables import DatasetData, MetricData, Table, verify_table, write_table
+from predictor_nas.tables._integrity import content_hash, seal_file
 
 SPACE = NB201Space()
 ARCHS = [SPACE.format(SPACE.from_index(i)) for i in range(4)]

@@ -38,7 +38,7 @@ import numpy as np
 from predictor_nas._progress import step_reporter
 from predictor_nas.exceptions import InvalidParameterError, PredictorNASError, TableFormatError
 from predictor_nas.spaces import SearchSpace, get_space
-from predictor_nas.tables._registry import cache_dir
+from predictor_nas.tables._locations import cache_dir
 from predictor_nas.tables._schema import COST_METRIC
 from predictor_nas.tables._writer import DatasetData, MetricData, write_table
 from predictor_nas.tables.importers._import_read import FORMATS, detect_format, read_records

@@ -55,7 +55,7 @@ from predictor_nas.exceptions import (
     TableNotFoundError,
 )
 from predictor_nas.spaces import get_space, key_decisions
-from predictor_nas.tables._registry import cache_dir
+from predictor_nas.tables._locations import cache_dir
 from predictor_nas.tables._schema import COST_METRIC
 from predictor_nas.tables._writer import DatasetData, MetricData, write_table
 

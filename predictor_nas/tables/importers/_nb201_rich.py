@@ -51,7 +51,7 @@ from pathlib import Path
 from predictor_nas._progress import step_reporter
 from predictor_nas.exceptions import InvalidParameterError, TableFormatError, TableNotFoundError
 from predictor_nas.spaces import get_space
-from predictor_nas.tables._registry import cache_dir
+from predictor_nas.tables._locations import cache_dir
 from predictor_nas.tables._writer import DatasetData, write_table
 from predictor_nas.tables.importers._nb201_rich_metrics import (
     CSV_NAME,
