@@ -32,10 +32,7 @@ from predictor_nas.compare._records import (
     RunRecord,
 )
 from predictor_nas.compare._report import markdown_report, seeds_text
-from predictor_nas.compare._run import (
-    DEFAULT_STRATEGIES,
-    compare,
-)
+from predictor_nas.compare._run import DEFAULT_STRATEGIES
 from predictor_nas.compare._stats import (
     bootstrap_ci,
     mean_ci,
@@ -49,6 +46,7 @@ from predictor_nas.compare._summary import (
     HIT_TOL,
     summarize,
 )
+from predictor_nas.compare._table import compare
 
 __all__ = [
     "DEFAULT_MO_STRATEGIES",
