@@ -20,7 +20,7 @@ from predictor_nas.exceptions import (
     TableError,
 )
 from predictor_nas.search import make_storage
-from predictor_nas.search._storage import postgres_url_with_driver, storage_kind
+from predictor_nas.search._storage_spec import postgres_url_with_driver, storage_kind
 from predictor_nas.spaces import Arch, get_space
 
 SPACE = get_space("nb201")

@@ -19,6 +19,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
+from predictor_nas._lazy import psycopg2
 from predictor_nas.exceptions import SearchError
 
 log = logging.getLogger(__name__)
@@ -117,7 +118,7 @@ class TemporaryPostgres:
             )
         self._bin = bin_dir
         if os.geteuid() == 0:
-            import pwd
+            import pwd  # POSIX only; imported here so that the package imports everywhere
 
             try:
                 pw = pwd.getpwnam(self.run_as)
@@ -194,8 +195,6 @@ class TemporaryPostgres:
 
     def create_database(self, name: str | None = None) -> str:
         """Create an empty database (default: a fresh random name); returns its URL."""
-        import psycopg2
-
         name = name or f"pnas_{uuid.uuid4().hex[:12]}"
         if not name.replace("_", "").isalnum():
             raise SearchError(f"Database names here are letters, digits and '_'; got {name!r}.")

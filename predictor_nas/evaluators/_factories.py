@@ -28,6 +28,7 @@ from typing import Any
 from predictor_nas._validation import check_choice, check_int, param_error
 from predictor_nas.evaluators._surrogate import NB301SurrogateEvaluator
 from predictor_nas.evaluators._table import TableEvaluator
+from predictor_nas.evaluators._train import TrainEvaluator
 from predictor_nas.exceptions import InvalidParameterError, SearchError
 from predictor_nas.tables import Table, open_table
 from predictor_nas.training import TrainConfig, load_cifar10, load_digits_data
@@ -88,8 +89,6 @@ def _check_train_options(config: dict[str, Any]) -> None:
 
 def _train_evaluator(config: dict[str, Any]) -> Any:
     """``predictor_nas.evaluators.TrainEvaluator`` on the study's dataset (real training)."""
-    from predictor_nas.evaluators import TrainEvaluator
-
     _check_train_options(config)
     opts = dict(config.get("evaluator_options", {}))
     root = opts.pop("data_root", None)

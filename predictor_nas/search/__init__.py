@@ -46,10 +46,10 @@ from predictor_nas.search._run import (
     incumbent_trajectory,
     run_search,
 )
-from predictor_nas.search._storage import (
+from predictor_nas.search._storage import make_storage
+from predictor_nas.search._storage_spec import (
     DEFAULT_STORAGE,
     STORAGE_FORMS,
-    make_storage,
     redact_storage,
     storage_kind,
 )

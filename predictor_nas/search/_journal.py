@@ -44,7 +44,7 @@ from predictor_nas.search._journal_repair import (
     repair_journal,
     scan_journal,
 )
-from predictor_nas.search._storage import journal_path, sqlite_path, storage_kind
+from predictor_nas.search._storage_spec import journal_path, sqlite_path, storage_kind
 
 __all__ = [
     "GuardedJournalFileBackend",

@@ -63,7 +63,7 @@ from predictor_nas.samplers import (
 )
 from predictor_nas.search._ask import ask_arch
 from predictor_nas.search._real_result import RealSearchResult, _result
-from predictor_nas.search._storage import storage_kind
+from predictor_nas.search._storage_spec import storage_kind
 from predictor_nas.search._strategies import StepSamplers, available_strategies
 from predictor_nas.search._study import Budget, OpenStudy, Progress, open_study
 from predictor_nas.spaces import SearchSpace

@@ -10,18 +10,26 @@ import warnings
 import optuna
 from optuna.storages.journal import JournalFileOpenLock
 
+from predictor_nas._lazy import sqlalchemy_engine, sqlalchemy_exc
 from predictor_nas.exceptions import InvalidParameterError, SearchError
+from predictor_nas.search._journal import (
+    GuardedJournalFileBackend,
+    GuardedJournalStorage,
+    check_journal,
+)
+from predictor_nas.search._journal_buffered import BufferedJournalStorage
 from predictor_nas.search._journal_repair import OPTUNA_LOCK_GRACE
+from predictor_nas.search._storage_spec import (
+    STORAGE_FORMS,
+    journal_path,
+    postgres_url_with_driver,
+    redact_storage,
+    sqlite_path,
+    storage_kind,
+)
 
 log = logging.getLogger(__name__)
 
-#: Default storage of the CLI: a journal file in the current directory.
-DEFAULT_STORAGE = "predictor-nas.journal"
-
-STORAGE_FORMS = (
-    "'memory' (in-process, lost on exit), a journal file path ending in .journal or .log "
-    "(or 'journal:PATH'), 'sqlite:///PATH' (one worker only) or 'postgresql://...'"
-)
 
 #: Heartbeat defaults of PostgreSQL storages (seconds): a running trial whose worker has not
 #: beaten for ``DEFAULT_GRACE_PERIOD`` seconds counts as dead and is retried.
@@ -29,39 +37,6 @@ DEFAULT_HEARTBEAT_INTERVAL = 60
 DEFAULT_GRACE_PERIOD = 120
 #: How many times a trial whose worker died is put back in the queue.
 DEFAULT_MAX_RETRY = 3
-
-
-def storage_kind(spec: str | None) -> str:
-    """``"memory"``, ``"journal"``, ``"sqlite"`` or ``"postgresql"`` for a storage spec.
-
-    Raises ``InvalidParameterError`` for a spec of none of these forms.
-    """
-    if spec is None or spec in ("memory", ":memory:"):
-        return "memory"
-    if not isinstance(spec, str) or not spec.strip():
-        raise InvalidParameterError(f"The 'storage' must be {STORAGE_FORMS}. Got {spec!r} instead.")
-    spec = spec.strip()
-    if spec.startswith("sqlite:"):
-        return "sqlite"
-    if spec.startswith(("postgresql://", "postgresql+", "postgres://")):
-        return "postgresql"
-    if spec.startswith("journal:") or spec.endswith((".journal", ".log")):
-        return "journal"
-    raise InvalidParameterError(f"The 'storage' must be {STORAGE_FORMS}. Got {spec!r} instead.")
-
-
-def redact_storage(spec: str | None) -> str:
-    """The spec with any password in a database URL replaced by ``***`` (for logs and output)."""
-    if spec is None:
-        return "memory"
-    if "://" in spec and "@" in spec and not spec.startswith("sqlite:"):
-        try:
-            from sqlalchemy.engine import make_url
-
-            return make_url(spec).render_as_string(hide_password=True)
-        except Exception:  # an unparsable URL is reported by make_storage, not here
-            return spec.split("://", 1)[0] + "://***"
-    return spec
 
 
 def make_storage(
@@ -154,28 +129,6 @@ def make_storage(
     )
 
 
-def journal_path(spec: str) -> str:
-    """The file path of a journal storage spec (``PATH`` or ``journal:PATH``)."""
-    spec = spec.strip()
-    path = spec[len("journal:") :] if spec.startswith("journal:") else spec
-    if not path:
-        raise InvalidParameterError("The 'storage' spec 'journal:' needs a file path after it.")
-    if "\0" in path:
-        raise InvalidParameterError(
-            f"The journal file path must not contain a NUL character. Got {path!r} instead."
-        )
-    return path
-
-
-def sqlite_path(spec: str) -> str | None:
-    """The database file of a ``sqlite:///PATH`` spec, or None for an in-memory database."""
-    rest = spec.strip()[len("sqlite:") :]
-    if not rest.startswith("///"):
-        return None
-    path = rest[3:].split("?", 1)[0]
-    return path if path and path != ":memory:" else None
-
-
 def _check_storage_file(path: str, what: str, example: str) -> None:
     """Refuse a storage file that is a folder or whose folder does not exist."""
     if os.path.isdir(path):
@@ -203,13 +156,6 @@ def _journal_storage(
 ) -> optuna.storages.BaseStorage:
     """A journal storage on ``path``, refused before any write if the file is damaged."""
 
-    from predictor_nas.search._journal import (
-        GuardedJournalFileBackend,
-        GuardedJournalStorage,
-        check_journal,
-    )
-    from predictor_nas.search._journal_buffered import BufferedJournalStorage
-
     _check_storage_file(path, "journal file", "search.journal")
     if os.path.exists(path):
         if not os.path.isfile(path) or not os.access(path, os.R_OK):
@@ -233,28 +179,12 @@ def _check_database_url(spec: str) -> None:
             f"The 'storage' URL must not contain '{{' or '}}'. Got {redact_storage(spec)!r} "
             "instead (percent-encode them in a password: %7B, %7D)."
         )
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
     try:
-        make_url(spec)
-    except (ArgumentError, ValueError) as exc:
+        sqlalchemy_engine.make_url(spec)
+    except (sqlalchemy_exc.ArgumentError, ValueError) as exc:
         raise InvalidParameterError(
             f"The 'storage' must be {STORAGE_FORMS}. Got {redact_storage(spec)!r} instead ({exc})."
         ) from None
-
-
-def postgres_url_with_driver(spec: str) -> str:
-    """A PostgreSQL URL with the driver we ship (psycopg2) named explicitly.
-
-    SQLAlchemy 2.1 maps a plain ``postgresql://`` URL to psycopg 3, which this package does not
-    install, and knows no ``postgres://`` scheme at all; both are rewritten to
-    ``postgresql+psycopg2://``. A URL that names a driver (``postgresql+psycopg://``) is kept.
-    """
-    for scheme in ("postgresql://", "postgres://"):
-        if spec.startswith(scheme):
-            return "postgresql+psycopg2://" + spec[len(scheme) :]
-    return spec
 
 
 def _postgres_storage(
@@ -274,9 +204,6 @@ def _postgres_storage(
                 "PostgreSQL storage needs the psycopg2 driver: pip install "
                 "'predictor-nas[postgres]' (or psycopg2-binary)."
             ) from None
-    from sqlalchemy.exc import IntegrityError as SAIntegrityError
-    from sqlalchemy.exc import OperationalError, ProgrammingError
-
     delay = 0.5
     for attempt in range(connect_retries + 1):
         try:
@@ -290,7 +217,11 @@ def _postgres_storage(
                     grace_period=int(grace_period),
                     heartbeat_stale_trial_callback=callback,
                 )
-        except (OperationalError, ProgrammingError, SAIntegrityError) as exc:
+        except (
+            sqlalchemy_exc.OperationalError,
+            sqlalchemy_exc.ProgrammingError,
+            sqlalchemy_exc.IntegrityError,
+        ) as exc:
             if attempt == connect_retries:
                 first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc)
                 raise SearchError(

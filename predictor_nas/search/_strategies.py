@@ -103,8 +103,6 @@ def _zero_cost_sampler(
 ) -> optuna.samplers.BaseSampler:
     """guided-zc (``learned``: the XGBoost ensemble + zc features picks the restarts) or its
     ablation zc-ls (the proxy ranker picks them); everything else is shared."""
-    from predictor_nas.samplers import PredictorGuidedSampler
-
     if space.name != "nb201":
         raise InvalidParameterError(
             f"The strategies 'guided-zc' and 'zc-ls' read zero-cost proxies of every arch from "
