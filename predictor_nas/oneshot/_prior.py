@@ -22,8 +22,11 @@ from typing import Any
 import numpy as np
 
 from predictor_nas._validation import check_float, check_int, param_error
+from predictor_nas.oneshot._evaluate import inherited_accuracy
+from predictor_nas.oneshot._supernet import build_supernet
+from predictor_nas.oneshot._train import train_supernet
 from predictor_nas.spaces import Arch, SearchSpace, get_space
-from predictor_nas.training import ImageData
+from predictor_nas.training import ImageData, torch_threads
 
 log = logging.getLogger(__name__)
 
@@ -120,9 +123,6 @@ class SupernetPrior:
     def supernet(self) -> Any:
         """The trained supernet (trained, or loaded from the checkpoint, on first use)."""
         if self._supernet is None:
-            from predictor_nas.oneshot._supernet import build_supernet
-            from predictor_nas.oneshot._train import train_supernet
-
             net = build_supernet(
                 self.space,
                 width=self.width,
@@ -167,9 +167,6 @@ class SupernetPrior:
         return out
 
     def _scores(self, archs: Sequence[Arch]) -> np.ndarray:
-        from predictor_nas.oneshot._evaluate import inherited_accuracy
-        from predictor_nas.training import torch_threads
-
         net = self.supernet
         t0 = time.perf_counter()
         out = np.empty(len(archs))

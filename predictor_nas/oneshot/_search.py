@@ -22,7 +22,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import optuna
+
 from predictor_nas._validation import check_choice, check_int, param_error
+from predictor_nas.models import build_model, build_nb201
+from predictor_nas.oneshot._evaluate import derive_argmax, inherited_accuracy
+from predictor_nas.oneshot._supernet import build_supernet
+from predictor_nas.oneshot._train import train_supernet
+from predictor_nas.search import ask_arch, available_strategies, make_sampler
 from predictor_nas.training import ImageData, load_dataset, train
 
 log = logging.getLogger(__name__)
@@ -90,11 +97,6 @@ def _spos_pick(
     bn_batches: int, batch_size: int,
 ) -> tuple[str, float, list[dict[str, Any]]]:
     """SPOS: run ``sampler`` over the supernet with inherited accuracy as the objective."""
-    import optuna
-
-    from predictor_nas.oneshot._evaluate import inherited_accuracy
-    from predictor_nas.search import ask_arch, make_sampler
-
     space = supernet.space
     study = optuna.create_study(direction="maximize", sampler=make_sampler(sampler, space, seed))
     seen: dict[str, float] = {}
@@ -171,11 +173,6 @@ def run_oneshot_search(
     Returns:
         The ``OneShotResult``.
     """
-    from predictor_nas.models import build_model, build_nb201
-    from predictor_nas.oneshot._supernet import build_supernet
-    from predictor_nas.oneshot._train import train_supernet
-    from predictor_nas.search import available_strategies
-
     strategy = check_choice(strategy, "strategy", _OWNER, ONESHOT_STRATEGIES)
     seed = check_int(seed, "seed", _OWNER, minimum=0)
     final_epochs = check_int(final_epochs, "final_epochs", _OWNER, minimum=1)
@@ -245,8 +242,6 @@ def _pick(
     ``spos`` samples candidates with ``sampler`` and keeps the best inherited accuracy; the
     bilevel strategies take the argmax of the architecture weights (no candidates).
     """
-    from predictor_nas.oneshot._evaluate import derive_argmax, inherited_accuracy
-
     t0 = time.perf_counter()
     candidates: list[dict[str, Any]] = []
     if strategy == "spos":

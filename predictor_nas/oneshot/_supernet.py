@@ -33,11 +33,16 @@ from torch import nn
 
 from predictor_nas._validation import check_int, param_error
 from predictor_nas.models import (
+    ZERO_OP_NAMES,
+    CellEdgesNetwork,
+    EdgeCell,
     NB201Network,
+    ReductionBlock,
     ResNetBasicBlock,
     as_generator,
     check_sizes,
     init_weights,
+    make_cell_op,
     make_nb201_op,
 )
 from predictor_nas.spaces import (
@@ -334,28 +339,19 @@ class CellEdgesSupernet(Supernet):
         return tuple(self._space.edges)
 
     def _is_zero(self, op: str) -> bool:
-        from predictor_nas.models import ZERO_OP_NAMES as _ZERO_NAMES
-
-        return op in self._space.zero_ops or op in _ZERO_NAMES
+        return op in self._space.zero_ops or op in ZERO_OP_NAMES
 
     def _op(self, op: str, channels: int) -> nn.Module:
-        from predictor_nas.models import make_cell_op as _make_cell_op
-
         sp = self._space
-        return _make_cell_op(op, channels, sp.zero_ops, sp.identity_ops)
+        return make_cell_op(op, channels, sp.zero_ops, sp.identity_ops)
 
     def _reduction(self, c_in: int, c_out: int) -> nn.Module:
-        from predictor_nas.models import ReductionBlock as _Reduction
-
-        return _Reduction(c_in, c_out)
+        return ReductionBlock(c_in, c_out)
 
     def _standalone(self, arch: Arch) -> nn.Module:
-        from predictor_nas.models import CellEdgesNetwork
-        from predictor_nas.models import EdgeCell as _EdgeCell
-
         sp = self._space
         return CellEdgesNetwork(
-            lambda ch: _EdgeCell(sp.edges, arch.ops, ch, sp.zero_ops, sp.identity_ops),
+            lambda ch: EdgeCell(sp.edges, arch.ops, ch, sp.zero_ops, sp.identity_ops),
             self.in_channels, self.num_classes, self.width, self.depth,
         )
 

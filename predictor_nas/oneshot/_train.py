@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
+from torch.func import functional_call
 
 from predictor_nas._validation import check_choice, check_float, check_int, param_error
 from predictor_nas.exceptions import InvalidParameterError
@@ -152,8 +153,6 @@ def _darts_unrolled_step(
     (measured on a width-4 supernet in float64: relative error 0.2-4.6 for eps ||v|| between
     1e-3 and 1e-6, exact only at 1e-7), at the cost of one double backward.
     """
-    from torch.func import functional_call
-
     names = [n for n, _ in net.named_parameters() if n != "alphas"]
     params = [p for n, p in net.named_parameters() if n != "alphas"]
     buffers = dict(net.named_buffers())
