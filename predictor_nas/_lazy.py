@@ -18,7 +18,12 @@ that are PyTorch code through and through (``predictor_nas.models``, ``predictor
 ``predictor_nas.proxies``, which subclass ``torch.nn.Module`` at import) import ``torch``
 directly; their packages are imported only by the features that build or score networks.
 
-``tests/test_import_light.py`` checks that importing every subpackage loads none of these.
+Every other import in the package sits at its module's top. The only imports inside functions
+are the POSIX-only modules (``fcntl`` for the study run lock, ``pwd`` for the test PostgreSQL
+server) and three optional-library probes in a try block that turn a missing extra into one
+line naming it (onnxruntime, psycopg2, pandas/pyarrow). ``tests/test_import_light.py`` checks
+both: importing every subpackage loads none of the libraries below, and no other import hides
+in a function.
 """
 
 from __future__ import annotations
@@ -69,6 +74,13 @@ class LazyModule(types.ModuleType):
     def __repr__(self) -> str:
         state = "loaded" if self._lazy_module is not None else "not loaded yet"
         return f"<lazy module {self._lazy_name!r} ({state})>"
+
+
+def preload(*stand_ins: LazyModule) -> None:
+    """Import the modules behind ``stand_ins`` now, e.g. before a timer starts (a run's
+    ``wall_s`` should not be charged seconds of imports)."""
+    for stand_in in stand_ins:
+        stand_in._load()
 
 
 #: PyTorch and its parts (training, the GIN predictor, cost measures).

@@ -47,7 +47,7 @@ import numpy as np
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from predictor_nas._lazy import oneshot, proxies
+from predictor_nas._lazy import models, oneshot, preload, proxies, torch_geometric_nn, xgboost
 from predictor_nas._progress import status
 from predictor_nas._validation import check_choice, check_float, check_int, param_error
 from predictor_nas.curves import CurvePruner, LastValueCurveModel
@@ -464,12 +464,11 @@ def _record(trial: optuna.trial.Trial, ev: Any) -> None:
 def _warm_imports(predictor: str | None) -> None:
     """Import torch, the model builder and the predictor's library before the clock starts, so
     that the first run's ``wall_s`` is not charged seconds of imports."""
-    import predictor_nas.models  # noqa: F401  (imports torch)
-
+    preload(models)  # imports torch
     if predictor == "xgb":
-        import xgboost  # noqa: F401
+        preload(xgboost)
     elif predictor == "gin":
-        import torch_geometric  # noqa: F401
+        preload(torch_geometric_nn)
 
 
 def _pruner(
