@@ -32,8 +32,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _OWNER = "TrainEvaluator"
-#: The training defaults (one place for all entry points: ``TrainConfig``).
-_DEFAULTS = TrainConfig()
 
 
 @dataclass(frozen=True)
@@ -76,15 +74,6 @@ class TrainEvaluator(Evaluator):
         data: The dataset (``load_digits_data``, ``load_cifar10``, ``from_arrays``).
         space: Search space (or its name, or a YAML declaration): ``nb201`` (the NB201
             network) or a declared chain, cell or macro space (``models.build_model``).
-        width: Channels of the first stage (NB201's own network: 16); cell spaces too. Chain and
-            macro spaces keep their declared channels (width multiplier 1).
-        depth: Cells per stage (NB201's own network: 5); cell spaces too. Not used by chain and
-            macro spaces.
-        epochs: Epochs per architecture (the cosine schedule's length).
-            Defaults of width, depth, epochs, batch_size, lr, weight_decay: ``TrainConfig``.
-        batch_size: Training batch size.
-        lr: Initial learning rate.
-        weight_decay: L2 weight decay.
         seed: Seed of the evaluator (combined with each arch's index).
         device: ``None``/``"auto"``, ``"cpu"``, ``"cuda"``...
         amp: Mixed precision (see ``train``; ``None`` = on with CUDA).
@@ -99,6 +88,15 @@ class TrainEvaluator(Evaluator):
             one (fresh optimizer and schedule). The parent's weights come from its checkpoint
             (``checkpoint_dir``, read with ``weights_only=True``) or, without checkpoints, from
             this evaluator's memory. NB201 and cell spaces with ops on edges only.
+        **recipe: The training recipe, fields of ``TrainConfig`` (the one place of their
+            defaults): ``width`` (channels of the first stage, NB201 and cell spaces; chain and
+            macro spaces keep their declared channels), ``depth`` (cells per stage, NB201 and
+            cell spaces), ``epochs`` (the cosine schedule's length), ``batch_size``, ``lr``,
+            ``weight_decay``. ``None`` keeps the default.
+
+    Raises:
+        InvalidParameterError: a bad argument, or a ``recipe`` name that is no field of
+            ``TrainConfig``.
     """
 
     kind = "train"
@@ -110,18 +108,13 @@ class TrainEvaluator(Evaluator):
         data: ImageData,
         *,
         space: SearchSpace | str = "nb201",
-        width: int = _DEFAULTS.width,
-        depth: int = _DEFAULTS.depth,
-        epochs: int = _DEFAULTS.epochs,
-        batch_size: int = _DEFAULTS.batch_size,
-        lr: float = _DEFAULTS.lr,
-        weight_decay: float = _DEFAULTS.weight_decay,
         seed: int = 0,
         device: str | None = None,
         amp: bool | str | None = None,
         num_threads: int | None = None,
         checkpoint_dir: str | os.PathLike[str] | None = None,
         inherit_weights: int = 0,
+        **recipe: Any,
     ) -> None:
         if not isinstance(data, ImageData):
             raise param_error("data", _OWNER, "an ImageData", type(data).__name__)
@@ -129,10 +122,15 @@ class TrainEvaluator(Evaluator):
         self.space = get_space(space)
         if getattr(self.space, "kind", None) == "chain":
             self.space = _fitting(self.space, data)
-        given = {"width": width, "depth": depth, "epochs": epochs, "batch_size": batch_size}
-        given.update(lr=lr, weight_decay=weight_decay)
+        unknown = sorted(set(recipe) - set(TrainConfig.field_names()))
+        if unknown:
+            raise InvalidParameterError(
+                f"{_OWNER} got unknown argument(s) {', '.join(map(repr, unknown))}: besides data, "
+                "space, seed, device, amp, num_threads, checkpoint_dir and inherit_weights it "
+                f"takes the TrainConfig fields {', '.join(TrainConfig.field_names())}."
+            )
         #: The training recipe (checked; ``None`` arguments take the ``TrainConfig`` defaults).
-        self.train_config = TrainConfig.from_options(given, _OWNER)
+        self.train_config = TrainConfig.from_options(recipe, _OWNER)
         self.width, self.depth = self.train_config.width, self.train_config.depth
         self.epochs, self.batch_size = self.train_config.epochs, self.train_config.batch_size
         self.lr, self.weight_decay = self.train_config.lr, self.train_config.weight_decay

@@ -54,12 +54,14 @@ def test_from_options_overrides_names_the_owner_and_keeps_none_as_default():
 
 
 def test_every_entry_point_takes_its_defaults_from_train_config():
-    """TrainEvaluator, run_real_search, train and train_final default to TrainConfig's values."""
+    """run_real_search, train and train_final default to TrainConfig's values; TrainEvaluator
+    takes the recipe as TrainConfig fields (no defaults of its own)."""
     d = DEFAULTS.to_dict()
     ev = inspect.signature(TrainEvaluator).parameters
     rs = inspect.signature(run_real_search).parameters
+    assert ev["recipe"].kind is inspect.Parameter.VAR_KEYWORD
     for name, value in d.items():
-        assert ev[name].default == value and rs[name].default == value, name
+        assert name not in ev and rs[name].default == value, name
     tr = inspect.signature(train).parameters
     for name in ("batch_size", "lr", "weight_decay"):
         assert tr[name].default == d[name]
@@ -93,3 +95,12 @@ def test_train_evaluator_checks_through_train_config():
     assert (ev.width, ev.depth, ev.epochs) == (8, 1, 2)
     with pytest.raises(InvalidParameterError, match=r"'epochs' parameter of TrainEvaluator must be"):
         TrainEvaluator(data, epochs=0)
+    assert TrainEvaluator(data).train_config == DEFAULTS
+
+
+def test_train_evaluator_refuses_a_name_that_is_no_recipe_field():
+    """An unknown keyword of TrainEvaluator names it and lists the TrainConfig fields."""
+    from predictor_nas.training import load_digits_data
+
+    with pytest.raises(InvalidParameterError, match=r"unknown argument\(s\) 'epoch'.*width, depth"):
+        TrainEvaluator(load_digits_data(0), epoch=3)
