@@ -23,7 +23,7 @@ from predictor_nas.evaluators._inherit import (
     supports_inheritance,
 )
 from predictor_nas.exceptions import InvalidArchitectureError, InvalidParameterError
-from predictor_nas.spaces import Arch, Constraint, SearchSpace, get_space
+from predictor_nas.spaces import Arch, Constraint, NB201Space, SearchSpace, get_space
 from predictor_nas.training import CHECKPOINT_FORMAT, ImageData, TrainConfig, train
 
 if TYPE_CHECKING:
@@ -63,10 +63,10 @@ class TrainEvaluation(Evaluation):
 class TrainEvaluator(Evaluator):
     """Evaluate an architecture by building its network and training it on a dataset.
 
-    The network is ``predictor_nas.models.build_nb201(arch, width=..., depth=...)`` (NB201 is the
-    only space with a builder so far); training is :func:`predictor_nas.training.train` with
-    NB201's recipe. Each architecture gets its own seed,
-    ``SeedSequence([seed, space.index(arch)])``, for both weight initialisation and data order,
+    The network is ``predictor_nas.models.build_model(space, arch, ...)`` (NB201's network for
+    NB201); training is :func:`predictor_nas.training.train` with the ``TrainConfig`` recipe.
+    Each architecture gets its own seed, ``SeedSequence([seed, id])`` (``id``: NB201's official
+    index, else a hash of the arch string), for both weight initialisation and data order,
     so the same arch under the same ``seed`` trains identically whichever search proposes it
     (and bit-identically on CPU).
 
@@ -155,7 +155,9 @@ class TrainEvaluator(Evaluator):
 
     @property
     def _nb201(self) -> bool:
-        return self.space.name == "nb201"
+        """NB201 keeps its official index as the arch id and stores no space spec (the records
+        of studies made before declared spaces existed stay valid)."""
+        return isinstance(self.space, NB201Space)
 
     def _arch_id(self, a: Arch) -> int:
         """NB201: the official index; other spaces: a stable 63-bit hash of the arch string."""
@@ -196,25 +198,16 @@ class TrainEvaluator(Evaluator):
         a = self.space.coerce(arch)
         seed = self.arch_seed(a)
         data = self.data
-        if not self._nb201:
-            cell = getattr(self.space, "kind", "").startswith("cell")
-            return models.build_model(
-                self.space,
-                a,
-                in_channels=data.in_channels,
-                num_classes=data.num_classes,
-                seed=seed,
-                width=self.width if cell else None,
-                depth=self.depth if cell else None,
-                image_size=int(data.x_train.shape[-1]),
-            )
-        return models.build_nb201(
+        cell = models.takes_cell_sizes(self.space)
+        return models.build_model(
+            self.space,
             a,
-            width=self.width,
-            depth=self.depth,
-            num_classes=data.num_classes,
             in_channels=data.in_channels,
+            num_classes=data.num_classes,
             seed=seed,
+            width=self.width if cell else None,
+            depth=self.depth if cell else None,
+            image_size=int(data.x_train.shape[-1]),
         )
 
     def describe(self) -> dict[str, Any]:

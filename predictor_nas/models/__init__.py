@@ -35,6 +35,7 @@ from predictor_nas.models._generic import (
     MacroNetwork,
     build_model,
     supported_ops,
+    takes_cell_sizes,
 )
 from predictor_nas.models._nb201 import (
     NB201Cell,
@@ -75,4 +76,5 @@ __all__ = [
     "measure_latency",
     "nb201_num_params",
     "supported_ops",
+    "takes_cell_sizes",
 ]

@@ -82,13 +82,14 @@ from predictor_nas.models._cell_net import (
 )
 from predictor_nas.models._chain_net import CHAIN_LAYER_TYPES, ChainNetwork, _chain_network
 from predictor_nas.models._macro_net import MacroNetwork, _macro_network
-from predictor_nas.models._nb201 import _as_generator, _init_weights
+from predictor_nas.models._nb201 import _as_generator, _init_weights, build_nb201
 from predictor_nas.spaces import (
     Arch,
     CellEdgesSpace,
     CellNodesSpace,
     ChainSpace,
     MacroSpace,
+    NB201Space,
     SearchSpace,
 )
 
@@ -100,6 +101,7 @@ __all__ = [
     "MacroNetwork",
     "build_model",
     "supported_ops",
+    "takes_cell_sizes",
 ]
 
 _OWNER = "build_model"
@@ -109,6 +111,12 @@ _DEFAULT_DEPTH = {"cell_edges": 5, "cell_nodes": 3}
 
 
 # --------------------------------------------------------------------------- entry point
+def takes_cell_sizes(space: SearchSpace) -> bool:
+    """Whether ``build_model`` reads ``width`` as a cell network's channels and ``depth`` as
+    its cells per stage (NB201 and cell spaces), rather than a channel multiplier (chain, macro)."""
+    return isinstance(space, (NB201Space, CellEdgesSpace, CellNodesSpace))
+
+
 def _image_size(value: Any) -> tuple[int, int] | None:
     if value is None:
         return None
@@ -152,11 +160,13 @@ def build_model(
 ) -> nn.Module:
     """Build the PyTorch network of ``arch`` in a declared space, with seeded initial weights.
 
-    See the module docstring for the network of each kind and its rules. Use ``build_nb201`` for
-    the built-in ``nb201`` space.
+    See the module docstring for the network of each kind and its rules. The built-in NB201
+    space gets ``build_nb201``'s network (``width`` default 16, ``depth`` default 5), so every
+    caller builds any space through this one function.
 
     Args:
-        space: A ``ChainSpace``, ``CellEdgesSpace``, ``CellNodesSpace`` or ``MacroSpace``.
+        space: A ``ChainSpace``, ``CellEdgesSpace``, ``CellNodesSpace``, ``MacroSpace`` or the
+            ``NB201Space``.
         arch: An architecture of ``space`` or its string.
         in_channels: Channels of the input images.
         num_classes: Classifier outputs.
@@ -187,6 +197,11 @@ def build_model(
         raise param_error("seed", _OWNER, "an int >= 0 or a CPU torch.Generator", seed)
     generator = _as_generator(seed, _OWNER)
     a = space.coerce(arch)
+    if isinstance(space, NB201Space):
+        return build_nb201(
+            a, width=_cell_width(width), depth=5 if depth is None else depth,
+            num_classes=num_classes, in_channels=in_channels, seed=generator,
+        )  # fmt: skip
     kind = getattr(space, "kind", None)
     if kind not in _DEFAULT_DEPTH and depth is not None:
         raise param_error("depth", _OWNER, f"None for a {kind} space (cell spaces only)", depth)
@@ -225,7 +240,7 @@ def build_model(
     else:
         raise InvalidParameterError(
             f"build_model has no builder for space {space.name!r} (kind {kind!r}); it builds "
-            "chain, cell_edges, cell_nodes and macro spaces (nb201: build_nb201)."
+            "chain, cell_edges, cell_nodes and macro spaces and NB201."
         )
     with torch.device("meta"):
         model = builder()

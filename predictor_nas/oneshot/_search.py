@@ -25,7 +25,7 @@ from typing import Any
 import optuna
 
 from predictor_nas._validation import check_choice, check_int, param_error
-from predictor_nas.models import build_model, build_nb201
+from predictor_nas.models import build_model
 from predictor_nas.oneshot._evaluate import derive_argmax, inherited_accuracy
 from predictor_nas.oneshot._supernet import build_supernet
 from predictor_nas.oneshot._train import train_supernet
@@ -203,8 +203,6 @@ def run_oneshot_search(
     log.info("%s picked %s (inherited val %.2f %%)", strategy, arch, inherited)
 
     def standalone() -> Any:
-        if sp.name == "nb201":
-            return build_nb201(arch, seed=seed, **sizes)
         return build_model(sp, arch, seed=seed, **sizes)
 
     final = train(

@@ -78,33 +78,17 @@ def _builder_settings(
     space: SearchSpace, width: float | None, depth: int | None, data: Any
 ) -> dict[str, Any]:
     c, h, w = data.input_shape
-    settings: dict[str, Any] = {
+    return {
         "in_channels": c,
         "num_classes": data.num_classes,
         "image_size": [h, w],
         "width": width,
         "depth": depth,
     }
-    if space.name == "nb201":
-        settings["width"] = 16 if width is None else width
-        settings["depth"] = 5 if depth is None else depth
-    return settings
 
 
 def _build(space: SearchSpace, arch: str, settings: dict[str, Any], seed: int) -> torch.nn.Module:
-    """The network of ``arch`` (``build_nb201`` for nb201, else ``build_model``)."""
-    if space.name == "nb201":
-        width = settings["width"]
-        if isinstance(width, float) and width.is_integer():
-            width = int(width)
-        return models.build_nb201(
-            arch,
-            width=width,
-            depth=settings["depth"],
-            num_classes=settings["num_classes"],
-            in_channels=settings["in_channels"],
-            seed=seed,
-        )
+    """The network of ``arch`` (``models.build_model``, NB201 included)."""
     return models.build_model(
         space,
         arch,
@@ -168,7 +152,7 @@ def _record(
         "space": sp.name,
         "space_spec": sp.spec(),
         "arch": text,
-        "builder": "build_nb201" if sp.name == "nb201" else "build_model",
+        "builder": "build_model",
         "builder_settings": settings,
         "training": {
             "dataset": data.name,

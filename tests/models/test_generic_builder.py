@@ -7,7 +7,12 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from predictor_nas.exceptions import InvalidArchitectureError, InvalidParameterError  # noqa: E402
-from predictor_nas.models import build_model, nb201_num_params  # noqa: E402
+from predictor_nas.models import (  # noqa: E402
+    build_model,
+    build_nb201,
+    nb201_num_params,
+    takes_cell_sizes,
+)
 from predictor_nas.spaces import (  # noqa: E402
     NB201_OPS,
     CellEdgesSpace,
@@ -135,6 +140,21 @@ def test_cell_edges_with_nb201_ops_has_nb201_param_counts():
         a = nb.sample(i)
         m = build_model(s, nb.format(a), in_channels=3, num_classes=10, seed=0)
         assert n_params(m) == nb201_num_params(a)
+
+
+def test_nb201_space_builds_the_nb201_network_with_the_same_weights():
+    """build_model on the NB201 space is build_nb201: same class, defaults 16 / 5, same weights."""
+    nb = get_space("nb201")
+    a = nb.sample(3)
+    m = build_model(nb, a, in_channels=3, num_classes=10, seed=7)
+    ref = build_nb201(a, num_classes=10, in_channels=3, seed=7)
+    assert type(m) is type(ref) and n_params(m) == nb201_num_params(a)
+    for (k, v), (k2, v2) in zip(m.state_dict().items(), ref.state_dict().items(), strict=True):
+        assert k == k2 and torch.equal(v, v2)
+    small = build_model(nb, a, in_channels=1, num_classes=3, seed=7, width=4, depth=1)
+    assert n_params(small) == n_params(build_nb201(a, width=4, depth=1, num_classes=3,
+                                                   in_channels=1, seed=7))  # fmt: skip
+    assert takes_cell_sizes(nb) and not takes_cell_sizes(conv_chain())
 
 
 def test_cell_edges_runs_on_odd_image_sizes():
