@@ -199,7 +199,8 @@ def build_model(
     a = space.coerce(arch)
     if isinstance(space, NB201Space):
         return build_nb201(
-            a, width=_cell_width(width), depth=5 if depth is None else depth,
+            a, width=_cell_width(width),
+            depth=5 if depth is None else check_int(depth, "depth", _OWNER, minimum=1),
             num_classes=num_classes, in_channels=in_channels, seed=generator,
         )  # fmt: skip
     kind = getattr(space, "kind", None)

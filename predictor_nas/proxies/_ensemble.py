@@ -12,7 +12,7 @@ from predictor_nas._lazy import scipy_stats
 from predictor_nas._progress import progress_bar
 from predictor_nas._validation import check_int, param_error
 from predictor_nas.proxies._registry import PROXIES, _check_names, compute_proxies
-from predictor_nas.spaces import Arch, get_space
+from predictor_nas.spaces import Arch, NB201Space, SearchSpace, get_space
 
 __all__ = ["DEFAULT_ENSEMBLE", "ProxyEnsemble", "canonical_representative", "rank_average"]
 
@@ -67,11 +67,13 @@ def rank_average(values: np.ndarray, signs: np.ndarray) -> np.ndarray:
 
 
 class ProxyEnsemble:
-    """Zero-cost proxies computed live on real NB201 networks, as features and as a ranker.
+    """Zero-cost proxies computed live on real networks of any space, as features and as a ranker.
 
-    Every architecture is scored through ``canonical_representative(arch)``, and the values are
-    cached per canonical key, so isomorphic cells (same function) are computed once and get the
-    same values. All archs share one seeded network initialisation scheme and one noise batch
+    Values are cached per canonical (isomorphism) key, so isomorphic architectures (same
+    function) are computed once and get the same values: on NB201 each is scored through
+    ``canonical_representative(arch)`` (the class member with the lowest official index, dead
+    ops pruned); in other spaces through the dead-op-pruned form of the first member seen. All
+    archs share one seeded network initialisation scheme and one noise batch
     (``compute_proxies`` with ``seed``).
 
     As a feature source it behaves like ``predictor_nas.encodings.TableFeatures`` (``names``,
@@ -81,11 +83,13 @@ class ProxyEnsemble:
 
     Args:
         proxies: Proxy names (keys of ``PROXIES``).
+        space: The space of the scored architectures (a ``SearchSpace``, a name or a YAML
+            file).
         signs: Optional ``{name: +1 | -1}`` overriding a proxy's orientation (default: +1 for
             proxies whose ``higher_is_better`` is True, else -1).
         seed: Seed of ``compute_proxies`` (weights, noise batch, zen).
-        width: Channels of the first stage of the scored networks.
-        depth: Cells per stage of the scored networks.
+        width: Channels of the first stage of the scored networks (NB201 and cell spaces).
+        depth: Cells per stage of the scored networks (NB201 and cell spaces).
         num_classes: Classifier outputs.
         input_size: Side of the square noise images.
         batch_size: Images in the noise batch.
@@ -99,6 +103,7 @@ class ProxyEnsemble:
         self,
         proxies: Sequence[str] = DEFAULT_ENSEMBLE,
         *,
+        space: SearchSpace | str = "nb201",
         signs: Mapping[str, int] | None = None,
         seed: int = 0,
         width: int = 16,
@@ -111,6 +116,7 @@ class ProxyEnsemble:
         progress: bool = False,
     ) -> None:
         self.proxies = proxies
+        self.space = space
         self.signs = signs
         self.seed = seed
         self.width = width
@@ -149,9 +155,11 @@ class ProxyEnsemble:
         """Raw proxy values, float64 (n, n_proxies); NaN / inf where a proxy is undefined."""
 
         names, _ = self._checked()
-        space = get_space("nb201")
-        keys = [space.canonical_key(space.coerce(a)) for a in archs]
+        space = self.space if isinstance(self.space, SearchSpace) else get_space(self.space)
+        given = [space.coerce(a) for a in archs]
+        keys = [space.canonical_key(a) for a in given]
         config = (
+            space.name,
             tuple(names),
             self.seed,
             self.width,
@@ -167,7 +175,12 @@ class ProxyEnsemble:
         cache_ = self.cache_
         todo = list(dict.fromkeys(k for k in keys if k not in cache_))
         if todo:
-            reps = _representatives()
+            if isinstance(space, NB201Space):
+                reps = _representatives()
+            else:  # the first member seen of each class, its dead ops pruned
+                reps = {}
+                for k, a in zip(keys, given, strict=True):
+                    reps.setdefault(k, space.prune(a))
             it = todo
             if self.progress:
                 it = progress_bar(iterable=todo, desc="zero-cost proxies", unit="arch")
@@ -175,6 +188,7 @@ class ProxyEnsemble:
                 cache_[key] = compute_proxies(
                     reps[key],
                     names,
+                    space=space,
                     seed=self.seed,
                     width=self.width,
                     depth=self.depth,

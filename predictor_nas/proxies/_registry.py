@@ -1,4 +1,4 @@
-"""The proxy registry and ``compute_proxies``: build the real NB201 network and score it."""
+"""The proxy registry and ``compute_proxies``: build an architecture's real network, score it."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import torch
 from torch import nn
 
 from predictor_nas._validation import check_choice, check_int, param_error
-from predictor_nas.models import build_nb201
+from predictor_nas.models import build_model, takes_cell_sizes
 from predictor_nas.proxies import _measures as _m
-from predictor_nas.spaces import Arch
+from predictor_nas.spaces import Arch, SearchSpace, get_space
 
 __all__ = ["PROXIES", "ProxyInfo", "compute_proxies", "noise_batch", "proxy_seeds"]
 
@@ -128,6 +128,7 @@ def compute_proxies(
     arch: Arch | str,
     names: Sequence[str] | None = None,
     *,
+    space: SearchSpace | str | None = None,
     data: tuple[torch.Tensor, torch.Tensor] | None = None,
     seed: int = 0,
     width: int = 16,
@@ -138,20 +139,24 @@ def compute_proxies(
     batch_size: int = 64,
     device: str | torch.device = "cpu",
 ) -> dict[str, float]:
-    """Zero-cost proxies of the freshly initialised NAS-Bench-201 network of ``arch``.
+    """Zero-cost proxies of the freshly initialised network of ``arch``, in any space.
 
-    The network is ``build_nb201(arch, width=..., depth=..., num_classes=..., in_channels=...)``
-    with weights from ``seed``. Data-dependent proxies use ``data`` or, when it is ``None``, a
-    seeded Gaussian-noise batch with uniform random labels (``noise_batch``). The weight, data
-    and proxy (zen) seeds are derived from ``seed`` (``proxy_seeds``); same seed, same values.
+    The network is ``build_model(space, arch, ...)`` with weights from ``seed`` (NB201: the
+    NB201 network of ``build_nb201``). Data-dependent proxies use ``data`` or, when it is
+    ``None``, a seeded Gaussian-noise batch with uniform random labels (``noise_batch``). The
+    weight, data and proxy (zen) seeds are derived from ``seed`` (``proxy_seeds``); same seed,
+    same values.
 
     Args:
-        arch: An NB201 ``Arch`` or its string.
+        arch: An ``Arch`` or its string in ``space``.
         names: Proxies to compute (keys of ``PROXIES``); ``None`` = all.
+        space: The space of ``arch`` (a ``SearchSpace``, a name or a YAML file); ``None``: the
+            ``Arch``'s own space, or NB201 for a string.
         data: ``(x, y)``: x (B, in_channels, H, W) float, y (B,) int labels; ``None`` = noise.
         seed: Seed (int >= 0).
-        width: Channels of the first stage.
-        depth: Cells per stage.
+        width: Channels of the first stage (NB201 and cell spaces; chain and macro spaces keep
+            their declared channels).
+        depth: Cells per stage (NB201 and cell spaces).
         num_classes: Classifier outputs.
         in_channels: Input channels.
         input_size: Side of the square noise images (when ``data`` is None); multiple of 4.
@@ -168,14 +173,9 @@ def compute_proxies(
     chosen = _check_names(names, owner)
     seed = check_int(seed, "seed", owner, minimum=0)
     w_seed, d_seed, p_seed = proxy_seeds(seed)
-    model = build_nb201(
-        arch,
-        width=width,
-        depth=depth,
-        num_classes=num_classes,
-        in_channels=in_channels,
-        seed=w_seed,
-    )
+    if space is None:
+        space = arch.space if isinstance(arch, Arch) else "nb201"
+    sp = space if isinstance(space, SearchSpace) else get_space(space)
     if data is None:
         size = check_int(input_size, "input_size", owner, minimum=4)
         if size % 4:
@@ -184,6 +184,11 @@ def compute_proxies(
         x, y = noise_batch(batch, in_channels, size, num_classes, d_seed)
     else:
         x, y = _check_data(data, in_channels, num_classes, owner)
+    sizes = {"width": width, "depth": depth} if takes_cell_sizes(sp) else {}
+    model = build_model(
+        sp, arch, in_channels=in_channels, num_classes=num_classes, seed=w_seed,
+        image_size=tuple(x.shape[-2:]), **sizes,
+    )  # fmt: skip
     model, x, y = model.to(device), x.to(device), y.to(device)
     out: dict[str, float] = {}
     shared = [n for n in chosen if n in _m.LOSS_GRADIENT_PROXIES]

@@ -47,7 +47,7 @@ import numpy as np
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from predictor_nas._lazy import models, oneshot, preload, proxies, torch_geometric_nn, xgboost
+from predictor_nas._lazy import models, preload, torch_geometric_nn, xgboost
 from predictor_nas._progress import status
 from predictor_nas._validation import check_choice, check_float, check_int, param_error
 from predictor_nas.curves import CurvePruner, LastValueCurveModel
@@ -62,6 +62,9 @@ from predictor_nas.samplers import (
     complete_curves,
 )
 from predictor_nas.search._ask import ask_arch
+from predictor_nas.search._real_prior import (
+    make_prior,
+)
 from predictor_nas.search._real_result import RealSearchResult, _result
 from predictor_nas.search._storage_spec import storage_kind
 from predictor_nas.search._strategies import StepSamplers, available_strategies
@@ -79,8 +82,6 @@ _OWNER = "real search"
 CONFIG_ATTR = "predictor_nas_real_config"
 #: The predictor-in-the-loop strategy; the others are ``available_strategies()``.
 TOPK = "topk"
-#: Benchmark-table dataset used as the warm-start prior when the searched dataset has none.
-PRIOR_DATASET = {"digits": "cifar10", "cifar10": "cifar10"}
 #: The training recipe's defaults (``TrainConfig``: one place for every training entry point).
 _TRAIN = TrainConfig()
 
@@ -261,11 +262,6 @@ def _check_options(a: SimpleNamespace) -> Budget:
                                     exclusive=True)
     if a.prune_threshold >= 1:
         raise param_error("prune_threshold", owner, "a float in (0, 1)", a.prune_threshold)
-    if a.space not in (None, "nb201") and a.warm_start is not None:
-        raise param_error(
-            "warm_start", owner, "None on a declared space (table and proxy warm starts "
-            "exist for nb201 only)", a.warm_start,
-        )
     return limits
 
 
@@ -275,26 +271,6 @@ def _inherit_edges(value: Any) -> Any:
     return 2 if value is True else 0 if value is False or value is None else value
 
 
-def _make_prior(a: SimpleNamespace, data: ImageData) -> TablePrior | ProxyPrior | None:
-    """The warm-start prior ``a.warm_start`` names (``run_real_search``)."""
-    warm_start = a.warm_start
-    if warm_start is None or isinstance(warm_start, (TablePrior, ProxyPrior)):
-        return warm_start
-    if warm_start == "supernet" or type(warm_start).__name__ == "SupernetPrior":
-        return oneshot.supernet_prior(warm_start, data, a)
-    if warm_start == "proxies":
-        side = int(data.x_train.shape[-1])
-        return ProxyPrior(proxies.ProxyEnsemble(
-            width=a.width, depth=a.depth, num_classes=data.num_classes, input_size=side,
-            batch_size=32, seed=a.seed,
-        ))
-    if isinstance(warm_start, str):
-        return TablePrior(warm_start, PRIOR_DATASET.get(data.name, "cifar10"))
-    raise param_error(
-        "warm_start", _OWNER, "None, a table name, 'proxies', 'supernet', a TablePrior, a "
-        "ProxyPrior or a SupernetPrior",
-        warm_start,
-    )
 
 
 def _train_evaluator(a: SimpleNamespace, data: ImageData, **extra: Any) -> TrainEvaluator:
@@ -317,9 +293,9 @@ def _real_search(a: SimpleNamespace) -> RealSearchResult:
     data = a.data
     if data is None:
         data = load_dataset(a.dataset, root=a.data_root, seed=a.data_seed, download=a.download)
-    prior = _make_prior(a, data)
     evaluator = _train_evaluator(a, data, inherit_weights=_inherit_edges(a.inherit_weights))
     space = evaluator.space
+    prior = make_prior(a, data, space)
     pkw = dict({"n_estimators": 150} if a.predictor == "xgb" else {}, **(a.predictor_kwargs or {}))
     config = {
         "space": space.name,

@@ -299,7 +299,7 @@ def test_ensemble_as_feature_source(ensemble):
             {"data": (torch.zeros(4, 3, 8, 8), torch.full((4,), 10))},
             "labels in \\[0, 9\\]",
         ),
-        ({"width": 0}, "The 'width' parameter of build_nb201 must be an int >= 1"),
+        ({"width": 0}, "The 'width' parameter of build_model .* must be an int >= 1"),
     ],
 )
 def test_bad_arguments_raise(kwargs, message):
@@ -320,3 +320,31 @@ def test_bad_arch_and_ensemble_settings_raise():
         ProxyEnsemble(("snip",), signs={"nwot": 1}).names
     with pytest.raises(InvalidParameterError, match="'names' parameter of ProxyEnsemble"):
         ProxyEnsemble(("snip", "bogus")).names
+
+
+# ------------------------------------------------------------------ declared spaces
+@pytest.mark.parametrize("name", ["layer_chain", "nb101", "tiny_cell", "mobilenet_macro"])
+def test_proxies_score_networks_of_declared_spaces(name):
+    """compute_proxies builds any space's network (build_model): finite params/flops, seeded."""
+    space = get_space(name)
+    arch = space.sample(0)
+    small = {"width": 4, "depth": 1, "input_size": 16, "batch_size": 4}
+    first = compute_proxies(arch, ["params", "flops", "synflow", "nwot"], seed=0, **small)
+    again = compute_proxies(space.format(arch), ["params", "flops", "synflow", "nwot"],
+                            space=name, seed=0, **small)  # fmt: skip
+    assert first == again
+    assert first["params"] > 0 and first["flops"] > 0 and math.isfinite(first["synflow"])
+
+
+def test_ensemble_on_a_declared_space_scores_its_architectures():
+    """ProxyEnsemble(space=...) ranks a declared space's archs; equal keys share their values."""
+    space = get_space("tiny_cell")
+    archs = [space.sample(i) for i in range(6)]
+    ens = ProxyEnsemble(["params", "synflow"], space="tiny_cell", seed=0, **TINY)
+    values = ens.values(archs)
+    assert values.shape == (6, 2) and np.isfinite(values).all()
+    scores = ens.scores(archs)
+    assert scores.shape == (6,) and ((scores >= 0) & (scores <= 1)).all()
+    assert np.array_equal(ens.values([archs[0], archs[0]])[1], values[0])
+    with pytest.raises(InvalidArchitectureError):
+        ProxyEnsemble(["params"], space="tiny_cell", **TINY).values([SPACE.sample(0)])

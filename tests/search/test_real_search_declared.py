@@ -7,7 +7,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from predictor_nas.cli import main
+from predictor_nas.exceptions import InvalidParameterError
+from predictor_nas.search import run_real_search
 from predictor_nas.spaces import get_space, shipped_spaces_dir
 
 
@@ -83,3 +87,28 @@ def test_collapsing_chain_archs_are_never_proposed_on_small_images():
     raw = get_space("layer_chain")
     collapsing = [raw.sample(s) for s in range(200)]
     assert any(ev.space.violated(raw.values(a)) is not None for a in collapsing)
+
+
+@pytest.mark.slow
+def test_proxy_warm_start_ranks_round_zero_on_a_declared_space(tmp_path):
+    """warm_start='proxies' works on a declared space: round 0 trains the proxies' top picks."""
+    import optuna
+
+    from predictor_nas.search import make_storage
+
+    storage = str(tmp_path / "s.journal")
+    r = run_real_search(
+        space="tiny_cell", warm_start="proxies", max_trials=4, top_k=2, n_init=2, seed=0,
+        width=4, depth=1, epochs=1, prune=False, batch_size=128, num_threads=1, pool_size=20,
+        storage=storage,
+    )  # fmt: skip
+    assert r.n_trained == 4 and get_space("tiny_cell").parse(r.best_arch)
+    study = optuna.load_study(study_name=r.study_name, storage=make_storage(storage))
+    scores = [p["pred_mean"] for p in study.user_attrs["plan_0"]]
+    assert all(s is not None for s in scores) and scores == sorted(scores, reverse=True)
+
+
+def test_table_warm_start_of_another_space_is_refused_naming_both():
+    """A table prior must be a table of the searched space; the error names table and space."""
+    with pytest.raises(InvalidParameterError, match=r"'warm_start'.*'tiny_cell'.*nb201"):
+        run_real_search(space="tiny_cell", warm_start="nb201", max_trials=1, epochs=1, prune=False)
