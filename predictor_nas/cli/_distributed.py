@@ -32,6 +32,7 @@ from predictor_nas.distributed import (
 )
 from predictor_nas.exceptions import InvalidParameterError
 from predictor_nas.search import available_strategies
+from predictor_nas.spaces import DEFAULT_SPACE
 from predictor_nas.training import DATASETS
 
 
@@ -65,7 +66,7 @@ def _cmd_coordinate(args: argparse.Namespace) -> int:
     result = run_coordinator(
         args.storage,
         args.study_name,
-        space="nb201" if args.space is None else args.space,
+        space=DEFAULT_SPACE if args.space is None else args.space,
         table=args.table,
         dataset=args.dataset,
         metric=args.metric,

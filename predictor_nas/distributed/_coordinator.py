@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -50,7 +51,7 @@ from predictor_nas.search import (
     open_study,
     step_seed,
 )
-from predictor_nas.spaces import SearchSpace, get_space
+from predictor_nas.spaces import SearchSpace, get_space, is_space_file
 from predictor_nas.tables import DEFAULT_TABLE, open_table
 
 log = logging.getLogger(__name__)
@@ -284,6 +285,8 @@ def _study_config(
         "evaluator": evaluator,
         "evaluator_options": study_evaluator_options(evaluator, evaluator_options),
     }
+    if is_space_file(space):  # workers read a declared space again from its file
+        config["space_file"] = str(Path(space).resolve())
     return sp, tbl, config
 
 

@@ -32,10 +32,9 @@ from predictor_nas.distributed._common import (
     requeue,
     trial_id,
 )
-from predictor_nas.evaluators import make_evaluator
+from predictor_nas.evaluators import make_evaluator, study_space
 from predictor_nas.exceptions import PredictorNASError, SearchError
 from predictor_nas.search import storage_kind
-from predictor_nas.spaces import get_space
 
 log = logging.getLogger(__name__)
 
@@ -212,7 +211,7 @@ def run_worker(
     wid = worker_id or process_id("worker@")
 
     study, hb, config = _open_distributed_study(storage, study_name, wait_for_study)
-    space = get_space(config["space"])
+    space = study_space(config)
     ev = evaluator if evaluator is not None else make_evaluator(config, evaluator_options)
     keywords = _keywords(ev)
     seed = int(config.get("seed", 0))

@@ -20,6 +20,7 @@ from predictor_nas.evaluators._factories import (
     make_evaluator,
     register_evaluator,
     study_evaluator_options,
+    study_space,
 )
 from predictor_nas.evaluators._fidelity import (
     FidelityEvaluator,
@@ -62,4 +63,5 @@ __all__ = [
     "register_evaluator",
     "register_evaluator_class",
     "study_evaluator_options",
+    "study_space",
 ]

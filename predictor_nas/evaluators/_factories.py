@@ -30,6 +30,7 @@ from predictor_nas.evaluators._surrogate import NB301SurrogateEvaluator
 from predictor_nas.evaluators._table import TableEvaluator
 from predictor_nas.evaluators._train import TrainEvaluator
 from predictor_nas.exceptions import InvalidParameterError, SearchError
+from predictor_nas.spaces import DEFAULT_SPACE, KINDS, NB201Space, SearchSpace, get_space
 from predictor_nas.tables import Table, open_table
 from predictor_nas.training import TrainConfig, load_cifar10, load_digits_data
 
@@ -60,6 +61,12 @@ TRAIN_LOCAL_OPTIONS = ("device", "amp", "num_threads", "checkpoint_dir", "data_r
 TRAIN_DATASETS = ("digits", "cifar10")
 
 
+def study_space(config: dict[str, Any]) -> SearchSpace:
+    """The search space of a stored study configuration: its ``space_file`` (a space declared
+    in a YAML file, read again by every worker) or its registered ``space`` name."""
+    return get_space(config.get("space_file") or config.get("space", DEFAULT_SPACE))
+
+
 def _check_train_options(config: dict[str, Any]) -> None:
     """Check names and values of the train evaluator's options without loading any data.
 
@@ -68,9 +75,12 @@ def _check_train_options(config: dict[str, Any]) -> None:
     """
     owner = "the train evaluator"
     check_choice(config["dataset"], "dataset", owner, TRAIN_DATASETS)
-    if config.get("space", "nb201") != "nb201":
-        raise param_error("space", owner, "'nb201' (the only space with a model builder)",
-                          config["space"])  # fmt: skip
+    space = study_space(config)
+    if not (isinstance(space, NB201Space) or getattr(space, "kind", None) in KINDS):
+        raise param_error(
+            "space", owner, f"a space with a network builder (NB201 or a declared "
+            f"{', '.join(KINDS)} space)", space.name,
+        )  # fmt: skip
     allowed = (*TRAIN_OPTIONS, *TRAIN_LOCAL_OPTIONS)
     opts = config.get("evaluator_options", {})
     for key in opts:
@@ -103,7 +113,7 @@ def _train_evaluator(config: dict[str, Any]) -> Any:
                 "data_root=PATH (the worker's --evaluator-option data_root=PATH)."
             )
         data = load_cifar10(root, download=download, seed=seed)
-    return TrainEvaluator(data, space=config["space"], seed=seed, **opts)
+    return TrainEvaluator(data, space=study_space(config), seed=seed, **opts)
 
 
 def _train_direction(config: dict[str, Any]) -> str:

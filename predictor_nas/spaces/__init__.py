@@ -30,6 +30,7 @@ from predictor_nas.spaces._nb301 import INACTIVE as NB301_INACTIVE
 from predictor_nas.spaces._nb301 import NB301_EDGES, NB301_OPS, NB301Space
 from predictor_nas.spaces._nb301_yahpo import YAHPO_PREFIX, read_config_space
 from predictor_nas.spaces._registry import (
+    DEFAULT_SPACE,
     available_spaces,
     get_space,
     register_space,
@@ -44,6 +45,7 @@ from predictor_nas.spaces._yaml import (
 )
 
 __all__ = [
+    "DEFAULT_SPACE",
     "INACTIVE",
     "INPUT",
     "KINDS",

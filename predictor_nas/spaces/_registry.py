@@ -20,6 +20,9 @@ from predictor_nas.spaces._nb201 import NB201Space
 from predictor_nas.spaces._nb301 import NB301Space
 from predictor_nas.spaces._yaml import is_space_file, load_space, shipped_spaces_dir
 
+#: The space of commands and functions given none (a table's own space where there is one).
+DEFAULT_SPACE = "nb201"
+
 
 def _nb201() -> SearchSpace:
     return NB201Space()

@@ -46,3 +46,36 @@ def test_study_stores_the_full_training_recipe(tmp_path):
     study = optuna.load_study(study_name="recipe", storage=open_storage(spec, HeartbeatSettings()))
     opts = study.user_attrs[CONFIG_ATTR]["evaluator_options"]
     assert opts == {**TrainConfig(epochs=2).to_dict(), "device": "cpu"}
+
+
+def test_workers_train_a_space_declared_in_a_yaml_file(tmp_path):
+    """coordinate --space FILE.yaml --evaluator train: the study keeps the file, workers read
+    the space from it and train its networks (no NB201-only refusal)."""
+    from predictor_nas.distributed import run_worker
+    from predictor_nas.spaces import load_space, unregister_space
+
+    yaml_file = tmp_path / "three_ops.yaml"
+    yaml_file.write_text(
+        "name: three_ops_dist\nkind: cell_edges\nnodes: 3\n"
+        "ops: [none, skip_connect, conv_3x3]\nzero_ops: [none]\nidentity_ops: [skip_connect]\n"
+    )
+    spec = str(tmp_path / "d.journal")
+    opts = {"epochs": 1, "width": 4, "depth": 1, "batch_size": 128, "num_threads": 1}
+    try:
+        run_coordinator(spec, study_name="declared", space=str(yaml_file), evaluator="train",
+                        dataset="digits", strategy="random", budget=2, queue_size=2,
+                        max_seconds=0.5, evaluator_options=opts)  # fmt: skip
+        storage = open_storage(spec, HeartbeatSettings())
+        config = optuna.load_study(study_name="declared", storage=storage).user_attrs[CONFIG_ATTR]
+        assert config["space"] == "three_ops_dist"
+        assert config["space_file"] == str(yaml_file.resolve())
+        unregister_space("three_ops_dist")  # a worker elsewhere knows only the study
+        r = run_worker(spec, study_name="declared", max_trials=2, idle_timeout=0.0)
+        assert r.n_evaluated == 2, r
+        study = optuna.load_study(study_name="declared", storage=storage)
+        done = [t for t in study.trials if t.state.name == "COMPLETE"]
+        space = load_space(yaml_file)
+        assert len(done) == 2 and all(0 < t.value <= 100 for t in done)
+        assert all(space.parse(t.user_attrs["arch"]) for t in done)
+    finally:
+        unregister_space("three_ops_dist")
