@@ -48,6 +48,7 @@ def test_study_stores_the_full_training_recipe(tmp_path):
     assert opts == {**TrainConfig(epochs=2).to_dict(), "device": "cpu"}
 
 
+@pytest.mark.slow
 def test_workers_train_a_space_declared_in_a_yaml_file(tmp_path):
     """coordinate --space FILE.yaml --evaluator train: the study keeps the file, workers read
     the space from it and train its networks (no NB201-only refusal)."""
