@@ -8,6 +8,7 @@ from predictor_nas._lazy import oneshot
 from predictor_nas._paths import check_output_dir
 from predictor_nas.cli._render import _fmt_seconds, _out_json, _out_rows
 from predictor_nas.exceptions import InvalidParameterError
+from predictor_nas.spaces import DEFAULT_SPACE
 from predictor_nas.training import TrainConfig
 
 #: One-shot (weight-sharing) strategies of ``search --evaluator train``
@@ -37,7 +38,7 @@ def _cmd_search_oneshot(args: argparse.Namespace) -> int:
     epochs = opt("epochs", recipe.epochs)
     r = oneshot.run_oneshot_search(
         args.strategy,
-        space=args.space or "nb201",
+        space=args.space or DEFAULT_SPACE,
         dataset=args.dataset,
         data_root=args.data_root,
         download=args.download,

@@ -22,7 +22,7 @@ from typing import Any
 
 from predictor_nas._lazy import models, torch
 from predictor_nas._validation import param_error
-from predictor_nas.spaces import Arch, SearchSpace
+from predictor_nas.spaces import Arch, NB201Space, SearchSpace
 
 __all__ = [
     "changed_edges",
@@ -37,7 +37,7 @@ __all__ = [
 def supports_inheritance(space: SearchSpace) -> bool:
     """Whether ``space``'s networks have one op module per edge (NB201, declared cell spaces
     with ops on edges)."""
-    return space.name == "nb201" or getattr(space, "kind", None) == "cell_edges"
+    return isinstance(space, NB201Space) or getattr(space, "kind", None) == "cell_edges"
 
 
 def changed_edges(space: SearchSpace, child: Arch, parent: Arch) -> list[int]:

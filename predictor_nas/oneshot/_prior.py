@@ -25,7 +25,7 @@ from predictor_nas._validation import check_float, check_int, param_error
 from predictor_nas.oneshot._evaluate import inherited_accuracy
 from predictor_nas.oneshot._supernet import build_supernet
 from predictor_nas.oneshot._train import train_supernet
-from predictor_nas.spaces import Arch, SearchSpace, get_space
+from predictor_nas.spaces import DEFAULT_SPACE, Arch, SearchSpace, get_space
 from predictor_nas.training import ImageData, torch_threads
 
 log = logging.getLogger(__name__)
@@ -216,7 +216,7 @@ def supernet_prior(warm_start: Any, data: ImageData, a: SimpleNamespace) -> Supe
         return warm_start
     return SupernetPrior(
         data,
-        space="nb201" if a.space is None else a.space,
+        space=DEFAULT_SPACE if a.space is None else a.space,
         width=a.width,
         depth=a.depth,
         seed=a.seed,

@@ -69,7 +69,7 @@ from predictor_nas.search._real_result import RealSearchResult, _result
 from predictor_nas.search._storage_spec import storage_kind
 from predictor_nas.search._strategies import StepSamplers, available_strategies
 from predictor_nas.search._study import Budget, OpenStudy, Progress, open_study
-from predictor_nas.spaces import SearchSpace
+from predictor_nas.spaces import DEFAULT_SPACE, SearchSpace
 from predictor_nas.training import TrainConfig, load_dataset
 
 if TYPE_CHECKING:
@@ -279,7 +279,7 @@ def _train_evaluator(a: SimpleNamespace, data: ImageData, **extra: Any) -> Train
     ``extra``: more of its arguments."""
 
     return TrainEvaluator(
-        data, space="nb201" if a.space is None else a.space, width=a.width, depth=a.depth,
+        data, space=DEFAULT_SPACE if a.space is None else a.space, width=a.width, depth=a.depth,
         epochs=a.epochs, batch_size=a.batch_size, lr=a.lr, weight_decay=a.weight_decay,
         seed=a.seed, device=a.device, amp=a.amp, num_threads=a.num_threads,
         checkpoint_dir=a.checkpoint_dir, **extra,
