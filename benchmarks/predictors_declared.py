@@ -268,6 +268,8 @@ def main() -> None:
         elif key in old:
             log.info("%s: kept the previous result from %s", key, out.with_suffix(".json").name)
             runs.append(old[key])
+    if not runs:
+        raise SystemExit("no setting ran and no previous results to keep: nothing written")
     out.with_suffix(".json").write_text(json.dumps(runs, indent=1, sort_keys=True) + "\n")
     out.with_suffix(".md").write_text(_markdown(runs) + "\n")
     _plot(runs, out.with_suffix(".png"))
