@@ -194,6 +194,7 @@ def test_guided_default_schedule_is_exact_below_300_trials_then_refits_every_2_p
     assert [late._fit_size(n) for n in (300, 301, 302, 305, 306)] == [300, 301, 301, 301, 306]
 
 
+@pytest.mark.slow  # about 4 s
 def test_guided_default_refits_each_proposal_below_refit_start_and_reuses_fits_above():
     """Proposals at 296..307 trials fit on 296, 297, 298, 299 and 300 trials (every proposal),
     then reuse the 300-trial fit until the trials have grown by 2 % (306)."""
@@ -210,6 +211,7 @@ def test_guided_default_refits_each_proposal_below_refit_start_and_reuses_fits_a
     assert counting.sizes == [296, 297, 298, 299, 300, 306]
 
 
+@pytest.mark.slow  # about 4 s
 def test_guided_refits_every_2_percent_past_100_trials_on_a_prefix_fixed_by_n():
     """Past 100 trials the predictor is refitted once per 2 % growth, on the first m trials;
     m depends only on the study (a fresh sampler on the resumed study fits the same prefix)."""
@@ -264,6 +266,7 @@ def _fresh_sampler_steps(study, counting, steps, *, clear_at=None):
     return proposed
 
 
+@pytest.mark.slow  # about 4 s
 def test_guided_fresh_sampler_per_query_reuses_fits_past_refit_start_and_resumes_exactly():
     """From 300 trials on, fresh samplers with the same settings (one per query, as run_search
     builds them) share a fit until the trials grow by 2 %; the fit is seeded by its data, so a

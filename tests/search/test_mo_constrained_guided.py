@@ -51,7 +51,9 @@ def test_one_objective_takes_the_feasible_guided_sampler():
     assert type(two) is MOPredictorGuidedSampler
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize(
+    "seed", [0, pytest.param(1, marks=pytest.mark.slow), pytest.param(2, marks=pytest.mark.slow)]
+)
 def test_never_proposes_an_infeasible_arch_on_nb201_rich(rich, tmp_path, seed):
     """Under latency <= median (half of NB201), 40 queries: no refused proposal, no fallback,
     every evaluated arch within the bound and distinct; the regret is against the best feasible."""
