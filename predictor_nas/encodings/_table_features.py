@@ -97,16 +97,21 @@ def zero_cost_metrics(table: Table, dataset: str | Sequence[str]) -> list[str]:
     proxies, hardware cost) in every given dataset of ``table``, sorted.
 
     For ``nb201-rich`` and cifar10 or ImageNet16-120: the 13 ``zc_*`` proxies, ``naslib_zen`` and
-    the 10 ``hw_*`` HW-NAS-Bench metrics (24). Accuracy-like names are never included.
+    the 10 ``hw_*`` HW-NAS-Bench metrics (24). Accuracy-like names are never included, nor
+    metrics with no value at all at fidelity 0 (NAS-Bench-Graph's ``train_time``, which is
+    stored only at 200 epochs there): as features they would be a constant flagged missing.
     """
     datasets = _dataset_list(dataset)
+    rows = np.arange(len(table))
     common = None
     for ds in datasets:
         check_choice(ds, "dataset", "zero_cost_metrics", table.datasets)
         names = {
             m
             for m in table.metrics(ds)
-            if table.fidelities(m, dataset=ds)[0] == 0 and not m.startswith(("val_", "test_"))
+            if table.fidelities(m, dataset=ds)[0] == 0
+            and not m.startswith(("val_", "test_"))
+            and np.isfinite(table.query_many(rows, m, dataset=ds, fidelity=0)).any()
         }
         common = names if common is None else common & names
     return sorted(common or ())

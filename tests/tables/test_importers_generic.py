@@ -300,3 +300,19 @@ def test_nb101_zc_import(shared_data, tmp_path):
     s = get_space("nb101")
     assert len({s.canonical_key(s.parse(a)) for a in t.archs}) == 292
     assert np.sum(~np.isnan(t.values("val_acc", dataset="cifar10"))) == 500
+
+
+def test_zero_cost_metrics_leave_out_a_cost_column_without_values(tmp_path):
+    """A fidelity-0 metric with no value at all is not a zero-cost feature (it would be a
+    constant flagged missing); one with values is."""
+    from predictor_nas.encodings import zero_cost_metrics
+
+    rows = [f'"{a}",{90 + i},{i + 1},' for i, a in enumerate(_tiny(5))]
+    src = _csv(tmp_path / "z.csv", "arch,acc,params,lat", rows)
+    path, _ = import_file(
+        src, space="tiny_cell", name="z", metrics=["val_acc=acc:max:%", "params:min:M@0",
+        "lat:min:s@0"], dataset="d", fidelity=5, out=tmp_path / "z.h5",
+    )  # fmt: skip
+    t = open_table(path)
+    assert {"lat", "params"} <= set(t.metrics("d"))
+    assert zero_cost_metrics(t, "d") == ["params"]
