@@ -44,10 +44,9 @@ from pathlib import Path
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import NullFormatter
 
 from predictor_nas.exceptions import PredictorNASError
-from predictor_nas.predictors import evaluate_predictors
+from predictor_nas.predictors import draw_kendall, evaluate_predictors
 from predictor_nas.tables import open_table
 from predictor_nas.tables.importers import IMPORTERS
 
@@ -198,29 +197,9 @@ def _plot(runs: list[dict], path: Path) -> None:
     FigureCanvasAgg(fig)
     for i, r in enumerate(runs):
         ax = fig.add_subplot(rows, cols, i + 1)
-        for name in r["predictors"]:
-            es = sorted(
-                (
-                    e
-                    for e in r["results"]
-                    if e["predictor"] == name and e["kendall_tau"] is not None
-                ),
-                key=lambda e: e["train_size"],
-            )
-            x = [e["train_size"] for e in es]
-            (line,) = ax.plot(x, [e["kendall_tau"] for e in es], marker="o", label=name)
-            band = [(e["train_size"], *e["kendall_tau_ci95"]) for e in es if e["kendall_tau_ci95"]]
-            if band:
-                bx, lo, hi = zip(*band)
-                ax.fill_between(bx, lo, hi, color=line.get_color(), alpha=0.2, linewidth=0)
+        draw_kendall(ax, r["results"])
         ax.axhline(0.7, color="grey", linestyle=":", linewidth=1)
-        ax.set_xscale("log")
-        ax.set_xticks(r["train_sizes"], [str(n) for n in r["train_sizes"]])
-        ax.xaxis.set_minor_formatter(NullFormatter())
-        ax.set_xlabel("training set size n")
-        ax.set_ylabel("Kendall τ (held-out archs)")
         ax.set_title(f"{label(r)} / {r['metric']} ({len(r['seeds'])} seeds, 95 % CI)", fontsize=10)
-        ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, format="png")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from predictor_nas.predictors._base import NotFittedError, Prediction, Predictor
 from predictor_nas.predictors._bayesian_ridge import BayesianRidgePredictor
 from predictor_nas.predictors._ensemble import DEFAULT_MEMBERS, DEFAULT_WEIGHTS, EnsemblePredictor
-from predictor_nas.predictors._evaluate import evaluate_predictors, plot_kendall
+from predictor_nas.predictors._evaluate import draw_kendall, evaluate_predictors, plot_kendall
 from predictor_nas.predictors._extra_trees import ExtraTreesPredictor
 from predictor_nas.predictors._gin import GINPredictor
 from predictor_nas.predictors._ranking import ranking_metrics
@@ -39,6 +39,7 @@ __all__ = [
     "Predictor",
     "ScorePredictor",
     "XGBPredictor",
+    "draw_kendall",
     "evaluate_predictors",
     "make_predictor",
     "plot_kendall",

@@ -381,6 +381,36 @@ def evaluate_predictors(
 
 
 # --------------------------------------------------------------------------- plot
+def draw_kendall(ax: Any, entries: Sequence[dict[str, Any]]) -> None:
+    """Draw Kendall tau vs. train size on the matplotlib axes ``ax``: one line per predictor
+    with its 95 % CI band, log x with a tick at each train size, labels and grid.
+
+    Args:
+        ax: A matplotlib ``Axes``.
+        entries: The ``"results"`` rows of ``evaluate_predictors``.
+    """
+    by_name: dict[str, list[dict[str, Any]]] = {}
+    for e in entries:
+        by_name.setdefault(e["predictor"], []).append(e)
+    for name, es in by_name.items():
+        es = sorted((e for e in es if e["kendall_tau"] is not None), key=lambda e: e["train_size"])
+        if not es:
+            continue
+        x = [e["train_size"] for e in es]
+        (line,) = ax.plot(x, [e["kendall_tau"] for e in es], marker="o", label=name)
+        band = [(e["train_size"], *e["kendall_tau_ci95"]) for e in es if e["kendall_tau_ci95"]]
+        if band:
+            bx, lo, hi = zip(*band)
+            ax.fill_between(bx, lo, hi, color=line.get_color(), alpha=0.2, linewidth=0)
+    ax.set_xscale("log")
+    sizes = sorted({e["train_size"] for e in entries})
+    ax.set_xticks(sizes, [str(n) for n in sizes])
+    ax.xaxis.set_minor_formatter(mpl_ticker.NullFormatter())
+    ax.set_xlabel("training set size n")
+    ax.set_ylabel("Kendall τ (held-out archs)")
+    ax.grid(True, which="both", alpha=0.3)
+
+
 def plot_kendall(results: dict[str, Any], path: str | os.PathLike) -> str:
     """Write a PNG of Kendall tau vs. train size (log x) per predictor, with 95 % CI bands.
 
@@ -403,31 +433,12 @@ def plot_kendall(results: dict[str, Any], path: str | os.PathLike) -> str:
     fig = mpl_figure.Figure(figsize=(6.4, 4.2), dpi=120)
     mpl_backend_agg.FigureCanvasAgg(fig)
     ax = fig.add_subplot()
-    by_name: dict[str, list[dict[str, Any]]] = {}
-    for e in entries:
-        by_name.setdefault(e["predictor"], []).append(e)
-    for name, es in by_name.items():
-        es = sorted((e for e in es if e["kendall_tau"] is not None), key=lambda e: e["train_size"])
-        if not es:
-            continue
-        x = [e["train_size"] for e in es]
-        (line,) = ax.plot(x, [e["kendall_tau"] for e in es], marker="o", label=name)
-        band = [(e["train_size"], *e["kendall_tau_ci95"]) for e in es if e["kendall_tau_ci95"]]
-        if band:
-            bx, lo, hi = zip(*band)
-            ax.fill_between(bx, lo, hi, color=line.get_color(), alpha=0.2, linewidth=0)
-    ax.set_xscale("log")
-    sizes = sorted({e["train_size"] for e in entries})
-    ax.set_xticks(sizes, [str(n) for n in sizes])
-    ax.xaxis.set_minor_formatter(mpl_ticker.NullFormatter())
-    ax.set_xlabel("training set size n")
-    ax.set_ylabel("Kendall τ (held-out archs)")
+    draw_kendall(ax, entries)
     title = " / ".join(str(results.get(k, "")) for k in ("table", "dataset", "metric"))
     seeds = results.get("seeds")
     if seeds:
         title += f" ({len(seeds)} seeds, 95 % CI)"
     ax.set_title(title)
-    ax.grid(True, which="both", alpha=0.3)
     ax.legend()
     fig.tight_layout()
     out = os.fspath(path)
