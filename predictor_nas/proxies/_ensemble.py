@@ -155,7 +155,7 @@ class ProxyEnsemble:
         """Raw proxy values, float64 (n, n_proxies); NaN / inf where a proxy is undefined."""
 
         names, _ = self._checked()
-        space = self.space if isinstance(self.space, SearchSpace) else get_space(self.space)
+        space = get_space(self.space)
         given = [space.coerce(a) for a in archs]
         keys = [space.canonical_key(a) for a in given]
         config = (

@@ -175,7 +175,7 @@ def compute_proxies(
     w_seed, d_seed, p_seed = proxy_seeds(seed)
     if space is None:
         space = arch.space if isinstance(arch, Arch) else "nb201"
-    sp = space if isinstance(space, SearchSpace) else get_space(space)
+    sp = get_space(space)
     if data is None:
         size = check_int(input_size, "input_size", owner, minimum=4)
         if size % 4:
