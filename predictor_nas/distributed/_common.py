@@ -236,8 +236,10 @@ def reap_stale_trials(study: optuna.Study, spec: str | None, settings: Heartbeat
 
     PostgreSQL: ``optuna.storages.fail_stale_trials`` (heartbeats stamped by the database's
     clock; the storage's ``RetryHeartbeatStaleTrialCallback`` queues the copy), plus trials
-    taken by a worker that died before its first heartbeat (no worker id after
-    ``max(10 x grace_period, 600)`` seconds). Journal files:
+    taken by a worker that died before its first heartbeat: no worker id, and either this
+    process has watched it so for ``ORPHAN_GRACE_FACTOR x grace_period`` seconds (its own
+    monotonic clock, so clocks of other machines do not matter) or its start time, stamped by
+    the dead worker's clock, is ``max(10 x grace_period, 600)`` seconds old. Journal files:
     the same with our heartbeat system attr (or the start time when no beat was recorded yet);
     before failing any, the reaper waits for the journal's write lock, and if that took over
     ``STALL_SECONDS`` (a lock file left by a dead process, or a stuck writer: the live workers'
@@ -261,14 +263,8 @@ def reap_stale_trials(study: optuna.Study, spec: str | None, settings: Heartbeat
         if n:
             log.warning("retried %d trial(s) whose worker stopped beating", n)
         # A worker that died between taking a trial and its first heartbeat left no beat for
-        # Optuna to miss: such a trial also lacks the worker's id. Its start time is stamped by
-        # that worker's clock, hence the wide margin.
-        now = datetime.datetime.now()
-        orphan_age = datetime.timedelta(seconds=max(10 * settings.grace_period, 600))
-        for t in study.get_trials(deepcopy=True, states=(TrialState.RUNNING,)):
-            started = t.datetime_start
-            if WORKER_ATTR in t.system_attrs or started is None or now - started < orphan_age:
-                continue
+        # Optuna to miss: such a trial also lacks the worker's id.
+        for t in _orphans(study, settings):
             try:
                 study._storage.set_trial_state_values(trial_id(t), state=TrialState.FAIL)
             except optuna.exceptions.UpdateFinishedTrialError:
@@ -312,6 +308,40 @@ def reap_stale_trials(study: optuna.Study, spec: str | None, settings: Heartbeat
         )
         requeue(study, t, settings.max_retry)
     return n
+
+
+#: A RUNNING PostgreSQL trial without a worker id that this process has watched for this many
+#: grace periods is an orphan: a live worker beats and names itself right after taking a trial.
+ORPHAN_GRACE_FACTOR = 2
+#: When this process first saw each RUNNING trial without a worker id, per storage object.
+_NAMELESS_SINCE: weakref.WeakKeyDictionary[Any, dict[int, float]] = weakref.WeakKeyDictionary()
+
+
+def _orphans(study: optuna.Study, settings: HeartbeatSettings) -> list[FrozenTrial]:
+    """RUNNING trials of a PostgreSQL study whose worker died before its first heartbeat.
+
+    Such a trial has no worker id. It is an orphan once this process has seen it nameless for
+    ``ORPHAN_GRACE_FACTOR x grace_period`` seconds of its own monotonic clock (a restarted
+    coordinator starts watching afresh), or when its start time, stamped by the dead worker's
+    clock, is ``max(10 x grace_period, 600)`` seconds old (hence that wide margin).
+    """
+    mono, now = time.monotonic(), datetime.datetime.now()
+    seen = _NAMELESS_SINCE.setdefault(study._storage, {})
+    watch = ORPHAN_GRACE_FACTOR * settings.grace_period
+    clock_age = datetime.timedelta(seconds=max(10 * settings.grace_period, 600))
+    nameless, orphans = set(), []
+    for t in study.get_trials(deepcopy=True, states=(TrialState.RUNNING,)):
+        if WORKER_ATTR in t.system_attrs:
+            continue
+        tid = trial_id(t)
+        nameless.add(tid)
+        first = seen.setdefault(tid, mono)
+        started = t.datetime_start
+        if mono - first >= watch or (started is not None and now - started >= clock_age):
+            orphans.append(t)
+    for tid in set(seen) - nameless:  # named or finished since: forget it
+        del seen[tid]
+    return orphans
 
 
 #: When this process's reaper last waited out a journal lock stall, per storage object.

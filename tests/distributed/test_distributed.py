@@ -24,6 +24,7 @@ from optuna.trial import TrialState
 
 from predictor_nas.distributed import (
     LEASE_ATTR,
+    ORPHAN_GRACE_FACTOR,
     STATE_ATTR,
     WORKER_ATTR,
     HeartbeatSettings,
@@ -545,6 +546,36 @@ def test_trial_taken_by_a_worker_that_never_beat_is_retried(shared_storage):
     (copy,) = [t for t in trials if t.system_attrs.get("retry_history") == [orphan.number]]
     assert copy.state == TrialState.WAITING and copy.params == orphan.params
     assert copy.user_attrs["proposal"] == 100
+
+
+def test_nameless_trial_watched_for_two_grace_periods_is_retried(postgres_url):
+    """PostgreSQL: a RUNNING trial with no heartbeat and no worker id whose start time is fresh
+    (its worker died right after taking it) is left alone at first sight and retried once this
+    process has watched it for ``ORPHAN_GRACE_FACTOR`` grace periods, whatever the clocks say."""
+    hb = HeartbeatSettings(interval=1, grace_period=2, max_retry=3)
+    spec = postgres_url
+    run_coordinator(spec, strategy="random", budget=2, heartbeat=hb, max_seconds=0.3)
+    st = _study(spec)
+    space = get_space("nb201")
+    st.add_trial(
+        optuna.trial.create_trial(
+            state=TrialState.RUNNING,
+            params=space.to_params(space.sample(np.random.default_rng(7))),
+            distributions=space.distributions(),
+            user_attrs={"proposal": 107},
+        )
+    )
+    orphan = st.trials[-1]
+    assert reap_stale_trials(st, spec, hb) == 0
+    time.sleep(ORPHAN_GRACE_FACTOR * hb.grace_period - 1.5)
+    assert reap_stale_trials(st, spec, hb) == 0
+    assert _study(spec).trials[orphan.number].state == TrialState.RUNNING
+    time.sleep(1.6)
+    assert reap_stale_trials(st, spec, hb) == 1
+    trials = _study(spec).trials
+    assert trials[orphan.number].state == TrialState.FAIL
+    (copy,) = [t for t in trials if t.system_attrs.get("retry_history") == [orphan.number]]
+    assert copy.state == TrialState.WAITING and copy.user_attrs["proposal"] == 107
 
 
 @pytest.mark.slow
