@@ -89,7 +89,8 @@ def _zero_cost_inputs() -> tuple[Any, Any]:
         table = open_table(ZC_TABLE)
     except TableNotFoundError as e:
         raise TableNotFoundError(
-            f"The strategies 'guided-zc' and 'zc-ls' read zero-cost proxies from the table "
+            f"The strategies {', '.join(repr(s) for s in ZC_STRATEGIES)} read zero-cost "
+            f"proxies from the table "
             f"{ZC_TABLE!r}, which is not imported. Import it once with `predictor-nas tables "
             f"import {ZC_TABLE} --source PATH/TO/nb201` (the folder of nb201.csv.gz), or use the "
             f"'guided' strategy, which needs no proxies. ({e})"
@@ -98,19 +99,33 @@ def _zero_cost_inputs() -> tuple[Any, Any]:
     return features, table_proxy_scorer(table, list(ZC_DATASETS))
 
 
+#: The strategies that read ``ZC_TABLE``'s zero-cost proxies (named in its errors).
+ZC_STRATEGIES = ("guided-zc", "zc-ls", "mo-guided-zc")
+
+
+def zero_cost_inputs(space: SearchSpace) -> tuple[TableFeatures, Any]:
+    """(predictor features, proxy rank scorer) of ``ZC_TABLE`` for a zero-cost strategy.
+
+    Raises:
+        InvalidParameterError: ``space`` is not NB201 (the only space with such a table).
+        TableNotFoundError: ``ZC_TABLE`` is not imported (the error says how to import it).
+    """
+    if space.name != "nb201":
+        names = ", ".join(repr(s) for s in ZC_STRATEGIES)
+        raise InvalidParameterError(
+            f"The strategies {names} read zero-cost proxies of every arch from the table "
+            f"{ZC_TABLE!r}, which exists for space 'nb201' only; space {space.name!r} has "
+            "none. Use 'guided' or 'mo-guided' (no proxies needed)."
+        )
+    return _zero_cost_inputs()
+
+
 def _zero_cost_sampler(
     space: SearchSpace, seed: int, *, learned: bool
 ) -> optuna.samplers.BaseSampler:
     """guided-zc (``learned``: the XGBoost ensemble + zc features picks the restarts) or its
     ablation zc-ls (the proxy ranker picks them); everything else is shared."""
-    if space.name != "nb201":
-        raise InvalidParameterError(
-            f"The strategies 'guided-zc' and 'zc-ls' read zero-cost proxies of every arch from "
-            f"the table {ZC_TABLE!r}, which exists for space 'nb201' only; space {space.name!r} "
-            "has none. Use 'guided' (no proxies needed)."
-        )
-
-    features, scorer = _zero_cost_inputs()
+    features, scorer = zero_cost_inputs(space)
     kwargs = {**GUIDED_KWARGS, **GUIDED_ZC_KWARGS}
     if learned:
         kwargs["predictor_kwargs"] = {**GUIDED_ZC_PREDICTOR_KWARGS, "extra": features}
