@@ -291,7 +291,7 @@ def markdown(summary: dict[str, Any]) -> str:
         "",
         "| setting | dataset | mo-guided lowest (field) from query | mo-guided HV share (%) "
         "| mo-guided-zc lowest (all) from query | mo-guided-zc HV share (%) "
-        "| NSGA-II HV share (%) | lowest final regret of the field |",
+        "| NSGA-II HV share (%) | lowest final regret besides ours |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for r in g["per_setting"]:
