@@ -41,9 +41,8 @@ from predictor_nas.evaluators import (
 )
 from predictor_nas.exceptions import SearchError
 from predictor_nas.predictors import PREDICTORS
-from predictor_nas.samplers import PredictorScorer
+from predictor_nas.samplers import PredictorScorer, guided_kwargs
 from predictor_nas.search import (
-    GUIDED_KWARGS,
     Budget,
     Progress,
     available_strategies,
@@ -294,18 +293,18 @@ def _make_scorer(
     sp: SearchSpace, strategy: str, score_predictor: str | None, seed: int
 ) -> _Scorer | None:
     """The proposals' score predictor (``run_coordinator``'s ``score_predictor``), or None."""
+    settings = guided_kwargs(sp)
     if score_predictor == "auto":
         score_predictor = None
         if strategy == "guided":
-            score_predictor = GUIDED_KWARGS.get("predictor", "xgb")
+            score_predictor = settings["predictor"]
     if score_predictor is None:
         return None
 
     check_choice(score_predictor, "score_predictor", _OWNER, sorted(PREDICTORS))
     kwargs: dict = {}
-    if strategy == "guided":
-        if GUIDED_KWARGS.get("predictor") == score_predictor:
-            kwargs = dict(GUIDED_KWARGS.get("predictor_kwargs", {}))
+    if strategy == "guided" and settings["predictor"] == score_predictor:
+        kwargs = dict(settings["predictor_kwargs"])
     return _Scorer(sp, score_predictor, kwargs, seed)
 
 

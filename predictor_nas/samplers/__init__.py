@@ -11,7 +11,11 @@ from predictor_nas.samplers._evolution import RegularizedEvolutionSampler, Space
 from predictor_nas.samplers._exhaustive import ExhaustiveSampler
 from predictor_nas.samplers._feasible_guided import FeasibleGuidedSampler
 from predictor_nas.samplers._guided import PredictorGuidedSampler
-from predictor_nas.samplers._guided_settings import GUIDED_KWARGS
+from predictor_nas.samplers._guided_settings import (
+    GUIDED_DECLARED_KWARGS,
+    GUIDED_KWARGS,
+    guided_kwargs,
+)
 from predictor_nas.samplers._local_search import LocalSearchSampler, LocalSearchStep
 from predictor_nas.samplers._mo_evolution import MORegularizedEvolutionSampler
 from predictor_nas.samplers._mo_guided import MOPredictorGuidedSampler
@@ -37,6 +41,7 @@ from predictor_nas.samplers._topk import TopKSampler, complete_curves, fit_targe
 
 __all__ = [
     "ACQUISITIONS",
+    "GUIDED_DECLARED_KWARGS",
     "GUIDED_KWARGS",
     "TABLE_PROXY_ENSEMBLE",
     "CandidatePool",
@@ -61,6 +66,7 @@ __all__ = [
     "expected_improvement",
     "fit_and_rank",
     "fit_targets",
+    "guided_kwargs",
     "mutants",
     "mutation_pool",
     "observed_targets",

@@ -14,8 +14,8 @@ from optuna.trial import FrozenTrial, TrialState
 
 from predictor_nas._validation import param_error
 from predictor_nas.samplers._guided import Codes, PredictorGuidedSampler
-from predictor_nas.samplers._guided_settings import GUIDED_KWARGS
-from predictor_nas.spaces import Arch, SearchSpace
+from predictor_nas.samplers._guided_settings import guided_kwargs
+from predictor_nas.spaces import Arch, SearchSpace, get_space
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,8 @@ class FeasibleGuidedSampler(PredictorGuidedSampler):
         feasible: Callable[[Arch], bool] | None = None,
         seed: int | None = None,
     ) -> FeasibleGuidedSampler:
-        """The ``guided`` strategy's settings (``GUIDED_KWARGS``) restricted to ``feasible``.
+        """The ``guided`` strategy's settings (``guided_kwargs(space)``) restricted to
+        ``feasible``.
 
         Args:
             space: The search space (or its name).
@@ -110,8 +111,8 @@ class FeasibleGuidedSampler(PredictorGuidedSampler):
             A new sampler; with ``feasible=None`` it proposes what
             ``PredictorGuidedSampler.benchmarked`` does.
         """
-        kwargs = {**GUIDED_KWARGS, "predictor_kwargs": dict(GUIDED_KWARGS["predictor_kwargs"])}
-        return cls(space, feasible=feasible, seed=seed, **kwargs)
+        sp = get_space(space) if isinstance(space, str) else space
+        return cls(sp, feasible=feasible, seed=seed, **guided_kwargs(sp))
 
     def infer_relative_search_space(
         self, study: Study, trial: FrozenTrial

@@ -22,7 +22,7 @@ from predictor_nas.predictors import PREDICTORS
 from predictor_nas.samplers._acquisition import ACQUISITIONS
 from predictor_nas.samplers._guided_fit import _GuidedProposal, _is_predictor
 from predictor_nas.samplers._guided_pool import Codes, _cache_of
-from predictor_nas.samplers._guided_settings import GUIDED_KWARGS
+from predictor_nas.samplers._guided_settings import guided_kwargs
 from predictor_nas.samplers._priors import ScoreFeatures, Scorer, table_scorer
 from predictor_nas.samplers._space_sampler import check_param_of_space
 from predictor_nas.spaces import SearchSpace, get_space
@@ -47,11 +47,12 @@ class PredictorGuidedSampler(_GuidedProposal, BaseSampler):
 
     **Which one to take.** ``PredictorGuidedSampler.benchmarked(space, seed=...)`` builds the
     sampler of the ``guided`` strategy, the one whose numbers the README and the committed
-    comparisons report (settings: ``predictor_nas.samplers.GUIDED_KWARGS``: a
-    predictor-steered local search with random restarts, rank targets, 150-tree xgb members on
-    path statistics). Take it unless you mean to change a setting. The constructor's defaults
-    are the plain BANANAS pool (mutations of the 10 best, raw targets, one-hot xgb): kept for
-    code that relies on them, not what was benchmarked.
+    comparisons report (settings: ``predictor_nas.samplers.guided_kwargs(space)``: on NB201
+    ``GUIDED_KWARGS``, a predictor-steered local search with random restarts, rank targets,
+    150-tree xgb members on path statistics; on any other space ``GUIDED_DECLARED_KWARGS``,
+    BANANAS with a Bayesian ridge model). Take it unless you mean to change a setting. The
+    constructor's defaults are the plain BANANAS pool (mutations of the 10 best, raw targets,
+    one-hot xgb): kept for code that relies on them, not what was benchmarked.
 
     The first ``n_warmup`` trials with a target (below) are warm-up: uniform random architectures
     (``warmup="random"``), or, with ``warmup="proxy"``, the best-scored by ``warmup_scorer`` of
@@ -327,10 +328,11 @@ class PredictorGuidedSampler(_GuidedProposal, BaseSampler):
             seed: Seed of the sampler's random generator.
 
         Returns:
-            A new sampler with the settings of ``GUIDED_KWARGS`` (see the class docstring).
+            A new sampler with the settings of ``guided_kwargs(space)``: ``GUIDED_KWARGS`` on
+            NB201, ``GUIDED_DECLARED_KWARGS`` on any other space (see the class docstring).
         """
-        kwargs = {**GUIDED_KWARGS, "predictor_kwargs": dict(GUIDED_KWARGS["predictor_kwargs"])}
-        return cls(space, seed=seed, **kwargs)
+        sp = get_space(space) if isinstance(space, str) else space
+        return cls(sp, seed=seed, **guided_kwargs(sp))
 
     def reseed_rng(self) -> None:
         """Reseed from fresh OS entropy (Optuna calls this for parallel workers)."""
