@@ -68,7 +68,7 @@ def test_unsatisfiable_constraints_and_bad_strategy_are_refused():
     """Constraints no table arch meets name the table's ranges; an unknown strategy lists ours."""
     with pytest.raises(InvalidParameterError, match=r"params in \[0.07331, 1.532\]"):
         run_mo_search(objectives=OBJ, constraints=["params<0.05"], budget=5)
-    with pytest.raises(InvalidParameterError, match="'mo-guided', 'mo-rea', 'motpe', 'nsga2'"):
+    with pytest.raises(InvalidParameterError, match="'mo-guided', 'mo-guided-zc', 'mo-rea', 'motpe', 'nsga2'"):
         run_mo_search(objectives=OBJ, strategy="rea", budget=5)
     with pytest.raises(InvalidParameterError, match="The 'budget' parameter of search"):
         run_mo_search(objectives=OBJ, budget=0)
