@@ -75,6 +75,8 @@ class MOPredictorGuidedSampler(MOSpaceSampler):
         n_candidates: Mutations of the non-dominated set in the pool (>= 1).
         n_random: Uniform random architectures added to the pool (>= 0).
         kappa: Optimism: standard deviations subtracted from each predicted (minimised) mean.
+        optimism_from: Completed trials from which ``kappa`` applies; before that the predicted
+            means are used as they are (``kappa`` 0: exploit while the front is young).
         acquisition: ``"hvi"`` (hypervolume improvement, then ParEGO) or ``"parego"``.
         rho: Weight of the augmentation term of the Chebyshev scalarisation (>= 0).
         canonical: Dedup by ``canonical_key`` rather than by the exact decisions.
@@ -95,6 +97,7 @@ class MOPredictorGuidedSampler(MOSpaceSampler):
         n_candidates: int = 100,
         n_random: int = 20,
         kappa: float = 0.0,
+        optimism_from: int = 0,
         rho: float = 0.05,
         acquisition: str = "hvi",
         canonical: bool = True,
@@ -122,6 +125,7 @@ class MOPredictorGuidedSampler(MOSpaceSampler):
         self.n_candidates = check_int(n_candidates, "n_candidates", self._owner, minimum=1)
         self.n_random = check_int(n_random, "n_random", self._owner, minimum=0)
         self.kappa = check_float(kappa, "kappa", self._owner, minimum=0.0)
+        self.optimism_from = check_int(optimism_from, "optimism_from", self._owner, minimum=0)
         self.rho = check_float(rho, "rho", self._owner, minimum=0.0)
         self.acquisition = check_choice(acquisition, "acquisition", self._owner, MO_ACQUISITIONS)
 
@@ -143,7 +147,8 @@ class MOPredictorGuidedSampler(MOSpaceSampler):
         model_seed = int(rng.integers(2**31))
         if not pool:
             return self.random_unused(used, rng)
-        opt = self._optimistic(pool, [p.arch for p in complete], y, signs, model_seed)
+        kappa = self.kappa if len(complete) >= self.optimism_from else 0.0
+        opt = self._optimistic(pool, [p.arch for p in complete], y, signs, model_seed, kappa)
         front = y[is_non_dominated(y)]
         lo, hi = y.min(axis=0), front.max(axis=0)
         scale = np.where(hi > lo, hi - lo, 1.0)
@@ -189,6 +194,7 @@ class MOPredictorGuidedSampler(MOSpaceSampler):
         y: np.ndarray,
         signs: np.ndarray,
         model_seed: int,
+        kappa: float,
     ) -> np.ndarray:
         """(len(pool), m) optimistic minimised values: known exact, learned ``mean - kappa*std``."""
 
@@ -209,5 +215,5 @@ class MOPredictorGuidedSampler(MOSpaceSampler):
                 if pred.std is None
                 else np.nan_to_num(np.asarray(pred.std, dtype=np.float64).reshape(-1), nan=0.0)
             )
-            out[:, j] = mean - self.kappa * np.maximum(std, 0.0)
+            out[:, j] = mean - kappa * np.maximum(std, 0.0)
         return np.nan_to_num(out, nan=np.inf, posinf=np.inf)

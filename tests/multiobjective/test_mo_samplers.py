@@ -107,6 +107,25 @@ def test_guided_refuses_bad_arguments():
         ask(study)
 
 
+def test_optimism_starts_at_optimism_from():
+    """Below ``optimism_from`` completed trials the proposals are those of kappa 0; from it on
+    kappa applies (the proposals part); a negative value is refused."""
+    with pytest.raises(InvalidParameterError, match="'optimism_from' parameter"):
+        MOPredictorGuidedSampler("nb201", optimism_from=-1)
+    kw = {**_GUIDED, "predictor": "ridge"}
+
+    def run(**extra):
+        sampler = MOPredictorGuidedSampler("nb201", seed=4, **kw, **extra)
+        study = optuna.create_study(directions=list(MO), sampler=sampler)
+        for _ in range(16):
+            _tell(study, ask(study))
+        return [t.params for t in study.trials]
+
+    plain, late, early = run(), run(kappa=50.0, optimism_from=12), run(kappa=50.0)
+    assert late[:12] == plain[:12] and late[12:] != plain[12:]
+    assert early != plain
+
+
 def test_evolution_refuses_a_tournament_larger_than_the_population():
     """sample_size > population_size is a clear parameter error."""
     with pytest.raises(InvalidParameterError, match="'sample_size' parameter"):

@@ -33,7 +33,8 @@ def test_settings_with_one_and_with_several_objectives(rich_in_cache):
     assert one.predictor_kwargs["extra"] is not None
     two = factory(sp, 0, _Context(feasible=None, known={}, n_objectives=2))
     assert type(two) is MOPredictorGuidedSampler
-    assert two.kappa == 1.0 and two.n_random == 1000 and two.predictor == "ridge"
+    assert two.kappa == 1.0 and two.optimism_from == 50 and two.n_random == 1000
+    assert two.predictor == "ridge"
     assert two.predictor_kwargs["prune"] is True and two.predictor_kwargs["extra"] is not None
 
 
