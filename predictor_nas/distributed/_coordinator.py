@@ -20,13 +20,13 @@ from predictor_nas.distributed._common import (
     LEASE_ATTR,
     MODE,
     STATE_ATTR,
-    CoordinatorLease,
     HeartbeatSettings,
     describe_storage,
     open_storage,
     process_id,
     reap_stale_trials,
 )
+from predictor_nas.distributed._lease import CoordinatorLease
 from predictor_nas.distributed._proposals import (
     _awaiting_retry,
     _counts,
