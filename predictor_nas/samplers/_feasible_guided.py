@@ -111,7 +111,7 @@ class FeasibleGuidedSampler(PredictorGuidedSampler):
             A new sampler; with ``feasible=None`` it proposes what
             ``PredictorGuidedSampler.benchmarked`` does.
         """
-        sp = get_space(space) if isinstance(space, str) else space
+        sp = get_space(space)
         return cls(sp, feasible=feasible, seed=seed, **guided_kwargs(sp))
 
     def infer_relative_search_space(

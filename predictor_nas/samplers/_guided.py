@@ -331,7 +331,7 @@ class PredictorGuidedSampler(_GuidedProposal, BaseSampler):
             A new sampler with the settings of ``guided_kwargs(space)``: ``GUIDED_KWARGS`` on
             NB201, ``GUIDED_DECLARED_KWARGS`` on any other space (see the class docstring).
         """
-        sp = get_space(space) if isinstance(space, str) else space
+        sp = get_space(space)
         return cls(sp, seed=seed, **guided_kwargs(sp))
 
     def reseed_rng(self) -> None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from predictor_nas.spaces import SearchSpace, get_space
+
 #: Settings of the ``guided`` strategy; ``PredictorGuidedSampler.benchmarked`` builds its sampler.
 #: (150 trees per xgb member instead of 300 keeps a fit at 100 trials near 0.4 s on one core.)
 #: Chosen on NB201 tuning seeds 1000-1029 (never the reported seeds 0-99), 100 queries, all
@@ -56,8 +58,9 @@ GUIDED_DECLARED_KWARGS: dict = {
 }
 
 
-def guided_kwargs(space: Any) -> dict[str, Any]:
-    """A fresh copy of the ``guided`` strategy's settings for ``space`` (a ``SearchSpace`` or a
-    name): ``GUIDED_KWARGS`` for NB201, ``GUIDED_DECLARED_KWARGS`` for any other."""
-    name = space if isinstance(space, str) else space.name
-    return copy.deepcopy(GUIDED_KWARGS if name == "nb201" else GUIDED_DECLARED_KWARGS)
+def guided_kwargs(space: SearchSpace | str) -> dict[str, Any]:
+    """A fresh copy of the ``guided`` strategy's settings for ``space`` (a ``SearchSpace``, a
+    name or a YAML declaration): ``GUIDED_KWARGS`` for NB201, ``GUIDED_DECLARED_KWARGS`` for
+    any other."""
+    nb201 = get_space(space).name == "nb201"
+    return copy.deepcopy(GUIDED_KWARGS if nb201 else GUIDED_DECLARED_KWARGS)

@@ -89,8 +89,7 @@ def _zero_cost_inputs() -> tuple[Any, Any]:
         table = open_table(ZC_TABLE)
     except TableNotFoundError as e:
         raise TableNotFoundError(
-            f"The strategies {', '.join(repr(s) for s in ZC_STRATEGIES)} read zero-cost "
-            f"proxies from the table "
+            f"The strategies {_zc_names()} read zero-cost proxies from the table "
             f"{ZC_TABLE!r}, which is not imported. Import it once with `predictor-nas tables "
             f"import {ZC_TABLE} --source PATH/TO/nb201` (the folder of nb201.csv.gz), or use the "
             f"'guided' strategy, which needs no proxies. ({e})"
@@ -103,6 +102,11 @@ def _zero_cost_inputs() -> tuple[Any, Any]:
 ZC_STRATEGIES = ("guided-zc", "zc-ls", "mo-guided-zc")
 
 
+def _zc_names() -> str:
+    """``ZC_STRATEGIES`` as the errors list them: ``'guided-zc', 'zc-ls', 'mo-guided-zc'``."""
+    return ", ".join(repr(s) for s in ZC_STRATEGIES)
+
+
 def zero_cost_inputs(space: SearchSpace) -> tuple[TableFeatures, Any]:
     """(predictor features, proxy rank scorer) of ``ZC_TABLE`` for a zero-cost strategy.
 
@@ -111,9 +115,8 @@ def zero_cost_inputs(space: SearchSpace) -> tuple[TableFeatures, Any]:
         TableNotFoundError: ``ZC_TABLE`` is not imported (the error says how to import it).
     """
     if space.name != "nb201":
-        names = ", ".join(repr(s) for s in ZC_STRATEGIES)
         raise InvalidParameterError(
-            f"The strategies {names} read zero-cost proxies of every arch from the table "
+            f"The strategies {_zc_names()} read zero-cost proxies of every arch from the table "
             f"{ZC_TABLE!r}, which exists for space 'nb201' only; space {space.name!r} has "
             "none. Use 'guided' or 'mo-guided' (no proxies needed)."
         )
