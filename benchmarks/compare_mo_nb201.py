@@ -190,9 +190,10 @@ def goals(settings: dict[str, Any]) -> dict[str, Any]:
                     row[f"{ours}_leads_from"] = row[f"{ours}_hv_share"] = None
                     continue
                 # mo-guided faces the field; mo-guided-zc every other strategy.
-                rivals = [s for s in strategies if s not in (ours, "mo-guided-zc")]
-                if ours == "mo-guided-zc":
-                    rivals.append("mo-guided")
+                rivals = [
+                    s for s in strategies
+                    if s != ours and not (ours == "mo-guided" and s == "mo-guided-zc")
+                ]  # fmt: skip
                 lead = _lead(strategies, ours, rivals)
                 lowest[ours] &= lead is not None and lead <= GOAL_FROM
                 shares[ours].append(strategies[ours]["mean_hv_share"])
@@ -217,15 +218,11 @@ def goals(settings: dict[str, Any]) -> dict[str, Any]:
                 "mean_regret": {s: v["mean_regret"] for s, v in e["strategies"].items()},
             }
 
-    def mean(xs: list[float]) -> float | None:
-        return float(np.mean(xs)) if xs else None
-
+    means = {s: float(np.mean(v)) if v else None for s, v in shares.items()}
     return {
         "lowest_from_30_everywhere": {s: bool(rows) and lowest[s] for s in OURS},
-        "mean_hv_share": {s: mean(v) for s, v in shares.items()},
-        "hv_share_goal_met": {
-            s: bool(shares[s]) and float(np.mean(shares[s])) >= GOAL_SHARE for s in OURS
-        },
+        "mean_hv_share": means,
+        "hv_share_goal_met": {s: means[s] is not None and means[s] >= GOAL_SHARE for s in OURS},
         "per_setting": rows,
         "constrained": constrained,
         "constrained_goal_met_by": sorted(
