@@ -7,7 +7,9 @@ Settings, each run with ``predictor_nas.compare.compare_mo`` (every multi-object
 * ``raspi4``: ``val_acc:max, hw_raspi4_latency:min``;
 * ``constrained``: ``val_acc:max`` with ``hw_edgegpu_latency <= median`` (the median edge-GPU
   latency over the table's architectures of that dataset): a constrained single-objective
-  search; a run *finds the constrained optimum* when its hypervolume regret is 0;
+  search; a run *finds the constrained optimum* when its hypervolume regret is 0, and *comes
+  within 0.001 %* of it when that regret is <= 1e-5 (on cifar10 the optimum, 91.3660 %, and the
+  runner-up, 91.3653 %, are 0.0007 points apart: the runner-up is within, the third is not);
 * ``edgegpu_params`` (cifar10 only): ``val_acc:max, hw_edgegpu_latency:min, params:min``.
 
 Writes into ``--out`` (default ``benchmarks/results/compare_mo_nb201``): one folder per setting
@@ -53,6 +55,7 @@ OURS = ("mo-guided", "mo-guided-zc")
 GOAL_FROM = 30  # mo-guided: lowest mean regret at every budget from this query on
 GOAL_SHARE = 0.99  # mean share of the true front's hypervolume at the budget
 GOAL_HIT = 0.80  # constrained: share of runs that find the constrained optimum
+NEAR = 1e-5  # constrained: also reported, the share of runs within this normalised regret
 MULTI = {
     "edgegpu": ("val_acc:max,hw_edgegpu_latency:min", DATASETS),
     "raspi4": ("val_acc:max,hw_raspi4_latency:min", DATASETS),
@@ -109,6 +112,7 @@ def run_setting(
         jobs=args.jobs,
         cache=out / "runs" / f"{name}.jsonl",
         progress=args.progress,
+        thresholds=(0.01, NEAR) if constraints else (0.01,),
     )
     command = shlex.join(
         [
@@ -116,6 +120,7 @@ def run_setting(
             "--objectives", objectives, *(["--constraint", constraints] if constraints else []),
             "--strategies", ",".join(args.strategies), "--budget", str(args.budget),
             "--seeds", seeds_text(seeds), "--jobs", str(args.jobs),
+            *(["--thresholds", f"0.01,{NEAR:g}"] if constraints else []),
             "--out", str(out / name),
         ]
     )  # fmt: skip
@@ -148,6 +153,7 @@ def _brief(e: dict[str, Any]) -> dict[str, Any]:
         "mean_coverage": e["mean_coverage"],
         "hit_rate": e["hit_rate"],
         "ci95_hit_rate": e["ci95_hit_rate"],
+        "near_rate": e["queries_to_reach"].get(f"{NEAR:g}", {}).get("reached"),
         "leads_from": e["leads_from"],
         "checkpoints": e["checkpoints"],
         "mean_curve": e["curves"]["regret"]["mean"],
@@ -216,6 +222,7 @@ def goals(settings: dict[str, Any]) -> dict[str, Any]:
                 "hit_rate": {s: v["hit_rate"] for s, v in e["strategies"].items()},
                 "ci95_hit_rate": {s: v["ci95_hit_rate"] for s, v in e["strategies"].items()},
                 "mean_regret": {s: v["mean_regret"] for s, v in e["strategies"].items()},
+                "near_rate": {s: v["near_rate"] for s, v in e["strategies"].items()},
             }
 
     means = {s: float(np.mean(v)) if v else None for s, v in shares.items()}
@@ -304,7 +311,9 @@ def markdown(summary: dict[str, Any]) -> str:
         lines += [
             "",
             "Constrained search: share of runs that found the constrained optimum (regret 0) "
-            "[Wilson 95% CI] and mean regret (%) at the budget.",
+            "[Wilson 95% CI], share within 0.001% of it (normalised regret <= 1e-5; on cifar10 "
+            "the runner-up, 0.0007 points below the optimum, is within) and mean regret (%) "
+            "at the budget.",
             "",
             "| dataset | constraint | " + " | ".join(f"`{s}`" for s in STRATEGIES) + " |",
             "|---|---|" + "---|" * len(STRATEGIES),
@@ -318,7 +327,7 @@ def markdown(summary: dict[str, Any]) -> str:
                 lo, hi = c["ci95_hit_rate"][s]
                 cells.append(
                     f"{pct(c['hit_rate'][s], 0)} [{pct(lo, 0)}, {pct(hi, 0)}]; "
-                    f"{pct(c['mean_regret'][s], 3)}"
+                    f"within {pct(c['near_rate'][s], 0)}; {pct(c['mean_regret'][s], 3)}"
                 )
             lines.append(f"| {ds} | `{c['constraint']}` | " + " | ".join(cells) + " |")
     lines.append("")
@@ -476,8 +485,11 @@ def main(argv: list[str] | None = None) -> int:
     plot_summary(summary, out / "compare_mo_nb201.png")
     if args.gzip_runs:
         for f in (out / "runs").glob("*.jsonl"):
-            with f.open("rb") as src, gzip.open(f.with_suffix(".jsonl.gz"), "wb", 9) as dst:
-                shutil.copyfileobj(src, dst)
+            # mtime 0: an unchanged cache gives byte-identical files (no churn in git)
+            gz = f.with_suffix(".jsonl.gz")
+            with f.open("rb") as src, gz.open("wb") as raw:
+                with gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=9, mtime=0) as dst:
+                    shutil.copyfileobj(src, dst)
             f.unlink()
     log.info("wrote %s", out / "compare_mo_nb201.md")
     return 0
