@@ -1,9 +1,13 @@
-"""Shared fixtures: the embedded table, ../shared/data when present, and the imported rich table."""
+"""Shared fixtures: the embedded table, ../shared/data when present, the imported rich table, and
+benchmark scripts loaded as modules."""
 
 from __future__ import annotations
 
+import importlib
 import os
+import sys
 from pathlib import Path
+from types import ModuleType
 
 import optuna
 import pytest
@@ -13,6 +17,23 @@ SHARED_DATA = Path(os.environ.get("PREDICTOR_NAS_SHARED_DATA", REPO.parent / "sh
 NB201_CSV = SHARED_DATA / "nb201" / "nb201.csv.gz"
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def _load_benchmark(name: str) -> ModuleType:
+    """Import ``benchmarks/<name>.py`` as a module (benchmarks/ on sys.path while it imports its
+    own helpers, such as ``_common``)."""
+    path = str(REPO / "benchmarks")
+    sys.path.insert(0, path)
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(path)
+
+
+@pytest.fixture(scope="session")
+def load_benchmark():
+    """A function that imports a benchmark script by name (``load_benchmark("curves_nlp")``)."""
+    return _load_benchmark
 
 
 @pytest.fixture(scope="session")

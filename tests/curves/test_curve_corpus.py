@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import gzip
-import importlib
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -62,13 +60,9 @@ def _write(path: Path, records: list, gz: bool | None = None) -> Path:
 
 
 @pytest.fixture(scope="module")
-def recorder():
-    """The recording script as a module (benchmarks/ on sys.path for its ``_common`` import)."""
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        yield importlib.import_module("record_curves_digits")
-    finally:
-        sys.path.remove(str(BENCHMARKS))
+def recorder(load_benchmark):
+    """The recording script as a module."""
+    return load_benchmark("record_curves_digits")
 
 
 # --------------------------------------------------------------------------- committed corpus

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,13 +18,9 @@ SPACE = get_space("nb201")
 
 
 @pytest.fixture(scope="module")
-def bench():
-    """The benchmark script as a module (benchmarks/ on sys.path for its ``_common`` import)."""
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        yield importlib.import_module("oneshot_strategies_digits")
-    finally:
-        sys.path.remove(str(BENCHMARKS))
+def bench(load_benchmark):
+    """The benchmark script as a module."""
+    return load_benchmark("oneshot_strategies_digits")
 
 
 @pytest.fixture(scope="module")

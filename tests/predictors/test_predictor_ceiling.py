@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -18,13 +16,9 @@ REPORT = BENCHMARKS / "results" / "predictor_ceiling.json"
 
 
 @pytest.fixture(scope="module")
-def bench():
-    """The benchmark script as a module (benchmarks/ on sys.path for its imports)."""
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        yield importlib.import_module("predictor_ceiling")
-    finally:
-        sys.path.remove(str(BENCHMARKS))
+def bench(load_benchmark):
+    """The benchmark script as a module."""
+    return load_benchmark("predictor_ceiling")
 
 
 def test_bound_is_exact_for_the_true_quality_under_gaussian_noise(bench) -> None:
@@ -43,13 +37,9 @@ def test_bound_is_exact_for_the_true_quality_under_gaussian_noise(bench) -> None
 
 
 @given(st.floats(0.0, 1.0))
-def test_bound_lies_between_tau_and_one(t: float) -> None:
+def test_bound_lies_between_tau_and_one(bench, t: float) -> None:
     """The bound is never below the measured tau(val, test) and never above 1."""
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        bound = importlib.import_module("predictor_ceiling").tau_bound(t)
-    finally:
-        sys.path.remove(str(BENCHMARKS))
+    bound = bench.tau_bound(t)
     assert t - 1e-12 <= bound <= 1.0 + 1e-12
 
 
