@@ -160,6 +160,8 @@ def space_from_spec(spec: Any, *, source: str = "<spec>") -> DeclaredSpace:
         raise InvalidParameterError(
             f"{source!r}: kind {kind!r} needs the key(s) {', '.join(map(repr, missing))}."
         )
+    _check_op_names(spec, source)
+    _check_choice_types(spec, source)
     kwargs = {_ARGS.get(k, k): spec[k] for k in allowed if k in spec}
     constraints = _constraints(spec, source)
     if constraints and kind == "cell_edges":
@@ -187,6 +189,70 @@ def space_from_spec(spec: Any, *, source: str = "<spec>") -> DeclaredSpace:
         space.constraints = (*space.constraints, *constraints)
     space.source = source
     return space
+
+
+def _check_op_names(spec: Mapping[str, Any], source: str) -> None:
+    """``ops`` must be a list of distinct strings (YAML reads ``7`` or ``yes`` as a number or a
+    bool, which would silently become the op '7' / 'True'); ``zero_ops`` and ``identity_ops``,
+    when given, must name ops of that list (a typo would otherwise be dropped without a word)."""
+    if "ops" not in spec:
+        return
+    ops = spec["ops"]
+    if not isinstance(ops, list) or not ops or not all(isinstance(o, str) for o in ops):
+        raise InvalidParameterError(
+            f"{source!r}: 'ops' must be a non-empty list of op names (strings; quote names YAML "
+            f"would read as numbers or booleans). Got {ops!r} instead."
+        )
+    for key in ("zero_ops", "identity_ops"):
+        if key not in spec:
+            continue
+        given = spec[key]
+        if not isinstance(given, list) or not all(isinstance(o, str) for o in given):
+            raise InvalidParameterError(
+                f"{source!r}: {key!r} must be a list of op names. Got {given!r} instead."
+            )
+        stray = [o for o in given if o not in ops]
+        if stray:
+            raise InvalidParameterError(
+                f"{source!r}: {key!r} names {', '.join(map(repr, stray))}, not in 'ops' "
+                f"({', '.join(ops)})."
+            )
+
+
+def _kind_of(value: Any) -> str:
+    """'bool', 'number' or the type's name: the groups a setting's choices must not mix."""
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return "number"
+    return type(value).__name__
+
+
+def _check_choice_types(spec: Mapping[str, Any], source: str) -> None:
+    """A chain setting's choices share one type, and macro ``blocks`` are names: YAML reads
+    ``yes``/``no``/``on``/``off`` as booleans and ``3`` as a number, so ``[32, yes]`` or
+    ``[ir_3x3, 3]`` are almost surely typos that would otherwise become choices."""
+    layers = spec.get("layers")
+    if isinstance(layers, Mapping):
+        for ltype, settings in layers.items():
+            if not isinstance(settings, Mapping):
+                continue
+            for key, choices in settings.items():
+                if not isinstance(choices, list):
+                    continue
+                kinds = sorted({_kind_of(c) for c in choices})
+                if len(kinds) > 1:
+                    raise InvalidParameterError(
+                        f"{source!r}: the choices of setting {key!r} of layer type {ltype!r} "
+                        f"mix types ({', '.join(kinds)}): {choices!r}. Quote strings YAML would "
+                        "read as booleans (yes/no/on/off) or numbers."
+                    )
+    blocks = spec.get("blocks")
+    if isinstance(blocks, list) and not all(isinstance(b, str) for b in blocks):
+        raise InvalidParameterError(
+            f"{source!r}: 'blocks' must be a list of block names (strings). Got {blocks!r} "
+            "instead."
+        )
 
 
 def _constraints(spec: Mapping[str, Any], source: str) -> list[Constraint]:

@@ -186,6 +186,21 @@ def test_graph_wl_hash_ignores_node_numbering():
             "setting 'k' has choices",
         ),
         ("name: x\nkind: [\n", "is not valid YAML"),
+        ("name: x\nkind: cell_edges\nops: [conv, 7]\n", "'ops' must be a non-empty list of op"),
+        ("name: x\nkind: cell_nodes\nops: conv\n", "'ops' must be a non-empty list of op"),
+        (
+            "name: x\nkind: cell_edges\nops: [none, conv]\nzero_ops: [nnone]\n",
+            "'zero_ops' names 'nnone', not in 'ops' \\(none, conv\\)",
+        ),
+        ("name: x\nkind: cell_edges\nops: [a]\nidentity_ops: skip\n", "'identity_ops' must be"),
+        (
+            "name: x\nkind: chain\nlayers: {conv: {filters: [32, yes]}}\n",
+            "setting 'filters' of layer type 'conv' mix types \\(bool, number\\)",
+        ),
+        (
+            "name: x\nkind: macro\nblocks: [a, 3]\nstages: [{depth: [1]}]\n",
+            "'blocks' must be a list of block names",
+        ),
     ],
 )
 def test_bad_space_file_names_the_file_and_the_key(tmp_path, text, match):
