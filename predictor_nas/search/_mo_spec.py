@@ -95,7 +95,8 @@ def _split(items: Sequence[str] | str | None) -> list[str]:
 
 
 def _metric_listing(table: Table, dataset: str) -> str:
-    return ", ".join(repr(m) for m in table.metrics(dataset))
+    """The metrics a search may use: the table's, test metrics left out (they are refused)."""
+    return ", ".join(repr(m) for m in table.metrics(dataset) if not m.startswith("test"))
 
 
 def parse_objectives(

@@ -75,16 +75,20 @@ def test_unsatisfiable_constraints_and_bad_strategy_are_refused():
 
 
 def test_test_metric_is_refused_as_objective_and_constraint(rich_table_path):
-    """On a table with test accuracy, searching on or constraining it is refused."""
-    with pytest.raises(InvalidParameterError, match="would select architectures by test"):
+    """On a table with test accuracy, searching on or constraining it is refused, and the metrics
+    the error offers instead do not include it."""
+    with pytest.raises(InvalidParameterError, match="would select architectures by test") as e1:
         run_mo_search(objectives=["test_acc:max"], table=str(rich_table_path), budget=5)
-    with pytest.raises(InvalidParameterError, match="would select architectures by test"):
+    with pytest.raises(InvalidParameterError, match="would select architectures by test") as e2:
         run_mo_search(
             objectives=["val_acc:max"],
             constraints=["test_acc>=90"],
             table=str(rich_table_path),
             budget=5,
         )
+    for exc in (e1, e2):
+        offered = str(exc.value).split("(", 1)[1]
+        assert "'val_acc'" in offered and "'test_acc'" not in offered
 
 
 # ----------------------------------------------------------------- search
