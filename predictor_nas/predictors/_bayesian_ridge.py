@@ -11,6 +11,9 @@ from predictor_nas.encodings import Encoder, TableFeatures
 from predictor_nas.predictors._base import Prediction, Predictor
 from predictor_nas.spaces import Arch, SearchSpace
 
+#: Encodings ``encoding="auto"`` chooses among, by the evidence of the fitted model.
+AUTO_ENCODINGS = ("onehot", "onehot+counts", "onehot+pathstats")
+
 
 class BayesianRidgePredictor(Predictor):
     """Linear model with a Gaussian posterior: mean and std in closed form.
@@ -18,7 +21,11 @@ class BayesianRidgePredictor(Predictor):
     Args:
         space: Search space (or its name).
         encoding: Encoding names joined by ``+`` (``"onehot"``, ``"path"``, ``"counts"``,
-            ``"pathstats"``).
+            ``"pathstats"``), or ``"auto"``: fit one model per encoding of ``AUTO_ENCODINGS``
+            and keep the one with the highest log marginal likelihood (the evidence that
+            ``BayesianRidge`` maximises over its own prior and noise precisions), so a space
+            whose accuracy follows op counts or paths gets those features without a person
+            choosing them; the choice is ``encoding_``.
         extra: Optional ``TableFeatures`` (zero-cost proxies) appended to the encoding.
         prune: Encode ``space.prune(arch)`` (needs a space with ``prune``, e.g. NB201).
         seed: Unused by the model (it is deterministic); kept for the common API.
@@ -39,13 +46,21 @@ class BayesianRidgePredictor(Predictor):
         self._store_params(locals())
 
     def _fit(self, archs: list[Arch], y: np.ndarray, **extra: Any) -> None:
-        self.encoder_ = Encoder(self.space_, self.encoding, self.extra, prune=self.prune)
-        x = self.encoder_.transform(archs)
-        self.scaler_ = sklearn_preprocessing.StandardScaler().fit(x)
         self.y_mean_, self.y_std_ = float(y.mean()), float(y.std() or 1.0)
-        self.model_ = sklearn_linear_model.BayesianRidge().fit(
-            self.scaler_.transform(x), (y - self.y_mean_) / self.y_std_
-        )
+        target = (y - self.y_mean_) / self.y_std_
+        auto = self.encoding == "auto"
+        best = None
+        for encoding in AUTO_ENCODINGS if auto else (self.encoding,):
+            encoder = Encoder(self.space_, encoding, self.extra, prune=self.prune)
+            x = encoder.transform(archs)
+            scaler = sklearn_preprocessing.StandardScaler().fit(x)
+            model = sklearn_linear_model.BayesianRidge(compute_score=auto).fit(
+                scaler.transform(x), target
+            )
+            evidence = float(model.scores_[-1]) if auto else 0.0
+            if best is None or evidence > best[0]:
+                best = (evidence, encoding, encoder, scaler, model)
+        _, self.encoding_, self.encoder_, self.scaler_, self.model_ = best
 
     def _predict(self, archs: list[Arch]) -> Prediction:
         x = self.scaler_.transform(self.encoder_.transform(archs))
