@@ -50,9 +50,10 @@ class PredictorGuidedSampler(_GuidedProposal, BaseSampler):
     comparisons report (settings: ``predictor_nas.samplers.guided_kwargs(space)``: on NB201
     ``GUIDED_KWARGS``, a predictor-steered local search with random restarts, rank targets,
     150-tree xgb members on path statistics; on any other space ``GUIDED_DECLARED_KWARGS``,
-    BANANAS with a Bayesian ridge model). Take it unless you mean to change a setting. The
-    constructor's defaults are the plain BANANAS pool (mutations of the 10 best, raw targets,
-    one-hot xgb): kept for code that relies on them, not what was benchmarked.
+    BANANAS with a Bayesian ridge model whose encoding is chosen by evidence). Take it unless you
+    mean to change a setting. The constructor's defaults are the plain BANANAS pool (mutations of
+    the 10 best, raw targets, one-hot xgb): kept for code that relies on them, not what was
+    benchmarked.
 
     The first ``n_warmup`` trials with a target (below) are warm-up: uniform random architectures
     (``warmup="random"``), or, with ``warmup="proxy"``, the best-scored by ``warmup_scorer`` of

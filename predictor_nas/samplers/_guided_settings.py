@@ -37,18 +37,24 @@ GUIDED_KWARGS: dict = {
 
 #: Settings of the ``guided`` strategy on every space but NB201 (declared spaces, NAS-Bench-Macro,
 #: NAS-Bench-Graph, NB301...): BANANAS without the climb. Each proposal refits a Bayesian ridge
-#: model (one-hot decisions, rank targets) and takes the best expected improvement among 500
-#: rows: the one-edit neighbours of the 10 best, mutations of them, the rest uniform random.
+#: model (rank targets; its encoding - one-hot, + op counts or + path statistics - chosen at each
+#: fit by the model's evidence, ``encoding="auto"``) and takes the best expected improvement
+#: among 500 rows: the one-edit neighbours of the 10 best, mutations of them, the rest random.
 #: Tuned on seeds 100-111 (never the reported 0-49), mean val regret at 30/50/100 queries (hit
 #: rate): NAS-Bench-Macro GUIDED_KWARGS 0.238/0.181/0.080 (50%), the same climb with ridge
 #: 0.194/0.107/0.010 (92%), these settings 0.216/0.043/0.000 (100%) at a quarter of the CPU
 #: (Kendall tau at n = 100: ridge 0.80, the xgb ensemble 0.68); NAS-Bench-Graph cora
 #: 1.294/1.183/0.878, 1.378/0.994/0.828, 1.456/1.200/0.833 (intervals +-0.2 at 100: a tie);
 #: NB301 (YAHPO surrogate, seeds 100-107) GUIDED_KWARGS 0.816/0.585/0.345 at 130 s a run, these
-#: settings 0.758/0.544/0.310 at 47 s.
+#: settings 0.758/0.544/0.310 at 47 s. The encoding chosen by evidence (2026-12-05; one-hot
+#: before), seeds 100-119 (NB301 and Macro 100-111), one-hot -> auto, ``ls`` on the same seeds:
+#: NB301 0.751/0.576/0.307 -> 0.655/0.554/0.328 (ls 0.866/0.583/0.356); cora 1.453/1.233/0.887
+#: -> 1.403/1.067/0.813 (ls 1.247/1.110/0.960); citeseer 1.527/1.067/0.700 -> 1.807/1.163/0.563
+#: (ls 1.820/1.517/1.250); NAS-Bench-Macro 0.216/0.043/0.000 -> 0.141/0.020/0.000. Fixed
+#: encodings were each better on one space and worse on another (README, NB301 section).
 GUIDED_DECLARED_KWARGS: dict = {
     "predictor": "ridge",
-    "predictor_kwargs": {},
+    "predictor_kwargs": {"encoding": "auto"},
     "acquisition": "ei",
     "n_warmup": 10,
     "n_candidates": 500,
