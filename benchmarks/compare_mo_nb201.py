@@ -101,6 +101,7 @@ def run_setting(
     out = Path(args.out)
     seeds = args.per_setting_seeds.get(name.split("_cifar")[0].split("_Image")[0], args.seeds)
     t0 = time.perf_counter()
+    thresholds = (0.01, NEAR) if constraints else (0.01,)
     result = compare_mo(
         objectives=objectives,
         constraints=constraints,
@@ -112,7 +113,7 @@ def run_setting(
         jobs=args.jobs,
         cache=out / "runs" / f"{name}.jsonl",
         progress=args.progress,
-        thresholds=(0.01, NEAR) if constraints else (0.01,),
+        thresholds=thresholds,
     )
     command = shlex.join(
         [
@@ -120,7 +121,7 @@ def run_setting(
             "--objectives", objectives, *(["--constraint", constraints] if constraints else []),
             "--strategies", ",".join(args.strategies), "--budget", str(args.budget),
             "--seeds", seeds_text(seeds), "--jobs", str(args.jobs),
-            *(["--thresholds", f"0.01,{NEAR:g}"] if constraints else []),
+            *(["--thresholds", ",".join(f"{t:g}" for t in thresholds)] if constraints else []),
             "--out", str(out / name),
         ]
     )  # fmt: skip
