@@ -186,8 +186,9 @@ STRATEGIES: dict[str, tuple[Factory, str]] = {
         "predictor-guided search: on nb201 an xgb ensemble (150 trees x 5, rank targets, op "
         "counts + path statistics of pruned cells) steers a local search by expected "
         "improvement (one-edit neighbours, best first) and picks each restart among 200 random "
-        "archs; on other spaces a Bayesian ridge model (rank targets) picks by expected "
-        "improvement among 500 candidates around the 10 best; 10 random warm-up (ours)",
+        "archs; on other spaces a Bayesian ridge model (rank targets, its encoding chosen by "
+        "evidence) picks by expected improvement among 500 candidates around the 10 best; 10 "
+        "random warm-up (ours)",
     ),
     "guided-zc": (
         _guided_zc,

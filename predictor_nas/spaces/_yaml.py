@@ -192,9 +192,10 @@ def space_from_spec(spec: Any, *, source: str = "<spec>") -> DeclaredSpace:
 
 
 def _check_op_names(spec: Mapping[str, Any], source: str) -> None:
-    """``ops`` must be a list of distinct strings (YAML reads ``7`` or ``yes`` as a number or a
-    bool, which would silently become the op '7' / 'True'); ``zero_ops`` and ``identity_ops``,
-    when given, must name ops of that list (a typo would otherwise be dropped without a word)."""
+    """``ops`` must be a non-empty list of strings (YAML reads ``7`` or ``yes`` as a number or a
+    bool, which would silently become the op '7' / 'True'; the space class checks that they are
+    distinct); ``zero_ops`` and ``identity_ops``, when given, must name ops of that list (a typo
+    would otherwise be dropped without a word)."""
     if "ops" not in spec:
         return
     ops = spec["ops"]
