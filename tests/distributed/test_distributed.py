@@ -650,14 +650,17 @@ def test_postgres_load_1000_trials_with_worker_and_coordinator_crashes(
     coord_args = ["coordinate", "--storage", spec, "--strategy", "random", "--budget",
                   str(budget), "--queue-size", "16", "--json", "--no-progress", *_hb_args()]  # fmt: skip
 
-    def worker(i: int) -> subprocess.Popen:
+    def worker(i: int, time_scale: str = "2e-6") -> subprocess.Popen:
         # ~2-6 ms of simulated training per trial, so that kills land mid-trial.
         return _cli(tmp_path, f"w{i}", "worker", "--storage", spec, "--worker-id", f"w{i}",
-                    "--json", "--poll-interval", "0.05", "--time-scale", "2e-6")  # fmt: skip
+                    "--json", "--poll-interval", "0.05", "--time-scale", time_scale)  # fmt: skip
 
     t0 = time.monotonic()
     coord = _cli(tmp_path, "coord1", *coord_args)
-    workers = {i: worker(i) for i in range(4)}
+    # w0, the one to be killed holding a trial, trains ten times slower (~20-60 ms a trial), so
+    # it holds one most of the time: at 2-6 ms the others could finish all 1,000 trials before
+    # a 0.1 s poll caught w0 mid-trial (seen once in CI: "timed out waiting for w0").
+    workers = {i: worker(i, "2e-5" if i == 0 else "2e-6") for i in range(4)}
 
     def n_complete() -> int:
         return len(_trials(spec, TrialState.COMPLETE))
